@@ -1,0 +1,181 @@
+//! The one door to the file system.
+//!
+//! Promises: every file-system step the store takes is one call of [`Fs`],
+//! and each call is one step a persistence model distinguishes (create
+//! exclusive, write at an offset, fsync a file, close, rename, fsync a
+//! directory, unlink, mkdir, chmod, bounded read, list a directory, take the
+//! writer lock). A simulated file system can therefore record, crash or fault
+//! the store at any step by implementing this trait.
+//!
+//! [`RealFs`] promises: files are created with `O_CREAT|O_EXCL|O_NOFOLLOW|
+//! O_CLOEXEC` and exactly the mode asked for (an `fchmod` repairs what the
+//! umask took away); reads never block on a FIFO and never read past the limit
+//! given; the lock is `flock(LOCK_EX|LOCK_NB)` and so excludes other open
+//! files in this process as well as other processes.
+//!
+//! Does not promise: anything about file systems that ignore fsync.
+
+use std::ffi::OsString;
+use std::fs::{File, OpenOptions, Permissions};
+use std::io::{self, Read};
+use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::io::IntoRawFd;
+use std::path::Path;
+
+/// Why the writer lock was not taken.
+#[derive(Debug)]
+pub enum LockError {
+    /// Another writer holds it.
+    Locked,
+    /// The lock file could not be opened or locked.
+    Io(io::Error),
+}
+
+/// The file-system operations the store uses, one per observable step.
+pub trait Fs {
+    /// An open file created by [`Fs::create_exclusive`].
+    type File;
+    /// Proof that the writer lock is held; dropping it releases the lock.
+    type Lock;
+
+    /// Creates a new file that must not exist yet (no symlink followed).
+    fn create_exclusive(&self, path: &Path, mode: u32) -> io::Result<Self::File>;
+    /// Writes all of `data` at `offset`.
+    fn write_at(&self, file: &mut Self::File, offset: u64, data: &[u8]) -> io::Result<()>;
+    /// fsync: makes the file's data and size durable.
+    fn sync_file(&self, file: &mut Self::File) -> io::Result<()>;
+    /// Closes the file, reporting any error the close reports.
+    fn close(&self, file: Self::File) -> io::Result<()>;
+    /// Atomically replaces `to` with `from`.
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// fsync of a directory: makes its entries durable.
+    fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+    fn remove_file(&self, path: &Path) -> io::Result<()>;
+    /// Creates one directory (not its parents) with exactly `mode`.
+    fn create_dir(&self, path: &Path, mode: u32) -> io::Result<()>;
+    fn set_mode(&self, path: &Path, mode: u32) -> io::Result<()>;
+    /// Reads at most `limit` bytes of a regular file; anything else is an error.
+    fn read_bounded(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>>;
+    /// Names of the entries of a directory.
+    fn list_dir(&self, dir: &Path) -> io::Result<Vec<OsString>>;
+    /// Takes the exclusive writer lock on `path` without waiting.
+    fn try_lock(&self, path: &Path) -> Result<Self::Lock, LockError>;
+}
+
+/// The real file system, through std and a few `libc` flags.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RealFs;
+
+fn mode_bits(file: &File) -> io::Result<u32> {
+    Ok(file.metadata()?.permissions().mode() & 0o7777)
+}
+
+impl Fs for RealFs {
+    type File = File;
+    type Lock = File;
+
+    fn create_exclusive(&self, path: &Path, mode: u32) -> io::Result<File> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(path)?;
+        if mode_bits(&file)? != mode {
+            // The umask took bits away; the record must still be `mode`.
+            file.set_permissions(Permissions::from_mode(mode))?;
+        }
+        Ok(file)
+    }
+
+    fn write_at(&self, file: &mut File, offset: u64, data: &[u8]) -> io::Result<()> {
+        file.write_all_at(data, offset)
+    }
+
+    fn sync_file(&self, file: &mut File) -> io::Result<()> {
+        file.sync_all()
+    }
+
+    fn close(&self, file: File) -> io::Result<()> {
+        let fd = file.into_raw_fd();
+        // SAFETY: `fd` was just released by `into_raw_fd`, so this call is its
+        // only owner and closes it exactly once.
+        if unsafe { libc::close(fd) } == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        std::fs::rename(from, to)
+    }
+
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        File::open(dir)?.sync_all()
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_file(path)
+    }
+
+    fn create_dir(&self, path: &Path, mode: u32) -> io::Result<()> {
+        std::fs::DirBuilder::new().mode(mode).create(path)?;
+        let actual = std::fs::symlink_metadata(path)?.permissions().mode() & 0o7777;
+        if actual != mode {
+            std::fs::set_permissions(path, Permissions::from_mode(mode))?;
+        }
+        Ok(())
+    }
+
+    fn set_mode(&self, path: &Path, mode: u32) -> io::Result<()> {
+        std::fs::set_permissions(path, Permissions::from_mode(mode))
+    }
+
+    fn read_bounded(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+        // O_NONBLOCK so that opening a FIFO with no writer returns at once.
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(path)?;
+        let file_type = file.metadata()?.file_type();
+        if file_type.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "is a directory, not a regular file",
+            ));
+        }
+        if !file_type.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        let mut bytes = Vec::new();
+        file.take(limit).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    fn list_dir(&self, dir: &Path) -> io::Result<Vec<OsString>> {
+        std::fs::read_dir(dir)?
+            .map(|entry| entry.map(|e| e.file_name()))
+            .collect()
+    }
+
+    fn try_lock(&self, path: &Path) -> Result<File, LockError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(path)
+            .map_err(LockError::Io)?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => Err(LockError::Locked),
+            Err(std::fs::TryLockError::Error(e)) => Err(LockError::Io(e)),
+        }
+    }
+}

@@ -28,9 +28,8 @@ impl Clock for SystemClock {
         };
         // A wall clock outside years 0000-9999 is broken; the epoch is the
         // least surprising valid answer.
-        Timestamp::from_unix_nanos(nanos).unwrap_or_else(|| {
-            Timestamp::from_unix_nanos(0).expect("the epoch is in range")
-        })
+        Timestamp::from_unix_nanos(nanos)
+            .unwrap_or_else(|| Timestamp::from_unix_nanos(0).expect("the epoch is in range"))
     }
 }
 

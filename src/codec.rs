@@ -58,7 +58,9 @@ impl fmt::Display for Corruption {
             Corruption::ByteOrderMark => write!(f, "starts with a byte order mark"),
             Corruption::InvalidUtf8 { offset } => write!(f, "invalid UTF-8 at byte {offset}"),
             Corruption::Syntax(e) => write!(f, "not one well-formed JSON value: {e}"),
-            Corruption::NotAnObject { kind } => write!(f, "the top-level value is {kind}, not an object"),
+            Corruption::NotAnObject { kind } => {
+                write!(f, "the top-level value is {kind}, not an object")
+            }
             Corruption::Field(invalid) => write!(f, "{invalid}"),
         }
     }
@@ -110,7 +112,10 @@ pub fn encode(record: &Record) -> Vec<u8> {
             write_quarantine(obj.out, quarantine);
         }
     }
-    obj.raw("shadow_run", if record.shadow_run { "true" } else { "false" });
+    obj.raw(
+        "shadow_run",
+        if record.shadow_run { "true" } else { "false" },
+    );
     obj.unknown(&record.unknown);
     obj.finish();
     out.push('\n');
@@ -278,7 +283,10 @@ fn object_members<'a>(
 }
 
 fn record_from_members(members: Vec<(String, &str)>) -> Result<Record, InvalidRecord> {
-    let mut m = Members { prefix: "", members };
+    let mut m = Members {
+        prefix: "",
+        members,
+    };
     debug_assert_eq!(TOP_LEVEL_NAMES.len(), 7);
 
     let raw = m.required("current_state")?;
@@ -335,9 +343,11 @@ fn progress_from(raw: &str) -> Result<Progress, InvalidRecord> {
     let last_error = match m.take("last_error") {
         None => None,
         Some("null") => Some(None),
-        Some(raw) => Some(Some(m.string("last_error", raw).map_err(|_| {
-            m.wrong_kind("last_error", "a string or null", raw)
-        })?)),
+        Some(raw) => {
+            Some(Some(m.string("last_error", raw).map_err(|_| {
+                m.wrong_kind("last_error", "a string or null", raw)
+            })?))
+        }
     };
     let started_at = match m.take("started_at") {
         None => None,
@@ -381,11 +391,17 @@ mod tests {
 
     #[test]
     fn corrupt_field_is_named() {
-        let text = BASE.replace("\"wrapper_event_seq\":0", "\"wrapper_event_seq\":9007199254740992");
+        let text = BASE.replace(
+            "\"wrapper_event_seq\":0",
+            "\"wrapper_event_seq\":9007199254740992",
+        );
         let err = decode(text.as_bytes()).expect_err("2^53 is out of range");
         assert_eq!(err.field(), Some("wrapper_event_seq"));
 
-        let text = with_member("quarantine", r#"{"until_ts":"x","since_ts":"2026-11-26T07:41:10Z","reason":""}"#);
+        let text = with_member(
+            "quarantine",
+            r#"{"until_ts":"x","since_ts":"2026-11-26T07:41:10Z","reason":""}"#,
+        );
         let err = decode(text.as_bytes()).expect_err("bad until_ts");
         assert_eq!(err.field(), Some("quarantine.until_ts"));
     }
@@ -396,14 +412,20 @@ mod tests {
         let text = with_member("from_newer_writer", unknown);
         let record = decode(text.as_bytes()).expect("valid");
         let encoded = String::from_utf8(encode(&record)).expect("utf-8");
-        assert!(encoded.contains(&format!("\"from_newer_writer\":{unknown}")), "{encoded}");
+        assert!(
+            encoded.contains(&format!("\"from_newer_writer\":{unknown}")),
+            "{encoded}"
+        );
         assert_eq!(decode(encoded.as_bytes()), Ok(record));
     }
 
     #[test]
     fn booleans_are_not_integers() {
         let text = BASE.replace("\"wrapper_event_seq\":0", "\"wrapper_event_seq\":true");
-        assert_eq!(decode(text.as_bytes()).expect_err("bool").field(), Some("wrapper_event_seq"));
+        assert_eq!(
+            decode(text.as_bytes()).expect_err("bool").field(),
+            Some("wrapper_event_seq")
+        );
     }
 
     #[test]

@@ -546,7 +546,15 @@ mod tests {
 
     #[test]
     fn non_json_tokens_are_rejected() {
-        for text in ["NaN", "[Infinity]", "[-Infinity]", "{'a':1}", "[1,]", "[01]", "[1.]"] {
+        for text in [
+            "NaN",
+            "[Infinity]",
+            "[-Infinity]",
+            "{'a':1}",
+            "[1,]",
+            "[01]",
+            "[1.]",
+        ] {
             assert!(parse_object(text).is_err(), "{text} accepted");
         }
     }
@@ -555,7 +563,10 @@ mod tests {
     fn surrogates_must_pair() {
         assert_eq!(kind(r#"["\ud800"]"#), SyntaxErrorKind::UnpairedSurrogate);
         assert_eq!(kind(r#"["\udc00"]"#), SyntaxErrorKind::UnpairedSurrogate);
-        assert_eq!(kind(r#"["\ud800\u0041"]"#), SyntaxErrorKind::UnpairedSurrogate);
+        assert_eq!(
+            kind(r#"["\ud800\u0041"]"#),
+            SyntaxErrorKind::UnpairedSurrogate
+        );
         assert_eq!(
             string_contents(r#""\ud83d\ude00""#).as_deref(),
             Some("\u{1F600}")

@@ -69,7 +69,12 @@ pub struct Loaded {
 pub enum FileState {
     Valid(Record),
     Missing,
-    Corrupt(Corruption),
+    /// `bytes` are what was read: the whole file unless `reason` is
+    /// [`Corruption::TooLarge`], when reading stopped one byte past the limit.
+    Corrupt {
+        reason: Corruption,
+        bytes: Vec<u8>,
+    },
     Unreadable(io::Error),
 }
 
@@ -78,7 +83,7 @@ pub fn read_file<F: Fs>(fs: &F, path: &Path) -> FileState {
     match fs.read_bounded(path, MAX_RECORD_BYTES as u64 + 1) {
         Ok(bytes) => match codec::decode(&bytes) {
             Ok(record) => FileState::Valid(record),
-            Err(reason) => FileState::Corrupt(reason),
+            Err(reason) => FileState::Corrupt { reason, bytes },
         },
         Err(e) if e.kind() == io::ErrorKind::NotFound => FileState::Missing,
         Err(e) => FileState::Unreadable(e),
@@ -90,7 +95,7 @@ pub fn load_with<F: Fs, C: Clock>(fs: &F, clock: &C, path: &Path) -> Loaded {
     let (stored, outcome) = match read_file(fs, path) {
         FileState::Valid(record) => (Some(record), LoadOutcome::Valid),
         FileState::Missing => (None, LoadOutcome::Missing),
-        FileState::Corrupt(reason) => (None, LoadOutcome::Corrupt(reason)),
+        FileState::Corrupt { reason, .. } => (None, LoadOutcome::Corrupt(reason)),
         FileState::Unreadable(e) => (None, LoadOutcome::Unreadable(e)),
     };
     let record = stored.unwrap_or_else(|| Record::default_at(clock.now()));

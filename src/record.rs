@@ -58,7 +58,9 @@ impl RawJson {
     /// SPEC §1.1 (no duplicate names, no unpaired surrogates, any depth).
     pub fn parse(text: &str) -> Result<RawJson, json::SyntaxError> {
         json::validate(text)?;
-        Ok(RawJson(text.trim_matches([' ', '\t', '\n', '\r']).to_string()))
+        Ok(RawJson(
+            text.trim_matches([' ', '\t', '\n', '\r']).to_string(),
+        ))
     }
 
     pub fn as_str(&self) -> &str {

@@ -54,9 +54,15 @@ mod tests {
 
     #[test]
     fn serde_json_rejects_what_the_codec_rejects() {
-        let duplicate = TEXT.replace(r#""shadow_run":true"#, r#""shadow_run":true,"shadow_run":false"#);
+        let duplicate = TEXT.replace(
+            r#""shadow_run":true"#,
+            r#""shadow_run":true,"shadow_run":false"#,
+        );
         assert!(serde_json::from_str::<Record>(&duplicate).is_err());
-        let too_big = TEXT.replace(r#""wrapper_event_seq":7"#, r#""wrapper_event_seq":9007199254740992"#);
+        let too_big = TEXT.replace(
+            r#""wrapper_event_seq":7"#,
+            r#""wrapper_event_seq":9007199254740992"#,
+        );
         assert!(serde_json::from_str::<Record>(&too_big).is_err());
     }
 }

@@ -103,6 +103,13 @@ pub enum Found {
     },
 }
 
+/// What a writer read, before deciding what to write.
+enum OnDisk {
+    Valid,
+    Missing,
+    Corrupt { reason: Corruption, bytes: Vec<u8> },
+}
+
 /// The result of one locked operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Updated {
@@ -245,15 +252,16 @@ impl<F: Fs, C: Clock> Store<F, C> {
 
     /// SPEC §5 `step_done(k)`.
     pub fn step_done(&self, step: u64) -> Result<Updated, StoreError> {
-        self.update(|record, _| sleep_cycle::step_done(record, step).map_err(StoreError::SleepCycle))
+        self.update(|record, _| {
+            sleep_cycle::step_done(record, step).map_err(StoreError::SleepCycle)
+        })
     }
 
     /// SPEC §5 `step_failed(k, error)`.
     pub fn step_failed(&self, step: u64, error: &str) -> Result<Updated, StoreError> {
         let ttl = self.options.quarantine_ttl;
         self.update(|record, now| {
-            sleep_cycle::step_failed(record, step, error, now, ttl)
-                .map_err(StoreError::SleepCycle)
+            sleep_cycle::step_failed(record, step, error, now, ttl).map_err(StoreError::SleepCycle)
         })
     }
 
@@ -274,24 +282,32 @@ impl<F: Fs, C: Clock> Store<F, C> {
     ) -> Result<Updated, StoreError> {
         let _lock = self.lock()?;
         let now = self.clock.now();
-        let (current, found) = match persist::read_file(&self.fs, &self.path) {
-            FileState::Valid(record) => (record, Found::Valid),
-            FileState::Missing => (Record::default_at(now.clone()), Found::Missing),
-            FileState::Corrupt(reason) => {
-                let preserved_as = self.preserve_corrupt(&now)?;
-                let found = Found::Corrupt {
-                    reason,
-                    preserved_as,
-                };
-                (Record::default_at(now.clone()), found)
-            }
+        let (current, on_disk) = match persist::read_file(&self.fs, &self.path) {
+            FileState::Valid(record) => (record, OnDisk::Valid),
+            FileState::Missing => (Record::default_at(now.clone()), OnDisk::Missing),
+            FileState::Corrupt { reason, bytes } => (
+                Record::default_at(now.clone()),
+                OnDisk::Corrupt { reason, bytes },
+            ),
             FileState::Unreadable(e) => return Err(StoreError::Unreadable(e)),
         };
         self.sweep_temp_files();
 
+        // A refused change writes nothing, so a corrupt file stays as it is.
         let next = change(&current, &now)?;
+        let found = match on_disk {
+            OnDisk::Valid => Found::Valid,
+            OnDisk::Missing => Found::Missing,
+            OnDisk::Corrupt { reason, bytes } => {
+                let preserved_as = self.preserve_corrupt(&now, &reason, &bytes)?;
+                Found::Corrupt {
+                    reason,
+                    preserved_as,
+                }
+            }
+        };
         // SPEC §4.6: `current` is what is on disk (a missing file stands for
-        // the default); a corrupt file was moved away, so even a no-op writes.
+        // the default); a corrupt file must be replaced even by a no-op.
         let changed = matches!(found, Found::Corrupt { .. }) || next != current;
         if changed {
             persist::save_with(&self.fs, &self.path, &next)?;
@@ -303,9 +319,19 @@ impl<F: Fs, C: Clock> Store<F, C> {
         })
     }
 
-    /// Moves the corrupt file aside as `<name>.corrupt-<timestamp>` and keeps
-    /// only the newest [`CORRUPT_COPIES_KEPT`] such copies (SPEC §4.4).
-    fn preserve_corrupt(&self, now: &Timestamp) -> Result<PathBuf, StoreError> {
+    /// Keeps the corrupt file's bytes as `<name>.corrupt-<timestamp>` and only
+    /// the newest [`CORRUPT_COPIES_KEPT`] such copies (SPEC §4.4).
+    ///
+    /// A file that was read whole is copied with the save protocol, so the
+    /// copy is a fresh 0600 regular file even when the record path is a
+    /// symlink. A file too large to have been read whole is renamed instead,
+    /// which keeps every byte at any size.
+    fn preserve_corrupt(
+        &self,
+        now: &Timestamp,
+        reason: &Corruption,
+        bytes: &[u8],
+    ) -> Result<PathBuf, StoreError> {
         let dir = self.dir()?;
         let prefix = self.corrupt_prefix();
         let entries = self.fs.list_dir(dir).map_err(StoreError::Preserve)?;
@@ -318,17 +344,19 @@ impl<F: Fs, C: Clock> Store<F, C> {
             n += 1;
         }
         let preserved = dir.join(&name);
-        self.fs
-            .rename(&self.path, &preserved)
-            .map_err(StoreError::Preserve)?;
+        if matches!(reason, Corruption::TooLarge { .. }) {
+            self.fs
+                .rename(&self.path, &preserved)
+                .map_err(StoreError::Preserve)?;
+        } else {
+            persist::write_atomically(&self.fs, &preserved, bytes).map_err(|e| match e {
+                SaveError::Io { source, .. } => StoreError::Preserve(source),
+                other => StoreError::Save(other),
+            })?;
+        }
 
-        let mut copies: Vec<String> = entries
-            .iter()
-            .filter_map(|e| e.to_str())
-            .filter(|e| e.starts_with(&prefix))
-            .map(str::to_string)
-            .chain(std::iter::once(name))
-            .collect();
+        let mut copies = corrupt_copies(&entries, &prefix);
+        copies.push(name);
         copies.sort_by(|a, b| corrupt_order(a, b));
         let excess = copies.len().saturating_sub(CORRUPT_COPIES_KEPT);
         for old in &copies[..excess] {
@@ -374,15 +402,12 @@ fn corrupt_order(a: &str, b: &str) -> std::cmp::Ordering {
     key(a).cmp(&key(b))
 }
 
-/// Names in `dir` that are preserved corrupt copies of the record `file_name`.
-pub fn corrupt_copies(entries: &[OsString], file_name: &str) -> Vec<String> {
-    let prefix = format!("{file_name}.corrupt-");
-    let mut copies: Vec<String> = entries
+/// Names among `entries` that start with `prefix` (`<record name>.corrupt-`).
+fn corrupt_copies(entries: &[OsString], prefix: &str) -> Vec<String> {
+    entries
         .iter()
         .filter_map(|e| e.to_str())
-        .filter(|e| e.starts_with(&prefix))
+        .filter(|e| e.starts_with(prefix))
         .map(str::to_string)
-        .collect();
-    copies.sort_by(|a, b| corrupt_order(a, b));
-    copies
+        .collect()
 }

@@ -34,7 +34,11 @@ pub struct TimestampError {
 
 impl fmt::Display for TimestampError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} is not a UTC RFC 3339 timestamp: {}", self.text, self.reason)
+        write!(
+            f,
+            "{:?} is not a UTC RFC 3339 timestamp: {}",
+            self.text, self.reason
+        )
     }
 }
 
@@ -52,11 +56,12 @@ impl Timestamp {
             return Err(fail("too short"));
         }
         let num = |range: std::ops::Range<usize>| -> Option<u32> {
-            b[range]
-                .iter()
-                .try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+            b[range].iter().try_fold(0u32, |acc, &c| {
+                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+            })
         };
-        let shape_ok = b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':';
+        let shape_ok =
+            b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':';
         if !shape_ok {
             return Err(fail("expected YYYY-MM-DDTHH:MM:SS"));
         }
@@ -250,7 +255,10 @@ mod tests {
         let z = Timestamp::parse("2026-11-26T07:41:10.5Z").expect("valid");
         let plus = Timestamp::parse("2026-11-26T07:41:10.500000+00:00").expect("valid");
         assert_eq!(z.unix_nanos(), plus.unix_nanos());
-        assert_ne!(z, plus, "the text is kept, so the two stay distinct records");
+        assert_ne!(
+            z, plus,
+            "the text is kept, so the two stay distinct records"
+        );
     }
 
     #[test]
@@ -287,7 +295,12 @@ mod tests {
 
     #[test]
     fn formatting_an_instant_parses_back_to_it() {
-        for nanos in [0i128, 1_764_142_870_123_456_000, -86_400_000_000_000, 253_402_300_799_000_000_000] {
+        for nanos in [
+            0i128,
+            1_764_142_870_123_456_000,
+            -86_400_000_000_000,
+            253_402_300_799_000_000_000,
+        ] {
             let ts = Timestamp::from_unix_nanos(nanos).expect("in range");
             let back = Timestamp::parse(ts.as_str()).expect("parses");
             assert_eq!(back.unix_nanos(), nanos);

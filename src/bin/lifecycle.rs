@@ -105,7 +105,10 @@ enum SleepOp {
 fn parse_event(name: &str) -> Result<Event, String> {
     Event::from_name(name).ok_or_else(|| {
         let names: Vec<&str> = Event::ALL.iter().map(|e| e.as_str()).collect();
-        format!("unknown event {name:?}; expected one of {}", names.join(", "))
+        format!(
+            "unknown event {name:?}; expected one of {}",
+            names.join(", ")
+        )
     })
 }
 
@@ -157,13 +160,19 @@ fn run(command: Command) -> Result<(), Failure> {
             println!("state: {}", dispatched.to);
             println!("transitioned: {}", dispatched.transitioned());
             println!("shutdown: {shutdown}");
-            println!("wrapper_event_seq: {}", dispatched.update.record.wrapper_event_seq);
+            println!(
+                "wrapper_event_seq: {}",
+                dispatched.update.record.wrapper_event_seq
+            );
             Ok(())
         }
         Command::Status { state } => {
             let store = Store::open(state);
             let loaded = store.load();
-            print!("{}", status_text(&loaded.record, &loaded.outcome, &SystemClock.now()));
+            print!(
+                "{}",
+                status_text(&loaded.record, &loaded.outcome, &SystemClock.now())
+            );
             Ok(())
         }
         Command::Sleep {

@@ -81,9 +81,17 @@ impl Fs for RealFs {
             .mode(mode)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(path)?;
-        if mode_bits(&file)? != mode {
+        let repaired = mode_bits(&file).and_then(|actual| {
+            if actual == mode {
+                return Ok(());
+            }
             // The umask took bits away; the record must still be `mode`.
-            file.set_permissions(Permissions::from_mode(mode))?;
+            file.set_permissions(Permissions::from_mode(mode))
+        });
+        if let Err(e) = repaired {
+            // The caller never learns of this file, so it must not outlive us.
+            let _ = std::fs::remove_file(path);
+            return Err(e);
         }
         Ok(file)
     }

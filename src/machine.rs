@@ -1,7 +1,7 @@
 //! The lifecycle machine of SPEC §4 as pure functions.
 //!
 //! Promises: [`next_state`] is exactly the transition table of SPEC §4.2;
-//! [`apply_event`] is the bookkeeping of SPEC §4.3 steps 2-4 and 6 on a
+//! [`apply_event`] is the bookkeeping of SPEC §4.3 steps 3-5 and 7 on a
 //! record in memory. Nothing here touches a file or a clock: `store` loads,
 //! locks and saves around these functions.
 //!
@@ -57,7 +57,7 @@ impl Event {
         Event::ALL.into_iter().find(|e| e.as_str() == name)
     }
 
-    /// Events that count as wrapper activity (SPEC §4.3 step 2).
+    /// Events that count as wrapper activity (SPEC §4.3 step 3).
     pub fn is_activity(self) -> bool {
         matches!(
             self,
@@ -94,7 +94,7 @@ pub fn next_state(from: State, event: Event, guards: Guards) -> State {
     }
 }
 
-/// What the caller must do after an event (SPEC §4.3 step 6).
+/// What the caller must do after an event (SPEC §4.3 step 7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shutdown {
     /// Nothing to do.
@@ -115,7 +115,7 @@ pub struct Applied {
 }
 
 impl Applied {
-    /// True when the state changed (SPEC §4.3 step 4).
+    /// True when the state changed (SPEC §4.2, §4.3 step 5).
     pub fn transitioned(&self) -> bool {
         self.from != self.to
     }
@@ -133,7 +133,7 @@ impl fmt::Display for SequenceOverflow {
 
 impl std::error::Error for SequenceOverflow {}
 
-/// SPEC §4.3 steps 2-4 and 6 on `record` at instant `now`.
+/// SPEC §4.3 steps 3-5 and 7 on `record` at instant `now`.
 pub fn apply_event(
     record: &Record,
     event: Event,

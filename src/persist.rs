@@ -4,7 +4,7 @@
 //! path state and says which case happened; it reads at most
 //! [`MAX_RECORD_BYTES`] + 1 bytes and never panics. [`save_with`] refuses an
 //! invalid record before touching anything, and otherwise follows the
-//! protocol of SPEC §3.2: exclusive 0600 temp file in the target's directory,
+//! protocol of SPEC §3.3: exclusive 0600 temp file in the target's directory,
 //! write, fsync, close, rename over the target, fsync of the directory. On an
 //! error it removes its temp file and reports which step failed.
 //!
@@ -24,7 +24,7 @@ use crate::codec::{self, Corruption, MAX_RECORD_BYTES};
 use crate::fs::{Fs, RealFs};
 use crate::record::{InvalidRecord, Record};
 
-/// Temp files are `.lifecycle_state.<16 hex digits>.tmp` (SPEC §3.2).
+/// Temp files are `.lifecycle_state.<16 hex digits>.tmp` (SPEC §3.3).
 pub const TEMP_PREFIX: &str = ".lifecycle_state.";
 pub const TEMP_SUFFIX: &str = ".tmp";
 /// Mode of every file the store creates.
@@ -214,7 +214,7 @@ pub fn save(path: impl AsRef<Path>, record: &Record) -> Result<(), SaveError> {
     save_with(&RealFs, path.as_ref(), record)
 }
 
-/// The protocol of SPEC §3.2 for any bytes.
+/// The protocol of SPEC §3.3 for any bytes.
 pub fn write_atomically<F: Fs>(fs: &F, path: &Path, bytes: &[u8]) -> Result<(), SaveError> {
     let dir = parent_dir(path)?;
     let (temp, mut file) = create_temp(fs, dir)?;
@@ -235,7 +235,7 @@ pub fn write_atomically<F: Fs>(fs: &F, path: &Path, bytes: &[u8]) -> Result<(), 
     });
     if let Err(e) = renamed {
         // Best effort: a temp file that survives this is swept by the next
-        // lock holder (SPEC §3.5).
+        // lock holder (SPEC §3.7).
         let _ = fs.remove_file(&temp);
         return Err(e);
     }

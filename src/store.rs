@@ -6,7 +6,7 @@
 //! before falling back to the default, refuses to touch an unreadable file,
 //! sweeps stale temp files, applies one pure function of `machine` or
 //! `sleep_cycle`, and saves atomically only when the record changed against
-//! what was on disk (SPEC §4.3).
+//! what was on disk (SPEC §4.6).
 //!
 //! Does not promise: exclusion against writers that ignore the lock (such as
 //! a bare [`crate::persist::save`]); readers never need the lock.

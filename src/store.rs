@@ -2,11 +2,12 @@
 //!
 //! Promises: each operation takes the non-blocking exclusive lock on the
 //! sibling `.lifecycle.lock` (a second writer gets [`StoreError::Locked`] and
-//! nothing is written), loads the record, preserves a corrupt file's bytes
-//! before falling back to the default, refuses to touch an unreadable file,
-//! sweeps stale temp files, applies one pure function of `machine` or
-//! `sleep_cycle`, and saves atomically only when the record changed against
-//! what was on disk (SPEC §4.6).
+//! nothing is written), loads the record (the default when the file is
+//! missing or corrupt), refuses to touch an unreadable file, sweeps stale temp
+//! files, applies one pure function of `machine` or `sleep_cycle`, preserves a
+//! corrupt file's bytes before anything replaces it (SPEC §4.4), and saves
+//! atomically only when the record changed against what was on disk
+//! (SPEC §4.6). A refused operation writes nothing at all.
 //!
 //! Does not promise: exclusion against writers that ignore the lock (such as
 //! a bare [`crate::persist::save`]); readers never need the lock.

@@ -171,15 +171,17 @@ impl Fs for RealFs {
     }
 
     fn try_lock(&self, path: &Path) -> Result<File, LockError> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(path)
-            .map_err(LockError::Io)?;
+        // Created 0600 (repaired if the umask took bits) when missing; an
+        // existing lock file is used as it is, whoever made it.
+        let file = match self.create_exclusive(path, 0o600) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .open(path)
+                .map_err(LockError::Io)?,
+            Err(e) => return Err(LockError::Io(e)),
+        };
         match file.try_lock() {
             Ok(()) => Ok(file),
             Err(std::fs::TryLockError::WouldBlock) => Err(LockError::Locked),

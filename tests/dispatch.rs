@@ -1,30 +1,26 @@
 //! `Store::dispatch` on a real directory and the `lifecycle dispatch` /
 //! `lifecycle status` commands (SPEC §4.3-§4.7, §7).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use common::{on_disk, save, setup, store, store_with, ts, FILE_NAME, NOW, STORED_TS};
 use lifecycle_state::store::{Found, LOCK_FILE_NAME};
 use lifecycle_state::{
-    persist, Clock, Event, Guards, LoadOutcome, ManualClock, Options, Quarantine, RawJson, RealFs,
-    Record, Shutdown, State, Store, StoreError, SystemClock, Timestamp,
+    Clock, Event, Guards, LoadOutcome, Options, Quarantine, RawJson, Record, Shutdown, State,
+    StoreError, SystemClock,
 };
 
-const FILE_NAME: &str = "lifecycle_state.json";
-const STORED_TS: &str = "2024-01-01T00:00:00Z";
-const NOW: &str = "2024-05-01T12:00:00.000000Z";
 /// `NOW` in the form of a preserved copy's suffix (SPEC §4.4.1).
 const NOW_SUFFIX: &str = "20240501T120000.000000Z";
 const MAX_SEQ: u64 = 9_007_199_254_740_991;
 const MIB: usize = 1_048_576;
-
-fn ts(text: &str) -> Timestamp {
-    Timestamp::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"))
-}
 
 fn record(state: State, seq: u64) -> Record {
     let mut r = Record::default_at(ts(STORED_TS));
@@ -33,35 +29,11 @@ fn record(state: State, seq: u64) -> Record {
     r
 }
 
-/// A temp dir and the record path inside it.
-fn setup() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(FILE_NAME);
-    (dir, path)
-}
-
-fn store(path: &Path) -> Store<RealFs, ManualClock> {
-    store_with(path, Options::default())
-}
-
-fn store_with(path: &Path, options: Options) -> Store<RealFs, ManualClock> {
-    Store::new(RealFs, ManualClock::at(&ts(NOW)), path, options)
-}
-
 fn shadow() -> Options {
     Options {
         shadow_run: true,
         ..Options::default()
     }
-}
-
-fn save(path: &Path, r: &Record) -> Vec<u8> {
-    persist::save(path, r).unwrap();
-    std::fs::read(path).unwrap()
-}
-
-fn on_disk(path: &Path) -> Record {
-    lifecycle_state::decode(&std::fs::read(path).unwrap()).expect("the file is a valid record")
 }
 
 /// Every entry of `dir` with its inode, mode and (for files) bytes.

@@ -1,6 +1,8 @@
 //! Sleep-cycle bookkeeping through the locked store and the `lifecycle sleep`
 //! commands (SPEC §5, §7).
 
+mod common;
+
 use std::cell::Cell;
 use std::ffi::OsString;
 use std::fs::File;
@@ -10,36 +12,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use common::{on_disk, save, setup, store, store_with, ts, FILE_NAME, NOW, STORED_TS};
 use lifecycle_state::fs::LockError;
 use lifecycle_state::sleep_cycle::SleepCycleError;
 use lifecycle_state::store::{Found, LOCK_FILE_NAME};
 use lifecycle_state::{
-    persist, Clock, Fs, ManualClock, Options, Progress, Quarantine, RawJson, RealFs, Record, State,
-    Store, StoreError, Timestamp, Updated,
+    Clock, Fs, ManualClock, Options, Progress, Quarantine, RawJson, RealFs, Record, State, Store,
+    StoreError, Timestamp, Updated,
 };
 
-const FILE_NAME: &str = "lifecycle_state.json";
-const STORED_TS: &str = "2024-01-01T00:00:00Z";
-const NOW: &str = "2024-05-01T12:00:00.000000Z";
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
-
-fn ts(text: &str) -> Timestamp {
-    Timestamp::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"))
-}
-
-fn setup() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(FILE_NAME);
-    (dir, path)
-}
-
-fn store(path: &Path) -> Store<RealFs, ManualClock> {
-    store_with(path, Options::default())
-}
-
-fn store_with(path: &Path, options: Options) -> Store<RealFs, ManualClock> {
-    Store::new(RealFs, ManualClock::at(&ts(NOW)), path, options)
-}
 
 fn base() -> Record {
     let mut r = Record::default_at(ts(STORED_TS));
@@ -71,15 +53,6 @@ fn quarantine_until(until: &str) -> Quarantine {
         reason: "earlier trouble".into(),
         unknown: Vec::new(),
     }
-}
-
-fn save(path: &Path, r: &Record) -> Vec<u8> {
-    persist::save(path, r).unwrap();
-    std::fs::read(path).unwrap()
-}
-
-fn on_disk(path: &Path) -> Record {
-    lifecycle_state::decode(&std::fs::read(path).unwrap()).expect("the file is a valid record")
 }
 
 fn fresh_progress(now: &Timestamp) -> Progress {

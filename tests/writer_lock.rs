@@ -5,22 +5,22 @@
 //! contending writer, and this very test binary re-run as a child
 //! ([`HOLD_ENV`] set) whose helper test holds the lock until its stdin closes.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use common::{save, setup, store, ts, FILE_NAME, NOW};
 use lifecycle_state::store::LOCK_FILE_NAME;
 use lifecycle_state::{
-    persist, Event, Guards, LoadOutcome, ManualClock, Options, Progress, RealFs, Record, State,
-    Store, StoreError, Timestamp,
+    persist, Event, Guards, LoadOutcome, Progress, Record, State, Store, StoreError,
 };
 
-const FILE_NAME: &str = "lifecycle_state.json";
-const NOW: &str = "2024-05-01T12:00:00.000000Z";
 /// Set in the child process: the record path whose lock the helper holds.
 const HOLD_ENV: &str = "LIFECYCLE_WRITER_LOCK_TEST_HOLD";
 /// The helper test the child runs.
@@ -28,20 +28,6 @@ const HELPER: &str = "a_lock_holder_keeps_other_writers_out_until_it_lets_go";
 /// What the helper prints once it holds the lock.
 const LOCKED_LINE: &str = "locked";
 const PATIENCE: Duration = Duration::from_secs(60);
-
-fn ts(text: &str) -> Timestamp {
-    Timestamp::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"))
-}
-
-fn setup() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(FILE_NAME);
-    (dir, path)
-}
-
-fn store(path: &Path) -> Store<RealFs, ManualClock> {
-    Store::new(RealFs, ManualClock::at(&ts(NOW)), path, Options::default())
-}
 
 fn drowsy_with_cycle() -> Record {
     let mut r = Record::default_at(ts("2024-01-01T00:00:00Z"));
@@ -55,11 +41,6 @@ fn drowsy_with_cycle() -> Record {
         unknown: Vec::new(),
     });
     r
-}
-
-fn save(path: &Path, r: &Record) -> Vec<u8> {
-    persist::save(path, r).unwrap();
-    std::fs::read(path).unwrap()
 }
 
 /// Every entry of `dir` with its inode and (for files) bytes.

@@ -1,4 +1,4 @@
-//! Shared helpers for the `load` and `save` integration tests.
+//! Shared helpers for the integration tests.
 //!
 //! - [`FaultyFs`]: an [`Fs`] wrapper that logs every call and fails the N-th
 //!   call of a chosen operation with a chosen errno, before or after the
@@ -6,7 +6,9 @@
 //! - record builders ([`ts`], [`raw`], [`record`], [`full_record`]);
 //! - directory snapshots ([`snapshot`]) to prove "left exactly as it was";
 //! - CLI runners for the `lifecycle` binary, also under a umask and as an
-//!   unprivileged user (`setpriv`, util-linux).
+//!   unprivileged user (`setpriv`, util-linux);
+//! - store fixtures ([`setup`], [`store`], [`save`], [`on_disk`]): a record
+//!   path in a fresh temp dir and a store on it whose clock stands at [`NOW`].
 //!
 //! Each test crate uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
@@ -22,7 +24,10 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 
 use lifecycle_state::fs::LockError;
-use lifecycle_state::{Fs, Progress, Quarantine, RawJson, RealFs, Record, State, Timestamp};
+use lifecycle_state::{
+    persist, Fs, ManualClock, Options, Progress, Quarantine, RawJson, RealFs, Record, State, Store,
+    Timestamp,
+};
 
 // ---------------------------------------------------------------------------
 // Fault injection
@@ -615,4 +620,42 @@ pub fn stderr_of(out: &Output) -> String {
 /// stdout of `out` as text.
 pub fn stdout_of(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+// ---------------------------------------------------------------------------
+// Store fixtures
+// ---------------------------------------------------------------------------
+
+/// The record's file name in every fixture directory.
+pub const FILE_NAME: &str = "lifecycle_state.json";
+/// When fixture records were last written: before [`NOW`].
+pub const STORED_TS: &str = "2024-01-01T00:00:00Z";
+/// Where the fixture stores' clocks stand.
+pub const NOW: &str = "2024-05-01T12:00:00.000000Z";
+
+/// A fresh temp dir and the record path inside it.
+pub fn setup() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE_NAME);
+    (dir, path)
+}
+
+/// A store on `path` on the real file system, its clock at [`NOW`].
+pub fn store(path: &Path) -> Store<RealFs, ManualClock> {
+    store_with(path, Options::default())
+}
+
+pub fn store_with(path: &Path, options: Options) -> Store<RealFs, ManualClock> {
+    Store::new(RealFs, ManualClock::at(&ts(NOW)), path, options)
+}
+
+/// Saves `r` at `path` with the library save and returns the file's bytes.
+pub fn save(path: &Path, r: &Record) -> Vec<u8> {
+    persist::save(path, r).unwrap();
+    fs::read(path).unwrap()
+}
+
+/// The record stored at `path`, which must be valid.
+pub fn on_disk(path: &Path) -> Record {
+    lifecycle_state::decode(&fs::read(path).unwrap()).expect("the file is a valid record")
 }

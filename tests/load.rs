@@ -283,16 +283,22 @@ fn a_name_too_long_gives_the_default_and_unreadable() {
     assert_default(&loaded, &clock);
 }
 
-/// SPEC §2.1 (`EIO`): a read error gives the default and `Unreadable`.
-#[test]
-fn an_eio_while_reading_gives_the_default_and_unreadable() {
+/// Loads a valid file through a read that fails with `errno`.
+fn load_with_failing_read(errno: i32) -> (Loaded, ManualClock, usize) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(NAME);
     fs::write(&path, MINIMAL).unwrap();
-    let fs = FaultyFs::new().fail(Op::ReadBounded, 1, libc::EIO);
+    let fs = FaultyFs::new().fail(Op::ReadBounded, 1, errno);
     let clock = clock();
     let loaded = load_with(&fs, &clock, &path);
-    assert_eq!(fs.injected(), 1);
+    (loaded, clock, fs.injected())
+}
+
+/// SPEC §2.1 (`EIO`): a read error gives the default and `Unreadable`.
+#[test]
+fn an_eio_while_reading_gives_the_default_and_unreadable() {
+    let (loaded, clock, injected) = load_with_failing_read(libc::EIO);
+    assert_eq!(injected, 1);
     assert_unreadable(&loaded);
     assert_default(&loaded, &clock);
 }
@@ -302,13 +308,8 @@ fn an_eio_while_reading_gives_the_default_and_unreadable() {
 /// real thing).
 #[test]
 fn an_eacces_while_reading_gives_the_default_and_unreadable() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(NAME);
-    fs::write(&path, MINIMAL).unwrap();
-    let fs = FaultyFs::new().fail(Op::ReadBounded, 1, libc::EACCES);
-    let clock = clock();
-    let loaded = load_with(&fs, &clock, &path);
-    assert_eq!(fs.injected(), 1);
+    let (loaded, clock, injected) = load_with_failing_read(libc::EACCES);
+    assert_eq!(injected, 1);
     assert_unreadable(&loaded);
     assert_default(&loaded, &clock);
 }

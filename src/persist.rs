@@ -192,12 +192,14 @@ pub fn parent_dir(path: &Path) -> Result<&Path, SaveError> {
     })
 }
 
-/// SPEC §3: validate, then write `record` atomically and durably.
-pub fn save_with<F: Fs>(fs: &F, path: &Path, record: &Record) -> Result<(), SaveError> {
+/// SPEC §3.1: the serialized form of `record`, or why it is not a record.
+///
+/// Beyond [`Record::validate`], a record whose serialized form exceeds
+/// [`MAX_RECORD_BYTES`] is refused: it would load back as corrupt (§1.6.1).
+pub fn encode_record(record: &Record) -> Result<Vec<u8>, SaveError> {
     record.validate().map_err(SaveError::Invalid)?;
     let bytes = codec::encode(record);
     if bytes.len() > MAX_RECORD_BYTES {
-        // It would load back as corrupt (SPEC §1.6.1), so it is not a record.
         return Err(SaveError::Invalid(InvalidRecord {
             field: "(record)".to_string(),
             reason: format!(
@@ -206,7 +208,12 @@ pub fn save_with<F: Fs>(fs: &F, path: &Path, record: &Record) -> Result<(), Save
             ),
         }));
     }
-    write_atomically(fs, path, &bytes)
+    Ok(bytes)
+}
+
+/// SPEC §3: validate, then write `record` atomically and durably.
+pub fn save_with<F: Fs>(fs: &F, path: &Path, record: &Record) -> Result<(), SaveError> {
+    write_atomically(fs, path, &encode_record(record)?)
 }
 
 /// [`save_with`] on the real file system.

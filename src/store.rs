@@ -215,9 +215,8 @@ impl<F: Fs, C: Clock> Store<F, C> {
 
     /// Saves `record` under the lock (SPEC §3), sweeping stale temp files.
     pub fn save(&self, record: &Record) -> Result<Updated, StoreError> {
-        record
-            .validate()
-            .map_err(|e| StoreError::Save(SaveError::Invalid(e)))?;
+        // Refuse before the lock: an invalid record touches nothing (§3.1).
+        persist::encode_record(record)?;
         self.update(|_, _| Ok(record.clone()))
     }
 

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use common::*;
 use lifecycle_state::persist::{save_with, SaveStep};
 use lifecycle_state::{
-    decode, load, save, LoadOutcome, Progress, Quarantine, Record, SaveError, State,
+    decode, load, save, LoadOutcome, Progress, Quarantine, Record, SaveError, State, StoreError,
 };
 
 const NAME: &str = "lifecycle_state.json";
@@ -345,6 +345,23 @@ fn a_record_whose_serialized_form_exceeds_1_mib_is_refused_and_nothing_is_writte
         "expected Invalid, got {result:?}"
     );
     assert_eq!(snapshot(dir.path()), before, "the directory changed");
+}
+
+/// SPEC §3.1, §4.5: the locked `Store::save` refuses an oversize record
+/// before taking the lock, so a missing directory is not even created.
+#[test]
+fn store_save_refuses_an_oversize_record_before_touching_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("new").join(NAME);
+    let result = store(&target).save(&record_serialized_to(MIB + 1));
+    assert!(
+        matches!(result, Err(StoreError::Save(SaveError::Invalid(_)))),
+        "expected Invalid, got {result:?}"
+    );
+    assert!(
+        !dir.path().join("new").exists(),
+        "the lock took the directory"
+    );
 }
 
 /// SPEC §3.1, §1.6.1: a record serialized to exactly 1,048,576 bytes is

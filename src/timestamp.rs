@@ -129,19 +129,13 @@ impl Timestamp {
         let micro = micros.rem_euclid(1_000_000);
         let days = i64::try_from(secs.div_euclid(SECS_PER_DAY)).ok()?;
         let sod = secs.rem_euclid(SECS_PER_DAY);
-        let (year, month, day) = civil_from_days(days);
-        if !(0..=9999).contains(&year) {
+        if !(0..=9999).contains(&civil_from_days(days).0) {
             return None;
         }
-        let text = format!(
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micro:06}Z",
-            sod / 3600,
-            sod % 3600 / 60,
-            sod % 60
-        );
+        let (sod, micro) = (sod as u32, micro as u32);
         Some(Timestamp {
-            text,
-            key: (days, sod as u32, (micro * 1_000) as u32),
+            text: format_utc(days, sod, micro, "-", ":"),
+            key: (days, sod, micro * 1_000),
         })
     }
 
@@ -175,19 +169,27 @@ impl Timestamp {
 
     /// A compact form for file names: `YYYYMMDDTHHMMSS.ffffffZ`.
     pub fn file_name_form(&self) -> String {
-        let micros = self.unix_nanos().div_euclid(1_000);
-        let secs = micros.div_euclid(1_000_000);
-        let days = secs.div_euclid(SECS_PER_DAY) as i64;
-        let sod = secs.rem_euclid(SECS_PER_DAY);
-        let (year, month, day) = civil_from_days(days);
-        format!(
-            "{year:04}{month:02}{day:02}T{:02}{:02}{:02}.{:06}Z",
-            sod / 3600,
-            sod % 3600 / 60,
-            sod % 60,
-            micros.rem_euclid(1_000_000)
-        )
+        let (days, sod, nanos) = self.key;
+        // A leap second is written as the first second of the next day, as
+        // `unix_nanos` counts it.
+        let (days, sod) = if sod >= SECS_PER_DAY as u32 {
+            (days + 1, sod - SECS_PER_DAY as u32)
+        } else {
+            (days, sod)
+        };
+        format_utc(days, sod, nanos / 1_000, "", "")
     }
+}
+
+/// `YYYY<d>MM<d>DDTHH<t>MM<t>SS.ffffffZ` for a day, second of day and microsecond.
+fn format_utc(days: i64, second_of_day: u32, micro: u32, d: &str, t: &str) -> String {
+    let (year, month, day) = civil_from_days(days);
+    let (hour, minute, second) = (
+        second_of_day / 3600,
+        second_of_day % 3600 / 60,
+        second_of_day % 60,
+    );
+    format!("{year:04}{d}{month:02}{d}{day:02}T{hour:02}{t}{minute:02}{t}{second:02}.{micro:06}Z")
 }
 
 impl PartialOrd for Timestamp {
@@ -322,5 +324,7 @@ mod tests {
     fn file_name_form_has_no_colons() {
         let ts = Timestamp::parse("2026-11-26T07:41:10.123456Z").expect("valid");
         assert_eq!(ts.file_name_form(), "20261126T074110.123456Z");
+        let leap = Timestamp::parse("2016-12-31T23:59:60.5Z").expect("valid");
+        assert_eq!(leap.file_name_form(), "20170101T000000.500000Z");
     }
 }

@@ -3,14 +3,13 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{on_disk, save, setup, store, store_with, ts, FILE_NAME, NOW, STORED_TS};
+use common::{on_disk, save, setup, snapshot, store, store_with, ts, FILE_NAME, NOW, STORED_TS};
 use lifecycle_state::store::{Found, LOCK_FILE_NAME};
 use lifecycle_state::{
     Clock, Event, Guards, LoadOutcome, Options, Quarantine, RawJson, Record, Shutdown, State,
@@ -34,22 +33,6 @@ fn shadow() -> Options {
         shadow_run: true,
         ..Options::default()
     }
-}
-
-/// Every entry of `dir` with its inode, mode and (for files) bytes.
-fn snapshot(dir: &Path) -> BTreeMap<String, (u64, u32, Option<Vec<u8>>)> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            let meta = std::fs::symlink_metadata(e.path()).unwrap();
-            let bytes = meta.is_file().then(|| std::fs::read(e.path()).unwrap());
-            (
-                e.file_name().into_string().unwrap(),
-                (meta.ino(), meta.mode(), bytes),
-            )
-        })
-        .collect()
 }
 
 fn names(dir: &Path) -> Vec<String> {

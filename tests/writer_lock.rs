@@ -7,15 +7,14 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{save, setup, store, ts, FILE_NAME, NOW};
+use common::{save, setup, snapshot, store, ts, FILE_NAME, NOW};
 use lifecycle_state::store::LOCK_FILE_NAME;
 use lifecycle_state::{
     persist, Event, Guards, LoadOutcome, Progress, Record, State, Store, StoreError,
@@ -41,19 +40,6 @@ fn drowsy_with_cycle() -> Record {
         unknown: Vec::new(),
     });
     r
-}
-
-/// Every entry of `dir` with its inode and (for files) bytes.
-fn snapshot(dir: &Path) -> BTreeMap<String, (u64, Option<Vec<u8>>)> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            let meta = std::fs::symlink_metadata(e.path()).unwrap();
-            let bytes = meta.is_file().then(|| std::fs::read(e.path()).unwrap());
-            (e.file_name().into_string().unwrap(), (meta.ino(), bytes))
-        })
-        .collect()
 }
 
 fn mode(path: &Path) -> u32 {

@@ -18,7 +18,7 @@ use std::ffi::{CString, OsStr, OsString};
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
@@ -420,14 +420,28 @@ pub fn encoded(record: &Record) -> String {
 /// One entry of a [`snapshot`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
-    File { mode: u32, bytes: Vec<u8> },
-    Dir { mode: u32 },
-    Symlink { target: PathBuf },
-    Other { mode: u32 },
+    /// `ino` tells an entry replaced (say by a rename) from one left in place.
+    File {
+        ino: u64,
+        mode: u32,
+        bytes: Vec<u8>,
+    },
+    Dir {
+        ino: u64,
+        mode: u32,
+    },
+    Symlink {
+        ino: u64,
+        target: PathBuf,
+    },
+    Other {
+        ino: u64,
+        mode: u32,
+    },
 }
 
 /// Every entry under `root` (recursively, `root` itself as `""`), with
-/// modes, file contents and symlink targets: equal snapshots mean the tree
+/// inodes, modes, file contents and symlink targets: equal snapshots mean the tree
 /// was left exactly as it was.
 pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Entry> {
     let mut out = BTreeMap::new();
@@ -437,22 +451,25 @@ pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Entry> {
         let meta =
             fs::symlink_metadata(&full).unwrap_or_else(|e| panic!("stat {}: {e}", full.display()));
         let mode = meta.permissions().mode() & 0o7777;
+        let ino = meta.ino();
         let entry = if meta.file_type().is_symlink() {
             Entry::Symlink {
+                ino,
                 target: fs::read_link(&full).expect("readlink"),
             }
         } else if meta.is_dir() {
             for child in fs::read_dir(&full).expect("read_dir") {
                 pending.push(rel.join(child.expect("dir entry").file_name()));
             }
-            Entry::Dir { mode }
+            Entry::Dir { ino, mode }
         } else if meta.is_file() {
             Entry::File {
+                ino,
                 mode,
                 bytes: fs::read(&full).expect("read"),
             }
         } else {
-            Entry::Other { mode }
+            Entry::Other { ino, mode }
         };
         out.insert(rel, entry);
     }

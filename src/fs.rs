@@ -62,6 +62,24 @@ pub trait Fs {
     fn try_lock(&self, path: &Path) -> Result<Self::Lock, LockError>;
 }
 
+/// The writer lock of [`RealFs`]: released on drop with an explicit
+/// `flock(LOCK_UN)`.
+///
+/// Closing the file alone is not enough: a child process forked by another
+/// thread holds a copy of the descriptor until its `exec` closes it
+/// (`O_CLOEXEC`), and an `flock` lives as long as any copy does. Without the
+/// unlock, such a fork would keep the lock after its writer finished and
+/// refuse the next writer with `Locked`.
+#[derive(Debug)]
+pub struct FileLock(File);
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        // An unlock that fails leaves the lock to the close that follows.
+        let _ = self.0.unlock();
+    }
+}
+
 /// The real file system, through std and a few `libc` flags.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RealFs;
@@ -72,7 +90,7 @@ fn mode_bits(file: &File) -> io::Result<u32> {
 
 impl Fs for RealFs {
     type File = File;
-    type Lock = File;
+    type Lock = FileLock;
 
     fn create_exclusive(&self, path: &Path, mode: u32) -> io::Result<File> {
         let file = OpenOptions::new()
@@ -170,7 +188,7 @@ impl Fs for RealFs {
             .collect()
     }
 
-    fn try_lock(&self, path: &Path) -> Result<File, LockError> {
+    fn try_lock(&self, path: &Path) -> Result<FileLock, LockError> {
         // Created 0600 (repaired if the umask took bits) when missing; an
         // existing lock file is used as it is, whoever made it.
         let file = match self.create_exclusive(path, 0o600) {
@@ -183,7 +201,7 @@ impl Fs for RealFs {
             Err(e) => return Err(LockError::Io(e)),
         };
         match file.try_lock() {
-            Ok(()) => Ok(file),
+            Ok(()) => Ok(FileLock(file)),
             Err(std::fs::TryLockError::WouldBlock) => Err(LockError::Locked),
             Err(std::fs::TryLockError::Error(e)) => Err(LockError::Io(e)),
         }

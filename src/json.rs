@@ -139,9 +139,39 @@ pub fn write_string(out: &mut String, value: &str) {
     out.push('"');
 }
 
-enum Container {
+enum Container<'a> {
     Array,
-    Object { names: HashSet<String> },
+    Object { names: MemberNames<'a> },
+}
+
+/// The member names seen so far in one object, to find duplicates.
+///
+/// Most objects have a handful of members: a linear scan of borrowed names
+/// costs no allocation and no hashing; past [`MemberNames::SCAN_LIMIT`]
+/// names a hash set keeps huge objects linear.
+#[derive(Default)]
+struct MemberNames<'a> {
+    few: Vec<Cow<'a, str>>,
+    many: Option<HashSet<Cow<'a, str>>>,
+}
+
+impl<'a> MemberNames<'a> {
+    const SCAN_LIMIT: usize = 16;
+
+    /// Adds `name`; false when it was already there.
+    fn insert(&mut self, name: Cow<'a, str>) -> bool {
+        if let Some(many) = &mut self.many {
+            return many.insert(name);
+        }
+        if self.few.contains(&name) {
+            return false;
+        }
+        self.few.push(name);
+        if self.few.len() > Self::SCAN_LIMIT {
+            self.many = Some(self.few.drain(..).collect());
+        }
+        true
+    }
 }
 
 /// What the parser expects next.
@@ -195,11 +225,11 @@ impl<'a> Parser<'a> {
     }
 
     fn run(mut self) -> Result<TopLevel<'a>, SyntaxError> {
-        let mut stack: Vec<Container> = Vec::new();
+        let mut stack: Vec<Container<'a>> = Vec::new();
         let mut top_members: Vec<(String, &'a str)> = Vec::new();
         let mut top_kind: &'static str = "object";
         // The member name and value start of the top-level member being read.
-        let mut pending_name: Option<String> = None;
+        let mut pending_name: Option<Cow<'a, str>> = None;
         let mut value_start = 0;
         let mut expect = Expect::Value;
 
@@ -222,7 +252,7 @@ impl<'a> Parser<'a> {
                                 self.pos += 1;
                             } else {
                                 stack.push(Container::Object {
-                                    names: HashSet::new(),
+                                    names: MemberNames::default(),
                                 });
                                 expect = Expect::MemberName;
                                 continue;
@@ -259,12 +289,12 @@ impl<'a> Parser<'a> {
                         None => return Err(self.error(SyntaxErrorKind::UnexpectedEnd)),
                     }
                     let name_start = self.pos;
-                    let name = self.string()?.into_owned();
+                    let name = self.string()?;
                     if let Some(Container::Object { names }) = stack.last_mut() {
                         if !names.insert(name.clone()) {
                             return Err(SyntaxError {
                                 offset: name_start,
-                                kind: SyntaxErrorKind::DuplicateMember(name),
+                                kind: SyntaxErrorKind::DuplicateMember(name.into_owned()),
                             });
                         }
                     }
@@ -284,7 +314,7 @@ impl<'a> Parser<'a> {
             // what the enclosing container allows next.
             if stack.len() == 1 {
                 if let Some(name) = pending_name.take() {
-                    top_members.push((name, &self.text[value_start..self.pos]));
+                    top_members.push((name.into_owned(), &self.text[value_start..self.pos]));
                 }
             }
             self.skip_whitespace();
@@ -425,21 +455,26 @@ impl<'a> Parser<'a> {
     fn string(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
         self.expect_byte(b'"')?;
         let start = self.pos;
-        // Fast path: no escapes, borrow the slice.
-        loop {
-            match self.peek() {
-                None => return Err(self.error(SyntaxErrorKind::UnexpectedEnd)),
-                Some(b'"') => {
-                    let contents = &self.text[start..self.pos];
-                    self.pos += 1;
-                    return Ok(Cow::Borrowed(contents));
-                }
-                Some(b'\\') => break,
-                Some(b) if b < 0x20 => {
-                    return Err(self.error(SyntaxErrorKind::ControlCharacterInString))
-                }
-                Some(_) => self.pos += 1,
+        // Fast path: no escapes, borrow the slice. One tight scan for the
+        // three bytes that end it; records carry long plain strings.
+        let plain = self.bytes[self.pos..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        match plain {
+            None => {
+                self.pos = self.bytes.len();
+                return Err(self.error(SyntaxErrorKind::UnexpectedEnd));
             }
+            Some(n) => self.pos += n,
+        }
+        match self.peek() {
+            Some(b'"') => {
+                let contents = &self.text[start..self.pos];
+                self.pos += 1;
+                return Ok(Cow::Borrowed(contents));
+            }
+            Some(b'\\') => {}
+            _ => return Err(self.error(SyntaxErrorKind::ControlCharacterInString)),
         }
         let mut out = String::from(&self.text[start..self.pos]);
         loop {

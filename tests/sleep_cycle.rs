@@ -634,7 +634,7 @@ struct CountingFs {
 
 impl Fs for &CountingFs {
     type File = File;
-    type Lock = File;
+    type Lock = lifecycle_state::fs::FileLock;
 
     fn create_exclusive(&self, path: &Path, mode: u32) -> io::Result<File> {
         self.temps.set(self.temps.get() + 1);
@@ -673,7 +673,7 @@ impl Fs for &CountingFs {
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<OsString>> {
         RealFs.list_dir(dir)
     }
-    fn try_lock(&self, path: &Path) -> Result<File, LockError> {
+    fn try_lock(&self, path: &Path) -> Result<lifecycle_state::fs::FileLock, LockError> {
         RealFs.try_lock(path)
     }
 }

@@ -368,3 +368,42 @@ fn store_dispatch_is_refused_while_a_child_process_holds_the_lock() {
     assert_eq!(d.to, State::Wake);
     assert_eq!(persist::load(&path).record.wrapper_event_seq, 78);
 }
+
+// Regression: a child forked by another thread held a copy of the lock
+// descriptor until its exec, so the lock outlived its writer and the next
+// writer got `Locked` (found by tests/concurrent_readers.rs). The lock is now
+// released with an explicit unlock.
+#[test]
+fn a_child_forked_by_another_thread_does_not_keep_the_lock_of_a_finished_writer() {
+    let (_dir, path) = setup();
+    let s = store(&path);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let spawner = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut spawned = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(mut child) = Command::new("true").spawn() {
+                    let _ = child.wait();
+                    spawned += 1;
+                }
+            }
+            spawned
+        })
+    };
+    let mut locked = 0;
+    for _ in 0..300 {
+        match s.dispatch(Event::RequestArrived, Guards::default()) {
+            Ok(_) => {}
+            Err(StoreError::Locked) => locked += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let spawned = spawner.join().unwrap();
+    assert!(spawned > 10, "only {spawned} children were spawned");
+    assert_eq!(
+        locked, 0,
+        "{locked} of 300 writers were refused with no other writer"
+    );
+}

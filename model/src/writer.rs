@@ -14,6 +14,9 @@ use crate::sleep_cycle::{self, Refusal};
 use crate::timestamp::Ts;
 
 /// What the writer's load found (SPEC §2.1).
+// Boxing the record would change the public shape tests build; the size
+// does not matter for a model.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Found {
     Valid(Record),
@@ -25,6 +28,7 @@ pub enum Found {
 }
 
 /// A writer operation (SPEC §4.3, §5, §7 `save`).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriterOp {
     Dispatch {
@@ -69,8 +73,51 @@ pub struct Outcome {
 
 /// SPEC §4.3 steps 2-7 and §5.1 for `op` at instant `now`.
 pub fn operate(found: &Found, op: &WriterOp, now: &Ts) -> Result<Outcome, Failure> {
-    let _ = (machine::next_state, sleep_cycle::cycle_done, Event::Tick, Guards::default());
-    todo!("{found:?} {op:?} {now:?}")
+    // `on_disk` is what §4.6 compares against; `None` means always write.
+    let (start, on_disk) = match found {
+        Found::Unreadable => return Err(Failure::Unreadable),
+        Found::Valid(record) => (record.clone(), Some(record.clone())),
+        Found::Missing => (Record::default_at(now), Some(Record::default_at(now))),
+        Found::Corrupt => (Record::default_at(now), None),
+    };
+    let (record, shutdown) = apply(&start, op, now)?;
+    // SPEC §4.6: "changed" is a different serialized form. Timestamps keep
+    // their spelling there, so `Ts` equality (by instant) would miss a
+    // respelled one.
+    let writes = on_disk.is_none_or(|old| old.encode() != record.encode());
+    Ok(Outcome {
+        // Preservation happens only for a write, and a corrupt file that
+        // gets this far is always written (§4.4.1, §4.6).
+        preserves: writes && *found == Found::Corrupt,
+        writes,
+        record,
+        shutdown,
+    })
+}
+
+/// The record `op` makes from `record`, or why it is refused.
+fn apply(record: &Record, op: &WriterOp, now: &Ts) -> Result<(Record, Shutdown), Failure> {
+    let record = match op {
+        WriterOp::Dispatch {
+            event,
+            guards,
+            shadow_run,
+        } => {
+            let d = machine::dispatch(record, *event, *guards, *shadow_run, now)?;
+            return Ok((d.record, d.shutdown));
+        }
+        WriterOp::Begin(steps) => sleep_cycle::begin(record, *steps, now)?,
+        WriterOp::StepDone(step) => sleep_cycle::step_done(record, *step)?,
+        WriterOp::StepFailed {
+            step,
+            error,
+            ttl_secs,
+        } => sleep_cycle::step_failed(record, *step, error, now, *ttl_secs)?,
+        WriterOp::CycleDone => sleep_cycle::cycle_done(record),
+        WriterOp::ResetQuarantine => sleep_cycle::reset_quarantine(record),
+        WriterOp::Save(new) => new.clone(),
+    };
+    Ok((record, Shutdown::None))
 }
 
 impl From<Overflow> for Failure {
@@ -85,5 +132,193 @@ impl From<Refusal> for Failure {
     }
 }
 
-#[allow(dead_code)]
-fn _unused(_: Record) {}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::State;
+
+    fn ts(text: &str) -> Ts {
+        Ts::parse(text).unwrap_or_else(|| panic!("{text} is a timestamp"))
+    }
+
+    fn then() -> Ts {
+        ts("2024-01-01T00:00:00Z")
+    }
+
+    fn now() -> Ts {
+        ts("2024-01-02T00:00:00Z")
+    }
+
+    fn dispatch(event: Event) -> WriterOp {
+        WriterOp::Dispatch {
+            event,
+            guards: Guards {
+                sleep_eligible: true,
+                still_idle: true,
+            },
+            shadow_run: false,
+        }
+    }
+
+    fn stored() -> Record {
+        Record::default_at(&then())
+    }
+
+    #[test]
+    fn unreadable_fails_every_operation() {
+        let ops = [
+            dispatch(Event::Tick),
+            WriterOp::CycleDone,
+            WriterOp::Save(stored()),
+        ];
+        for op in ops {
+            assert_eq!(
+                operate(&Found::Unreadable, &op, &now()),
+                Err(Failure::Unreadable)
+            );
+        }
+    }
+
+    #[test]
+    fn valid_no_op_writes_nothing() {
+        let got = operate(&Found::Valid(stored()), &dispatch(Event::Tick), &now()).expect("ok");
+        assert_eq!((got.writes, got.preserves), (false, false));
+        assert_eq!(got.record, stored());
+    }
+
+    #[test]
+    fn valid_change_writes_without_preserving() {
+        let got = operate(&Found::Valid(stored()), &dispatch(Event::Idle5Min), &now()).expect("ok");
+        assert_eq!((got.writes, got.preserves), (true, false));
+        assert_eq!(got.record.current_state, State::Drowsy);
+    }
+
+    #[test]
+    fn missing_no_op_writes_nothing_and_keeps_the_default() {
+        let got = operate(&Found::Missing, &dispatch(Event::Tick), &now()).expect("ok");
+        assert!(!got.writes);
+        assert_eq!(got.record, Record::default_at(&now()));
+    }
+
+    #[test]
+    fn missing_change_writes() {
+        let got = operate(&Found::Missing, &dispatch(Event::HeartbeatRefresh), &now()).expect("ok");
+        assert_eq!((got.writes, got.preserves), (true, false));
+        assert_eq!(got.record.wrapper_event_seq, 1);
+    }
+
+    #[test]
+    fn corrupt_no_op_still_writes_the_default_and_preserves() {
+        let got = operate(&Found::Corrupt, &dispatch(Event::Tick), &now()).expect("ok");
+        assert_eq!((got.writes, got.preserves), (true, true));
+        assert_eq!(got.record, Record::default_at(&now()));
+    }
+
+    #[test]
+    fn corrupt_with_cycle_done_on_null_progress_still_writes() {
+        let got = operate(&Found::Corrupt, &WriterOp::CycleDone, &now()).expect("ok");
+        assert_eq!((got.writes, got.preserves), (true, true));
+    }
+
+    #[test]
+    fn refusal_on_a_corrupt_file_preserves_and_writes_nothing() {
+        assert_eq!(
+            operate(&Found::Corrupt, &WriterOp::StepDone(1), &now()),
+            Err(Failure::Refused(Refusal::NoCycle))
+        );
+    }
+
+    #[test]
+    fn overflow_is_a_failure() {
+        let mut r = stored();
+        r.wrapper_event_seq = crate::record::MAX_INTEGER;
+        let got = operate(&Found::Valid(r), &dispatch(Event::WakeSignal), &now());
+        assert_eq!(got, Err(Failure::Overflow(Overflow)));
+    }
+
+    #[test]
+    fn entering_hibernation_signals_shutdown() {
+        let mut r = stored();
+        r.current_state = State::Sleep;
+        let got = operate(&Found::Valid(r), &dispatch(Event::SleepCycleDone), &now()).expect("ok");
+        assert!(got.writes);
+        assert_eq!(got.shutdown, Shutdown::Requested);
+    }
+
+    #[test]
+    fn sleep_operations_never_signal_shutdown() {
+        let got = operate(&Found::Missing, &WriterOp::Begin(2), &now()).expect("ok");
+        assert_eq!(got.shutdown, Shutdown::None);
+        assert!(got.writes);
+    }
+
+    #[test]
+    fn begin_zero_is_refused_by_the_writer() {
+        let got = operate(&Found::Valid(stored()), &WriterOp::Begin(0), &now());
+        assert_eq!(got, Err(Failure::Refused(Refusal::NoSteps)));
+    }
+
+    #[test]
+    fn step_failed_reaches_the_sleep_cycle_rules() {
+        let op = WriterOp::StepFailed {
+            step: 1,
+            error: "e".to_string(),
+            ttl_secs: 60,
+        };
+        let got = operate(&Found::Valid(stored()), &op, &now());
+        assert_eq!(got, Err(Failure::Refused(Refusal::NoCycle)));
+    }
+
+    #[test]
+    fn reset_quarantine_without_quarantine_writes_nothing() {
+        let got = operate(&Found::Valid(stored()), &WriterOp::ResetQuarantine, &now()).expect("ok");
+        assert!(!got.writes);
+    }
+
+    #[test]
+    fn save_of_the_stored_record_writes_nothing() {
+        let got = operate(&Found::Valid(stored()), &WriterOp::Save(stored()), &now()).expect("ok");
+        assert!(!got.writes);
+    }
+
+    #[test]
+    fn save_of_an_equal_instant_with_other_spelling_writes_it() {
+        let mut respelled = stored();
+        respelled.since_ts = ts("2024-01-01T00:00:00.000+00:00");
+        let got = operate(&Found::Valid(stored()), &WriterOp::Save(respelled), &now()).expect("ok");
+        assert!(got.writes, "SPEC §4.6: the serialized form changed");
+    }
+
+    #[test]
+    fn save_of_the_same_record_writes_nothing() {
+        let got = operate(&Found::Valid(stored()), &WriterOp::Save(stored()), &now()).expect("ok");
+        assert!(!got.writes);
+    }
+
+    #[test]
+    fn save_of_a_different_record_writes_it() {
+        let mut new = stored();
+        new.unknown.push(("x".to_string(), "1".to_string()));
+        let got = operate(
+            &Found::Valid(stored()),
+            &WriterOp::Save(new.clone()),
+            &now(),
+        )
+        .expect("ok");
+        assert!(got.writes);
+        assert_eq!(got.record, new);
+    }
+
+    #[test]
+    fn save_on_a_missing_file_equal_to_the_default_writes_nothing() {
+        let op = WriterOp::Save(Record::default_at(&now()));
+        assert!(!operate(&Found::Missing, &op, &now()).expect("ok").writes);
+    }
+
+    #[test]
+    fn save_on_a_corrupt_file_writes_and_preserves() {
+        let op = WriterOp::Save(Record::default_at(&now()));
+        let got = operate(&Found::Corrupt, &op, &now()).expect("ok");
+        assert_eq!((got.writes, got.preserves), (true, true));
+    }
+}

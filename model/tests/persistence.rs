@@ -1,0 +1,312 @@
+//! The persistence model's rules, one behaviour per test (model/README.md).
+
+use lifecycle_model::persistence::{apply, Crash, CrashSpace, Disk, Node, Op};
+
+const P512: Crash = Crash::PowerLoss { block_size: 512 };
+
+fn dir_d() -> Disk {
+    let mut disk = Disk::default();
+    disk.nodes.insert("/d".into(), Node::Dir { mode: 0o700 });
+    disk
+}
+
+fn with_file(mut disk: Disk, path: &str, inode: u64, data: &[u8]) -> Disk {
+    disk.nodes.insert(
+        path.into(),
+        Node::File {
+            inode,
+            mode: 0o600,
+            data: data.to_vec(),
+        },
+    );
+    disk
+}
+
+fn create(path: &str, inode: u64) -> Op {
+    Op::Create {
+        path: path.into(),
+        inode,
+        mode: 0o600,
+    }
+}
+
+fn write(inode: u64, data: &[u8]) -> Op {
+    Op::Write {
+        inode,
+        offset: 0,
+        data: data.to_vec(),
+    }
+}
+
+fn fsync(inode: u64) -> Op {
+    Op::FsyncFile { inode }
+}
+
+fn fsync_dir(path: &str) -> Op {
+    Op::FsyncDir { path: path.into() }
+}
+
+fn rename(from: &str, to: &str) -> Op {
+    Op::Rename {
+        from: from.into(),
+        to: to.into(),
+    }
+}
+
+fn states(initial: &Disk, ops: &[Op], crash: Crash) -> Vec<Disk> {
+    match CrashSpace::new(initial, ops, crash) {
+        Ok(space) => space.states().collect(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn data_at(disk: &Disk, path: &str) -> Option<Vec<u8>> {
+    match disk.nodes.get(path) {
+        Some(Node::File { data, .. }) => Some(data.clone()),
+        _ => None,
+    }
+}
+
+// Regression: the first version gave a process crash the durable contents of
+// every file; the broken-protocol check in tests/crash.rs exposed it.
+#[test]
+fn a_process_crash_keeps_everything_the_kernel_accepted() {
+    let ops = [create("/d/t", 1), write(1, b"new")];
+    let after = states(&dir_d(), &ops, Crash::Process);
+    assert_eq!(after.len(), 1);
+    assert_eq!(data_at(&after[0], "/d/t"), Some(b"new".to_vec()));
+}
+
+#[test]
+fn a_process_crash_state_is_the_log_applied() {
+    let ops = [create("/d/t", 1), write(1, b"x"), rename("/d/t", "/d/f")];
+    let after = states(&dir_d(), &ops, Crash::Process);
+    assert_eq!(Ok(after[0].clone()), apply(&dir_d(), &ops));
+}
+
+#[test]
+fn file_lost_without_dir_sync() {
+    let ops = [create("/d/f", 1), write(1, b"data"), fsync(1)];
+    let after = states(&dir_d(), &ops, P512);
+    assert!(after.iter().any(|d| data_at(d, "/d/f").is_none()));
+    assert!(after
+        .iter()
+        .any(|d| data_at(d, "/d/f") == Some(b"data".to_vec())));
+}
+
+#[test]
+fn file_kept_after_dir_sync_and_file_sync() {
+    let ops = [
+        create("/d/f", 1),
+        write(1, b"data"),
+        fsync(1),
+        fsync_dir("/d"),
+    ];
+    let after = states(&dir_d(), &ops, P512);
+    assert!(after
+        .iter()
+        .all(|d| data_at(d, "/d/f") == Some(b"data".to_vec())));
+}
+
+#[test]
+fn unsynced_data_of_a_durable_name_may_be_empty() {
+    let ops = [create("/d/f", 1), write(1, b"data"), fsync_dir("/d")];
+    let after = states(&dir_d(), &ops, P512);
+    assert!(after.iter().any(|d| data_at(d, "/d/f") == Some(Vec::new())));
+    assert!(after.iter().all(|d| data_at(d, "/d/f").is_some()));
+}
+
+#[test]
+fn unsynced_writes_tear_at_block_boundaries() {
+    let old = vec![b'o'; 1024];
+    let new = vec![b'n'; 1024];
+    let initial = with_file(dir_d(), "/d/f", 1, &old);
+    let after = states(&initial, &[write(1, &new)], P512);
+    let mixed: Vec<u8> = [&new[..512], &old[512..]].concat();
+    assert!(after
+        .iter()
+        .any(|d| data_at(d, "/d/f") == Some(mixed.clone())));
+    // Never torn inside a block.
+    assert!(after.iter().all(|d| {
+        let data = data_at(d, "/d/f").unwrap_or_default();
+        data.chunks(512)
+            .all(|block| block.iter().all(|&b| b == block[0]))
+    }));
+}
+
+#[test]
+fn a_bigger_block_does_not_tear_inside_it() {
+    let old = vec![b'o'; 1024];
+    let new = vec![b'n'; 1024];
+    let initial = with_file(dir_d(), "/d/f", 1, &old);
+    let after = states(
+        &initial,
+        &[write(1, &new)],
+        Crash::PowerLoss { block_size: 4096 },
+    );
+    let datas: Vec<Vec<u8>> = after.iter().filter_map(|d| data_at(d, "/d/f")).collect();
+    assert!(datas.iter().all(|d| *d == old || *d == new));
+}
+
+#[test]
+fn an_extending_write_may_leave_a_block_of_zeros() {
+    let after = states(
+        &with_file(dir_d(), "/d/f", 1, b""),
+        &[write(1, &[b'n'; 100])],
+        P512,
+    );
+    assert!(after
+        .iter()
+        .any(|d| data_at(d, "/d/f") == Some(vec![0; 100])));
+}
+
+#[test]
+fn fsync_of_a_file_makes_its_data_durable() {
+    let initial = with_file(dir_d(), "/d/f", 1, b"old");
+    let after = states(&initial, &[write(1, b"new"), fsync(1)], P512);
+    assert!(after
+        .iter()
+        .all(|d| data_at(d, "/d/f") == Some(b"new".to_vec())));
+}
+
+#[test]
+fn a_rename_without_dir_sync_may_be_lost() {
+    let initial = with_file(dir_d(), "/d/f", 1, b"old");
+    let ops = [
+        create("/d/t", 2),
+        write(2, b"new"),
+        fsync(2),
+        rename("/d/t", "/d/f"),
+    ];
+    let after = states(&initial, &ops, P512);
+    let contents: Vec<Option<Vec<u8>>> = after.iter().map(|d| data_at(d, "/d/f")).collect();
+    assert!(contents.contains(&Some(b"old".to_vec())));
+    assert!(contents.contains(&Some(b"new".to_vec())));
+}
+
+#[test]
+fn a_rename_is_atomic_within_one_directory() {
+    let initial = with_file(dir_d(), "/d/f", 1, b"old");
+    let ops = [
+        create("/d/t", 2),
+        write(2, b"new"),
+        fsync(2),
+        rename("/d/t", "/d/f"),
+    ];
+    for disk in states(&initial, &ops, P512) {
+        assert!(
+            disk.nodes.contains_key("/d/f"),
+            "the target vanished: {disk:?}"
+        );
+    }
+}
+
+#[test]
+fn directory_operations_are_lost_in_order() {
+    let ops = [create("/d/a", 1), create("/d/b", 2)];
+    for disk in states(&dir_d(), &ops, P512) {
+        let (a, b) = (
+            disk.nodes.contains_key("/d/a"),
+            disk.nodes.contains_key("/d/b"),
+        );
+        assert!(a || !b, "b persisted without the earlier a: {disk:?}");
+    }
+}
+
+#[test]
+fn directories_persist_independently() {
+    let mut initial = dir_d();
+    initial.nodes.insert("/e".into(), Node::Dir { mode: 0o700 });
+    let ops = [create("/d/a", 1), create("/e/b", 2)];
+    let after = states(&initial, &ops, P512);
+    assert!(after
+        .iter()
+        .any(|d| !d.nodes.contains_key("/d/a") && d.nodes.contains_key("/e/b")));
+}
+
+#[test]
+fn a_rename_across_directories_may_persist_one_half() {
+    let mut initial = with_file(dir_d(), "/e/t", 1, b"x");
+    initial.nodes.insert("/e".into(), Node::Dir { mode: 0o700 });
+    let after = states(&initial, &[rename("/e/t", "/d/f")], P512);
+    assert!(after
+        .iter()
+        .any(|d| d.nodes.contains_key("/e/t") && d.nodes.contains_key("/d/f")));
+    assert!(after
+        .iter()
+        .any(|d| !d.nodes.contains_key("/e/t") && !d.nodes.contains_key("/d/f")));
+}
+
+#[test]
+fn an_unsynced_chmod_may_be_lost() {
+    let initial = with_file(dir_d(), "/d/f", 1, b"x");
+    let ops = [Op::Chmod {
+        path: "/d/f".into(),
+        mode: 0o644,
+    }];
+    let modes: Vec<u32> = states(&initial, &ops, P512)
+        .iter()
+        .filter_map(|d| match d.nodes.get("/d/f") {
+            Some(Node::File { mode, .. }) => Some(*mode),
+            _ => None,
+        })
+        .collect();
+    assert!(modes.contains(&0o600) && modes.contains(&0o644));
+}
+
+#[test]
+fn a_file_in_a_lost_directory_is_lost_too() {
+    let ops = [
+        Op::Mkdir {
+            path: "/n".into(),
+            mode: 0o700,
+        },
+        create("/n/f", 1),
+        fsync(1),
+        fsync_dir("/n"),
+    ];
+    let after = states(&Disk::default(), &ops, P512);
+    assert!(after.iter().any(|d| d.nodes.is_empty()));
+    assert!(after
+        .iter()
+        .all(|d| !d.nodes.contains_key("/n/f") || d.nodes.contains_key("/n")));
+}
+
+#[test]
+fn an_unlink_without_dir_sync_may_be_undone() {
+    let initial = with_file(dir_d(), "/d/f", 1, b"x");
+    let after = states(
+        &initial,
+        &[Op::Unlink {
+            path: "/d/f".into(),
+        }],
+        P512,
+    );
+    assert!(after.iter().any(|d| d.nodes.contains_key("/d/f")));
+    assert!(after.iter().any(|d| !d.nodes.contains_key("/d/f")));
+}
+
+#[test]
+fn a_log_naming_a_missing_file_is_refused() {
+    let result = CrashSpace::new(&dir_d(), &[rename("/d/nope", "/d/f")], P512);
+    assert!(result.is_err());
+}
+
+#[test]
+fn a_crash_before_any_operation_leaves_the_initial_disk() {
+    let initial = with_file(dir_d(), "/d/f", 1, b"x");
+    for crash in [Crash::Process, P512] {
+        assert_eq!(states(&initial, &[], crash), vec![initial.clone()]);
+    }
+}
+
+#[test]
+fn state_indices_wrap_around_the_space() {
+    let ops = [create("/d/a", 1), create("/d/b", 2)];
+    let space = match CrashSpace::new(&dir_d(), &ops, P512) {
+        Ok(space) => space,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(space.len(), 3);
+    assert_eq!(space.state(space.len() + 1), space.state(1));
+}

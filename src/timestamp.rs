@@ -21,8 +21,11 @@ pub struct Timestamp {
     /// (days since 1970-01-01, second of the day, nanosecond): the SPEC §1.4
     /// order. A leap second is second 86,400 of its day, so `23:59:60.5`
     /// sorts after `23:59:59.9` and before the next day's `00:00:00`.
-    /// Fraction digits past the ninth are ignored.
     key: (i64, u32, u32),
+    /// Fraction digits past the ninth, trailing zeros dropped: compared as
+    /// text after `key`, which is their decimal order (SPEC §1.4 compares
+    /// the fraction at any length).
+    beyond_nanos: String,
 }
 
 /// Why a text is not a timestamp of SPEC §1.4.
@@ -91,6 +94,7 @@ impl Timestamp {
 
         let mut pos = 19;
         let mut fraction_nanos: u32 = 0;
+        let mut beyond_nanos = String::new();
         if b.get(pos) == Some(&b'.') {
             pos += 1;
             let digits_start = pos;
@@ -103,6 +107,9 @@ impl Timestamp {
             let count = pos - digits_start;
             if count == 0 {
                 return Err(fail("empty fraction"));
+            }
+            if count > 9 {
+                beyond_nanos = text[digits_start + 9..pos].trim_end_matches('0').to_string();
             }
             for _ in count..9 {
                 fraction_nanos *= 10;
@@ -118,6 +125,7 @@ impl Timestamp {
         Ok(Timestamp {
             text: text.to_string(),
             key: (days, hour * 3600 + minute * 60 + second, fraction_nanos),
+            beyond_nanos,
         })
     }
 
@@ -136,6 +144,7 @@ impl Timestamp {
         Some(Timestamp {
             text: format_utc(days, sod, micro, "-", ":"),
             key: (days, sod, micro * 1_000),
+            beyond_nanos: String::new(),
         })
     }
 
@@ -152,7 +161,9 @@ impl Timestamp {
 
     /// SPEC §1.4 order of instants, ignoring spelling (`Z` equals `+00:00`).
     pub fn cmp_instant(&self, other: &Timestamp) -> Ordering {
-        self.key.cmp(&other.key)
+        self.key
+            .cmp(&other.key)
+            .then_with(|| self.beyond_nanos.cmp(&other.beyond_nanos))
     }
 
     /// This instant plus `duration`, or `None` past year 9999.
@@ -251,6 +262,20 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Regression: digits past the ninth were ignored, so a quarantine ending
+    // 10^-10 s after now counted as expired (SPEC §1.4: any length).
+    #[test]
+    fn fraction_digits_past_the_ninth_still_order_instants() {
+        let now = Timestamp::parse("2030-01-01T00:00:00Z").expect("valid");
+        let later = Timestamp::parse("2030-01-01T00:00:00.0000000001Z").expect("valid");
+        let zeros = Timestamp::parse("2030-01-01T00:00:00.0000000000000+00:00").expect("valid");
+        assert_eq!(now.cmp_instant(&later), Ordering::Less);
+        assert_eq!(now.cmp_instant(&zeros), Ordering::Equal);
+        let a = Timestamp::parse("2030-01-01T00:00:00.00000000005Z").expect("valid");
+        let b = Timestamp::parse("2030-01-01T00:00:00.0000000001Z").expect("valid");
+        assert_eq!(a.cmp_instant(&b), Ordering::Less);
+    }
 
     #[test]
     fn zulu_and_plus_zero_offsets_denote_the_same_instant() {

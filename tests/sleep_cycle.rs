@@ -221,6 +221,25 @@ fn begin_one_microsecond_before_until_ts_is_still_quarantined() {
     ));
 }
 
+/// SPEC §1.4, §5.1: a quarantine ending 10^-10 s after now still holds; the
+/// fraction counts at any length (regression: digits past the ninth were
+/// ignored, so this quarantine counted as expired).
+#[test]
+fn quarantine_ending_a_tenth_of_a_nanosecond_after_now_is_still_in_force() {
+    let (_dir, path) = setup();
+    let mut r = base();
+    r.quarantine = Some(quarantine_until("2024-05-01T12:00:00.0000000001Z"));
+    save(&path, &r);
+    let result = store(&path).begin_sleep_cycle(3);
+    assert!(
+        matches!(
+            result,
+            Err(StoreError::SleepCycle(SleepCycleError::Quarantined { .. }))
+        ),
+        "{result:?}"
+    );
+}
+
 /// SPEC §5.2.3: after the clock passes `until_ts`, `begin` clears the
 /// quarantine and starts the cycle.
 #[test]

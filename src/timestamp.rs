@@ -109,7 +109,9 @@ impl Timestamp {
                 return Err(fail("empty fraction"));
             }
             if count > 9 {
-                beyond_nanos = text[digits_start + 9..pos].trim_end_matches('0').to_string();
+                beyond_nanos = text[digits_start + 9..pos]
+                    .trim_end_matches('0')
+                    .to_string();
             }
             for _ in count..9 {
                 fraction_nanos *= 10;

@@ -272,7 +272,8 @@ fn create_temp<F: Fs>(fs: &F, dir: &Path) -> Result<(PathBuf, F::File), SaveErro
 }
 
 /// Creates `dir` and its missing ancestors with mode 0700, fsyncing each
-/// new directory's parent so the new entry survives a power loss.
+/// new directory's parent so the new entry survives a power loss. When that
+/// fsync fails, the new directory is removed again.
 pub fn ensure_dir<F: Fs>(fs: &F, dir: &Path) -> io::Result<()> {
     match fs.create_dir(dir, DIR_MODE) {
         Ok(()) => {}
@@ -288,7 +289,15 @@ pub fn ensure_dir<F: Fs>(fs: &F, dir: &Path) -> io::Result<()> {
         }
         Err(e) => return Err(e),
     }
-    fs.sync_dir(non_empty_parent(dir).unwrap_or(Path::new(".")))
+    let synced = fs.sync_dir(non_empty_parent(dir).unwrap_or(Path::new(".")));
+    if synced.is_err() {
+        // A directory whose entry may not be durable must not stay: a later
+        // writer would find it, skip this fsync, and report saves durable
+        // that a power loss can take with the directory. Removed, it is
+        // created again, and fsynced, by the next writer.
+        let _ = fs.remove_dir(dir);
+    }
+    synced
 }
 
 fn non_empty_parent(dir: &Path) -> Option<&Path> {

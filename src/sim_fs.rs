@@ -2,7 +2,7 @@
 //!
 //! Promises: [`SimFs`] implements [`Fs`] with no real I/O. Every call is
 //! numbered; the persistence steps among them (create, write, fsync, rename,
-//! unlink, mkdir, chmod, directory fsync) are appended to a log in the
+//! unlink, mkdir, rmdir, chmod, directory fsync) are appended to a log in the
 //! format of the reference model (`lifecycle_model::persistence::Op`). A
 //! test can make call N and every later one fail as if the process had died
 //! ([`SimFs::crash_at_call`]), make call N fail once with ENOSPC, EIO, EDQUOT
@@ -513,6 +513,25 @@ impl Fs for SimFs {
         inner.names.insert(path.clone(), Entry::Dir { mode });
         inner.log.push(Op::Mkdir { path, mode });
         Ok(())
+    }
+
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        let path = normalize(path);
+        let mut inner = self.inner.borrow_mut();
+        inner.begin_call()?;
+        match inner.lookup(&path)? {
+            Entry::Dir { .. } if path == "/" => Err(errno(libc::EBUSY)),
+            Entry::Dir { .. } => {
+                let prefix = format!("{path}/");
+                if inner.names.keys().any(|name| name.starts_with(&prefix)) {
+                    return Err(errno(libc::ENOTEMPTY));
+                }
+                inner.names.remove(&path);
+                inner.log.push(Op::Rmdir { path });
+                Ok(())
+            }
+            Entry::File(_) => Err(errno(libc::ENOTDIR)),
+        }
     }
 
     fn set_mode(&self, path: &Path, mode: u32) -> io::Result<()> {

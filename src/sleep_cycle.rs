@@ -11,7 +11,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::record::{Progress, Quarantine, Record};
+use crate::record::{Progress, Quarantine, Record, MAX_INTEGER};
 use crate::timestamp::Timestamp;
 
 /// How long a quarantine lasts unless the caller says otherwise (SPEC §5).
@@ -32,6 +32,8 @@ pub enum SleepCycleError {
     WrongStep { expected: u64, got: u64 },
     /// `now + ttl` is past year 9999.
     QuarantineOutOfRange,
+    /// `step_done(k)` with k past 2^53−1: no valid record can hold it.
+    StepOutOfRange { step: u64 },
 }
 
 impl fmt::Display for SleepCycleError {
@@ -44,6 +46,12 @@ impl fmt::Display for SleepCycleError {
             SleepCycleError::NoCycle => write!(f, "no sleep cycle is in progress"),
             SleepCycleError::WrongStep { expected, got } => {
                 write!(f, "step {got} is out of order: the next step is {expected}")
+            }
+            SleepCycleError::StepOutOfRange { step } => {
+                write!(
+                    f,
+                    "step {step} is larger than 2^53-1, the largest step a record holds"
+                )
             }
             SleepCycleError::QuarantineOutOfRange => {
                 write!(f, "the quarantine would end after year 9999")
@@ -108,6 +116,9 @@ fn expect_step(record: &mut Record, step: u64) -> Result<&mut Progress, SleepCyc
 pub fn step_done(record: &Record, step: u64) -> Result<Record, SleepCycleError> {
     let mut next = record.clone();
     let progress = expect_step(&mut next, step)?;
+    if step > MAX_INTEGER {
+        return Err(SleepCycleError::StepOutOfRange { step });
+    }
     progress.last_completed_step = Some(step);
     progress.attempt = Some(1);
     progress.last_error = Some(None);

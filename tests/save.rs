@@ -671,6 +671,36 @@ fn failing_directory_step_leaves_nothing(op: Op, step: SaveStep, errno: i32) {
     assert_eq!(temp_files(dir.path()), Vec::<PathBuf>::new(), "temp left");
 }
 
+/// SPEC §3.3 step 2: when the fsync of a new directory's parent fails, the
+/// directory is removed again, so the next save creates it and fsyncs its
+/// parent (regression: the directory stayed, no later save made its entry
+/// durable, and a power loss could take a "successfully" saved record with
+/// it; found by the machine test).
+#[test]
+fn a_new_directory_whose_parent_fsync_failed_is_removed_and_made_durable_by_the_next_save() {
+    let dir = tempfile::tempdir().unwrap();
+    let state_dir = dir.path().join("state");
+    let target = state_dir.join(NAME);
+    let fs = FaultyFs::new().fail(Op::SyncDir, 1, libc::EIO);
+    save_with(&fs, &target, &new_record()).expect_err("the first save must fail");
+    assert!(
+        !state_dir.exists(),
+        "the directory of the failed save stayed"
+    );
+    save_with(&fs, &target, &new_record()).expect("the second save");
+    let parent_fsyncs = fs
+        .calls()
+        .into_iter()
+        .filter(|c| {
+            c.op == Op::SyncDir && c.result.is_ok() && c.paths == vec![dir.path().to_path_buf()]
+        })
+        .count();
+    assert_eq!(
+        parent_fsyncs, 1,
+        "the second save did not fsync the new directory's parent"
+    );
+}
+
 macro_rules! fault_tests {
     ($doc:literal, $check:ident($op:expr, $step:expr); $($name:ident: $errno:expr),* $(,)?) => {$(
         #[doc = $doc]

@@ -221,6 +221,27 @@ fn begin_one_microsecond_before_until_ts_is_still_quarantined() {
     ));
 }
 
+/// SPEC §5.3.3: the step after 2^53−1 is refused; no record can hold it
+/// (found by the machine test).
+#[test]
+fn step_done_past_the_largest_integer_is_refused_and_writes_nothing() {
+    let (_dir, path) = setup();
+    let r = with_progress(progress(lifecycle_state::record::MAX_INTEGER, 1));
+    let bytes = save(&path, &r);
+    let before = ino(&path);
+    let result = store(&path).step_done(lifecycle_state::record::MAX_INTEGER + 1);
+    assert!(
+        matches!(
+            result,
+            Err(StoreError::SleepCycle(
+                SleepCycleError::StepOutOfRange { .. }
+            ))
+        ),
+        "{result:?}"
+    );
+    assert_untouched(&path, &bytes, before);
+}
+
 /// SPEC §1.4, §5.1: a quarantine ending 10^-10 s after now still holds; the
 /// fraction counts at any length (regression: digits past the ninth were
 /// ignored, so this quarantine counted as expired).
@@ -679,6 +700,9 @@ impl Fs for &CountingFs {
     }
     fn remove_file(&self, path: &Path) -> io::Result<()> {
         RealFs.remove_file(path)
+    }
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        RealFs.remove_dir(path)
     }
     fn create_dir(&self, path: &Path, mode: u32) -> io::Result<()> {
         RealFs.create_dir(path, mode)

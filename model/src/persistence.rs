@@ -66,6 +66,8 @@ pub enum Op {
     Rename { from: String, to: String },
     /// Removes the directory entry of a file.
     Unlink { path: String },
+    /// Removes an empty directory.
+    Rmdir { path: String },
     /// Sets the mode of the file or directory at `path`.
     Chmod { path: String, mode: u32 },
     /// fsync of a directory: its entries become durable.
@@ -397,6 +399,16 @@ impl Replay {
                 Some(Target::Dir { .. }) => return Err(format!("unlink of directory {path}")),
                 None => return Err(format!("unlink of missing {path}")),
             },
+            Op::Rmdir { path } => {
+                if !matches!(self.current.get(path), Some(Target::Dir { .. })) {
+                    return Err(format!("rmdir of {path}, not a directory"));
+                }
+                let prefix = format!("{path}/");
+                if self.current.keys().any(|name| name.starts_with(&prefix)) {
+                    return Err(format!("rmdir of non-empty {path}"));
+                }
+                self.entry(parent_of(path), EntryOp::Remove { path: path.clone() });
+            }
             Op::Chmod { path, mode } => match self.current.get(path).copied() {
                 Some(Target::File(id)) => self.inode_mut(id)?.mode = *mode,
                 Some(Target::Dir { .. }) => {

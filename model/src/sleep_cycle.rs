@@ -5,7 +5,7 @@
 //!
 //! Does not promise: locking, loading or saving; see [`crate::writer`].
 
-use crate::record::{Progress, Quarantine, Record};
+use crate::record::{Progress, Quarantine, Record, MAX_INTEGER};
 use crate::timestamp::Ts;
 
 /// The default quarantine length, 24 h (SPEC §5.4).
@@ -23,6 +23,8 @@ pub enum Refusal {
     WrongStep { expected: u64, got: u64 },
     /// now + ttl after year 9999 (§5.4.3).
     QuarantineOutOfRange,
+    /// `step_done(k)` with k > 2^53−1 (§5.3.3).
+    StepOutOfRange { step: u64 },
 }
 
 /// SPEC §5.2.
@@ -56,6 +58,9 @@ pub fn begin(record: &Record, steps: u64, now: &Ts) -> Result<Record, Refusal> {
 pub fn step_done(record: &Record, step: u64) -> Result<Record, Refusal> {
     let mut record = record.clone();
     let progress = expect_step(&mut record, step)?;
+    if step > MAX_INTEGER {
+        return Err(Refusal::StepOutOfRange { step });
+    }
     progress.last_completed_step = Some(step);
     progress.attempt = Some(1);
     progress.last_error = Some(None);
@@ -236,6 +241,21 @@ mod tests {
         assert_eq!(
             step_done(&Record::default_at(&then()), 1),
             Err(Refusal::NoCycle)
+        );
+    }
+
+    #[test]
+    fn step_done_past_the_largest_integer_is_refused() {
+        let record = with_progress(Progress {
+            last_completed_step: Some(MAX_INTEGER),
+            ..fresh(&then())
+        });
+        let got = step_done(&record, MAX_INTEGER + 1);
+        assert_eq!(
+            got,
+            Err(Refusal::StepOutOfRange {
+                step: MAX_INTEGER + 1
+            })
         );
     }
 

@@ -238,7 +238,8 @@ fn store_failure(e: StoreError) -> Failure {
         StoreError::Locked => EXIT_LOCKED,
         StoreError::Save(SaveError::Invalid(_))
         | StoreError::SleepCycle(SleepCycleError::NoSteps)
-        | StoreError::SleepCycle(SleepCycleError::QuarantineOutOfRange) => EXIT_INVALID,
+        | StoreError::SleepCycle(SleepCycleError::QuarantineOutOfRange)
+        | StoreError::SleepCycle(SleepCycleError::StepOutOfRange { .. }) => EXIT_INVALID,
         StoreError::Overflow(_) | StoreError::SleepCycle(_) => EXIT_REFUSED,
         StoreError::Save(_)
         | StoreError::Lock(_)

@@ -43,6 +43,7 @@ pub enum Op {
     Rename,
     SyncDir,
     RemoveFile,
+    RemoveDir,
     CreateDir,
     SetMode,
     ReadBounded,
@@ -285,6 +286,12 @@ impl<F: Fs> Fs for FaultyFs<F> {
     fn remove_file(&self, path: &Path) -> io::Result<()> {
         self.call(Op::RemoveFile, vec![path.to_path_buf()], None, |_| {
             self.inner.remove_file(path)
+        })
+    }
+
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        self.call(Op::RemoveDir, vec![path.to_path_buf()], None, |_| {
+            self.inner.remove_dir(path)
         })
     }
 

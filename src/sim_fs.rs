@@ -22,6 +22,7 @@ use std::fmt;
 use std::io;
 use std::path::{Component, Path};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use lifecycle_model::persistence::{
     parent_of, Crash, CrashSpace, Disk, InodeId, InvalidLog, Node, Op,
@@ -74,7 +75,8 @@ enum Entry {
 #[derive(Debug, Default)]
 struct Inner {
     names: BTreeMap<String, Entry>,
-    inodes: BTreeMap<InodeId, (u32, Vec<u8>)>,
+    /// Shared with [`SimEntry`] listings, copied only when written.
+    inodes: BTreeMap<InodeId, (u32, Arc<Vec<u8>>)>,
     next_inode: InodeId,
     /// The durable state the log starts from.
     base: Disk,
@@ -109,6 +111,13 @@ impl Drop for SimLock {
     fn drop(&mut self) {
         self.inner.borrow_mut().locks.remove(&self.path);
     }
+}
+
+/// One entry of [`SimFs::list`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SimEntry {
+    Dir { mode: u32 },
+    File { mode: u32, data: Arc<Vec<u8>> },
 }
 
 /// What [`SimFs::recover`] did.
@@ -242,7 +251,7 @@ impl SimFs {
             _ => inner.new_inode(),
         };
         inner.names.insert(path, Entry::File(id));
-        inner.inodes.insert(id, (mode, data.to_vec()));
+        inner.inodes.insert(id, (mode, Arc::new(data.to_vec())));
         inner.base = inner.disk();
         inner.log.clear();
     }
@@ -281,6 +290,46 @@ impl SimFs {
         }
     }
 
+    /// The entries directly inside `dir`, by name, without copying file
+    /// contents (they are shared until the next write); empty when `dir` is
+    /// not a directory.
+    pub fn list(&self, dir: impl AsRef<Path>) -> BTreeMap<String, SimEntry> {
+        let dir = normalize(dir.as_ref());
+        let inner = self.inner.borrow();
+        let prefix = if dir == "/" {
+            "/".to_string()
+        } else {
+            format!("{dir}/")
+        };
+        inner
+            .names
+            .range(prefix.clone()..)
+            .take_while(|(name, _)| name.starts_with(&prefix))
+            .filter(|(name, _)| !name[prefix.len()..].contains('/'))
+            .map(|(name, entry)| {
+                let listed = match *entry {
+                    Entry::Dir { mode } => SimEntry::Dir { mode },
+                    Entry::File(inode) => {
+                        let (mode, data) = &inner.inodes[&inode];
+                        SimEntry::File {
+                            mode: *mode,
+                            data: Arc::clone(data),
+                        }
+                    }
+                };
+                (name[prefix.len()..].to_string(), listed)
+            })
+            .collect()
+    }
+
+    /// The mode of the directory at `path`, if there is one.
+    pub fn dir_mode(&self, path: impl AsRef<Path>) -> Option<u32> {
+        match self.inner.borrow().names.get(&normalize(path.as_ref())) {
+            Some(Entry::Dir { mode }) => Some(*mode),
+            _ => None,
+        }
+    }
+
     /// Whether the writer lock at `path` is held.
     pub fn is_locked(&self, path: impl AsRef<Path>) -> bool {
         self.inner
@@ -303,7 +352,7 @@ impl Inner {
                         Node::File {
                             inode,
                             mode: *mode,
-                            data: data.clone(),
+                            data: data.to_vec(),
                         }
                     }
                 };
@@ -323,7 +372,7 @@ impl Inner {
                 }
                 Node::File { inode, mode, data } => {
                     self.names.insert(path.clone(), Entry::File(*inode));
-                    self.inodes.insert(*inode, (*mode, data.clone()));
+                    self.inodes.insert(*inode, (*mode, Arc::new(data.clone())));
                     self.next_inode = self.next_inode.max(inode + 1);
                 }
             }
@@ -405,7 +454,7 @@ impl Inner {
         }
         let inode = self.new_inode();
         self.names.insert(path.to_string(), Entry::File(inode));
-        self.inodes.insert(inode, (mode, Vec::new()));
+        self.inodes.insert(inode, (mode, Arc::new(Vec::new())));
         self.log.push(Op::Create {
             path: path.to_string(),
             inode,
@@ -429,10 +478,11 @@ impl Fs for SimFs {
         let mut inner = self.inner.borrow_mut();
         inner.begin_call()?;
         let start = usize::try_from(offset).map_err(|_| errno(libc::EFBIG))?;
-        let (_, bytes) = inner
+        let (_, shared) = inner
             .inodes
             .get_mut(&file.inode)
             .ok_or_else(|| errno(libc::EBADF))?;
+        let bytes = Arc::make_mut(shared);
         let end = start + data.len();
         if bytes.len() < end {
             bytes.resize(end, 0);

@@ -12,8 +12,10 @@ use std::fmt;
 use std::fs;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use lifecycle_model::persistence::Node;
+use lifecycle_state::sim_fs::SimEntry;
 use lifecycle_state::{Fs, RealFs, SimFs};
 
 use super::world::preview;
@@ -24,8 +26,14 @@ pub const RECORD_NAME: &str = "lifecycle_state.json";
 /// One entry of the record's directory.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Entry {
-    File { mode: u32, data: Vec<u8> },
-    Dir { mode: u32 },
+    /// Shared with the file system's own copy where it has one.
+    File {
+        mode: u32,
+        data: Arc<Vec<u8>>,
+    },
+    Dir {
+        mode: u32,
+    },
 }
 
 impl fmt::Debug for Entry {
@@ -111,21 +119,15 @@ impl TestDisk for SimDisk {
     }
 
     fn entries(&self) -> BTreeMap<String, Entry> {
-        let prefix = format!("{}/", self.dir.display());
         self.sim
-            .disk()
-            .nodes
+            .list(&self.dir)
             .into_iter()
-            .filter_map(|(path, node)| {
-                let name = path.strip_prefix(&prefix)?.to_string();
-                if name.contains('/') {
-                    return None;
-                }
-                let entry = match node {
-                    Node::File { mode, data, .. } => Entry::File { mode, data },
-                    Node::Dir { mode } => Entry::Dir { mode },
+            .map(|(name, entry)| {
+                let entry = match entry {
+                    SimEntry::File { mode, data } => Entry::File { mode, data },
+                    SimEntry::Dir { mode } => Entry::Dir { mode },
                 };
-                Some((name, entry))
+                (name, entry)
             })
             .collect()
     }
@@ -135,10 +137,7 @@ impl TestDisk for SimDisk {
     }
 
     fn dir_mode(&self) -> Option<u32> {
-        match self.sim.disk().nodes.get(&self.dir.display().to_string()) {
-            Some(Node::Dir { mode }) => Some(*mode),
-            _ => None,
-        }
+        self.sim.dir_mode(&self.dir)
     }
 }
 
@@ -214,7 +213,7 @@ impl TestDisk for RealDir {
                 } else {
                     Entry::File {
                         mode,
-                        data: fs::read(e.path()).expect("read"),
+                        data: Arc::new(fs::read(e.path()).expect("read")),
                     }
                 };
                 (e.file_name().to_string_lossy().into_owned(), entry)

@@ -105,7 +105,7 @@ pub fn corrupt_bytes_are_preserved(
     );
     match entries.get(&name) {
         Some(Entry::File { data, .. }) => assert!(
-            data == bytes,
+            **data == bytes,
             "{name} holds {}, not the corrupt bytes {}",
             preview(data),
             preview(bytes)

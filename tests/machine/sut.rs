@@ -144,7 +144,7 @@ impl<D: TestDisk> Sut<D> {
 
     fn current_bytes(&self) -> Option<Vec<u8>> {
         match self.disk.entries().remove(RECORD_NAME) {
-            Some(Entry::File { data, .. }) => Some(data),
+            Some(Entry::File { data, .. }) => Some(data.to_vec()),
             _ => None,
         }
     }
@@ -411,7 +411,7 @@ fn holds(actual: &Option<Entry>, view: &FileView, exact: bool) -> bool {
     match (view, actual) {
         (FileView::Missing, None) => true,
         (FileView::Unreadable, Some(Entry::Dir { .. })) => true,
-        (FileView::Corrupt(bytes), Some(Entry::File { data, .. })) => bytes == data,
+        (FileView::Corrupt(bytes), Some(Entry::File { data, .. })) => *bytes == **data,
         (FileView::Valid(r), Some(Entry::File { data, .. })) => {
             lifecycle_model::record::decode(data)
                 .is_ok_and(|d| d == *r && (!exact || d.encode() == r.encode()))

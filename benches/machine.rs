@@ -66,7 +66,7 @@ criterion_group!(benches, bench_transitions);
 /// Time per transition kind over the same sequences; multi-megabyte inputs
 /// (deep nesting, oversize) are counted apart as `<kind>-big`.
 fn profile_kinds() {
-    let mut by_kind: BTreeMap<String, (u32, Duration)> = BTreeMap::new();
+    let mut by_kind: BTreeMap<String, Vec<Duration>> = BTreeMap::new();
     for (initial, transitions) in &sequences() {
         let mut sut = Sut::<SimDisk>::new(&initial.world);
         for transition in transitions {
@@ -81,16 +81,31 @@ fn profile_kinds() {
             }
             let started = Instant::now();
             sut.apply(transition.clone());
-            let entry = by_kind.entry(kind).or_default();
-            entry.0 += 1;
-            entry.1 += started.elapsed();
+            by_kind.entry(kind).or_default().push(started.elapsed());
         }
     }
-    println!("{:<18} {:>6} {:>12}", "kind", "count", "µs each");
-    for (kind, (count, total)) in by_kind {
-        let each = total.as_secs_f64() * 1e6 / f64::from(count);
-        println!("{kind:<18} {count:>6} {each:>12.1}");
+    let micros = |d: Duration| d.as_secs_f64() * 1e6;
+    println!(
+        "{:<18} {:>6} {:>10} {:>10}",
+        "kind", "count", "mean µs", "median µs"
+    );
+    let mut all = Vec::new();
+    for (kind, mut times) in by_kind {
+        times.sort();
+        let mean = micros(times.iter().sum::<Duration>()) / times.len() as f64;
+        let median = micros(times[times.len() / 2]);
+        println!("{kind:<18} {:>6} {mean:>10.1} {median:>10.1}", times.len());
+        all.extend(times);
     }
+    all.sort();
+    let total = micros(all.iter().sum::<Duration>());
+    println!(
+        "all: {} transitions, {:.0}/s overall, median {:.1} µs ({:.0}/s)",
+        all.len(),
+        all.len() as f64 / total * 1e6,
+        micros(all[all.len() / 2]),
+        1e6 / micros(all[all.len() / 2])
+    );
 }
 
 fn main() {

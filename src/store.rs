@@ -355,10 +355,11 @@ impl<F: Fs, C: Clock> Store<F, C> {
             })?;
         }
 
+        // The copy just made is never pruned, even when a clock that went
+        // backwards makes it the oldest: that would lose the bytes it saved.
         let mut copies = corrupt_copies(&entries, &prefix);
-        copies.push(name);
         copies.sort_by(|a, b| corrupt_order(a, b));
-        let excess = copies.len().saturating_sub(CORRUPT_COPIES_KEPT);
+        let excess = (copies.len() + 1).saturating_sub(CORRUPT_COPIES_KEPT);
         for old in &copies[..excess] {
             // A copy that cannot be removed now is retried by the next writer.
             let _ = self.fs.remove_file(&dir.join(old));

@@ -332,6 +332,32 @@ fn seven_corruptions_keep_exactly_the_newest_five_copies() {
     }
 }
 
+/// SPEC §4.4.2: after the clock went back, the copy just made is the oldest
+/// by its timestamp and is still kept (regression: retention pruned it at
+/// once, losing the bytes it had just preserved; found by the `transitions`
+/// fuzz target).
+#[test]
+fn a_copy_made_after_the_clock_went_back_is_kept() {
+    let (dir, path) = setup();
+    let s = store(&path);
+    for i in 0..5 {
+        std::fs::write(&path, format!("corrupt #{i}")).unwrap();
+        s.dispatch(Event::Tick, noop()).unwrap();
+        s.clock().advance(Duration::from_secs(60));
+    }
+    s.clock().set(&ts("2000-01-01T00:00:00Z"));
+    std::fs::write(&path, "corrupt after the clock went back").unwrap();
+    let d = s.dispatch(Event::Tick, noop()).unwrap();
+    let Found::Corrupt { preserved_as, .. } = &d.update.found else {
+        panic!("expected a corrupt file, got {:?}", d.update.found);
+    };
+    assert_eq!(
+        std::fs::read_to_string(preserved_as).unwrap(),
+        "corrupt after the clock went back"
+    );
+    assert_eq!(corrupt_copies(dir.path()).len(), 5);
+}
+
 /// SPEC §4.4.1: two corruptions at the same clock instant are both kept,
 /// the second under a `-1` suffix.
 #[test]

@@ -1,10 +1,12 @@
-//! The bridge from the store's record type to the model's.
+//! The bridge between the store's types and the model's, shared by the
+//! machine test and the fuzz crate (`fuzz/src/lib.rs` includes this file).
 //!
 //! Proves nothing by itself: it converts a `lifecycle_state::Record` to a
 //! `lifecycle_model::Record` field by field (timestamps re-parsed from their
 //! text, unknown members as their raw text), so the harness can compare the
-//! store with the model with the model's own `==` (timestamps by instant).
-//! It lives in the tests so that the model never depends on the store.
+//! store with the model with the model's own `==` (timestamps by instant),
+//! and events and guards between the two by name. It lives outside both
+//! crates so that the model never depends on the store.
 //!
 //! Does not prove that the two parsers agree: a timestamp the store accepted
 //! but the model rejects makes the conversion panic, which the harness then
@@ -70,13 +72,23 @@ pub fn shutdown(s: lifecycle_state::Shutdown) -> lifecycle_model::Shutdown {
     }
 }
 
-pub fn event(e: lifecycle_model::Event) -> lifecycle_state::Event {
+/// The store's event of the same name.
+pub fn store_event(e: lifecycle_model::Event) -> lifecycle_state::Event {
     let name = e.name();
     lifecycle_state::Event::from_name(name)
         .unwrap_or_else(|| panic!("the store does not know the event {name}"))
 }
 
-pub fn guards(g: lifecycle_model::Guards) -> lifecycle_state::Guards {
+/// The model's event of the same name.
+pub fn model_event(e: lifecycle_state::Event) -> lifecycle_model::Event {
+    let name = e.as_str();
+    lifecycle_model::Event::ALL
+        .into_iter()
+        .find(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("the model does not know the event {name}"))
+}
+
+pub fn store_guards(g: lifecycle_model::Guards) -> lifecycle_state::Guards {
     lifecycle_state::Guards {
         sleep_eligible: g.sleep_eligible,
         still_idle: g.still_idle,

@@ -120,7 +120,7 @@ impl<D: TestDisk> Sut<D> {
                 options.shadow_run = *shadow_run;
                 let d = self
                     .store(options)
-                    .dispatch(bridge::event(*event), bridge::guards(*guards))?;
+                    .dispatch(bridge::store_event(*event), bridge::store_guards(*guards))?;
                 Ok(Observed {
                     shutdown: Some(d.shutdown),
                     ..updated(d.update)

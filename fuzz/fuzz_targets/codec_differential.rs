@@ -1,0 +1,3 @@
+#![no_main]
+// The body is library code (lifecycle_fuzz::codec_differential) so `cargo test` replays the corpus.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| lifecycle_fuzz::codec_differential(data));

@@ -26,7 +26,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -374,8 +374,7 @@ impl Drop for KillOnDrop {
 /// Re-runs this test binary as a reader process on `path`, stopping once
 /// `until` exists. Its stdout lines arrive on the returned channel.
 fn spawn_reader_process(path: &Path, until: &Path) -> (KillOnDrop, mpsc::Receiver<String>) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", READER_ENTRY, "--nocapture", "--test-threads=1"])
+    let mut child = common::rerun_self(READER_ENTRY)
         .env(READER_PATH_ENV, path)
         .env(READER_UNTIL_ENV, until)
         .stdin(Stdio::null())
@@ -383,16 +382,7 @@ fn spawn_reader_process(path: &Path, until: &Path) -> (KillOnDrop, mpsc::Receive
         .stderr(Stdio::inherit())
         .spawn()
         .expect("the test binary re-runs itself");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = common::stdout_lines(child.stdout.take().unwrap());
     (KillOnDrop(child), rx)
 }
 

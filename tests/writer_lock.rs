@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -326,8 +326,7 @@ fn store_dispatch_is_refused_while_a_child_process_holds_the_lock() {
     let (dir, path) = setup();
     let r = drowsy_with_cycle();
     save(&path, &r);
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", HELPER, "--nocapture", "--test-threads=1"])
+    let mut child = common::rerun_self(HELPER)
         .env(HOLD_ENV, &path)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -335,17 +334,14 @@ fn store_dispatch_is_refused_while_a_child_process_holds_the_lock() {
         .spawn()
         .expect("the test binary re-runs itself");
 
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if line.trim() == LOCKED_LINE {
-                let _ = tx.send(());
-            }
-        }
-    });
-    if rx.recv_timeout(PATIENCE).is_err() {
+    let lines = common::stdout_lines(child.stdout.take().unwrap());
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let holds_lock = std::iter::from_fn(|| {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        lines.recv_timeout(left).ok()
+    })
+    .any(|line| line.trim() == LOCKED_LINE);
+    if !holds_lock {
         let _ = child.kill();
         panic!("the child never reported holding the lock");
     }

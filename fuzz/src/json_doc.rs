@@ -18,7 +18,7 @@
 //! inputs likely.
 
 use crate::input::{Reader, Shape, Writer};
-use crate::vocabulary::WORDS;
+use crate::vocabulary::{word_index, WORDS};
 
 /// The largest valid file (SPEC §1.6.1).
 pub const MAX_FILE_BYTES: usize = 1_048_576;
@@ -500,11 +500,7 @@ pub struct Str(pub Vec<Piece>);
 impl Str {
     /// A string of one word of [`WORDS`].
     pub fn word(word: &str) -> Str {
-        let index = WORDS
-            .iter()
-            .position(|w| *w == word)
-            .unwrap_or_else(|| panic!("{word} is not in the vocabulary"));
-        Str(vec![Piece::Word(index as u8)])
+        Str(vec![Piece::Word(word_index(word))])
     }
 
     /// A string of printable ASCII.
@@ -955,23 +951,30 @@ pub const STATE_TEXTS: &[&str] = &[
     "\"D\\u0052OWSY\"",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StateVal(pub &'static str);
+/// A member value that is one JSON text picked from a fixed list.
+macro_rules! picked_text {
+    ($name:ident, $texts:ident) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $name(pub &'static str);
 
-impl Shape for StateVal {
-    fn read(r: &mut Reader<'_>) -> Self {
-        StateVal(r.pick(STATE_TEXTS))
-    }
-    fn write(&self, w: &mut Writer) {
-        w.pick(STATE_TEXTS, &self.0);
-    }
+        impl Shape for $name {
+            fn read(r: &mut Reader<'_>) -> Self {
+                $name(r.pick($texts))
+            }
+            fn write(&self, w: &mut Writer) {
+                w.pick($texts, &self.0);
+            }
+        }
+
+        impl Render for $name {
+            fn render(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(self.0.as_bytes());
+            }
+        }
+    };
 }
 
-impl Render for StateVal {
-    fn render(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.0.as_bytes());
-    }
-}
+picked_text!(StateVal, STATE_TEXTS);
 
 /// JSON texts for `shadow_run`.
 pub const BOOL_TEXTS: &[&str] = &[
@@ -992,23 +995,7 @@ pub const BOOL_TEXTS: &[&str] = &[
     "[]",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BoolVal(pub &'static str);
-
-impl Shape for BoolVal {
-    fn read(r: &mut Reader<'_>) -> Self {
-        BoolVal(r.pick(BOOL_TEXTS))
-    }
-    fn write(&self, w: &mut Writer) {
-        w.pick(BOOL_TEXTS, &self.0);
-    }
-}
-
-impl Render for BoolVal {
-    fn render(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.0.as_bytes());
-    }
-}
+picked_text!(BoolVal, BOOL_TEXTS);
 
 /// SPEC §1.3 edges and near misses for the three integer members.
 pub const INT_EDGES: &[&str] = &[

@@ -22,7 +22,7 @@ use lifecycle_state::{Progress, Quarantine, RawJson, Record, State, Timestamp};
 use crate::input::{Reader, Shape, Writer};
 use crate::json_doc::{scalar, Value};
 use crate::report::excerpt;
-use crate::vocabulary::WORDS;
+use crate::vocabulary::{word_index, WORDS};
 
 /// 2^53 − 1 (SPEC §1.3).
 pub const MAX_INTEGER: u64 = (1 << 53) - 1;
@@ -235,11 +235,7 @@ pub struct Text(pub Vec<TextPiece>);
 
 impl Text {
     pub fn word(word: &str) -> Text {
-        let index = WORDS
-            .iter()
-            .position(|w| *w == word)
-            .unwrap_or_else(|| panic!("{word} is not in the vocabulary"));
-        Text(vec![TextPiece::Word(index as u8)])
+        Text(vec![TextPiece::Word(word_index(word))])
     }
 
     pub fn ascii(text: &str) -> Text {

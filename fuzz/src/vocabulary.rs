@@ -6,6 +6,15 @@
 //! libFuzzer dictionary `lifecycle.dict` by `tests/dictionary.rs` (so the
 //! byte-level fuzzer knows them too).
 
+/// The index of `word` in [`WORDS`]; hand-made seeds name words this way.
+pub fn word_index(word: &str) -> u8 {
+    let index = WORDS
+        .iter()
+        .position(|w| *w == word)
+        .unwrap_or_else(|| panic!("{word} is not in the vocabulary"));
+    index as u8
+}
+
 /// Plain ASCII words with no character that JSON would have to escape.
 pub const WORDS: &[&str] = &[
     // SPEC §1.2 member names.

@@ -177,7 +177,7 @@ pub fn decode(bytes: &[u8]) -> Result<Record, Corrupt> {
 }
 
 /// Known member names, in the order of SPEC §1.2 / §3.2.
-const TOP_KEYS: [&str; 7] = [
+pub const TOP_KEYS: [&str; 7] = [
     "current_state",
     "since_ts",
     "last_activity_ts",
@@ -186,8 +186,8 @@ const TOP_KEYS: [&str; 7] = [
     "quarantine",
     "shadow_run",
 ];
-const PROGRESS_KEYS: [&str; 4] = ["last_completed_step", "attempt", "last_error", "started_at"];
-const QUARANTINE_KEYS: [&str; 3] = ["until_ts", "since_ts", "reason"];
+pub const PROGRESS_KEYS: [&str; 4] = ["last_completed_step", "attempt", "last_error", "started_at"];
+pub const QUARANTINE_KEYS: [&str; 3] = ["until_ts", "since_ts", "reason"];
 
 fn decode_progress(members: Vec<Member>) -> Result<Progress, Corrupt> {
     let m = Members::new(members, "sleep_cycle_progress", &PROGRESS_KEYS);

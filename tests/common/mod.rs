@@ -683,3 +683,30 @@ pub fn save(path: &Path, r: &Record) -> Vec<u8> {
 pub fn on_disk(path: &Path) -> Record {
     lifecycle_state::decode(&fs::read(path).unwrap()).expect("the file is a valid record")
 }
+
+// ---------------------------------------------------------------------------
+// Helper processes
+// ---------------------------------------------------------------------------
+
+/// This test binary run again with only the test `entry`, which an
+/// environment variable set by the caller turns into a helper process.
+pub fn rerun_self(entry: &str) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().expect("the test binary's path"));
+    cmd.args(["--exact", entry, "--nocapture", "--test-threads=1"]);
+    cmd
+}
+
+/// The lines of a child's stdout as they arrive, read on a thread; the
+/// channel closes when the child closes its stdout.
+pub fn stdout_lines(stdout: impl io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in io::BufRead::lines(io::BufReader::new(stdout)) {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}

@@ -9,23 +9,13 @@
 
 use std::collections::BTreeSet;
 
-use lifecycle_model::record::{Progress, Quarantine, Record, State, MAX_INTEGER};
+use lifecycle_model::record::{
+    Progress, Quarantine, Record, State, MAX_INTEGER, PROGRESS_KEYS, QUARANTINE_KEYS, TOP_KEYS,
+};
 use lifecycle_model::Ts;
 use proptest::prelude::*;
 
 use super::world::{ts, MAX_MICROS};
-
-const TOP_KEYS: [&str; 7] = [
-    "current_state",
-    "since_ts",
-    "last_activity_ts",
-    "wrapper_event_seq",
-    "sleep_cycle_progress",
-    "quarantine",
-    "shadow_run",
-];
-const PROGRESS_KEYS: [&str; 4] = ["last_completed_step", "attempt", "last_error", "started_at"];
-const QUARANTINE_KEYS: [&str; 3] = ["until_ts", "since_ts", "reason"];
 
 fn days_in_month(year: u32, month: u32) -> u32 {
     let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);

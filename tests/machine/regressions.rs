@@ -138,3 +138,52 @@ fn step_done_after_the_largest_step_is_refused_and_writes_nothing() {
         vec![Transition::Write(WriterOp::StepDone(MAX_INTEGER + 1))],
     );
 }
+
+/// SPEC §4.4.1, §3.5.2: a writer renames an oversize corrupt file away, then
+/// its save fails at the directory fsync. Nothing is durable yet, so a power
+/// loss may keep the first rename and lose the second: no record file, the
+/// bytes safe in the copy. The machine found the harness rejecting that
+/// allowed state (its seed is in `tests/machine.proptest-regressions`); a
+/// fault now leaves every state the interrupted operation passed through
+/// open to a later power loss.
+#[test]
+fn a_power_loss_after_a_failed_save_may_leave_the_oversize_file_moved_away() {
+    let oversize = {
+        let mut bytes = b"{\"pad\":\"".to_vec();
+        bytes.resize(1_048_576, b'x');
+        bytes.extend_from_slice(b"\"}");
+        bytes
+    };
+    let request = WriterOp::Dispatch {
+        event: lifecycle_model::Event::RequestArrived,
+        guards: lifecycle_model::Guards::default(),
+        shadow_run: false,
+    };
+    let rejected = |at_call: u64, choice: u64| {
+        let run = || {
+            replay::<SimDisk>(
+                start(FileView::Corrupt(oversize.clone())),
+                vec![
+                    Transition::Fault {
+                        op: request.clone(),
+                        at_call,
+                        fault: lifecycle_state::Fault::Io,
+                    },
+                    Transition::PowerLoss {
+                        block_size: 4096,
+                        choice,
+                    },
+                ],
+            )
+        };
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).is_err()
+    };
+    let failures: Vec<(u64, u64)> = (0..16)
+        .flat_map(|at_call| (0..8).map(move |choice| (at_call, choice)))
+        .filter(|&(at_call, choice)| rejected(at_call, choice))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "(fault call, power-loss state) rejected: {failures:?}"
+    );
+}

@@ -67,9 +67,9 @@ pub struct Sut<D: TestDisk> {
     clock: ManualClock,
     /// The model state, chosen by observation after nondeterminism.
     world: World,
-    /// Files a power loss may still bring back: ones replaced by a writer
-    /// that failed before (or at) its directory fsync. Emptied by anything
-    /// that makes the directory durable.
+    /// Files a power loss may still bring back: every state a writer that
+    /// failed before (or at) its directory fsync passed through. Emptied by
+    /// anything that makes the directory durable.
     undurable: Vec<FileView>,
 }
 
@@ -372,7 +372,14 @@ impl<D: TestDisk> Sut<D> {
         if matches!(&actual, Ok(o) if o.wrote) {
             self.undurable.clear();
         } else if self.world.file != before.file {
-            self.undurable.push(before.file.clone());
+            // Nothing of the failed operation is durable: a power loss may
+            // stop it at any state it passed through (the old file, or none
+            // while an oversize corrupt file was moved away, SPEC §4.4.1).
+            for view in before.interrupted(op) {
+                if view != self.world.file && !self.undurable.contains(&view) {
+                    self.undurable.push(view);
+                }
+            }
         }
         invariants::sequence_never_goes_backwards(op, &before.file, &self.world.file);
     }

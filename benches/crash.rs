@@ -15,7 +15,8 @@ use std::path::Path;
 
 use checker::{check, Start};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use lifecycle_state::{decode, persist, Record, SimFs};
+use lifecycle_state::{decode, persist, Record};
+use lifecycle_testkit::SimFs;
 
 fn record(seq: u64, pad: usize) -> Record {
     let text = format!(

@@ -3,7 +3,7 @@
 //! Promises: every file-system step the store takes is one call of [`Fs`],
 //! and each call is one step a persistence model distinguishes (create
 //! exclusive, write at an offset, fsync a file, close, rename, fsync a
-//! directory, unlink, mkdir, rmdir, chmod, bounded read, list a directory, take the
+//! directory, unlink, mkdir, rmdir, bounded read, list a directory, take the
 //! writer lock). A simulated file system can therefore record, crash or fault
 //! the store at any step by implementing this trait.
 //!
@@ -55,7 +55,6 @@ pub trait Fs {
     fn create_dir(&self, path: &Path, mode: u32) -> io::Result<()>;
     /// Removes an empty directory.
     fn remove_dir(&self, path: &Path) -> io::Result<()>;
-    fn set_mode(&self, path: &Path, mode: u32) -> io::Result<()>;
     /// Reads at most `limit` bytes of a regular file; anything else is an error.
     fn read_bounded(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>>;
     /// Names of the entries of a directory.
@@ -158,10 +157,6 @@ impl Fs for RealFs {
 
     fn remove_dir(&self, path: &Path) -> io::Result<()> {
         std::fs::remove_dir(path)
-    }
-
-    fn set_mode(&self, path: &Path, mode: u32) -> io::Result<()> {
-        std::fs::set_permissions(path, Permissions::from_mode(mode))
     }
 
     fn read_bounded(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>> {

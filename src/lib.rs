@@ -9,12 +9,13 @@
 //! - [`machine`], [`sleep_cycle`]: SPEC §4 and §5 as pure functions;
 //! - [`store`]: the locked writer that ties them together;
 //! - [`clock`]: where "now" comes from;
-//! - [`sim_fs`]: an in-memory [`Fs`] that records, crashes and faults the
-//!   store against the reference model's persistence model;
 //! - `serde` for [`Record`], through the codec (JSON only).
 //!
 //! The crate promises what SPEC.md says; it does not promise anything about
-//! file systems that ignore fsync.
+//! file systems that ignore fsync. It carries nothing that tests it: the
+//! simulated file system, the reference model and the harness live in their
+//! own crates of the workspace (`testkit/`, `model/`, `harness/`), and the
+//! `lifecycle` command in `cli/`.
 
 pub mod clock;
 pub mod codec;
@@ -24,7 +25,6 @@ pub mod machine;
 pub mod persist;
 pub mod record;
 mod serde_impls;
-pub mod sim_fs;
 pub mod sleep_cycle;
 pub mod store;
 pub mod timestamp;
@@ -35,6 +35,5 @@ pub use fs::{Fs, RealFs};
 pub use machine::{Event, Guards, Shutdown};
 pub use persist::{load, save, LoadOutcome, Loaded, SaveError};
 pub use record::{InvalidRecord, Progress, Quarantine, RawJson, Record, State};
-pub use sim_fs::{Fault, SimFs};
 pub use store::{Dispatched, Options, Store, StoreError, Updated};
 pub use timestamp::Timestamp;

@@ -1,7 +1,7 @@
 //! The lifecycle machine of SPEC §4 as pure functions.
 //!
 //! Promises: [`next_state`] is exactly the transition table of SPEC §4.2;
-//! [`apply_event`] is the bookkeeping of SPEC §4.3 steps 3-5 and 7 on a
+//! [`dispatch`] is the bookkeeping of SPEC §4.3 steps 3-5 and 7 on a
 //! record in memory. Nothing here touches a file or a clock: `store` loads,
 //! locks and saves around these functions.
 //!
@@ -123,28 +123,28 @@ impl Applied {
 
 /// The sequence number is already 2^53−1 and the event would bump it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SequenceOverflow;
+pub struct Overflow;
 
-impl fmt::Display for SequenceOverflow {
+impl fmt::Display for Overflow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "wrapper_event_seq is already 2^53-1 ({MAX_INTEGER})")
     }
 }
 
-impl std::error::Error for SequenceOverflow {}
+impl std::error::Error for Overflow {}
 
 /// SPEC §4.3 steps 3-5 and 7 on `record` at instant `now`.
-pub fn apply_event(
+pub fn dispatch(
     record: &Record,
     event: Event,
     guards: Guards,
     shadow_run: bool,
     now: &Timestamp,
-) -> Result<Applied, SequenceOverflow> {
+) -> Result<Applied, Overflow> {
     let mut next = record.clone();
     if event.is_activity() {
         if next.wrapper_event_seq >= MAX_INTEGER {
-            return Err(SequenceOverflow);
+            return Err(Overflow);
         }
         next.wrapper_event_seq += 1;
         next.last_activity_ts = now.clone();

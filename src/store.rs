@@ -21,7 +21,7 @@ use std::time::Duration;
 use crate::clock::{Clock, SystemClock};
 use crate::codec::Corruption;
 use crate::fs::{Fs, LockError, RealFs};
-use crate::machine::{self, Event, Guards, SequenceOverflow, Shutdown};
+use crate::machine::{self, Event, Guards, Overflow, Shutdown};
 use crate::persist::{self, FileState, Loaded, SaveError};
 use crate::record::{Record, State};
 use crate::sleep_cycle::{self, SleepCycleError, DEFAULT_QUARANTINE_TTL};
@@ -61,7 +61,7 @@ pub enum StoreError {
     /// The corrupt file could not be preserved, so it was left as it was.
     Preserve(io::Error),
     Save(SaveError),
-    Overflow(SequenceOverflow),
+    Overflow(Overflow),
     SleepCycle(SleepCycleError),
 }
 
@@ -225,7 +225,7 @@ impl<F: Fs, C: Clock> Store<F, C> {
         let shadow_run = self.options.shadow_run;
         let mut outcome = None;
         let update = self.update(|record, now| {
-            let applied = machine::apply_event(record, event, guards, shadow_run, now)
+            let applied = machine::dispatch(record, event, guards, shadow_run, now)
                 .map_err(StoreError::Overflow)?;
             outcome = Some((applied.from, applied.to, applied.shutdown));
             Ok(applied.record)

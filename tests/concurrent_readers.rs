@@ -10,9 +10,8 @@
 //! the readers make at least [`MIN_TOTAL_LOADS`] loads. The writer waits for
 //! the reader threads to keep pace, so their loads spread over the whole
 //! write rather than bunching after it. The `lifecycle load` command is
-//! checked the same way, in about a hundred runs at most, while `Store::save`
-//! writes (this once found that a spawned child kept the writer lock, see
-//! `writer_lock.rs`).
+//! checked the same way in `cli/tests/concurrent_readers.rs`. The records,
+//! the writer and the checker of SPEC §6.1 are `lifecycle_testkit::readers`.
 //!
 //! The records differ in size (an unknown `pad` member of 0 to ~3 KB) and in
 //! every known member, so a read that mixed two files or stopped early would
@@ -24,33 +23,19 @@
 //! on, or about interleavings these runs did not happen to produce: it is a
 //! stress test, not a proof over all schedules.
 
-mod common;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{setup, ts};
-use lifecycle_state::{Loaded, Progress, Quarantine, RawJson, Record, State, Store};
+use lifecycle_state::{Loaded, Record};
+use lifecycle_testkit::fixtures::{rerun_self, setup, stdout_lines, ts};
+use lifecycle_testkit::readers::{
+    all_records, check, r0, record_at, write_all, Observation, Report, RECORDS,
+};
 
-/// r0, as JSON text with whitespace, nested objects and unknown members.
-const R0_TEXT: &str = r#"{
-  "current_state": "DROWSY",
-  "since_ts": "2024-05-01T12:00:00+00:00",
-  "last_activity_ts": "2024-05-01T12:34:56.5Z",
-  "wrapper_event_seq": 0,
-  "sleep_cycle_progress": {"last_completed_step": 1, "attempt": 2, "last_error": null, "p_extra": [1.50, -0]},
-  "quarantine": null,
-  "shadow_run": false,
-  "pad": "",
-  "extra": {"nested": [true, null, "\u00e9"]}
-}"#;
-
-/// The writer saves r1..=r[`RECORDS`] over r0.
-const RECORDS: u64 = 300;
 const READER_THREADS: usize = 3;
 /// Each reader thread loads at least this often, nearly all of it while the
 /// writer runs (the writer keeps pace with the threads).
@@ -75,88 +60,8 @@ const READER_UNTIL_ENV: &str = "LIFECYCLE_READER_UNTIL";
 const READER_ENTRY: &str = "the_reader_process_reports_each_record_it_sees_in_order";
 
 // ---------------------------------------------------------------------------
-// The records
-// ---------------------------------------------------------------------------
-
-fn r0() -> Record {
-    lifecycle_state::decode(R0_TEXT.as_bytes()).expect("R0_TEXT is a valid record")
-}
-
-/// ri: r0 with every known member changed as a function of `i`, and an
-/// unknown `pad` member of a length that varies with `i`.
-fn record_at(i: u64) -> Record {
-    let mut r = r0();
-    if i == 0 {
-        return r;
-    }
-    r.wrapper_event_seq = i;
-    r.current_state = State::ALL[(i % 4) as usize];
-    r.since_ts = ts(&format!("2024-05-02T{:02}:00:00Z", i % 24));
-    r.last_activity_ts = ts(&format!(
-        "2024-05-02T{:02}:{:02}:{:02}.{i}Z",
-        i % 24,
-        (i / 60) % 60,
-        i % 60
-    ));
-    r.shadow_run = !i.is_multiple_of(2);
-    r.sleep_cycle_progress = (!i.is_multiple_of(5)).then(|| Progress {
-        last_completed_step: Some(i % 7),
-        attempt: Some(1 + i % 3),
-        last_error: Some(i.is_multiple_of(3).then(|| format!("step {i} failed"))),
-        started_at: Some(ts("2024-05-02T00:00:00Z")),
-        unknown: Vec::new(),
-    });
-    r.quarantine = i.is_multiple_of(7).then(|| Quarantine {
-        until_ts: ts("2024-05-03T00:00:00Z"),
-        since_ts: ts("2024-05-02T00:00:00Z"),
-        reason: format!("quarantine {i}"),
-        unknown: Vec::new(),
-    });
-    let letter = char::from(b'a' + (i % 26) as u8);
-    let pad: String = std::iter::repeat_n(letter, ((i * 797) % 3_000) as usize).collect();
-    let pad = RawJson::parse(&format!("\"{pad}\"")).expect("a plain string is valid JSON");
-    let slot = r
-        .unknown
-        .iter_mut()
-        .find(|(name, _)| name == "pad")
-        .expect("R0_TEXT has a pad member");
-    slot.1 = pad;
-    r
-}
-
-/// r0..=r[`RECORDS`], indexed by `wrapper_event_seq`.
-fn all_records() -> Vec<Record> {
-    (0..=RECORDS).map(record_at).collect()
-}
-
-// ---------------------------------------------------------------------------
 // Readers and what they report
 // ---------------------------------------------------------------------------
-
-/// A load whose result differed from the previous load's (the first load
-/// always counts as different).
-#[derive(Debug, Clone)]
-struct Observation {
-    /// 0-based index of the load among the reader's loads.
-    load: u64,
-    /// The outcome as `LoadOutcome` displays it (`valid`, `missing`, ...).
-    outcome: String,
-    record: Record,
-}
-
-/// Everything one reader saw.
-#[derive(Debug, Clone)]
-struct Report {
-    name: String,
-    loads: u64,
-    /// Loads made before the reader was told to stop (while the writer ran,
-    /// for the reader threads).
-    loads_before_stop: u64,
-    /// Whether the loop ended because it was told to stop, rather than at
-    /// [`READER_DEADLINE`] or [`MAX_LOADS`].
-    stopped: bool,
-    observations: Vec<Observation>,
-}
 
 /// How a [`reader_loop`] ended.
 #[derive(Debug, Clone, Copy)]
@@ -226,7 +131,7 @@ fn run_reader_process(path: &Path, until: &Path, min_loads: u64, out: &mut dyn W
         &|| until.exists(),
         &AtomicU64::new(0),
         &mut |load, outcome, record| {
-            let json = common::encoded(record);
+            let json = lifecycle_testkit::fixtures::encoded(record);
             let outcome = outcome.replace(['\t', '\n'], " ");
             let mut written = writeln!(out, "{OBS_TAG}\t{load}\t{outcome}\t{}", json.trim_end());
             if load == 0 {
@@ -293,71 +198,6 @@ fn parse_process_report(name: &str, lines: &[String]) -> Result<Report, String> 
     })
 }
 
-/// SPEC §6.1 for one reader over `records` = r0..rn: every load was `Valid`
-/// and returned one of r0..rn whole; the sequence never went backwards; the
-/// first load returned r0 and the last rn; the loop ended because it was
-/// told to, after at least `min_loads` loads.
-fn check(report: &Report, records: &[Record], min_loads: u64) -> Result<(), String> {
-    let name = &report.name;
-    if !report.stopped {
-        return Err(format!("{name} hit its deadline or load bound"));
-    }
-    if report.loads < min_loads {
-        return Err(format!(
-            "{name} made {} loads, fewer than {min_loads}",
-            report.loads
-        ));
-    }
-    let mut previous: Option<u64> = None;
-    for obs in &report.observations {
-        if obs.load >= report.loads {
-            return Err(format!(
-                "{name}: load #{} of only {}",
-                obs.load, report.loads
-            ));
-        }
-        let json = common::encoded(&obs.record);
-        if obs.outcome != "valid" {
-            return Err(format!(
-                "{name}: load #{} was {}, returning {json}",
-                obs.load, obs.outcome
-            ));
-        }
-        let seq = obs.record.wrapper_event_seq;
-        let expected = usize::try_from(seq).ok().and_then(|i| records.get(i));
-        if expected != Some(&obs.record) {
-            return Err(format!(
-                "{name}: load #{} returned {json}, which is none of r0..r{}",
-                obs.load,
-                records.len() - 1
-            ));
-        }
-        if let Some(before) = previous.filter(|&before| seq < before) {
-            return Err(format!(
-                "{name}: load #{} returned r{seq} after r{before}",
-                obs.load
-            ));
-        }
-        previous = Some(seq);
-    }
-    let first = report
-        .observations
-        .first()
-        .map(|o| (o.load, o.record.wrapper_event_seq));
-    if first != Some((0, 0)) {
-        return Err(format!(
-            "{name}: the first load did not return r0: {first:?}"
-        ));
-    }
-    let last = records.len() as u64 - 1;
-    if previous != Some(last) {
-        return Err(format!(
-            "{name}: the last load returned r{previous:?}, not r{last}"
-        ));
-    }
-    Ok(())
-}
-
 /// Kills the reader process if the parent gives up early (a panic), so no
 /// child outlives the test.
 struct KillOnDrop(Child);
@@ -374,7 +214,7 @@ impl Drop for KillOnDrop {
 /// Re-runs this test binary as a reader process on `path`, stopping once
 /// `until` exists. Its stdout lines arrive on the returned channel.
 fn spawn_reader_process(path: &Path, until: &Path) -> (KillOnDrop, mpsc::Receiver<String>) {
-    let mut child = common::rerun_self(READER_ENTRY)
+    let mut child = rerun_self(READER_ENTRY)
         .env(READER_PATH_ENV, path)
         .env(READER_UNTIL_ENV, until)
         .stdin(Stdio::null())
@@ -382,7 +222,7 @@ fn spawn_reader_process(path: &Path, until: &Path) -> (KillOnDrop, mpsc::Receive
         .stderr(Stdio::inherit())
         .spawn()
         .expect("the test binary re-runs itself");
-    let rx = common::stdout_lines(child.stdout.take().unwrap());
+    let rx = stdout_lines(child.stdout.take().unwrap());
     (KillOnDrop(child), rx)
 }
 
@@ -410,23 +250,6 @@ fn collect_until(
             }
         }
     }
-}
-
-/// Saves r1..rn at `path`, calling `pace(i)` before saving ri, then sets
-/// `done` (also when a save fails, so that no reader waits for a writer that
-/// is gone). Returns how long the saves took.
-fn write_all(path: &Path, records: &[Record], pace: &dyn Fn(u64), done: &AtomicBool) -> Duration {
-    let started = Instant::now();
-    let store = Store::open(path);
-    let result = (1..records.len()).try_for_each(|i| {
-        pace(i as u64);
-        store.save(&records[i]).map(drop).map_err(|e| e.to_string())
-    });
-    done.store(true, Ordering::Release);
-    if let Err(e) = result {
-        panic!("the writer failed: {e}");
-    }
-    started.elapsed()
 }
 
 // ---------------------------------------------------------------------------
@@ -554,72 +377,6 @@ fn every_load_while_a_writer_saves_is_a_saved_record_and_never_goes_backwards() 
         total >= MIN_TOTAL_LOADS,
         "only {total} loads: {}",
         summary.join("; ")
-    );
-}
-
-/// SPEC §6.1, through the CLI: `lifecycle load` run again and again while a
-/// writer saves r1..rn prints `outcome: valid` and one of r0..rn whole, and
-/// successive runs never go backwards.
-#[test]
-fn the_load_command_prints_only_saved_records_in_order_while_a_writer_saves() {
-    const MAX_RUNS: u64 = 100;
-    let (_dir, path) = setup();
-    let records = all_records();
-    lifecycle_state::save(&path, &records[0]).unwrap();
-
-    let load_once = |runs: u64| -> Observation {
-        let out = Command::new(common::LIFECYCLE)
-            .arg("load")
-            .arg(&path)
-            .output()
-            .expect("run lifecycle load");
-        assert!(out.status.success(), "lifecycle load: {out:?}");
-        let stderr = common::stderr_of(&out);
-        let outcome = stderr
-            .trim()
-            .strip_prefix("outcome: ")
-            .unwrap_or_else(|| panic!("no outcome on stderr: {stderr:?}"))
-            .to_string();
-        let record = lifecycle_state::decode(&out.stdout).unwrap_or_else(|e| {
-            panic!("stdout is not a record ({e}): {}", common::stdout_of(&out))
-        });
-        Observation {
-            load: runs,
-            outcome,
-            record,
-        }
-    };
-
-    let writer_done = AtomicBool::new(false);
-    let mut observations = vec![load_once(0)];
-    std::thread::scope(|s| {
-        s.spawn(|| write_all(&path, &records, &|_| {}, &writer_done));
-        while !writer_done.load(Ordering::Acquire) && (observations.len() as u64) < MAX_RUNS {
-            observations.push(load_once(observations.len() as u64));
-        }
-    });
-    observations.push(load_once(observations.len() as u64));
-
-    let report = Report {
-        name: "lifecycle load".to_string(),
-        loads: observations.len() as u64,
-        loads_before_stop: observations.len() as u64 - 1,
-        stopped: true,
-        observations,
-    };
-    if let Err(e) = check(&report, &records, 2) {
-        panic!("{e}");
-    }
-    let mut seqs: Vec<u64> = report
-        .observations
-        .iter()
-        .map(|o| o.record.wrapper_event_seq)
-        .collect();
-    seqs.dedup();
-    eprintln!(
-        "{} runs of lifecycle load, {} distinct records",
-        report.loads,
-        seqs.len()
     );
 }
 

@@ -20,7 +20,8 @@ use std::path::Path;
 use checker::{check, Protocol, Start};
 use lifecycle_state::fs::Fs;
 use lifecycle_state::persist::{self, parent_dir};
-use lifecycle_state::{decode, Record, SimFs};
+use lifecycle_state::{decode, Record};
+use lifecycle_testkit::SimFs;
 
 fn record(seq: u64, extra: &str) -> Record {
     let text = format!(

@@ -1,19 +1,18 @@
-//! `Store::dispatch` on a real directory and the `lifecycle dispatch` /
-//! `lifecycle status` commands (SPEC §4.3-§4.7, §7).
-
-mod common;
+//! `Store::dispatch` on a real directory (SPEC §4.3-§4.7); the
+//! `lifecycle dispatch` and `lifecycle status` commands are tested in
+//! `cli/tests/dispatch.rs`.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{on_disk, save, setup, snapshot, store, store_with, ts, FILE_NAME, NOW, STORED_TS};
 use lifecycle_state::store::{Found, LOCK_FILE_NAME};
 use lifecycle_state::{
-    Clock, Event, Guards, LoadOutcome, Options, Quarantine, RawJson, Record, Shutdown, State,
-    StoreError, SystemClock,
+    Clock, Event, Guards, LoadOutcome, Options, RawJson, Record, Shutdown, State, StoreError,
+};
+use lifecycle_testkit::fixtures::{
+    names, on_disk, save, setup, snapshot, store, store_with, ts, FILE_NAME, NOW, STORED_TS,
 };
 
 /// `NOW` in the form of a preserved copy's suffix (SPEC §4.4.1).
@@ -33,15 +32,6 @@ fn shadow() -> Options {
         shadow_run: true,
         ..Options::default()
     }
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    names
 }
 
 fn corrupt_copies(dir: &Path) -> Vec<String> {
@@ -556,159 +546,9 @@ fn staying_in_hibernation_asks_for_no_shutdown() {
     assert!(!d.update.wrote);
 }
 
-// ---------------------------------------------------------------------------
-// §7: the CLI
-// ---------------------------------------------------------------------------
-
-fn lifecycle(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lifecycle"))
-        .args(args)
-        .output()
-        .expect("the lifecycle binary runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn dispatch_cli(path: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["dispatch", "--state", path.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    lifecycle(&args)
-}
-
-/// SPEC §7.1, §7.2: `lifecycle dispatch` applies the event, prints the new
-/// state and exits 0.
-#[test]
-fn cli_dispatch_prints_the_new_state_and_exits_0() {
-    let (_dir, path) = setup();
-    save(&path, &record(State::Wake, 9));
-    let out = dispatch_cli(&path, &["idle_5min"]);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
-    assert!(stdout(&out).contains("DROWSY"), "stdout: {}", stdout(&out));
-    assert_eq!(on_disk(&path).current_state, State::Drowsy);
-}
-
-/// SPEC §7.1: entering HIBERNATION prints the shutdown line.
-#[test]
-fn cli_dispatch_prints_shutdown_on_entering_hibernation() {
-    let (_dir, path) = setup();
-    save(&path, &record(State::Sleep, 9));
-    let out = dispatch_cli(&path, &["sleep_cycle_done", "--still-idle"]);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
-    let text = stdout(&out);
-    assert!(text.contains("HIBERNATION"), "stdout: {text}");
-    assert!(text.contains("shutdown: requested"), "stdout: {text}");
-    assert_eq!(on_disk(&path).current_state, State::Hibernation);
-}
-
-/// SPEC §7.1: with `--shadow-run` the line reports a would-be shutdown.
-#[test]
-fn cli_dispatch_with_shadow_run_prints_would_shutdown() {
-    let (_dir, path) = setup();
-    save(&path, &record(State::Sleep, 9));
-    let out = dispatch_cli(&path, &["sleep_cycle_done", "--still-idle", "--shadow-run"]);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
-    let text = stdout(&out);
-    assert!(text.contains("would"), "stdout: {text}");
-    assert!(!text.contains("shutdown: requested"), "stdout: {text}");
-    assert!(on_disk(&path).shadow_run);
-}
-
-/// SPEC §7.1: the guard flags reach the machine (`--sleep-eligible`).
-#[test]
-fn cli_dispatch_passes_the_sleep_eligible_guard() {
-    let (_dir, path) = setup();
-    save(&path, &record(State::Drowsy, 9));
-    let out = dispatch_cli(&path, &["idle_30min"]);
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(on_disk(&path).current_state, State::Drowsy);
-    let out = dispatch_cli(&path, &["idle_30min", "--sleep-eligible"]);
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(on_disk(&path).current_state, State::Sleep);
-}
-
-/// SPEC §7.2: an unknown event exits 2 and writes nothing.
-#[test]
-fn cli_dispatch_unknown_event_exits_2_and_writes_nothing() {
-    let (dir, path) = setup();
-    let bytes = save(&path, &record(State::Wake, 9));
-    let out = dispatch_cli(&path, &["nap_time"]);
-    assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(&out));
-    assert_eq!(std::fs::read(&path).unwrap(), bytes);
-    assert_eq!(names(dir.path()), vec![FILE_NAME.to_string()]);
-}
-
-/// SPEC §7.2: `Overflow` exits 4 and the file stays byte-identical.
-#[test]
-fn cli_dispatch_overflow_exits_4_and_leaves_the_file() {
-    let (_dir, path) = setup();
-    let bytes = save(&path, &record(State::Wake, MAX_SEQ));
-    let out = dispatch_cli(&path, &["heartbeat_refresh"]);
-    assert_eq!(out.status.code(), Some(4), "stderr: {}", stderr(&out));
-    assert_eq!(std::fs::read(&path).unwrap(), bytes);
-}
-
-/// SPEC §7.2: an unreadable state file makes `dispatch` exit 1.
-#[test]
-fn cli_dispatch_on_an_unreadable_path_exits_1() {
-    let (_dir, path) = setup();
-    std::fs::create_dir(&path).unwrap();
-    let out = dispatch_cli(&path, &["request_arrived"]);
-    assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(&out));
-}
-
-/// SPEC §7.1: `status` names the state, the event seq and how long the
-/// quarantine has left, and writes nothing.
-#[test]
-fn cli_status_mentions_state_seq_and_quarantine_time_left() {
-    let (dir, path) = setup();
-    let now = SystemClock.now();
-    let until = now.checked_add(Duration::from_secs(3 * 3600)).unwrap();
-    let mut r = record(State::Sleep, 1234);
-    r.quarantine = Some(Quarantine {
-        until_ts: until.clone(),
-        since_ts: now,
-        reason: "sleep step 2 failed 3x: boom".into(),
-        unknown: Vec::new(),
-    });
-    let bytes = save(&path, &r);
-    let out = lifecycle(&["status", "--state", path.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
-    let text = stdout(&out);
-    assert!(text.contains("SLEEP"), "{text}");
-    assert!(text.contains("1234"), "{text}");
-    assert!(text.contains(until.as_str()), "{text}");
-    assert!(
-        text.contains("2h59m left") || text.contains("3h00m left"),
-        "no time left in: {text}"
-    );
-    assert_eq!(std::fs::read(&path).unwrap(), bytes);
-    assert_eq!(names(dir.path()), vec![FILE_NAME.to_string()]);
-}
-
-/// SPEC §7.2: `status` never fails: on an unreadable state file it says so
-/// and shows the default record, exiting 0.
-#[test]
-fn cli_status_on_an_unreadable_path_reports_it_and_exits_0() {
-    let (_dir, path) = setup();
-    std::fs::create_dir(&path).unwrap();
-    let out = lifecycle(&["status", "--state", path.to_str().unwrap()]);
-    assert!(stdout(&out).contains("WAKE"), "stdout: {}", stdout(&out));
-    assert!(
-        stdout(&out).contains("unreadable"),
-        "stdout: {}",
-        stdout(&out)
-    );
-    assert_eq!(out.status.code(), Some(0), "stdout: {}", stdout(&out));
-}
-
 /// SPEC §2.1: sanity check that the unreadable fixture really is unreadable
-/// for a plain load (so the CLI tests above test what they claim).
+/// for a plain load (so the CLI tests in `cli/tests/dispatch.rs` test what
+/// they claim).
 #[test]
 fn a_directory_at_the_state_path_loads_as_unreadable() {
     let (_dir, path) = setup();

@@ -13,8 +13,9 @@ use std::path::Path;
 
 use lifecycle_model::persistence::{apply, Crash, CrashSpace, Node};
 use lifecycle_state::fs::{Fs, LockError};
-use lifecycle_state::sim_fs::{is_crash, Fault};
-use lifecycle_state::{Event, Guards, ManualClock, Options, SimFs, Store, Timestamp};
+use lifecycle_state::{Event, Guards, ManualClock, Options, Store, Timestamp};
+use lifecycle_testkit::sim_fs::{is_crash, Fault};
+use lifecycle_testkit::SimFs;
 
 const RECORD: &str = "/state/lifecycle_state.json";
 

@@ -1,7 +1,5 @@
-//! Sleep-cycle bookkeeping through the locked store and the `lifecycle sleep`
-//! commands (SPEC §5, §7).
-
-mod common;
+//! Sleep-cycle bookkeeping through the locked store (SPEC §5); the
+//! `lifecycle sleep` commands are tested in `cli/tests/sleep_cycle.rs`.
 
 use std::cell::Cell;
 use std::ffi::OsString;
@@ -9,51 +7,21 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::{on_disk, save, setup, store, store_with, ts, FILE_NAME, NOW, STORED_TS};
 use lifecycle_state::fs::LockError;
 use lifecycle_state::sleep_cycle::SleepCycleError;
 use lifecycle_state::store::{Found, LOCK_FILE_NAME};
 use lifecycle_state::{
-    Clock, Fs, ManualClock, Options, Progress, Quarantine, RawJson, RealFs, Record, State, Store,
-    StoreError, Timestamp, Updated,
+    Clock, Fs, ManualClock, Options, Progress, RawJson, RealFs, Record, Store, StoreError,
+    Timestamp, Updated,
+};
+use lifecycle_testkit::fixtures::{
+    on_disk, quarantine_until, save, setup, sleep_progress as progress, sleeping as base,
+    sleeping_with as with_progress, store, store_with, ts, FILE_NAME, NOW, STORED_TS,
 };
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
-
-fn base() -> Record {
-    let mut r = Record::default_at(ts(STORED_TS));
-    r.current_state = State::Sleep;
-    r.wrapper_event_seq = 12;
-    r
-}
-
-fn progress(last_completed_step: u64, attempt: u64) -> Progress {
-    Progress {
-        last_completed_step: Some(last_completed_step),
-        attempt: Some(attempt),
-        last_error: Some(None),
-        started_at: Some(ts(STORED_TS)),
-        unknown: Vec::new(),
-    }
-}
-
-fn with_progress(p: Progress) -> Record {
-    let mut r = base();
-    r.sleep_cycle_progress = Some(p);
-    r
-}
-
-fn quarantine_until(until: &str) -> Quarantine {
-    Quarantine {
-        until_ts: ts(until),
-        since_ts: ts(STORED_TS),
-        reason: "earlier trouble".into(),
-        unknown: Vec::new(),
-    }
-}
 
 fn fresh_progress(now: &Timestamp) -> Progress {
     Progress {
@@ -707,9 +675,6 @@ impl Fs for &CountingFs {
     fn create_dir(&self, path: &Path, mode: u32) -> io::Result<()> {
         RealFs.create_dir(path, mode)
     }
-    fn set_mode(&self, path: &Path, mode: u32) -> io::Result<()> {
-        RealFs.set_mode(path, mode)
-    }
     fn read_bounded(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>> {
         RealFs.read_bounded(path, limit)
     }
@@ -798,161 +763,4 @@ fn refused_step_done_on_a_corrupt_file_leaves_the_file_in_place() {
         Some(&b"garbage"[..]),
         "the record path no longer holds the corrupt bytes"
     );
-}
-
-// ---------------------------------------------------------------------------
-// §7: the `lifecycle sleep` commands
-// ---------------------------------------------------------------------------
-
-fn sleep_cli(path: &Path, args: &[&str]) -> Output {
-    let mut all = vec!["sleep"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["--state", path.to_str().unwrap()]);
-    Command::new(env!("CARGO_BIN_EXE_lifecycle"))
-        .args(&all)
-        .output()
-        .expect("the lifecycle binary runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// SPEC §7.1: `sleep begin N` starts a cycle, exits 0, and prints the record.
-#[test]
-fn cli_sleep_begin_starts_a_cycle_and_exits_0() {
-    let (_dir, path) = setup();
-    let out = sleep_cli(&path, &["begin", "3"]);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
-    let p = on_disk(&path).sleep_cycle_progress.expect("a cycle");
-    assert_eq!((p.last_completed_step, p.attempt), (Some(0), Some(1)));
-    assert_eq!(
-        lifecycle_state::decode(&out.stdout).ok(),
-        Some(on_disk(&path))
-    );
-}
-
-/// SPEC §7.1, §7.2: the whole cycle through the CLI: step-done in order,
-/// then cycle-done, each exiting 0.
-#[test]
-fn cli_sleep_runs_a_whole_cycle() {
-    let (_dir, path) = setup();
-    for args in [
-        &["begin", "2"][..],
-        &["step-done", "1"],
-        &["step-done", "2"],
-    ] {
-        let out = sleep_cli(&path, args);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
-    }
-    assert_eq!(
-        on_disk(&path)
-            .sleep_cycle_progress
-            .unwrap()
-            .last_completed_step,
-        Some(2)
-    );
-    let out = sleep_cli(&path, &["cycle-done"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(on_disk(&path).sleep_cycle_progress, None);
-}
-
-/// SPEC §7.2: `begin` while quarantined exits 4 and writes nothing.
-#[test]
-fn cli_sleep_begin_while_quarantined_exits_4() {
-    let (_dir, path) = setup();
-    let mut r = base();
-    r.quarantine = Some(quarantine_until("9999-01-01T00:00:00Z"));
-    let bytes = save(&path, &r);
-    let out = sleep_cli(&path, &["begin", "2"]);
-    assert_eq!(out.status.code(), Some(4), "stderr: {}", stderr(&out));
-    assert_eq!(std::fs::read(&path).unwrap(), bytes);
-}
-
-/// SPEC §7.2: `step-done` out of order exits 4 and writes nothing.
-#[test]
-fn cli_sleep_step_done_out_of_order_exits_4() {
-    let (_dir, path) = setup();
-    let bytes = save(&path, &with_progress(progress(1, 1)));
-    let out = sleep_cli(&path, &["step-done", "3"]);
-    assert_eq!(out.status.code(), Some(4), "stderr: {}", stderr(&out));
-    assert_eq!(std::fs::read(&path).unwrap(), bytes);
-}
-
-/// SPEC §7.2: `step-done` with no cycle exits 4.
-#[test]
-fn cli_sleep_step_done_without_a_cycle_exits_4() {
-    let (_dir, path) = setup();
-    let bytes = save(&path, &base());
-    let out = sleep_cli(&path, &["step-done", "1"]);
-    assert_eq!(out.status.code(), Some(4), "stderr: {}", stderr(&out));
-    assert_eq!(std::fs::read(&path).unwrap(), bytes);
-}
-
-/// SPEC §7.2: `begin 0` is invalid input: exit 2, nothing written.
-#[test]
-fn cli_sleep_begin_zero_exits_2() {
-    let (_dir, path) = setup();
-    let out = sleep_cli(&path, &["begin", "0"]);
-    assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(&out));
-    assert!(!path.exists());
-}
-
-/// SPEC §7.1: `step-failed K ERROR --ttl-secs S` quarantines for S seconds
-/// on the third strike.
-#[test]
-fn cli_sleep_step_failed_honours_ttl_secs() {
-    let (_dir, path) = setup();
-    save(&path, &with_progress(progress(0, 3)));
-    let out = sleep_cli(&path, &["step-failed", "1", "boom", "--ttl-secs", "60"]);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
-    let q = on_disk(&path).quarantine.expect("quarantined");
-    assert_eq!(q.reason, "sleep step 1 failed 3x: boom");
-    assert_eq!(q.since_ts.until(&q.until_ts), Duration::from_secs(60));
-}
-
-/// SPEC §7.2: a malformed `--ttl-secs` exits 2 and writes nothing.
-#[test]
-fn cli_sleep_step_failed_with_a_bad_ttl_exits_2() {
-    let (_dir, path) = setup();
-    let bytes = save(&path, &with_progress(progress(0, 3)));
-    for bad in ["-1", "1.5", "soon", "18446744073709551616"] {
-        let out = sleep_cli(&path, &["step-failed", "1", "x", "--ttl-secs", bad]);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "--ttl-secs {bad}: {}",
-            stderr(&out)
-        );
-        assert_eq!(std::fs::read(&path).unwrap(), bytes);
-    }
-}
-
-/// SPEC §5.4.3, §7.2: a `--ttl-secs` that puts `until_ts` past year 9999 is
-/// out of range: exit 2, nothing written.
-#[test]
-fn cli_sleep_step_failed_with_an_out_of_range_ttl_exits_2() {
-    let (_dir, path) = setup();
-    let bytes = save(&path, &with_progress(progress(0, 3)));
-    // About 10,000 years: past 9999-12-31 from any present-day clock.
-    let out = sleep_cli(
-        &path,
-        &["step-failed", "1", "x", "--ttl-secs", "315576000000"],
-    );
-    assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(&out));
-    assert_eq!(std::fs::read(&path).unwrap(), bytes);
-}
-
-/// SPEC §7.1: `reset-quarantine` lifts the quarantine and exits 0.
-#[test]
-fn cli_sleep_reset_quarantine_lifts_the_quarantine() {
-    let (_dir, path) = setup();
-    let mut r = with_progress(progress(1, 3));
-    r.quarantine = Some(quarantine_until("9999-01-01T00:00:00Z"));
-    save(&path, &r);
-    let out = sleep_cli(&path, &["reset-quarantine"]);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
-    let stored = on_disk(&path);
-    assert_eq!(stored.quarantine, None);
-    assert_eq!(stored.sleep_cycle_progress, Some(progress(1, 1)));
 }

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use lifecycle_state::machine::{apply_event, next_state, Applied};
+use lifecycle_state::machine::{dispatch, next_state, Applied};
 use lifecycle_state::persist;
 use lifecycle_state::store::Found;
 use lifecycle_state::{
@@ -225,7 +225,7 @@ fn expected_shutdown(case: &Case, shadow_run: bool) -> Shutdown {
 
 fn apply(case: &Case, stored_shadow: bool, shadow_run: bool) -> (Record, Applied) {
     let before = stored_record(case.state(), stored_shadow);
-    let applied = apply_event(&before, case.event(), case.guards(), shadow_run, &ts(NOW))
+    let applied = dispatch(&before, case.event(), case.guards(), shadow_run, &ts(NOW))
         .unwrap_or_else(|e| panic!("{case}: {e}"));
     (before, applied)
 }
@@ -266,7 +266,7 @@ fn next_state_matches_the_spec_table_in_all_144_cases() {
     });
 }
 
-/// SPEC §4.2, §4.3 step 5: `apply_event` reports and stores the table's target.
+/// SPEC §4.2, §4.3 step 5: `dispatch` reports and stores the table's target.
 #[test]
 fn apply_event_moves_to_the_spec_target_in_all_144_cases() {
     check_all(|case| {
@@ -407,7 +407,7 @@ fn request_arrived_wakes_every_state() {
 fn request_arrived_in_wake_is_activity_but_not_a_transition() {
     let before = stored_record(State::Wake, false);
     let now = ts(NOW);
-    let applied = apply_event(
+    let applied = dispatch(
         &before,
         Event::RequestArrived,
         Guards::default(),
@@ -429,7 +429,7 @@ fn apply_event_overflows_at_max_seq_exactly_for_activity_events() {
     check_all(|case| {
         let mut before = stored_record(case.state(), false);
         before.wrapper_event_seq = max;
-        let result = apply_event(&before, case.event(), case.guards(), false, &ts(NOW));
+        let result = dispatch(&before, case.event(), case.guards(), false, &ts(NOW));
         match (case.is_activity(), result) {
             (true, Err(_)) => None,
             (false, Ok(applied)) if applied.record.wrapper_event_seq == max => None,

@@ -1,23 +1,23 @@
 //! The writer lock (SPEC §4.5, §6): one writer at a time, in this process or
 //! another, refused rather than queued; readers never wait.
 //!
-//! The cross-process tests use two helpers: the `lifecycle` binary as a
-//! contending writer, and this very test binary re-run as a child
-//! ([`HOLD_ENV`] set) whose helper test holds the lock until its stdin closes.
-
-mod common;
+//! The cross-process tests re-run this very test binary as a child
+//! ([`HOLD_ENV`] set) whose helper test holds the lock until its stdin
+//! closes; `cli/tests/writer_lock.rs` runs the `lifecycle` binary as the
+//! contending writer.
 
 use std::io::{Read, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{save, setup, snapshot, store, ts, FILE_NAME, NOW};
 use lifecycle_state::store::LOCK_FILE_NAME;
 use lifecycle_state::{
     persist, Event, Guards, LoadOutcome, Progress, Record, State, Store, StoreError,
+};
+use lifecycle_testkit::fixtures::{
+    mode_of as mode, save, setup, snapshot, store, ts, FILE_NAME, NOW,
 };
 
 /// Set in the child process: the record path whose lock the helper holds.
@@ -40,10 +40,6 @@ fn drowsy_with_cycle() -> Record {
         unknown: Vec::new(),
     });
     r
-}
-
-fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
 }
 
 // ---------------------------------------------------------------------------
@@ -191,95 +187,6 @@ fn taking_the_lock_creates_missing_directories_0700() {
 }
 
 // ---------------------------------------------------------------------------
-// Two processes: the CLI as the contender
-// ---------------------------------------------------------------------------
-
-fn lifecycle(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lifecycle"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the lifecycle binary runs");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// SPEC §4.5, §7.2: `lifecycle dispatch` in another process exits 3, says
-/// it is locked, and leaves the file unchanged.
-#[test]
-fn cli_dispatch_exits_3_while_this_process_holds_the_lock() {
-    let (dir, path) = setup();
-    save(&path, &drowsy_with_cycle());
-    let holder = store(&path);
-    let _guard = holder.lock().unwrap();
-    let before = snapshot(dir.path());
-    let out = lifecycle(
-        &[
-            "dispatch",
-            "--state",
-            path.to_str().unwrap(),
-            "request_arrived",
-        ],
-        b"",
-    );
-    assert_eq!(out.status.code(), Some(3), "stderr: {}", stderr(&out));
-    assert!(
-        stderr(&out).to_lowercase().contains("locked"),
-        "stderr: {}",
-        stderr(&out)
-    );
-    assert_eq!(snapshot(dir.path()), before);
-}
-
-/// SPEC §4.5.1, §7.2: the other CLI writers (`save`, `sleep ...`) also exit 3
-/// and write nothing.
-#[test]
-fn cli_save_and_sleep_commands_exit_3_while_locked() {
-    let (dir, path) = setup();
-    save(&path, &drowsy_with_cycle());
-    let holder = store(&path);
-    let _guard = holder.lock().unwrap();
-    let before = snapshot(dir.path());
-    let p = path.to_str().unwrap();
-    let record = lifecycle_state::encode(&Record::default_at(ts(NOW)));
-    let runs: [(&[&str], &[u8]); 3] = [
-        (&["save", p], &record),
-        (&["sleep", "begin", "3", "--state", p], b""),
-        (&["sleep", "step-done", "2", "--state", p], b""),
-    ];
-    for (args, stdin) in runs {
-        let out = lifecycle(args, stdin);
-        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));
-    }
-    assert_eq!(snapshot(dir.path()), before);
-}
-
-/// SPEC §7.1, §6.1: `lifecycle load` and `status` take no lock and work
-/// while a writer holds it.
-#[test]
-fn cli_load_and_status_work_while_locked() {
-    let (_dir, path) = setup();
-    let bytes = save(&path, &drowsy_with_cycle());
-    let holder = store(&path);
-    let _guard = holder.lock().unwrap();
-    let p = path.to_str().unwrap();
-    let load = lifecycle(&["load", p], b"");
-    assert_eq!(load.status.code(), Some(0), "{}", stderr(&load));
-    assert_eq!(load.stdout, bytes);
-    let status = lifecycle(&["status", "--state", p], b"");
-    assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
-    assert!(String::from_utf8_lossy(&status.stdout).contains("DROWSY"));
-}
-
-// ---------------------------------------------------------------------------
 // Two processes: a child holds the lock
 // ---------------------------------------------------------------------------
 
@@ -326,7 +233,7 @@ fn store_dispatch_is_refused_while_a_child_process_holds_the_lock() {
     let (dir, path) = setup();
     let r = drowsy_with_cycle();
     save(&path, &r);
-    let mut child = common::rerun_self(HELPER)
+    let mut child = lifecycle_testkit::fixtures::rerun_self(HELPER)
         .env(HOLD_ENV, &path)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -334,7 +241,7 @@ fn store_dispatch_is_refused_while_a_child_process_holds_the_lock() {
         .spawn()
         .expect("the test binary re-runs itself");
 
-    let lines = common::stdout_lines(child.stdout.take().unwrap());
+    let lines = lifecycle_testkit::fixtures::stdout_lines(child.stdout.take().unwrap());
     let deadline = std::time::Instant::now() + PATIENCE;
     let holds_lock = std::iter::from_fn(|| {
         let left = deadline.saturating_duration_since(std::time::Instant::now());

@@ -26,7 +26,8 @@ use std::path::Path;
 
 use lifecycle_model::persistence::{Crash, Disk, Node};
 use lifecycle_state::persist::{self, LoadOutcome, SaveError, SaveStep};
-use lifecycle_state::{Fault, ManualClock, Options, Record, SimFs, Store, StoreError};
+use lifecycle_state::{ManualClock, Options, Record, Store, StoreError};
+use lifecycle_testkit::{Fault, SimFs};
 
 use crate::bridge;
 use crate::input::{Reader, Shape, Writer};

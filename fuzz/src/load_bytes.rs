@@ -19,7 +19,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use lifecycle_state::persist::{self, LoadOutcome};
-use lifecycle_state::{Clock, Record, SimFs};
+use lifecycle_state::{Clock, Record};
+use lifecycle_testkit::SimFs;
 
 use crate::bridge;
 use crate::one_file::{FixedClock, OneFile};

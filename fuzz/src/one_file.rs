@@ -1,7 +1,7 @@
 //! The leanest file system `load` can run on: one read-only file.
 //!
 //! `load_bytes` runs once per fuzz input, so it loads through this instead
-//! of [`lifecycle_state::SimFs`] (which keeps a tree, a log and a durable
+//! of [`lifecycle_testkit::SimFs`] (which keeps a tree, a log and a durable
 //! copy of every file): the store's `load_with` still does all its own
 //! work, over an `Fs` whose only answer is the fuzz input.
 //!
@@ -58,9 +58,6 @@ impl Fs for OneFile<'_> {
         refused()
     }
     fn remove_dir(&self, _: &Path) -> io::Result<()> {
-        refused()
-    }
-    fn set_mode(&self, _: &Path, _: u32) -> io::Result<()> {
         refused()
     }
     fn read_bounded(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>> {

@@ -13,7 +13,7 @@
 use std::path::Path;
 
 use lifecycle_state::persist::{self, LoadOutcome, SaveError};
-use lifecycle_state::SimFs;
+use lifecycle_testkit::SimFs;
 
 use crate::bridge;
 use crate::input::Shape;

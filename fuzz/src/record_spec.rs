@@ -95,7 +95,7 @@ impl TsSpec {
 pub fn timestamp(text: &str) -> Timestamp {
     match Timestamp::parse(text) {
         Ok(ts) => ts,
-        Err(e) if lifecycle_model::Ts::parse(text).is_some() => {
+        Err(e) if lifecycle_model::Timestamp::parse(text).is_some() => {
             panic!("the store rejects {text:?}, which the model calls a SPEC §1.4 timestamp: {e}")
         }
         Err(e) => panic!("harness bug: generated an invalid timestamp {text:?}: {e}"),

@@ -14,7 +14,8 @@
 //! `tests/vectors/*.json`, one per rule, under their own names.
 
 use lifecycle_model::persistence::Crash;
-use lifecycle_state::{Event, Fault, State};
+use lifecycle_state::{Event, State};
+use lifecycle_testkit::Fault;
 
 use crate::crash_schedule::{FaultSpec, Plan, SaveSpec, Start as CrashStart};
 use crate::input::Shape;

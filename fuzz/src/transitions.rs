@@ -23,13 +23,14 @@ use std::time::Duration;
 use lifecycle_model::persistence::Disk;
 use lifecycle_model::sleep_cycle::Refusal;
 use lifecycle_model::writer::{self, Failure, Found as ModelFound, Outcome, WriterOp};
-use lifecycle_model::{Guards as ModelGuards, Ts};
+use lifecycle_model::{Guards as ModelGuards, Timestamp};
 use lifecycle_state::sleep_cycle::SleepCycleError;
 use lifecycle_state::store::Found;
 use lifecycle_state::{
-    Clock, Event, Guards, ManualClock, Options, Record, SaveError, Shutdown, SimFs, State, Store,
+    Clock, Event, Guards, ManualClock, Options, Record, SaveError, Shutdown, State, Store,
     StoreError, Updated,
 };
+use lifecycle_testkit::SimFs;
 
 use crate::bridge;
 use crate::input::{Reader, Shape, Writer};
@@ -535,7 +536,7 @@ impl World {
         call: &Call,
         found: &ModelFound,
         before: &Disk,
-        now: &Ts,
+        now: &Timestamp,
         updated: &Updated,
         transition: Transition,
         outcome: &Outcome,
@@ -549,11 +550,11 @@ impl World {
             outcome.record
         );
         assert!(
-            updated.wrote == outcome.writes,
+            updated.wrote == outcome.wrote,
             "{}: the store wrote: {}, the model writes: {} (SPEC §4.6)",
             context(),
             updated.wrote,
-            outcome.writes
+            outcome.wrote
         );
         let kinds_match = matches!(
             (&updated.found, found),
@@ -569,10 +570,10 @@ impl World {
         );
         let preserved = matches!(updated.found, Found::Corrupt { .. });
         assert!(
-            preserved == outcome.preserves,
+            preserved == outcome.preserved,
             "{}: the store preserved: {preserved}, the model preserves: {} (SPEC §4.4)",
             context(),
-            outcome.preserves
+            outcome.preserved
         );
         if let Some((from, to, shutdown)) = transition {
             let start = match found {
@@ -606,7 +607,7 @@ impl World {
             );
         }
         if let Found::Corrupt { preserved_as, .. } = &updated.found {
-            let copy = file(&after, &lifecycle_state::sim_fs::normalize(preserved_as));
+            let copy = file(&after, &lifecycle_testkit::sim_fs::normalize(preserved_as));
             assert!(
                 copy.is_some() && copy == old,
                 "{}: {} does not hold the corrupt bytes",

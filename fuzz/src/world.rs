@@ -2,7 +2,7 @@
 //! clock, and reading the simulated disk.
 
 use lifecycle_model::persistence::{Disk, Node};
-use lifecycle_model::Ts;
+use lifecycle_model::Timestamp;
 use lifecycle_state::{Clock, ManualClock};
 
 use crate::record_spec::timestamp;
@@ -20,9 +20,9 @@ pub fn clock() -> ManualClock {
 
 /// The model's view of the store's "now" (the clock is the harness's
 /// input, not something under test).
-pub fn model_now(clock: &impl Clock) -> Ts {
+pub fn model_now(clock: &impl Clock) -> Timestamp {
     let now = clock.now();
-    Ts::parse(now.as_str()).unwrap_or_else(|| {
+    Timestamp::parse(now.as_str()).unwrap_or_else(|| {
         panic!(
             "the store's clock made {:?}, which the model rejects (SPEC §1.4)",
             now.as_str()

@@ -18,8 +18,7 @@
 
 use std::collections::HashSet;
 
-/// The largest valid file (SPEC §1.6.1).
-pub const MAX_FILE_BYTES: usize = 1_048_576;
+use crate::spec::MAX_FILE_BYTES;
 
 /// Which of SPEC §1.6 classes 1-8 a byte string falls in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -11,6 +11,8 @@
 //! - [`sleep_cycle`]: the sleep-cycle bookkeeping of SPEC §5;
 //! - [`writer`]: one locked writer operation of SPEC §4.3/§4.6/§5.1 against
 //!   what the file held (what to write, whether to preserve, what to refuse);
+//! - [`spec`]: the names and numbers SPEC.md fixes (file names, 1 MiB,
+//!   2^53−1, modes), the one home every checker takes them from;
 //! - [`persistence`]: which on-disk states a process crash or a power loss
 //!   may leave after a log of file-system operations (see `README.md`).
 //!
@@ -24,9 +26,10 @@ pub mod machine;
 pub mod persistence;
 pub mod record;
 pub mod sleep_cycle;
+pub mod spec;
 pub mod timestamp;
 pub mod writer;
 
 pub use machine::{Event, Guards, Shutdown};
 pub use record::{Corrupt, Progress, Quarantine, Record, State};
-pub use timestamp::Ts;
+pub use timestamp::Timestamp;

@@ -5,8 +5,9 @@
 //!
 //! Does not promise: locking, loading or saving; see [`crate::writer`].
 
-use crate::record::{Record, State, MAX_INTEGER};
-use crate::timestamp::Ts;
+use crate::record::{Record, State};
+use crate::spec::MAX_INTEGER;
+use crate::timestamp::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Event {
@@ -103,7 +104,7 @@ pub fn dispatch(
     event: Event,
     guards: Guards,
     shadow_run: bool,
-    now: &Ts,
+    now: &Timestamp,
 ) -> Result<Dispatched, Overflow> {
     let mut record = record.clone();
     if is_activity(event) {
@@ -147,15 +148,15 @@ mod tests {
         still_idle: false,
     };
 
-    fn ts(text: &str) -> Ts {
-        Ts::parse(text).unwrap_or_else(|| panic!("{text} is a timestamp"))
+    fn ts(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap_or_else(|| panic!("{text} is a timestamp"))
     }
 
-    fn then() -> Ts {
+    fn then() -> Timestamp {
         ts("2024-01-01T00:00:00Z")
     }
 
-    fn now() -> Ts {
+    fn now() -> Timestamp {
         ts("2024-01-02T00:00:00Z")
     }
 

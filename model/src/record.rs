@@ -15,10 +15,9 @@
 use std::collections::HashSet;
 
 use crate::json::{self, Member};
-use crate::timestamp::Ts;
+use crate::timestamp::Timestamp;
 
-/// 2^53 − 1 (SPEC §1.3).
-pub const MAX_INTEGER: u64 = 9_007_199_254_740_991;
+use crate::spec::{MAX_FILE_BYTES, MAX_INTEGER};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum State {
@@ -50,14 +49,14 @@ pub struct Progress {
     pub attempt: Option<u64>,
     /// Absent (`None`), `null` (`Some(None)`) or a message.
     pub last_error: Option<Option<String>>,
-    pub started_at: Option<Ts>,
+    pub started_at: Option<Timestamp>,
     pub unknown: Unknown,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quarantine {
-    pub until_ts: Ts,
-    pub since_ts: Ts,
+    pub until_ts: Timestamp,
+    pub since_ts: Timestamp,
     pub reason: String,
     pub unknown: Unknown,
 }
@@ -67,8 +66,8 @@ pub struct Quarantine {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub current_state: State,
-    pub since_ts: Ts,
-    pub last_activity_ts: Ts,
+    pub since_ts: Timestamp,
+    pub last_activity_ts: Timestamp,
     pub wrapper_event_seq: u64,
     pub sleep_cycle_progress: Option<Progress>,
     pub quarantine: Option<Quarantine>,
@@ -89,7 +88,7 @@ pub enum Corrupt {
 
 impl Record {
     /// SPEC §1.7 at instant `now`.
-    pub fn default_at(now: &Ts) -> Record {
+    pub fn default_at(now: &Timestamp) -> Record {
         Record {
             current_state: State::Wake,
             since_ts: now.clone(),
@@ -117,7 +116,7 @@ impl Record {
             && progress_ok
             && quarantine_ok
             && unknown_ok(&self.unknown, &TOP_KEYS)
-            && self.encode().len() <= json::MAX_FILE_BYTES
+            && self.encode().len() <= MAX_FILE_BYTES
     }
 
     /// The serialized form of SPEC §3.2: compact JSON and one `\n`, known
@@ -144,7 +143,7 @@ impl Record {
     }
 
     /// SPEC §5.1: quarantine non-null and `now < until_ts`.
-    pub fn is_quarantined(&self, now: &Ts) -> bool {
+    pub fn is_quarantined(&self, now: &Timestamp) -> bool {
         self.quarantine.as_ref().is_some_and(|q| *now < q.until_ts)
     }
 }
@@ -287,8 +286,8 @@ fn state(raw: &str) -> Option<State> {
     State::ALL.into_iter().find(|s| s.name() == name)
 }
 
-fn timestamp(raw: &str) -> Option<Ts> {
-    Ts::parse(&string(raw)?)
+fn timestamp(raw: &str) -> Option<Timestamp> {
+    Timestamp::parse(&string(raw)?)
 }
 
 fn boolean(raw: &str) -> Option<bool> {
@@ -423,8 +422,8 @@ mod tests {
     const QUARANTINE: &str =
         r#"{"until_ts":"2026-11-27T00:00:00Z","since_ts":"2026-11-26T00:00:00Z","reason":"r"}"#;
 
-    fn ts(text: &str) -> Ts {
-        Ts::parse(text).unwrap_or_else(|| panic!("{text} is a timestamp"))
+    fn ts(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap_or_else(|| panic!("{text} is a timestamp"))
     }
 
     /// BASE with member `name` set to `raw` (`None` removes it).
@@ -862,11 +861,11 @@ mod tests {
     #[test]
     fn record_whose_encoding_exceeds_one_mib_is_not_valid() {
         let base = Record::default_at(&ts("2024-01-01T00:00:00Z"));
-        let room = json::MAX_FILE_BYTES - base.encode().len() - r#","x":"""#.len();
+        let room = MAX_FILE_BYTES - base.encode().len() - r#","x":"""#.len();
         let mut r = base.clone();
         r.unknown
             .push(("x".to_string(), format!("\"{}\"", "a".repeat(room))));
-        assert_eq!(r.encode().len(), json::MAX_FILE_BYTES);
+        assert_eq!(r.encode().len(), MAX_FILE_BYTES);
         assert!(r.is_valid());
         r.unknown[0].1 = format!("\"{}\"", "a".repeat(room + 1));
         assert!(!r.is_valid());

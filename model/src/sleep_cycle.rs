@@ -5,11 +5,9 @@
 //!
 //! Does not promise: locking, loading or saving; see [`crate::writer`].
 
-use crate::record::{Progress, Quarantine, Record, MAX_INTEGER};
-use crate::timestamp::Ts;
-
-/// The default quarantine length, 24 h (SPEC §5.4).
-pub const DEFAULT_TTL_SECS: u64 = 86_400;
+use crate::record::{Progress, Quarantine, Record};
+use crate::spec::MAX_INTEGER;
+use crate::timestamp::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
@@ -28,7 +26,7 @@ pub enum Refusal {
 }
 
 /// SPEC §5.2.
-pub fn begin(record: &Record, steps: u64, now: &Ts) -> Result<Record, Refusal> {
+pub fn begin(record: &Record, steps: u64, now: &Timestamp) -> Result<Record, Refusal> {
     if steps == 0 {
         return Err(Refusal::NoSteps);
     }
@@ -72,7 +70,7 @@ pub fn step_failed(
     record: &Record,
     step: u64,
     error: &str,
-    now: &Ts,
+    now: &Timestamp,
     ttl_secs: u64,
 ) -> Result<Record, Refusal> {
     let mut record = record.clone();
@@ -138,20 +136,21 @@ fn expect_step(record: &mut Record, step: u64) -> Result<&mut Progress, Refusal>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::DEFAULT_TTL_SECS;
 
-    fn ts(text: &str) -> Ts {
-        Ts::parse(text).unwrap_or_else(|| panic!("{text} is a timestamp"))
+    fn ts(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap_or_else(|| panic!("{text} is a timestamp"))
     }
 
-    fn then() -> Ts {
+    fn then() -> Timestamp {
         ts("2024-01-01T00:00:00Z")
     }
 
-    fn now() -> Ts {
+    fn now() -> Timestamp {
         ts("2024-01-02T00:00:00Z")
     }
 
-    fn fresh(at: &Ts) -> Progress {
+    fn fresh(at: &Timestamp) -> Progress {
         Progress {
             last_completed_step: Some(0),
             attempt: Some(1),

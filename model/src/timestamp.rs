@@ -1,9 +1,9 @@
 //! SPEC §1.4 timestamps: which texts are timestamps, and their order.
 //!
-//! Promises: [`Ts::parse`] accepts exactly the texts of SPEC §1.4; [`Ts`]
+//! Promises: [`Timestamp::parse`] accepts exactly the texts of SPEC §1.4; [`Timestamp`]
 //! compares by instant (fraction compared as a decimal of any length, `Z`
 //! equal to `+00:00`, `23:59:60` after `23:59:59.x`), never by spelling.
-//! [`Ts::from_unix_micros`] and [`Ts::plus_secs`] make the timestamps a
+//! [`Timestamp::from_unix_micros`] and [`Timestamp::plus_secs`] make the timestamps a
 //! writer produces; their spelling is the model's own (SPEC §1.4 leaves it
 //! open), so compare with `==` (instant), not by text.
 //!
@@ -14,7 +14,7 @@ const MICROS_PER_SEC: i128 = 1_000_000;
 
 /// A SPEC §1.4 timestamp: its text and the instant it denotes.
 #[derive(Debug, Clone)]
-pub struct Ts {
+pub struct Timestamp {
     text: String,
     key: Key,
 }
@@ -34,9 +34,9 @@ struct Key {
     fraction: String,
 }
 
-impl Ts {
+impl Timestamp {
     /// `Some` exactly when `text` is a timestamp of SPEC §1.4.
-    pub fn parse(text: &str) -> Option<Ts> {
+    pub fn parse(text: &str) -> Option<Timestamp> {
         let b = text.as_bytes();
         let (date_time, offset) = b.split_at(b.len().checked_sub(1)?);
         let date_time = match offset {
@@ -84,29 +84,29 @@ impl Ts {
             && key.hour <= 23
             && key.minute <= 59
             && (key.second <= 59 || leap_second);
-        valid.then(|| Ts {
+        valid.then(|| Timestamp {
             text: text.to_string(),
             key,
         })
     }
 
     /// The instant `micros` microseconds after 1970-01-01T00:00:00Z.
-    pub fn from_unix_micros(micros: i64) -> Option<Ts> {
+    pub fn from_unix_micros(micros: i64) -> Option<Timestamp> {
         let micros = i128::from(micros);
         let secs = micros.div_euclid(MICROS_PER_SEC);
         let sub = micros.rem_euclid(MICROS_PER_SEC);
-        Ts::from_unix_secs(secs, &format!("{sub:06}"))
+        Timestamp::from_unix_secs(secs, &format!("{sub:06}"))
     }
 
     /// This instant plus `secs` seconds (a leap second counts as the
     /// 86,400th second of its day and is left as the store leaves it: the
     /// result of adding to `23:59:60` is the next day's `00:00:00` + secs).
-    pub fn plus_secs(&self, secs: u64) -> Option<Ts> {
+    pub fn plus_secs(&self, secs: u64) -> Option<Timestamp> {
         let k = &self.key;
         let day = days_from_civil(i128::from(k.year), k.month, k.day);
         // 23:59:60 gives 86,400, which is the next day's 00:00:00.
         let of_day = i128::from(k.hour) * 3600 + i128::from(k.minute) * 60 + i128::from(k.second);
-        Ts::from_unix_secs(day * SECS_PER_DAY + of_day + i128::from(secs), &k.fraction)
+        Timestamp::from_unix_secs(day * SECS_PER_DAY + of_day + i128::from(secs), &k.fraction)
     }
 
     pub fn as_str(&self) -> &str {
@@ -114,7 +114,7 @@ impl Ts {
     }
 
     /// `secs` after the epoch, with `fraction` digits (possibly none).
-    fn from_unix_secs(secs: i128, fraction: &str) -> Option<Ts> {
+    fn from_unix_secs(secs: i128, fraction: &str) -> Option<Timestamp> {
         let (year, month, day) = civil_from_days(secs.div_euclid(SECS_PER_DAY));
         if !(0..=9999).contains(&year) {
             return None;
@@ -122,7 +122,7 @@ impl Ts {
         let of_day = secs.rem_euclid(SECS_PER_DAY);
         let (hour, minute, second) = (of_day / 3600, of_day / 60 % 60, of_day % 60);
         let dot = if fraction.is_empty() { "" } else { "." };
-        Ts::parse(&format!(
+        Timestamp::parse(&format!(
             "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{dot}{fraction}Z"
         ))
     }
@@ -172,36 +172,36 @@ fn civil_from_days(days: i128) -> (i128, i128, i128) {
     (year, month, day)
 }
 
-impl PartialEq for Ts {
-    fn eq(&self, other: &Ts) -> bool {
+impl PartialEq for Timestamp {
+    fn eq(&self, other: &Timestamp) -> bool {
         self.cmp(other) == std::cmp::Ordering::Equal
     }
 }
 
-impl Eq for Ts {}
+impl Eq for Timestamp {}
 
-impl PartialOrd for Ts {
-    fn partial_cmp(&self, other: &Ts) -> Option<std::cmp::Ordering> {
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Timestamp) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for Ts {
-    fn cmp(&self, other: &Ts) -> std::cmp::Ordering {
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Timestamp) -> std::cmp::Ordering {
         self.key.cmp(&other.key)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Ts;
+    use super::Timestamp;
 
-    fn ts(text: &str) -> Ts {
-        Ts::parse(text).unwrap_or_else(|| panic!("{text} is a timestamp"))
+    fn ts(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap_or_else(|| panic!("{text} is a timestamp"))
     }
 
     fn rejects(text: &str) -> bool {
-        Ts::parse(text).is_none()
+        Timestamp::parse(text).is_none()
     }
 
     #[test]
@@ -260,8 +260,8 @@ mod tests {
         assert!(rejects("12024-01-01T12:00:00Z"));
         assert!(rejects("024-01-01T12:00:00Z"));
         assert!(rejects("-0001-01-01T12:00:00Z"));
-        assert!(Ts::parse("0000-01-01T00:00:00Z").is_some());
-        assert!(Ts::parse("9999-12-31T23:59:59Z").is_some());
+        assert!(Timestamp::parse("0000-01-01T00:00:00Z").is_some());
+        assert!(Timestamp::parse("9999-12-31T23:59:59Z").is_some());
     }
 
     #[test]
@@ -273,15 +273,15 @@ mod tests {
         assert!(rejects("2024-04-31T00:00:00Z"));
         assert!(rejects("2024-01-01T24:00:00Z"));
         assert!(rejects("2024-01-01T00:60:00Z"));
-        assert!(Ts::parse("2024-04-30T00:00:00Z").is_some());
-        assert!(Ts::parse("2024-12-31T00:00:00Z").is_some());
+        assert!(Timestamp::parse("2024-04-30T00:00:00Z").is_some());
+        assert!(Timestamp::parse("2024-12-31T00:00:00Z").is_some());
     }
 
     #[test]
     fn leap_days_follow_the_proleptic_gregorian_rule() {
-        assert!(Ts::parse("0000-02-29T00:00:00Z").is_some());
-        assert!(Ts::parse("2000-02-29T00:00:00Z").is_some());
-        assert!(Ts::parse("2024-02-29T00:00:00Z").is_some());
+        assert!(Timestamp::parse("0000-02-29T00:00:00Z").is_some());
+        assert!(Timestamp::parse("2000-02-29T00:00:00Z").is_some());
+        assert!(Timestamp::parse("2024-02-29T00:00:00Z").is_some());
         assert!(rejects("1900-02-29T00:00:00Z"));
         assert!(rejects("2023-02-29T00:00:00Z"));
         assert!(rejects("2024-02-30T00:00:00Z"));
@@ -289,8 +289,8 @@ mod tests {
 
     #[test]
     fn second_60_is_valid_only_at_23_59_on_any_date() {
-        assert!(Ts::parse("2016-12-31T23:59:60Z").is_some());
-        assert!(Ts::parse("2023-06-15T23:59:60.25+00:00").is_some());
+        assert!(Timestamp::parse("2016-12-31T23:59:60Z").is_some());
+        assert!(Timestamp::parse("2023-06-15T23:59:60.25+00:00").is_some());
         assert!(rejects("2016-12-31T12:00:60Z"));
         assert!(rejects("2016-12-31T23:58:60Z"));
         assert!(rejects("2016-12-31T22:59:60Z"));
@@ -302,13 +302,13 @@ mod tests {
         assert!(rejects("2024-01-01T12:00:00.Z"));
         assert!(rejects("2024-01-01T12:00:00,5Z"));
         assert!(rejects("2024-01-01T12:00:00.5aZ"));
-        assert!(Ts::parse("2024-01-01T12:00:00.5Z").is_some());
+        assert!(Timestamp::parse("2024-01-01T12:00:00.5Z").is_some());
     }
 
     #[test]
     fn fraction_of_any_length_is_accepted() {
         let long = format!("2024-01-01T12:00:00.{}Z", "7".repeat(1000));
-        assert!(Ts::parse(&long).is_some());
+        assert!(Timestamp::parse(&long).is_some());
     }
 
     #[test]
@@ -344,20 +344,20 @@ mod tests {
 
     #[test]
     fn from_unix_micros_spells_six_fraction_digits() {
-        let t = Ts::from_unix_micros(1_704_110_400_000_001).expect("in range");
+        let t = Timestamp::from_unix_micros(1_704_110_400_000_001).expect("in range");
         assert_eq!(t.as_str(), "2024-01-01T12:00:00.000001Z");
     }
 
     #[test]
     fn from_unix_micros_handles_times_before_the_epoch() {
-        let t = Ts::from_unix_micros(-1).expect("in range");
+        let t = Timestamp::from_unix_micros(-1).expect("in range");
         assert_eq!(t.as_str(), "1969-12-31T23:59:59.999999Z");
     }
 
     #[test]
     fn from_unix_micros_is_none_outside_years_0000_to_9999() {
-        assert!(Ts::from_unix_micros(i64::MAX).is_none());
-        assert!(Ts::from_unix_micros(i64::MIN).is_none());
+        assert!(Timestamp::from_unix_micros(i64::MAX).is_none());
+        assert!(Timestamp::from_unix_micros(i64::MIN).is_none());
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use crate::machine::{self, Event, Guards, Overflow, Shutdown};
 use crate::record::Record;
 use crate::sleep_cycle::{self, Refusal};
-use crate::timestamp::Ts;
+use crate::timestamp::Timestamp;
 
 /// What the writer's load found (SPEC §2.1).
 // Boxing the record would change the public shape tests build; the size
@@ -64,15 +64,15 @@ pub struct Outcome {
     /// The record in force afterwards.
     pub record: Record,
     /// Whether the record file is written (SPEC §4.6).
-    pub writes: bool,
+    pub wrote: bool,
     /// Whether the corrupt bytes are preserved first (SPEC §4.4.1).
-    pub preserves: bool,
+    pub preserved: bool,
     /// SPEC §4.3 step 7 (dispatch only; `None` otherwise).
     pub shutdown: Shutdown,
 }
 
 /// SPEC §4.3 steps 2-7 and §5.1 for `op` at instant `now`.
-pub fn operate(found: &Found, op: &WriterOp, now: &Ts) -> Result<Outcome, Failure> {
+pub fn operate(found: &Found, op: &WriterOp, now: &Timestamp) -> Result<Outcome, Failure> {
     // `on_disk` is what §4.6 compares against; `None` means always write.
     let (start, on_disk) = match found {
         Found::Unreadable => return Err(Failure::Unreadable),
@@ -82,21 +82,21 @@ pub fn operate(found: &Found, op: &WriterOp, now: &Ts) -> Result<Outcome, Failur
     };
     let (record, shutdown) = apply(&start, op, now)?;
     // SPEC §4.6: "changed" is a different serialized form. Timestamps keep
-    // their spelling there, so `Ts` equality (by instant) would miss a
+    // their spelling there, so `Timestamp` equality (by instant) would miss a
     // respelled one.
-    let writes = on_disk.is_none_or(|old| old.encode() != record.encode());
+    let wrote = on_disk.is_none_or(|old| old.encode() != record.encode());
     Ok(Outcome {
         // Preservation happens only for a write, and a corrupt file that
         // gets this far is always written (§4.4.1, §4.6).
-        preserves: writes && *found == Found::Corrupt,
-        writes,
+        preserved: wrote && *found == Found::Corrupt,
+        wrote,
         record,
         shutdown,
     })
 }
 
 /// The record `op` makes from `record`, or why it is refused.
-fn apply(record: &Record, op: &WriterOp, now: &Ts) -> Result<(Record, Shutdown), Failure> {
+fn apply(record: &Record, op: &WriterOp, now: &Timestamp) -> Result<(Record, Shutdown), Failure> {
     let record = match op {
         WriterOp::Dispatch {
             event,
@@ -137,15 +137,15 @@ mod tests {
     use super::*;
     use crate::record::State;
 
-    fn ts(text: &str) -> Ts {
-        Ts::parse(text).unwrap_or_else(|| panic!("{text} is a timestamp"))
+    fn ts(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap_or_else(|| panic!("{text} is a timestamp"))
     }
 
-    fn then() -> Ts {
+    fn then() -> Timestamp {
         ts("2024-01-01T00:00:00Z")
     }
 
-    fn now() -> Ts {
+    fn now() -> Timestamp {
         ts("2024-01-02T00:00:00Z")
     }
 
@@ -182,42 +182,42 @@ mod tests {
     #[test]
     fn valid_no_op_writes_nothing() {
         let got = operate(&Found::Valid(stored()), &dispatch(Event::Tick), &now()).expect("ok");
-        assert_eq!((got.writes, got.preserves), (false, false));
+        assert_eq!((got.wrote, got.preserved), (false, false));
         assert_eq!(got.record, stored());
     }
 
     #[test]
     fn valid_change_writes_without_preserving() {
         let got = operate(&Found::Valid(stored()), &dispatch(Event::Idle5Min), &now()).expect("ok");
-        assert_eq!((got.writes, got.preserves), (true, false));
+        assert_eq!((got.wrote, got.preserved), (true, false));
         assert_eq!(got.record.current_state, State::Drowsy);
     }
 
     #[test]
     fn missing_no_op_writes_nothing_and_keeps_the_default() {
         let got = operate(&Found::Missing, &dispatch(Event::Tick), &now()).expect("ok");
-        assert!(!got.writes);
+        assert!(!got.wrote);
         assert_eq!(got.record, Record::default_at(&now()));
     }
 
     #[test]
     fn missing_change_writes() {
         let got = operate(&Found::Missing, &dispatch(Event::HeartbeatRefresh), &now()).expect("ok");
-        assert_eq!((got.writes, got.preserves), (true, false));
+        assert_eq!((got.wrote, got.preserved), (true, false));
         assert_eq!(got.record.wrapper_event_seq, 1);
     }
 
     #[test]
     fn corrupt_no_op_still_writes_the_default_and_preserves() {
         let got = operate(&Found::Corrupt, &dispatch(Event::Tick), &now()).expect("ok");
-        assert_eq!((got.writes, got.preserves), (true, true));
+        assert_eq!((got.wrote, got.preserved), (true, true));
         assert_eq!(got.record, Record::default_at(&now()));
     }
 
     #[test]
     fn corrupt_with_cycle_done_on_null_progress_still_writes() {
         let got = operate(&Found::Corrupt, &WriterOp::CycleDone, &now()).expect("ok");
-        assert_eq!((got.writes, got.preserves), (true, true));
+        assert_eq!((got.wrote, got.preserved), (true, true));
     }
 
     #[test]
@@ -231,7 +231,7 @@ mod tests {
     #[test]
     fn overflow_is_a_failure() {
         let mut r = stored();
-        r.wrapper_event_seq = crate::record::MAX_INTEGER;
+        r.wrapper_event_seq = crate::spec::MAX_INTEGER;
         let got = operate(&Found::Valid(r), &dispatch(Event::WakeSignal), &now());
         assert_eq!(got, Err(Failure::Overflow(Overflow)));
     }
@@ -241,7 +241,7 @@ mod tests {
         let mut r = stored();
         r.current_state = State::Sleep;
         let got = operate(&Found::Valid(r), &dispatch(Event::SleepCycleDone), &now()).expect("ok");
-        assert!(got.writes);
+        assert!(got.wrote);
         assert_eq!(got.shutdown, Shutdown::Requested);
     }
 
@@ -249,7 +249,7 @@ mod tests {
     fn sleep_operations_never_signal_shutdown() {
         let got = operate(&Found::Missing, &WriterOp::Begin(2), &now()).expect("ok");
         assert_eq!(got.shutdown, Shutdown::None);
-        assert!(got.writes);
+        assert!(got.wrote);
     }
 
     #[test]
@@ -272,13 +272,13 @@ mod tests {
     #[test]
     fn reset_quarantine_without_quarantine_writes_nothing() {
         let got = operate(&Found::Valid(stored()), &WriterOp::ResetQuarantine, &now()).expect("ok");
-        assert!(!got.writes);
+        assert!(!got.wrote);
     }
 
     #[test]
     fn save_of_the_stored_record_writes_nothing() {
         let got = operate(&Found::Valid(stored()), &WriterOp::Save(stored()), &now()).expect("ok");
-        assert!(!got.writes);
+        assert!(!got.wrote);
     }
 
     #[test]
@@ -286,13 +286,13 @@ mod tests {
         let mut respelled = stored();
         respelled.since_ts = ts("2024-01-01T00:00:00.000+00:00");
         let got = operate(&Found::Valid(stored()), &WriterOp::Save(respelled), &now()).expect("ok");
-        assert!(got.writes, "SPEC §4.6: the serialized form changed");
+        assert!(got.wrote, "SPEC §4.6: the serialized form changed");
     }
 
     #[test]
     fn save_of_the_same_record_writes_nothing() {
         let got = operate(&Found::Valid(stored()), &WriterOp::Save(stored()), &now()).expect("ok");
-        assert!(!got.writes);
+        assert!(!got.wrote);
     }
 
     #[test]
@@ -305,20 +305,20 @@ mod tests {
             &now(),
         )
         .expect("ok");
-        assert!(got.writes);
+        assert!(got.wrote);
         assert_eq!(got.record, new);
     }
 
     #[test]
     fn save_on_a_missing_file_equal_to_the_default_writes_nothing() {
         let op = WriterOp::Save(Record::default_at(&now()));
-        assert!(!operate(&Found::Missing, &op, &now()).expect("ok").writes);
+        assert!(!operate(&Found::Missing, &op, &now()).expect("ok").wrote);
     }
 
     #[test]
     fn save_on_a_corrupt_file_writes_and_preserves() {
         let op = WriterOp::Save(Record::default_at(&now()));
         let got = operate(&Found::Corrupt, &op, &now()).expect("ok");
-        assert_eq!((got.writes, got.preserves), (true, true));
+        assert_eq!((got.wrote, got.preserved), (true, true));
     }
 }

@@ -17,7 +17,8 @@ use std::path::Path;
 
 use lifecycle_model::persistence::{Crash, CrashSpace, Disk, Node};
 use lifecycle_state::persist::{self, LoadOutcome};
-use lifecycle_state::{ManualClock, Record, SimFs, Timestamp};
+use lifecycle_state::{ManualClock, Record, Timestamp};
+use lifecycle_testkit::SimFs;
 
 /// A save protocol under test: writes `bytes` as the record at `path`.
 pub type Protocol = fn(&SimFs, &Path, &[u8]) -> Result<(), String>;

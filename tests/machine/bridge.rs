@@ -13,7 +13,7 @@
 //! reports as a disagreement.
 
 use lifecycle_model::record::{Progress, Quarantine, Record, State};
-use lifecycle_model::Ts;
+use lifecycle_model::Timestamp;
 
 pub fn state(state: lifecycle_state::State) -> State {
     match state {
@@ -24,8 +24,8 @@ pub fn state(state: lifecycle_state::State) -> State {
     }
 }
 
-pub fn timestamp(ts: &lifecycle_state::Timestamp) -> Ts {
-    Ts::parse(ts.as_str()).unwrap_or_else(|| {
+pub fn timestamp(ts: &lifecycle_state::Timestamp) -> Timestamp {
+    Timestamp::parse(ts.as_str()).unwrap_or_else(|| {
         panic!(
             "the store holds the timestamp {:?}, which the model rejects",
             ts.as_str()

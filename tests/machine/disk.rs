@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lifecycle_model::persistence::Node;
-use lifecycle_state::sim_fs::SimEntry;
-use lifecycle_state::{Fs, RealFs, SimFs};
+use lifecycle_state::{Fs, RealFs};
+use lifecycle_testkit::sim_fs::SimEntry;
+use lifecycle_testkit::SimFs;
 
 use super::world::preview;
 

@@ -10,9 +10,10 @@
 use std::collections::BTreeSet;
 
 use lifecycle_model::record::{
-    Progress, Quarantine, Record, State, MAX_INTEGER, PROGRESS_KEYS, QUARANTINE_KEYS, TOP_KEYS,
+    Progress, Quarantine, Record, State, PROGRESS_KEYS, QUARANTINE_KEYS, TOP_KEYS,
 };
-use lifecycle_model::Ts;
+use lifecycle_model::spec::MAX_INTEGER;
+use lifecycle_model::Timestamp;
 use proptest::prelude::*;
 
 use super::world::{ts, MAX_MICROS};
@@ -41,7 +42,7 @@ fn offset() -> impl Strategy<Value = &'static str> {
 }
 
 /// Any SPEC §1.4 timestamp, most of them in this century.
-pub fn timestamp() -> impl Strategy<Value = Ts> {
+pub fn timestamp() -> impl Strategy<Value = Timestamp> {
     let year = prop_oneof![4 => 1990u32..2100, 1 => 0u32..=9999];
     (
         year,
@@ -58,13 +59,13 @@ pub fn timestamp() -> impl Strategy<Value = Ts> {
             let d = d.min(days_in_month(y, mo));
             let (h, mi, s) = if leap { (23, 59, 60) } else { (h, mi, s) };
             let text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{frac}{off}");
-            Ts::parse(&text).unwrap_or_else(|| panic!("the model rejects {text}"))
+            Timestamp::parse(&text).unwrap_or_else(|| panic!("the model rejects {text}"))
         })
 }
 
 /// A timestamp within a few seconds (sometimes exactly, or a sub-microsecond
 /// fraction) of `now`: where "quarantined" flips (SPEC §5.1).
-pub fn near(now_micros: i64) -> impl Strategy<Value = Ts> {
+pub fn near(now_micros: i64) -> impl Strategy<Value = Timestamp> {
     let shift = prop_oneof![
         3 => Just(0i64),
         2 => -2_000_000i64..2_000_000,
@@ -82,7 +83,7 @@ pub fn near(now_micros: i64) -> impl Strategy<Value = Ts> {
             .strip_suffix('Z')
             .expect("the model spells its own timestamps with Z");
         let text = format!("{stem}{extra}{off}");
-        Ts::parse(&text).unwrap_or_else(|| panic!("the model rejects {text}"))
+        Timestamp::parse(&text).unwrap_or_else(|| panic!("the model rejects {text}"))
     })
 }
 
@@ -306,7 +307,7 @@ pub fn invalid_save() -> impl Strategy<Value = InvalidSave> {
 
 /// `ts` spelled another way for the same instant (SPEC §1.4): the other
 /// offset, and trailing zeros added to the fraction.
-fn respell(ts: &Ts, flip_offset: bool, zeros: usize) -> Ts {
+fn respell(ts: &Timestamp, flip_offset: bool, zeros: usize) -> Timestamp {
     let text = ts.as_str();
     let (stem, offset) = match text.strip_suffix('Z') {
         Some(stem) => (stem, "Z"),
@@ -323,7 +324,7 @@ fn respell(ts: &Ts, flip_offset: bool, zeros: usize) -> Ts {
         "."
     };
     let text = format!("{stem}{dot}{}{offset}", "0".repeat(zeros));
-    let respelled = Ts::parse(&text).unwrap_or_else(|| panic!("the model rejects {text}"));
+    let respelled = Timestamp::parse(&text).unwrap_or_else(|| panic!("the model rejects {text}"));
     assert!(
         respelled == *ts,
         "{text} is not the instant {}",

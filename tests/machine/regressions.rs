@@ -9,7 +9,7 @@
 
 use lifecycle_model::record::{Progress, Quarantine, Record};
 use lifecycle_model::writer::WriterOp;
-use lifecycle_model::Ts;
+use lifecycle_model::Timestamp;
 
 use super::harness::transitions::Transition;
 use super::harness::world::{ts, FileView, World};
@@ -32,7 +32,7 @@ fn quarantined_until(until: &str) -> Record {
     let now = ts(NOW);
     Record {
         quarantine: Some(Quarantine {
-            until_ts: Ts::parse(until).expect("a timestamp"),
+            until_ts: Timestamp::parse(until).expect("a timestamp"),
             since_ts: now.clone(),
             reason: "sleep step 1 failed 3x: boom".to_string(),
             unknown: Vec::new(),
@@ -63,8 +63,8 @@ fn quarantine_with_ten_fraction_digits_is_still_in_force() {
 fn saving_the_stored_record_respelled_writes_the_new_spelling() {
     let stored = Record::default_at(&ts(NOW));
     let respelled = Record {
-        since_ts: Ts::parse("2024-01-01T00:00:00.000000000+00:00").expect("a timestamp"),
-        last_activity_ts: Ts::parse("2024-01-01T00:00:00+00:00").expect("a timestamp"),
+        since_ts: Timestamp::parse("2024-01-01T00:00:00.000000000+00:00").expect("a timestamp"),
+        last_activity_ts: Timestamp::parse("2024-01-01T00:00:00+00:00").expect("a timestamp"),
         ..stored.clone()
     };
     replay::<SimDisk>(
@@ -99,7 +99,7 @@ fn a_save_after_a_failed_parent_fsync_survives_power_loss() {
                     Transition::Fault {
                         op: request.clone(),
                         at_call: 2,
-                        fault: lifecycle_state::Fault::Io,
+                        fault: lifecycle_testkit::Fault::Io,
                     },
                     Transition::Write(request.clone()),
                     Transition::PowerLoss {
@@ -124,7 +124,7 @@ fn a_save_after_a_failed_parent_fsync_survives_power_loss() {
 /// refuse with `InvalidArgument`, and the store must match the model.
 #[test]
 fn step_done_after_the_largest_step_is_refused_and_writes_nothing() {
-    use lifecycle_model::record::MAX_INTEGER;
+    use lifecycle_model::spec::MAX_INTEGER;
 
     let record = Record {
         sleep_cycle_progress: Some(Progress {
@@ -167,7 +167,7 @@ fn a_power_loss_after_a_failed_save_may_leave_the_oversize_file_moved_away() {
                     Transition::Fault {
                         op: request.clone(),
                         at_call,
-                        fault: lifecycle_state::Fault::Io,
+                        fault: lifecycle_testkit::Fault::Io,
                     },
                     Transition::PowerLoss {
                         block_size: 4096,

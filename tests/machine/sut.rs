@@ -35,9 +35,8 @@ use lifecycle_model::sleep_cycle::Refusal;
 use lifecycle_model::writer::{Failure, Outcome, WriterOp};
 use lifecycle_state::sleep_cycle::SleepCycleError;
 use lifecycle_state::store::Found;
-use lifecycle_state::{
-    Fault, ManualClock, Options, SaveError, Shutdown, Store, StoreError, Timestamp,
-};
+use lifecycle_state::{ManualClock, Options, SaveError, Shutdown, Store, StoreError, Timestamp};
+use lifecycle_testkit::Fault;
 
 use super::bridge;
 use super::coverage;
@@ -219,7 +218,7 @@ impl<D: TestDisk> Sut<D> {
         }
         count_outcome(&expected);
         if let (Ok(outcome), Ok(observed)) = (&expected, &actual) {
-            if outcome.writes {
+            if outcome.wrote {
                 // Equal to the model's record by value; kept as the store
                 // spelled it, since "changed" (SPEC §4.6) is decided on the
                 // serialized form.
@@ -306,7 +305,7 @@ impl<D: TestDisk> Sut<D> {
         );
     }
 
-    fn sim(&self) -> &lifecycle_state::SimFs {
+    fn sim(&self) -> &lifecycle_testkit::SimFs {
         self.disk
             .sim()
             .expect("crash, fault and power-loss transitions run on SimFs only")
@@ -501,8 +500,8 @@ fn agrees(
             if record != outcome.record {
                 return differ("the record", &outcome.record, &record);
             }
-            if observed.wrote != outcome.writes {
-                return differ("whether it wrote", &outcome.writes, &observed.wrote);
+            if observed.wrote != outcome.wrote {
+                return differ("whether it wrote", &outcome.wrote, &observed.wrote);
             }
             if let Some(shutdown) = observed.shutdown.map(bridge::shutdown) {
                 if shutdown != outcome.shutdown {
@@ -530,8 +529,8 @@ fn count_outcome(expected: &Result<Outcome, Failure>) {
         Ok(o) if o.shutdown != lifecycle_model::Shutdown::None => {
             format!("outcome/shutdown/{:?}", o.shutdown)
         }
-        Ok(o) if o.preserves => "outcome/preserved_and_wrote".to_string(),
-        Ok(o) if o.writes => "outcome/wrote".to_string(),
+        Ok(o) if o.preserved => "outcome/preserved_and_wrote".to_string(),
+        Ok(o) if o.wrote => "outcome/wrote".to_string(),
         Ok(_) => "outcome/no_write".to_string(),
         Err(Failure::Refused(Refusal::WrongStep { .. })) => "outcome/refused/WrongStep".to_string(),
         Err(f) => format!("outcome/failed/{f:?}"),

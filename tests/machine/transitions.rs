@@ -7,10 +7,11 @@
 //! needs no preconditions.
 
 use lifecycle_model::persistence::Crash;
-use lifecycle_model::record::MAX_INTEGER;
+use lifecycle_model::spec::MAX_INTEGER;
 use lifecycle_model::writer::WriterOp;
 use lifecycle_model::{Event, Guards, State};
-use lifecycle_state::{Fault, Timestamp};
+use lifecycle_state::Timestamp;
+use lifecycle_testkit::Fault;
 use proptest::prelude::*;
 use proptest::strategy::Union;
 

@@ -10,7 +10,7 @@ use std::fmt;
 
 use lifecycle_model::record::{self, Record};
 use lifecycle_model::writer::{self, Failure, Found, Outcome, WriterOp};
-use lifecycle_model::{State, Ts};
+use lifecycle_model::{State, Timestamp};
 
 /// 9999-12-31T23:59:59.999999Z: the clock never goes past it, because a
 /// clock outside SPEC §1.4's years has no timestamp to give.
@@ -94,8 +94,8 @@ impl FileView {
     }
 }
 
-pub fn ts(micros: i64) -> Ts {
-    Ts::from_unix_micros(micros)
+pub fn ts(micros: i64) -> Timestamp {
+    Timestamp::from_unix_micros(micros)
         .unwrap_or_else(|| panic!("the clock left SPEC §1.4's years: {micros} µs"))
 }
 
@@ -107,7 +107,7 @@ pub struct World {
 }
 
 impl World {
-    pub fn now(&self) -> Ts {
+    pub fn now(&self) -> Timestamp {
         ts(self.now_micros)
     }
 
@@ -119,7 +119,7 @@ impl World {
     /// The file after `op` ran to completion.
     pub fn after(&self, op: &WriterOp) -> FileView {
         match self.predict(op) {
-            Ok(outcome) if outcome.writes => FileView::Valid(outcome.record),
+            Ok(outcome) if outcome.wrote => FileView::Valid(outcome.record),
             _ => self.file.clone(),
         }
     }
@@ -130,11 +130,11 @@ impl World {
     pub fn interrupted(&self, op: &WriterOp) -> Vec<FileView> {
         let mut candidates = vec![self.file.clone()];
         if let Ok(outcome) = self.predict(op) {
-            if outcome.writes {
+            if outcome.wrote {
                 candidates.push(FileView::Valid(outcome.record));
             }
-            let oversize = matches!(&self.file, FileView::Corrupt(b) if b.len() > lifecycle_model::json::MAX_FILE_BYTES);
-            if outcome.preserves && oversize {
+            let oversize = matches!(&self.file, FileView::Corrupt(b) if b.len() > lifecycle_model::spec::MAX_FILE_BYTES);
+            if outcome.preserved && oversize {
                 candidates.push(FileView::Missing);
             }
         }

@@ -28,7 +28,7 @@ use lifecycle_model::persistence::{
     parent_of, Crash, CrashSpace, Disk, InodeId, InvalidLog, Node, Op,
 };
 
-use crate::fs::{Fs, LockError};
+use lifecycle_state::fs::{Fs, LockError};
 
 /// An I/O error [`SimFs::fail_call`] can inject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -288,6 +288,26 @@ impl SimFs {
             Some(Entry::Dir { .. }) => Err(errno(libc::EISDIR)),
             None => Err(errno(libc::ENOENT)),
         }
+    }
+
+    /// chmod, a step the store never takes; tests use it to build broken
+    /// save protocols.
+    pub fn set_mode(&self, path: &Path, mode: u32) -> io::Result<()> {
+        let path = normalize(path);
+        let mut inner = self.inner.borrow_mut();
+        inner.begin_call()?;
+        match inner.lookup(&path)? {
+            Entry::File(inode) => {
+                if let Some((m, _)) = inner.inodes.get_mut(&inode) {
+                    *m = mode;
+                }
+            }
+            Entry::Dir { .. } => {
+                inner.names.insert(path.clone(), Entry::Dir { mode });
+            }
+        }
+        inner.log.push(Op::Chmod { path, mode });
+        Ok(())
     }
 
     /// The entries directly inside `dir`, by name, without copying file
@@ -582,24 +602,6 @@ impl Fs for SimFs {
             }
             Entry::File(_) => Err(errno(libc::ENOTDIR)),
         }
-    }
-
-    fn set_mode(&self, path: &Path, mode: u32) -> io::Result<()> {
-        let path = normalize(path);
-        let mut inner = self.inner.borrow_mut();
-        inner.begin_call()?;
-        match inner.lookup(&path)? {
-            Entry::File(inode) => {
-                if let Some((m, _)) = inner.inodes.get_mut(&inode) {
-                    *m = mode;
-                }
-            }
-            Entry::Dir { .. } => {
-                inner.names.insert(path.clone(), Entry::Dir { mode });
-            }
-        }
-        inner.log.push(Op::Chmod { path, mode });
-        Ok(())
     }
 
     fn read_bounded(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>> {

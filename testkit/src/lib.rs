@@ -1,0 +1,26 @@
+//! Test equipment for the lifecycle state store (`lifecycle-state`).
+//!
+//! The store ships without any of this, as turmoil keeps its simulated file
+//! system out of the library's API: everything here exists to run the store
+//! where a test can see and break it.
+//!
+//! - [`sim_fs`]: [`SimFs`], an in-memory file system that records the
+//!   store's file-system steps in the persistence model's format and can
+//!   crash or fault any of them;
+//! - [`faulty_fs`]: [`FaultyFs`], the real file system with logged calls
+//!   and injected errors;
+//! - [`fixtures`]: records, snapshots, temp directories, store fixtures and
+//!   helper processes for the tests on a real disk;
+//! - [`readers`]: the records, writer and checker of SPEC §6.1 (readers
+//!   during a write).
+//!
+//! Promises nothing to the store's users; it is never a dependency of the
+//! store.
+
+pub mod faulty_fs;
+pub mod fixtures;
+pub mod readers;
+pub mod sim_fs;
+
+pub use faulty_fs::FaultyFs;
+pub use sim_fs::{Fault, SimFs};

@@ -33,8 +33,8 @@ triple="$(rustc -vV | sed -n 's/^host: //p')"
 for target in $(cargo fuzz list); do
     cp "fuzz/target/$triple/release/$target" "$OUT/"
     cp fuzz/lifecycle.dict "$OUT/$target.dict"
-    if command -v zip >/dev/null 2>&1 && [ -d "fuzz/corpus/$target" ]; then
+    if command -v zip >/dev/null 2>&1 && [ -d "fuzz/seeds/$target" ]; then
         rm -f "$OUT/${target}_seed_corpus.zip"
-        (cd "fuzz/corpus/$target" && zip -q -r "$OUT/${target}_seed_corpus.zip" .)
+        (cd "fuzz/seeds/$target" && zip -q -r "$OUT/${target}_seed_corpus.zip" .)
     fi
 done

@@ -1,21 +1,20 @@
 //! Crash states checked per second by the exhaustive crash test.
 //!
-//! Runs `tests/crash/checker.rs` (the body of `tests/crash.rs`) on the
-//! store's save for one (old, new) record pair and each start, and reports
-//! criterion's throughput in crash states per second (target ≥ 100,000/s on
-//! one core). A state is checked when it was built from the persistence
-//! model, loaded with the store's `load` on `SimFs`, and judged.
-
-#[path = "../tests/crash/checker.rs"]
-#[allow(dead_code)]
-mod checker;
+//! Runs `lifecycle_testkit::crash::check` (the body of `tests/crash.rs`) on
+//! the store's save for one (old, new) record pair and each start, and
+//! reports criterion's throughput in crash states per second (target
+//! ≥ 100,000/s on one core). A state is checked when it was built from the
+//! persistence model and judged by the harness's crash judge (the model
+//! decodes the record file).
 
 use std::hint::black_box;
 use std::path::Path;
 
-use checker::{check, Start};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use lifecycle_state::{decode, persist, Record};
+use lifecycle_harness::crash::Start;
+use lifecycle_model::Record;
+use lifecycle_state::persist;
+use lifecycle_testkit::crash::check;
 use lifecycle_testkit::SimFs;
 
 fn record(seq: u64, pad: usize) -> Record {
@@ -23,7 +22,7 @@ fn record(seq: u64, pad: usize) -> Record {
         r#"{{"current_state":"DROWSY","since_ts":"2024-03-01T00:00:00Z","last_activity_ts":"2024-03-01T00:00:00Z","wrapper_event_seq":{seq},"sleep_cycle_progress":{{"last_completed_step":2,"attempt":1,"last_error":null,"started_at":"2024-03-01T00:00:00Z"}},"quarantine":null,"shadow_run":false,"pad":"{}"}}"#,
         "x".repeat(pad)
     );
-    decode(text.as_bytes()).expect("a valid bench record")
+    lifecycle_model::record::decode(text.as_bytes()).expect("a valid bench record")
 }
 
 fn store_save(fs: &SimFs, path: &Path, bytes: &[u8]) -> Result<(), String> {

@@ -1,25 +1,24 @@
 //! Machine-test transitions per second on `SimFs`.
 //!
 //! Generates a fixed set of transition sequences with the machine test's own
-//! strategy (`tests/machine/harness.rs`, a deterministic seed), then times
-//! running them through its system-under-test side: every transition runs
-//! the store on `SimFs`, predicts the outcome with the reference model and
-//! checks the result, what load returns and the disk invariants, exactly as
-//! `cargo test --test machine` does. Generation and shrinking are not timed.
-//! Criterion reports the throughput in transitions per second (target
-//! ≥ 100,000/s on one core).
+//! strategy (`lifecycle_harness::machine`, a deterministic seed), then times
+//! running them through its driver: every transition runs the store on
+//! `SimFs` through its in-process subject, predicts the outcome with the
+//! reference model and checks the result, what load returns and the disk
+//! invariants, exactly as `cargo test --test machine` does. Generation and
+//! shrinking are not timed. Criterion reports the throughput in transitions
+//! per second (target ≥ 100,000/s on one core).
 //!
 //! With `PROFILE_KINDS=1` it instead runs the sequences once and prints the
 //! time per transition kind, to see where a run's time goes.
-
-#[path = "../tests/machine/harness.rs"]
-mod harness;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion, Throughput};
-use harness::{Machine, RefState, SimDisk, Sut, Transition};
+use lifecycle_harness::machine::{Machine, RefState, Subjects};
+use lifecycle_harness::{Driver, Transition};
+use lifecycle_testkit::OnSimFs;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use proptest_state_machine::ReferenceStateMachine;
@@ -30,7 +29,7 @@ const MAX_TRANSITIONS: usize = 48;
 fn sequences() -> Vec<(RefState, Vec<Transition>)> {
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
-    let strategy = Machine::<SimDisk>::sequential_strategy(1..MAX_TRANSITIONS);
+    let strategy = Machine::<OnSimFs>::sequential_strategy(1..MAX_TRANSITIONS);
     (0..SEQUENCES)
         .map(|_| {
             let (initial, transitions, _) = strategy
@@ -44,9 +43,9 @@ fn sequences() -> Vec<(RefState, Vec<Transition>)> {
 
 fn run(sequences: &[(RefState, Vec<Transition>)]) {
     for (initial, transitions) in sequences {
-        let mut sut = Sut::<SimDisk>::new(&initial.world);
+        let mut driver = Driver::new(OnSimFs::create(), &initial.initial);
         for transition in transitions {
-            sut.apply(transition.clone());
+            driver.apply(transition);
         }
     }
 }
@@ -68,19 +67,15 @@ criterion_group!(benches, bench_transitions);
 fn profile_kinds() {
     let mut by_kind: BTreeMap<String, Vec<Duration>> = BTreeMap::new();
     for (initial, transitions) in &sequences() {
-        let mut sut = Sut::<SimDisk>::new(&initial.world);
+        let mut driver = Driver::new(OnSimFs::create(), &initial.initial);
         for transition in transitions {
             let debug = format!("{transition:?}");
-            let mut kind = debug
-                .split(['(', ' ', '{'])
-                .next()
-                .unwrap_or_default()
-                .to_string();
+            let mut kind = transition.kind().name().to_string();
             if debug.contains("Deep") || debug.contains("Oversize") {
                 kind.push_str("-big");
             }
             let started = Instant::now();
-            sut.apply(transition.clone());
+            driver.apply(transition);
             by_kind.entry(kind).or_default().push(started.elapsed());
         }
     }

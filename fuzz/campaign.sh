@@ -6,7 +6,7 @@
 # Runs all targets at once, splitting the cores among them (libFuzzer
 # -fork, crashes do not stop a target), each on its working corpus
 # fuzz/campaigns/corpus/<target>/ (kept across campaigns, not committed;
-# the committed fuzz/corpus/<target>/ is merged into it first), then per
+# the committed seeds fuzz/seeds/<target>/ are merged into it first), then per
 # target: minimizes that corpus (`cargo fuzz cmin`), minimizes every crash
 # (`cargo fuzz tmin`) into fuzz/regressions/<target>/, and writes a summary
 # (executions per second, coverage, corpus growth, crashes) whose path it
@@ -66,7 +66,7 @@ for t in "${targets[@]}"; do
     mkdir -p "$work/$t" "fuzz/regressions/$t" "$run/artifacts/$t"
     # The committed seeds and the fixed regressions join the working corpus
     # (an open-* regression would only be found again).
-    for f in "fuzz/corpus/$t"/* "fuzz/regressions/$t"/*; do
+    for f in "fuzz/seeds/$t"/* "fuzz/regressions/$t"/*; do
         case "$(basename "$f")" in open-*) continue ;; esac
         [ -f "$f" ] && [ ! -e "$work/$t/$(basename "$f")" ] && cp "$f" "$work/$t/"
     done

@@ -35,5 +35,5 @@ pub use fs::{Fs, RealFs};
 pub use machine::{Event, Guards, Shutdown};
 pub use persist::{load, save, LoadOutcome, Loaded, SaveError};
 pub use record::{InvalidRecord, Progress, Quarantine, RawJson, Record, State};
-pub use store::{Dispatched, Options, Store, StoreError, Updated};
+pub use store::{Dispatched, ErrorClass, Options, Store, StoreError, Updated};
 pub use timestamp::Timestamp;

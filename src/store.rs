@@ -84,7 +84,70 @@ impl fmt::Display for StoreError {
     }
 }
 
-impl std::error::Error for StoreError {}
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Locked => None,
+            StoreError::Lock(e) | StoreError::Unreadable(e) | StoreError::Preserve(e) => Some(e),
+            StoreError::Save(e) => Some(e),
+            StoreError::Overflow(e) => Some(e),
+            StoreError::SleepCycle(e) => Some(e),
+        }
+    }
+}
+
+/// The classes of error of SPEC §7.2, each with its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// Exit 1: an I/O error.
+    Io,
+    /// Exit 2: invalid input (an invalid record, an invalid argument).
+    Invalid,
+    /// Exit 3: locked by another writer.
+    Locked,
+    /// Exit 4: refused by the contract.
+    Refused,
+}
+
+impl ErrorClass {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorClass::Io => 1,
+            ErrorClass::Invalid => 2,
+            ErrorClass::Locked => 3,
+            ErrorClass::Refused => 4,
+        }
+    }
+}
+
+impl StoreError {
+    /// Which class of SPEC §7.2 this error is.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            StoreError::Locked => ErrorClass::Locked,
+            StoreError::Save(SaveError::Invalid(_))
+            | StoreError::SleepCycle(
+                SleepCycleError::NoSteps
+                | SleepCycleError::QuarantineOutOfRange
+                | SleepCycleError::StepOutOfRange { .. },
+            ) => ErrorClass::Invalid,
+            StoreError::Overflow(_) | StoreError::SleepCycle(_) => ErrorClass::Refused,
+            StoreError::Save(_)
+            | StoreError::Lock(_)
+            | StoreError::Unreadable(_)
+            | StoreError::Preserve(_) => ErrorClass::Io,
+        }
+    }
+
+    /// The I/O error behind this one, when there is one.
+    pub fn io(&self) -> Option<&io::Error> {
+        match self {
+            StoreError::Lock(e) | StoreError::Unreadable(e) | StoreError::Preserve(e) => Some(e),
+            StoreError::Save(SaveError::Io { source, .. }) => Some(source),
+            _ => None,
+        }
+    }
+}
 
 impl From<SaveError> for StoreError {
     fn from(e: SaveError) -> Self {

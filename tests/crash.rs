@@ -5,31 +5,33 @@
 //! SPEC §3.3), every crash point × every state a process crash or a power
 //! loss may leave (persistence model, `model/README.md`) recovers to the
 //! complete old or the complete new record, mode 0600, with only sweepable
-//! temp files left, and to the new record once save has returned. It also
-//! proves the check has teeth: five deliberately broken protocols written
-//! below each produce a violation, and the test fails if one passes.
+//! temp files left, and to the new record once save has returned; the
+//! harness's crash judge decides with the model's decoder. It also proves
+//! the check has teeth: five deliberately broken protocols written below
+//! each produce a violation, and the test fails if one passes.
 //!
-//! Does not prove: anything on a real disk (that is `strace_save.rs` for the
-//! syscall order), or under concurrent writers (the lock, `writer_lock.rs`).
-
-#[path = "crash/checker.rs"]
-mod checker;
+//! Does not prove: anything on a real disk (that is `cli/tests/strace_save.rs`
+//! for the syscall order), or under concurrent writers (the lock,
+//! `writer_lock.rs`).
 
 use std::path::Path;
 
-use checker::{check, Protocol, Start};
+use lifecycle_harness::crash::{Start, STARTS};
+use lifecycle_model::Record;
 use lifecycle_state::fs::Fs;
 use lifecycle_state::persist::{self, parent_dir};
-use lifecycle_state::{decode, Record};
+use lifecycle_testkit::crash::{check, Protocol};
 use lifecycle_testkit::SimFs;
+
+const DIR: &str = "/state";
 
 fn record(seq: u64, extra: &str) -> Record {
     let text = format!(
         r#"{{"current_state":"DROWSY","since_ts":"2024-02-29T23:59:60.5+00:00","last_activity_ts":"2024-03-01T00:00:00Z","wrapper_event_seq":{seq},"sleep_cycle_progress":{{"last_completed_step":2,"attempt":3,"last_error":"disk","started_at":"2024-03-01T00:00:00Z","x":[1]}},"quarantine":null,"shadow_run":false,"pad":"{extra}"}}"#
     );
-    match decode(text.as_bytes()) {
+    match lifecycle_model::record::decode(text.as_bytes()) {
         Ok(record) => record,
-        Err(e) => panic!("test record does not decode: {e}"),
+        Err(e) => panic!("test record does not decode: {e:?}"),
     }
 }
 
@@ -46,8 +48,6 @@ fn pairs() -> Vec<(&'static str, Record, Record)> {
         ),
     ]
 }
-
-const STARTS: [Start; 3] = [Start::OldRecord, Start::NoRecord, Start::NoDirectory];
 
 fn store_save(fs: &SimFs, path: &Path, bytes: &[u8]) -> Result<(), String> {
     persist::write_atomically(fs, path, bytes).map_err(|e| e.to_string())
@@ -77,7 +77,7 @@ fn every_crash_during_a_save_recovers_the_old_or_the_new_record() {
 #[test]
 fn the_store_save_with_a_record_passes_the_exhaustive_check() {
     fn save_record(fs: &SimFs, path: &Path, bytes: &[u8]) -> Result<(), String> {
-        let record = decode(bytes).map_err(|e| e.to_string())?;
+        let record = lifecycle_state::decode(bytes).map_err(|e| e.to_string())?;
         persist::save_with(fs, path, &record).map_err(|e| e.to_string())
     }
     let (_, old, new) = pairs().remove(0);
@@ -111,7 +111,7 @@ fn without_file_fsync(fs: &SimFs, path: &Path, bytes: &[u8]) -> Result<(), Strin
     io(fs.write_at(&mut file, 0, bytes))?;
     io(fs.close(file))?;
     io(fs.rename(&temp, path))?;
-    io(fs.sync_dir(Path::new(checker::DIR)))
+    io(fs.sync_dir(Path::new(DIR)))
 }
 
 fn without_dir_fsync(fs: &SimFs, path: &Path, bytes: &[u8]) -> Result<(), String> {
@@ -133,7 +133,7 @@ fn in_place(fs: &SimFs, path: &Path, bytes: &[u8]) -> Result<(), String> {
     io(fs.write_at(&mut file, 0, bytes))?;
     io(fs.sync_file(&mut file))?;
     io(fs.close(file))?;
-    io(fs.sync_dir(Path::new(checker::DIR)))
+    io(fs.sync_dir(Path::new(DIR)))
 }
 
 fn chmod_after_rename(fs: &SimFs, path: &Path, bytes: &[u8]) -> Result<(), String> {
@@ -146,7 +146,7 @@ fn chmod_after_rename(fs: &SimFs, path: &Path, bytes: &[u8]) -> Result<(), Strin
     io(fs.close(file))?;
     io(fs.rename(&temp, path))?;
     io(fs.set_mode(path, 0o600))?;
-    io(fs.sync_dir(Path::new(checker::DIR)))
+    io(fs.sync_dir(Path::new(DIR)))
 }
 
 fn temp_in_another_directory(fs: &SimFs, path: &Path, bytes: &[u8]) -> Result<(), String> {
@@ -158,7 +158,7 @@ fn temp_in_another_directory(fs: &SimFs, path: &Path, bytes: &[u8]) -> Result<()
     io(fs.sync_file(&mut file))?;
     io(fs.close(file))?;
     io(fs.rename(temp, path))?;
-    io(fs.sync_dir(Path::new(checker::DIR)))
+    io(fs.sync_dir(Path::new(DIR)))
 }
 
 /// Runs the exhaustive check on `protocol` and returns its first violation

@@ -2,22 +2,20 @@
 //! side by side, on the simulated file system (with crashes, injected I/O
 //! errors and power loss) and on a real temp directory (without them).
 //!
-//! Proves what `machine/harness.rs` describes, for the number of random
-//! sequences below (more with `PROPTEST_CASES`), and that every transition
-//! kind and every lifecycle state was reached. Failures are persisted in
+//! Proves what `lifecycle_harness::driver` describes, through the store's
+//! one in-process subject (`lifecycle_testkit::StoreSubject`), for the
+//! number of random sequences below (more with `PROPTEST_CASES`), and that
+//! every transition kind, every lifecycle state and every corrupt class of
+//! SPEC §1.6 was reached. Failures are persisted in
 //! `tests/machine.proptest-regressions` (commit it) and replayed first on
-//! later runs; `machine/regressions.rs` names the bugs they stood for.
+//! later runs; `machine_regressions.rs` names the bugs they stood for.
 //!
 //! Does not prove anything beyond the model: where the model and the store
 //! agree on a misreading of SPEC.md, this test passes.
 
-#[path = "machine/harness.rs"]
-mod harness;
-
-#[path = "machine/regressions.rs"]
-mod regressions;
-
-use harness::{coverage, RealDir, SimDisk, TestDisk};
+use lifecycle_harness::coverage;
+use lifecycle_harness::machine::{self, Subjects};
+use lifecycle_testkit::{OnRealFs, OnSimFs};
 
 /// Sequences per run on SimFs: about 30 s in a debug build on 2 cores.
 const SIM_CASES: u32 = 1024;
@@ -27,28 +25,28 @@ const REAL_CASES: u32 = 256;
 const SIM_MAX_TRANSITIONS: usize = 48;
 const REAL_MAX_TRANSITIONS: usize = 40;
 
-fn run_and_check<D: TestDisk + 'static>(cases: u32, max_transitions: usize) {
-    let config = harness::config(cases, file!());
-    let result = harness::run::<D>(config, max_transitions);
-    let histogram = coverage::histogram(D::LABEL);
+fn run_and_check<F: Subjects>(cases: u32, max_transitions: usize) {
+    let config = machine::config(cases, file!());
+    let result = machine::run::<F>(config, max_transitions);
+    let histogram = coverage::histogram(F::LABEL);
     println!(
         "coverage of the {} machine:\n{}",
-        D::LABEL,
+        F::LABEL,
         coverage::render(&histogram)
     );
     if let Err(failure) = result {
         panic!("{failure}");
     }
-    let unreached = harness::unreached::<D>(&histogram);
+    let unreached = machine::unreached::<F>(&histogram);
     assert!(unreached.is_empty(), "never reached: {unreached:?}");
 }
 
 #[test]
 fn the_store_follows_the_model_on_the_simulated_file_system() {
-    run_and_check::<SimDisk>(SIM_CASES, SIM_MAX_TRANSITIONS);
+    run_and_check::<OnSimFs>(SIM_CASES, SIM_MAX_TRANSITIONS);
 }
 
 #[test]
 fn the_store_follows_the_model_on_the_real_file_system() {
-    run_and_check::<RealDir>(REAL_CASES, REAL_MAX_TRANSITIONS);
+    run_and_check::<OnRealFs>(REAL_CASES, REAL_MAX_TRANSITIONS);
 }

@@ -11,17 +11,12 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use lifecycle_state::codec::{self, MAX_RECORD_BYTES};
-use lifecycle_state::persist::{LoadOutcome, SaveError};
-use lifecycle_state::sleep_cycle::SleepCycleError;
+use lifecycle_state::persist::LoadOutcome;
 use lifecycle_state::store::Found;
 use lifecycle_state::{
-    Clock, Event, Guards, Options, Record, Shutdown, Store, StoreError, SystemClock, Updated,
+    Clock, ErrorClass, Event, Guards, Options, Record, Shutdown, Store, StoreError, SystemClock,
+    Updated,
 };
-
-const EXIT_IO: u8 = 1;
-const EXIT_INVALID: u8 = 2;
-const EXIT_LOCKED: u8 = 3;
-const EXIT_REFUSED: u8 = 4;
 
 #[derive(Parser)]
 #[command(
@@ -180,7 +175,10 @@ fn run(command: Command) -> Result<(), Failure> {
             ttl_secs,
             op,
         } => {
-            let state = state.ok_or((EXIT_INVALID, "--state PATH is required".to_string()))?;
+            let state = state.ok_or((
+                ErrorClass::Invalid.exit_code(),
+                "--state PATH is required".to_string(),
+            ))?;
             let options = Options {
                 quarantine_ttl: Duration::from_secs(ttl_secs),
                 ..Options::default()
@@ -205,18 +203,30 @@ fn save(path: PathBuf) -> Result<(), Failure> {
     io::stdin()
         .take(MAX_RECORD_BYTES as u64 + 1)
         .read_to_end(&mut input)
-        .map_err(|e| (EXIT_IO, format!("could not read stdin: {e}")))?;
-    let record = codec::decode(&input)
-        .map_err(|e| (EXIT_INVALID, format!("invalid record on stdin: {e}")))?;
+        .map_err(|e| {
+            (
+                ErrorClass::Io.exit_code(),
+                format!("could not read stdin: {e}"),
+            )
+        })?;
+    let record = codec::decode(&input).map_err(|e| {
+        (
+            ErrorClass::Invalid.exit_code(),
+            format!("invalid record on stdin: {e}"),
+        )
+    })?;
     let updated = Store::open(path).save(&record).map_err(store_failure)?;
     report_found(&updated);
     Ok(())
 }
 
 fn print_record(record: &Record) -> Result<(), Failure> {
-    io::stdout()
-        .write_all(&codec::encode(record))
-        .map_err(|e| (EXIT_IO, format!("could not write stdout: {e}")))
+    io::stdout().write_all(&codec::encode(record)).map_err(|e| {
+        (
+            ErrorClass::Io.exit_code(),
+            format!("could not write stdout: {e}"),
+        )
+    })
 }
 
 /// Tells the operator on stderr when a corrupt file was moved aside.
@@ -234,19 +244,7 @@ fn report_found(updated: &Updated) {
 }
 
 fn store_failure(e: StoreError) -> Failure {
-    let code = match &e {
-        StoreError::Locked => EXIT_LOCKED,
-        StoreError::Save(SaveError::Invalid(_))
-        | StoreError::SleepCycle(SleepCycleError::NoSteps)
-        | StoreError::SleepCycle(SleepCycleError::QuarantineOutOfRange)
-        | StoreError::SleepCycle(SleepCycleError::StepOutOfRange { .. }) => EXIT_INVALID,
-        StoreError::Overflow(_) | StoreError::SleepCycle(_) => EXIT_REFUSED,
-        StoreError::Save(_)
-        | StoreError::Lock(_)
-        | StoreError::Unreadable(_)
-        | StoreError::Preserve(_) => EXIT_IO,
-    };
-    (code, e.to_string())
+    (e.class().exit_code(), e.to_string())
 }
 
 fn status_text(record: &Record, outcome: &LoadOutcome, now: &lifecycle_state::Timestamp) -> String {

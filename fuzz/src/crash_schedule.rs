@@ -1,56 +1,45 @@
-//! `crash_schedule`: saves on [`SimFs`] cut short by a crash at any call,
-//! with an optional injected I/O error, recovered into any state the
-//! persistence model allows.
+//! `crash_schedule`: saves on SimFs cut short by a crash at any call, with
+//! an optional injected I/O error, recovered into any state the persistence
+//! model allows.
 //!
-//! Like `tests/crash/checker.rs`, but the fuzz input picks one schedule
-//! instead of walking them all: the starting disk (old record, empty
-//! directory, no directory), one to three saves (each through the bare
-//! `persist::save_with` or the locked `Store::save`), the call the process
-//! dies before, the crash (process, or power loss with 512- or 4096-byte
-//! blocks), which of the model's states the disk comes back in, and
-//! optionally an ENOSPC/EIO/EDQUOT/EROFS at one call.
+//! Like the exhaustive crash test (`tests/crash.rs`), but the fuzz input
+//! picks one schedule instead of walking them all: the starting disk (old
+//! record, empty directory, no directory), one to three saves (each the
+//! library save of SPEC §3 or the locked save of the writer), the call the
+//! process dies before, the crash (process, or power loss with 512- or
+//! 4096-byte blocks), which of the model's states the disk comes back in,
+//! and optionally an ENOSPC/EIO/EDQUOT/EROFS at one call. The store runs
+//! through its in-process subject; the disk is judged by the harness's
+//! crash judge, with the model's decoder.
 //!
 //! Promises to check (SPEC §3.4-§3.6): the recovered record file holds the
 //! last record whose save returned, or the record of a save that had not
-//! returned (the one the crash cut, or one whose directory fsync failed);
+//! returned (the one the crash cut, or one that failed after its rename);
 //! never a partial, empty or mixed file, never an older record, and no file
 //! at all only while no save has returned over a missing one; a save that
 //! failed before its rename left nothing of its record; the record file is
 //! mode 0600 and new directories 0700; every other new file is the lock
-//! file or a temp file, and the next lock holder sweeps the temp files.
+//! file or a temp file; load agrees with the model on the recovered disk;
+//! and the next lock holder sweeps the temp files.
 //!
 //! Does not check: concurrent writers, or file systems weaker than the
 //! persistence model (`model/README.md`).
 
-use std::path::Path;
+use lifecycle_harness::crash::{initial_disk, judge_disk, Allowed, Layout, Start, STARTS};
+use lifecycle_harness::generate::record::RecordSpec;
+use lifecycle_harness::input::{Reader, Shape, Writer};
+use lifecycle_harness::subject::{Failure, Subject};
+use lifecycle_harness::transition::CRASHES;
+use lifecycle_harness::{compare, invariants, Injected, World};
+use lifecycle_model::persistence::{Crash, Disk, Op};
+use lifecycle_model::writer::WriterOp;
+use lifecycle_model::Record;
+use lifecycle_testkit::backend::SimDisk;
+use lifecycle_testkit::{SimFs, StoreSubject};
 
-use lifecycle_model::persistence::{Crash, Disk, Node};
-use lifecycle_state::persist::{self, LoadOutcome, SaveError, SaveStep};
-use lifecycle_state::{ManualClock, Options, Record, Store, StoreError};
-use lifecycle_testkit::{Fault, SimFs};
+use crate::EPOCH_MICROS;
 
-use crate::bridge;
-use crate::input::{Reader, Shape, Writer};
-use crate::record_spec::RecordSpec;
-use crate::world::{self, DIR, LOCK, RECORD};
-
-/// What the disk holds before the first save.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Start {
-    OldRecord,
-    NoRecord,
-    NoDirectory,
-}
-
-const STARTS: [Start; 3] = [Start::OldRecord, Start::NoRecord, Start::NoDirectory];
-
-pub const CRASHES: [Crash; 3] = [
-    Crash::Process,
-    Crash::PowerLoss { block_size: 512 },
-    Crash::PowerLoss { block_size: 4096 },
-];
-
-/// One save: the record, and whether it goes through the locked store.
+/// One save: the record, and whether it goes through the locked writer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaveSpec {
     pub record: RecordSpec,
@@ -75,19 +64,19 @@ impl Shape for SaveSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FaultSpec {
     pub call: u8,
-    pub fault: Fault,
+    pub fault: Injected,
 }
 
 impl Shape for FaultSpec {
     fn read(r: &mut Reader<'_>) -> Self {
         FaultSpec {
             call: r.byte() % 64,
-            fault: r.pick(&Fault::ALL),
+            fault: r.pick(&Injected::ALL),
         }
     }
     fn write(&self, w: &mut Writer) {
         w.byte(self.call);
-        w.pick(&Fault::ALL, &self.fault);
+        w.pick(&Injected::ALL, &self.fault);
     }
 }
 
@@ -135,46 +124,48 @@ impl Shape for Plan {
     }
 }
 
-/// What the record file may hold after the crash.
-#[derive(Debug, Default)]
-struct Allowed {
-    /// The last record known durable (`None`: no record file).
-    durable: Option<Record>,
-    /// Records that may have replaced it.
-    in_flight: Vec<Record>,
+type Saver = StoreSubject<SimDisk>;
+
+/// A subject on a simulated disk holding `initial`, with `fault` armed.
+fn subject(initial: &Disk, fault: Option<FaultSpec>) -> (Saver, SimFs) {
+    let sim = SimFs::from_disk(initial);
+    if let Some(f) = fault {
+        sim.fail_call(u64::from(f.call), f.fault);
+    }
+    (StoreSubject::on(SimDisk::on(sim.clone())), sim)
 }
 
 pub fn crash_schedule(data: &[u8]) {
     let plan = Plan::from_bytes(data);
-    let old = plan.old.build();
+    let layout = Layout::state_dir();
+    let old = plan.old.build(EPOCH_MICROS);
     // An invalid old record would be a corrupt file, not an "old record".
     let start = match plan.start {
-        Start::OldRecord if !bridge::record(&old).is_valid() => Start::NoRecord,
+        Start::OldRecord if !old.is_valid() => Start::NoRecord,
         start => start,
     };
-    let initial = initial_disk(start, &old);
+    let initial = initial_disk(&layout, start, &old);
     let saves: Vec<(Record, bool)> = plan
         .saves
         .iter()
-        .map(|s| (s.record.build(), s.locked))
+        .map(|s| (s.record.build_as_written(EPOCH_MICROS), s.locked))
         .collect();
-    let clock = world::clock();
 
-    let dry = SimFs::from_disk(&initial);
-    if let Some(f) = plan.fault {
-        dry.fail_call(u64::from(f.call), f.fault);
-    }
-    run_saves(&dry, &clock, &saves, None);
-    let calls = dry.calls();
+    let (mut dry, dry_sim) = subject(&initial, plan.fault);
+    run_saves(&mut dry, &dry_sim, &layout, &saves, Allowed::default());
+    let calls = dry_sim.calls();
 
-    let sim = SimFs::from_disk(&initial);
-    if let Some(f) = plan.fault {
-        sim.fail_call(u64::from(f.call), f.fault);
-    }
+    let (mut subject, sim) = subject(&initial, plan.fault);
     let crash_before = u64::from(plan.crash_call) % (calls + 1);
     sim.crash_at_call(crash_before);
-    let durable = (start == Start::OldRecord).then(|| old.clone());
-    let allowed = run_saves(&sim, &clock, &saves, durable);
+    let durable = Allowed {
+        records: (start == Start::OldRecord)
+            .then(|| old.clone())
+            .into_iter()
+            .collect(),
+        missing: start != Start::OldRecord,
+    };
+    let allowed = run_saves(&mut subject, &sim, &layout, &saves, durable);
 
     let context = format!(
         "{start:?}, crash before call {crash_before} of {calls}, {:?}, state {}",
@@ -183,121 +174,80 @@ pub fn crash_schedule(data: &[u8]) {
     if let Err(e) = sim.recover(plan.crash, plan.state) {
         panic!("{context}: SimFs logged what the persistence model calls impossible: {e}");
     }
-    let disk = sim.disk();
-    if let Err(what) = check_files(&disk, &initial) {
+    if let Err(what) = judge_disk(&sim.disk(), &initial, &layout, &allowed) {
         panic!("{context}: {what}");
     }
-    let loaded = persist::load_with(&sim, &clock, Path::new(RECORD));
-    let ok = match &loaded.outcome {
-        LoadOutcome::Valid => {
-            allowed.durable.as_ref() == Some(&loaded.record)
-                || allowed.in_flight.contains(&loaded.record)
-        }
-        LoadOutcome::Missing => allowed.durable.is_none(),
-        _ => false,
+    let world = World {
+        now_micros: EPOCH_MICROS,
+        file: compare::found_at(subject.entries().get(&layout.record)),
     };
-    assert!(
-        ok,
-        "{context}: the record file is neither the durable record nor one in flight: {} {:?}\nallowed: {allowed:?}",
-        loaded.outcome, loaded.record
-    );
-    next_writer_sweeps(&sim, &clock, &context);
-}
-
-fn initial_disk(start: Start, old: &Record) -> Disk {
-    let sim = SimFs::new();
-    match start {
-        Start::OldRecord => sim.put_file(RECORD, &lifecycle_state::encode(old), 0o600),
-        Start::NoRecord => sim.put_dir(DIR, 0o700),
-        Start::NoDirectory => {}
+    if let Err(message) = compare::load(&world, &subject.load(&world.now())) {
+        panic!("{context}: {message}");
     }
-    sim.disk()
+    next_writer_sweeps(&mut subject, &world, &context);
 }
 
-/// Runs the saves in order and says what the record file may hold after.
+/// Runs the saves in order and says what the record file may hold after,
+/// starting from `durable`: a returned save makes its record the one
+/// durable record; a save cut by the crash, or one that failed after its
+/// rename (the log shows it), may have left its record in place.
 fn run_saves(
+    subject: &mut Saver,
     sim: &SimFs,
-    clock: &ManualClock,
+    layout: &Layout,
     saves: &[(Record, bool)],
-    durable: Option<Record>,
+    mut allowed: Allowed,
 ) -> Allowed {
-    let mut allowed = Allowed {
-        durable,
-        in_flight: Vec::new(),
-    };
+    let record_path = layout.record_path();
     for (record, locked) in saves {
-        let valid = bridge::record(record).is_valid();
         let dead_already = sim.crashed();
+        let logged = sim.log().len();
         let result = if *locked {
-            match Store::new(sim.clone(), clock, RECORD, Options::default()).save(record) {
-                Ok(_) => Ok(()),
-                Err(StoreError::Save(e)) => Err(Some(e)),
-                Err(_) => Err(None),
-            }
+            let now = lifecycle_harness::generate::record::at_micros(EPOCH_MICROS);
+            subject
+                .write(&WriterOp::Save(record.clone()), &now)
+                .map(drop)
         } else {
-            persist::save_with(sim, Path::new(RECORD), record).map_err(Some)
+            subject.save(record)
         };
-        match result {
-            Ok(()) => {
-                assert!(valid, "the store saved a record the model calls invalid");
-                allowed.durable = Some(record.clone());
-                allowed.in_flight.clear();
-            }
-            Err(Some(SaveError::Invalid(_))) => {
-                assert!(!valid, "the store refused a record the model calls valid");
-            }
-            Err(e) => {
-                assert!(valid, "an invalid record reached the file system: {e:?}");
-                // SPEC §3.5: a failure before the rename leaves the old
-                // record; after it (the directory fsync) the new one may
-                // be in place; a crash may stop anywhere.
-                let after_rename = matches!(
-                    e,
-                    Some(SaveError::Io {
-                        step: SaveStep::SyncDir,
-                        ..
-                    })
-                );
-                if !dead_already && (sim.crashed() || after_rename) {
-                    allowed.in_flight.push(record.clone());
+        // An I/O error is the crash or the injected fault; anything else
+        // must be what SPEC §3.1 says of this record.
+        match &result {
+            Err(Failure::Io { .. }) => assert!(
+                record.is_valid(),
+                "an invalid record reached the file system: {}",
+                lifecycle_harness::report::record(record)
+            ),
+            _ => {
+                if let Err(message) = compare::save(record, None, &result) {
+                    panic!("{message}");
                 }
             }
+        }
+        let renamed = sim.log()[logged..]
+            .iter()
+            .any(|op| matches!(op, Op::Rename { to, .. } if *to == record_path));
+        match result {
+            Ok(()) => {
+                allowed.records = vec![record.clone()];
+                allowed.missing = false;
+            }
+            Err(Failure::InvalidRecord { .. }) => {}
+            Err(_) if !dead_already && (sim.crashed() || renamed) => {
+                allowed.records.push(record.clone());
+            }
+            Err(_) => {}
         }
     }
     allowed
 }
 
-/// Modes, and that every new file is the record, the lock or a temp file.
-fn check_files(disk: &Disk, initial: &Disk) -> Result<(), String> {
-    for (path, node) in &disk.nodes {
-        let is_new = !initial.nodes.contains_key(path);
-        match node {
-            Node::File { mode, .. } if (path == RECORD || path == LOCK) && *mode != 0o600 => {
-                return Err(format!("{path} is visible with mode {mode:o}"));
-            }
-            Node::File { .. } if path == RECORD || path == LOCK => {}
-            Node::File { .. } if is_new && world::temp_files_in(path).is_none() => {
-                return Err(format!("{path} is left behind and no writer will sweep it"));
-            }
-            Node::Dir { mode } if is_new && *mode != 0o700 => {
-                return Err(format!("directory {path} was created with mode {mode:o}"));
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
 /// SPEC §3.7: the next lock holder removes what a killed writer left.
-fn next_writer_sweeps(sim: &SimFs, clock: &ManualClock, context: &str) {
-    let store = Store::new(sim.clone(), clock, RECORD, Options::default());
-    if let Err(e) = store.cycle_done() {
+fn next_writer_sweeps(subject: &mut Saver, world: &World, context: &str) {
+    if let Err(e) = subject.write(&WriterOp::CycleDone, &world.now()) {
         panic!("{context}: the first writer after recovery failed: {e}");
     }
-    let disk = sim.disk();
-    let left = world::temp_files(&disk);
-    assert!(
-        left.is_empty(),
-        "{context}: the next writer did not sweep {left:?}"
-    );
+    if let Err(message) = invariants::no_temp_files_remain(&subject.entries()) {
+        panic!("{context}: the next writer did not sweep: {message}");
+    }
 }

@@ -1,63 +1,62 @@
-//! `record_roundtrip`: a structured record saved on [`SimFs`] and loaded.
+//! `record_roundtrip`: a structured record saved on SimFs and loaded.
 //!
-//! Promises to check, for every [`RecordSpec`]: the store's save accepts
-//! the record exactly when the model's `Record::is_valid` does (SPEC §3.1;
-//! an unknown member may repeat a name); a refused save leaves the file
-//! system untouched; an accepted one writes the record's serialized form,
-//! which the model reads as the same record, and load returns the record
-//! exactly (timestamps by their text, unknown members byte for byte).
+//! Promises to check, for every `RecordSpec` (built as written, unknown
+//! members with any names): the store's save accepts the record exactly
+//! when the model's `Record::is_valid` does (SPEC §3.1); a refused save
+//! leaves the file system untouched, without a single persistence
+//! operation; an accepted one writes the record's serialized form, and load
+//! returns the record exactly (timestamps by their text, unknown members
+//! byte for byte).
 //!
 //! Does not check: crashes or faults (`crash_schedule` does), or records
 //! over 1 MiB (the fuzzer's inputs are too small to build one).
 
-use std::path::Path;
+use lifecycle_harness::generate::record::RecordSpec;
+use lifecycle_harness::input::Shape;
+use lifecycle_harness::subject::{Entry, Subject};
+use lifecycle_harness::{compare, World};
+use lifecycle_model::spec::RECORD_FILE_NAME;
+use lifecycle_model::writer::Found;
+use lifecycle_testkit::backend::SimDisk;
+use lifecycle_testkit::StoreSubject;
 
-use lifecycle_state::persist::{self, LoadOutcome, SaveError};
-use lifecycle_testkit::SimFs;
-
-use crate::bridge;
-use crate::input::Shape;
-use crate::record_spec::RecordSpec;
-use crate::report::excerpt;
-use crate::world::{clock, file, RECORD};
+use crate::EPOCH_MICROS;
 
 pub fn record_roundtrip(data: &[u8]) {
-    let record = RecordSpec::from_bytes(data).build();
-    let expected = bridge::record(&record);
-    let fs = SimFs::new();
-    let before = fs.disk();
-    match persist::save_with(&fs, Path::new(RECORD), &record) {
-        Ok(()) => assert!(
-            expected.is_valid(),
-            "the store saved a record the model calls invalid: {record:?}"
-        ),
-        Err(SaveError::Invalid(why)) => {
-            assert!(
-                !expected.is_valid(),
-                "the store refused a record the model calls valid ({why}): {record:?}"
-            );
-            assert!(
-                fs.disk() == before && fs.log().is_empty(),
-                "a refused save touched the file system (SPEC §3.1)"
-            );
-            return;
-        }
-        Err(e) => panic!("save failed on a fault-free SimFs: {e}"),
+    let record = RecordSpec::from_bytes(data).build_as_written(EPOCH_MICROS);
+    let mut subject = StoreSubject::<SimDisk>::default();
+    let before = subject.entries();
+    let saved = subject.save(&record);
+    if let Err(message) = compare::save(&record, None, &saved) {
+        panic!("{message}");
     }
-    let disk = fs.disk();
-    let bytes = file(&disk, RECORD).unwrap_or_default();
-    match lifecycle_model::record::decode(bytes) {
-        Ok(on_disk) => assert!(
-            on_disk == expected,
-            "the file holds another record than the one saved:\nfile: {on_disk:?}\nsaved: {expected:?}"
-        ),
-        Err(e) => panic!("the saved file is corrupt to the model ({e:?}): {}", excerpt(bytes)),
+    if saved.is_err() {
+        let log = subject.simulation().map_or(0, |s| s.log().len());
+        assert!(
+            subject.entries() == before && log == 0,
+            "a refused save touched the file system (SPEC §3.1)"
+        );
+        return;
     }
-    let loaded = persist::load_with(&fs, &clock(), Path::new(RECORD));
+    let bytes = match subject.entries().remove(RECORD_FILE_NAME) {
+        Some(Entry::File { data, .. }) => data,
+        other => panic!("after a save the record path holds {other:?}"),
+    };
+    if let Err(message) = compare::serialized_form(&bytes, &record) {
+        panic!("{message}");
+    }
+    let world = World {
+        now_micros: EPOCH_MICROS,
+        file: Found::Valid(record.clone()),
+    };
+    let loaded = subject.load(&world.now());
+    if let Err(message) = compare::load(&world, &loaded) {
+        panic!("{message}");
+    }
     assert!(
-        matches!(loaded.outcome, LoadOutcome::Valid) && loaded.record == record,
-        "load did not return the saved record exactly: {} {:?}\nsaved: {record:?}",
-        loaded.outcome,
-        loaded.record
+        loaded.record.encode() == record.encode(),
+        "load returned the saved record spelled otherwise:\n  saved:  {}\n  loaded: {}",
+        lifecycle_harness::report::record(&record),
+        lifecycle_harness::report::record(&loaded.record)
     );
 }

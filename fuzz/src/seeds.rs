@@ -6,28 +6,32 @@
 //! quarantine and its expiry, overflow, respelling and corrupt-file
 //! retention for `transitions`; refused and edge records for
 //! `record_roundtrip`; crashes, faults and power losses for
-//! `crash_schedule`. `tests/seeds.rs` checks that `fuzz/corpus/<target>/`
+//! `crash_schedule`. `tests/seeds.rs` checks that `fuzz/seeds/<target>/`
 //! holds exactly these bytes as `seed-<name>` and that each reads back as
 //! the value written (set `LIFECYCLE_FUZZ_WRITE_SEEDS=1` to rewrite them).
 //!
 //! `load_bytes` has no seeds here: its seeds are copies of
 //! `tests/vectors/*.json`, one per rule, under their own names.
 
+use lifecycle_harness::crash::Start as CrashStart;
+use lifecycle_harness::generate::clock::{ClockMove, ClockStart};
+use lifecycle_harness::generate::file::FileSpec;
+use lifecycle_harness::generate::json_doc::{
+    self, Body, BoolVal, Digits, Doc, Edit, Edits, IntVal, Lit, Nullable, Num, Piece, ProgressDoc,
+    Punct, QuarantineDoc, RecordDoc, Slot, StateVal, Str, Tail, TsVal, Value, Ws, BAD_PIECES,
+};
+use lifecycle_harness::generate::op::{EventSpec, OpSpec, StepNo};
+use lifecycle_harness::generate::record::{
+    IntSpec, MemberSpec, ProgressSpec, QuarantineSpec, RecordSpec, Stamp, Text, TextPiece, TsSpec,
+};
+use lifecycle_harness::input::Shape;
+use lifecycle_harness::transition::{Script, Start, Transition};
+use lifecycle_harness::Injected;
 use lifecycle_model::persistence::Crash;
-use lifecycle_state::{Event, State};
-use lifecycle_testkit::Fault;
+use lifecycle_model::spec::MAX_INTEGER;
+use lifecycle_model::{Event, Guards, State};
 
-use crate::crash_schedule::{FaultSpec, Plan, SaveSpec, Start as CrashStart};
-use crate::input::Shape;
-use crate::json_doc::{
-    Body, BoolVal, Digits, Doc, Edit, Edits, IntVal, Lit, Nullable, Num, Piece, ProgressDoc, Punct,
-    QuarantineDoc, RecordDoc, Slot, StateVal, Str, Tail, TsVal, Value, Ws, BAD_PIECES,
-};
-use crate::record_spec::{
-    IntSpec, MemberSpec, ProgressSpec, QuarantineSpec, RecordSpec, Text, TextPiece, TsSpec,
-    MAX_INTEGER,
-};
-use crate::transitions::{Script, Start, Step, StepNo};
+use crate::crash_schedule::{FaultSpec, Plan, SaveSpec};
 
 /// A seed: its name (the file is `seed-<name>`) and bytes.
 pub type Seed = (&'static str, Vec<u8>);
@@ -120,7 +124,7 @@ fn full_record() -> RecordDoc {
     }));
     let huge = Num {
         frac: Some(Digits::of("5")),
-        exp: Some(crate::json_doc::Exp {
+        exp: Some(json_doc::Exp {
             upper: true,
             sign: 1,
             digits: Digits::of("400"),
@@ -308,7 +312,7 @@ fn member(name: Text, value: Value) -> MemberSpec {
 fn full_spec() -> RecordSpec {
     RecordSpec {
         state: State::Sleep,
-        since_ts: TsSpec {
+        since_ts: Stamp::At(TsSpec {
             year: 2016,
             month: 12,
             day: 31,
@@ -317,8 +321,8 @@ fn full_spec() -> RecordSpec {
             second: 60,
             fraction: Some(vec![9; 24]),
             plus_offset: true,
-        },
-        last_activity_ts: TsSpec::noon(2000, 2, 29),
+        }),
+        last_activity_ts: Stamp::At(TsSpec::noon(2000, 2, 29)),
         wrapper_event_seq: IntSpec(MAX_INTEGER),
         sleep_cycle_progress: Some(ProgressSpec {
             last_completed_step: Some(IntSpec(2)),
@@ -328,12 +332,12 @@ fn full_spec() -> RecordSpec {
                 TextPiece::Special(5),
                 TextPiece::Char('😀'),
             ]))),
-            started_at: Some(TsSpec::noon(0, 1, 1)),
+            started_at: Some(Stamp::At(TsSpec::noon(0, 1, 1))),
             unknown: vec![member(Text::ascii("note"), Value::Lit(Lit::True))],
         }),
         quarantine: Some(QuarantineSpec {
-            until_ts: TsSpec::noon(9999, 12, 31),
-            since_ts: TsSpec::noon(2024, 2, 29),
+            until_ts: Stamp::At(TsSpec::noon(9999, 12, 31)),
+            since_ts: Stamp::At(TsSpec::noon(2024, 2, 29)),
             reason: Text::ascii("r \"x\""),
             unknown: Vec::new(),
         }),
@@ -342,7 +346,7 @@ fn full_spec() -> RecordSpec {
             member(
                 Text::ascii("n"),
                 Value::Num(Num {
-                    exp: Some(crate::json_doc::Exp {
+                    exp: Some(json_doc::Exp {
                         upper: false,
                         sign: 0,
                         digits: Digits::of("400"),
@@ -400,31 +404,49 @@ fn record_roundtrip() -> Vec<(&'static str, RecordSpec)> {
 
 // ----------------------------------------------------------------- transitions
 
-fn dispatch(event: Event, sleep_eligible: bool, still_idle: bool) -> Step {
-    Step::Dispatch {
-        event,
-        sleep_eligible,
-        still_idle,
+fn dispatch(event: Event, sleep_eligible: bool, still_idle: bool) -> Transition {
+    Transition::Write(OpSpec::Dispatch {
+        event: EventSpec::Is(event),
+        guards: Guards {
+            sleep_eligible,
+            still_idle,
+        },
         shadow_run: false,
-    }
+    })
 }
 
-fn failed(ttl_secs: u64) -> Step {
-    Step::StepFailed {
+fn failed(ttl_secs: u64) -> Transition {
+    Transition::Write(OpSpec::StepFailed {
         step: StepNo::Next,
         error: Text::ascii("full"),
         ttl_secs,
+    })
+}
+
+fn write(op: OpSpec) -> Transition {
+    Transition::Write(op)
+}
+
+fn corrupt_doc() -> FileSpec {
+    let mut doc = Doc::record(RecordDoc::base());
+    doc.bom = true;
+    FileSpec::Bytes(doc)
+}
+
+fn start(file: FileSpec) -> Start {
+    // 2024-01-01T00:00:00Z.
+    Start {
+        clock: ClockStart::Ordinary(0),
+        file,
     }
 }
 
-fn corrupt_doc() -> Doc {
-    let mut doc = Doc::record(RecordDoc::base());
-    doc.bom = true;
-    doc
+fn record(spec: RecordSpec) -> FileSpec {
+    FileSpec::Record(Box::new(spec))
 }
 
 fn transitions() -> Vec<(&'static str, Script)> {
-    let in_state = |state| Start::Record(RecordSpec::plain(state));
+    let in_state = |state| record(RecordSpec::plain(state));
     let mut at_max = RecordSpec::plain(State::Wake);
     at_max.wrapper_event_seq = IntSpec(MAX_INTEGER);
     let mut step_at_max = RecordSpec::plain(State::Sleep);
@@ -435,26 +457,28 @@ fn transitions() -> Vec<(&'static str, Script)> {
         started_at: None,
         unknown: Vec::new(),
     });
-    let day = 86_400_000_000;
+    let day = ClockMove::By(86_400_000_000);
     vec![
         (
             "walk_to_hibernation_and_back",
             Script {
-                start: Start::Missing,
-                steps: vec![
+                start: start(FileSpec::Missing),
+                transitions: vec![
                     dispatch(Event::Tick, false, false),
                     dispatch(Event::HeartbeatRefresh, false, false),
                     dispatch(Event::Idle5Min, false, false),
                     dispatch(Event::Idle30Min, false, false),
                     dispatch(Event::Idle30Min, true, false),
-                    Step::Advance(day),
+                    Transition::Clock(day.clone()),
                     dispatch(Event::SleepCycleDone, false, true),
-                    Step::Dispatch {
-                        event: Event::SleepCycleDone,
-                        sleep_eligible: false,
-                        still_idle: true,
+                    write(OpSpec::Dispatch {
+                        event: EventSpec::Is(Event::SleepCycleDone),
+                        guards: Guards {
+                            sleep_eligible: false,
+                            still_idle: true,
+                        },
                         shadow_run: true,
-                    },
+                    }),
                     dispatch(Event::WakeSignal, false, false),
                     dispatch(Event::RequestArrived, false, false),
                     dispatch(Event::RequestArrived, false, false),
@@ -464,34 +488,34 @@ fn transitions() -> Vec<(&'static str, Script)> {
         (
             "sleep_cycle_quarantine_and_expiry",
             Script {
-                start: in_state(State::Sleep),
-                steps: vec![
-                    Step::Begin(StepNo::Small(3)),
-                    Step::StepDone(StepNo::Next),
-                    Step::StepDone(StepNo::Small(5)),
+                start: start(in_state(State::Sleep)),
+                transitions: vec![
+                    write(OpSpec::Begin(StepNo::Small(3))),
+                    write(OpSpec::StepDone(StepNo::Next)),
+                    write(OpSpec::StepDone(StepNo::Small(5))),
                     failed(86_400),
                     failed(86_400),
                     failed(86_400),
-                    Step::Begin(StepNo::Small(3)),
-                    Step::Advance(day),
-                    Step::Begin(StepNo::Small(3)),
-                    Step::StepDone(StepNo::Next),
-                    Step::StepDone(StepNo::Next),
-                    Step::Begin(StepNo::Last),
-                    Step::ResetQuarantine,
-                    Step::CycleDone,
-                    Step::CycleDone,
-                    Step::StepDone(StepNo::Next),
+                    write(OpSpec::Begin(StepNo::Small(3))),
+                    Transition::Clock(ClockMove::ToQuarantineEnd(0)),
+                    write(OpSpec::Begin(StepNo::Small(3))),
+                    write(OpSpec::StepDone(StepNo::Next)),
+                    write(OpSpec::StepDone(StepNo::Next)),
+                    write(OpSpec::Begin(StepNo::Last)),
+                    write(OpSpec::ResetQuarantine),
+                    write(OpSpec::CycleDone),
+                    write(OpSpec::CycleDone),
+                    write(OpSpec::StepDone(StepNo::Next)),
                 ],
             },
         ),
         (
             "quarantine_past_year_9999",
             Script {
-                start: Start::Missing,
-                steps: vec![
-                    Step::SetClock(TsSpec::noon(9999, 12, 31)),
-                    Step::Begin(StepNo::Small(1)),
+                start: start(FileSpec::Missing),
+                transitions: vec![
+                    Transition::Clock(ClockMove::To(TsSpec::noon(9999, 12, 31))),
+                    write(OpSpec::Begin(StepNo::Small(1))),
                     failed(86_400),
                     failed(86_400),
                     failed(86_400),
@@ -502,19 +526,19 @@ fn transitions() -> Vec<(&'static str, Script)> {
         (
             "corrupt_file_preserved_and_retained",
             Script {
-                start: Start::File(corrupt_doc()),
-                steps: [
-                    vec![Step::StepDone(StepNo::Small(1))],
+                start: start(corrupt_doc()),
+                transitions: [
+                    vec![write(OpSpec::StepDone(StepNo::Small(1)))],
                     (0..6)
                         .flat_map(|_| {
                             [
                                 dispatch(Event::Tick, false, false),
-                                Step::Replace(Start::File(corrupt_doc())),
-                                Step::Advance(1),
+                                Transition::Replace(corrupt_doc()),
+                                Transition::Clock(ClockMove::By(1)),
                             ]
                         })
                         .collect(),
-                    vec![Step::CycleDone],
+                    vec![write(OpSpec::CycleDone)],
                 ]
                 .concat(),
             },
@@ -522,8 +546,8 @@ fn transitions() -> Vec<(&'static str, Script)> {
         (
             "sequence_overflow",
             Script {
-                start: Start::Record(at_max),
-                steps: vec![
+                start: start(record(at_max)),
+                transitions: vec![
                     dispatch(Event::HeartbeatRefresh, false, false),
                     dispatch(Event::Idle5Min, false, false),
                 ],
@@ -532,23 +556,59 @@ fn transitions() -> Vec<(&'static str, Script)> {
         (
             "respell_timestamps_and_save_same",
             Script {
-                start: Start::Record(full_spec()),
-                steps: vec![
-                    Step::Respell(0),
-                    Step::Respell(1),
-                    Step::Respell(130),
-                    Step::Save(full_spec()),
-                    Step::Save(full_spec()),
-                    Step::Replace(Start::Missing),
-                    Step::Save(RecordSpec::plain(State::Wake)),
+                start: start(record(full_spec())),
+                transitions: vec![
+                    write(OpSpec::Respell(0)),
+                    write(OpSpec::Respell(1)),
+                    write(OpSpec::Respell(130)),
+                    write(OpSpec::Save(Box::new(full_spec()))),
+                    write(OpSpec::Save(Box::new(full_spec()))),
+                    Transition::Replace(FileSpec::Missing),
+                    write(OpSpec::Save(Box::new(RecordSpec::plain(State::Wake)))),
                 ],
             },
         ),
         (
             "last_completed_step_near_max",
             Script {
-                start: Start::Record(step_at_max),
-                steps: vec![Step::StepDone(StepNo::Next), Step::StepDone(StepNo::Next)],
+                start: start(record(step_at_max)),
+                transitions: vec![
+                    write(OpSpec::StepDone(StepNo::Next)),
+                    write(OpSpec::StepDone(StepNo::Next)),
+                ],
+            },
+        ),
+        (
+            "crash_fault_and_power_loss_mid_lifecycle",
+            Script {
+                start: start(in_state(State::Drowsy)),
+                transitions: vec![
+                    Transition::Fault {
+                        op: OpSpec::Dispatch {
+                            event: EventSpec::Forward,
+                            guards: Guards::default(),
+                            shadow_run: false,
+                        },
+                        at_call: 5,
+                        fault: Injected::Io,
+                    },
+                    Transition::Crash {
+                        op: OpSpec::Dispatch {
+                            event: EventSpec::Forward,
+                            guards: Guards::default(),
+                            shadow_run: false,
+                        },
+                        at_call: 6,
+                        crash: Crash::PowerLoss { block_size: 512 },
+                        choice: 3,
+                    },
+                    Transition::StaleTemp(7),
+                    write(OpSpec::CycleDone),
+                    Transition::PowerLoss {
+                        block_size: 4096,
+                        choice: 1,
+                    },
+                ],
             },
         ),
     ]
@@ -565,12 +625,12 @@ fn transitions_regressions() -> Vec<(&'static str, Script)> {
     vec![(
         "corrupt_copy_pruned_as_soon_as_made",
         Script {
-            start: Start::File(corrupt_doc()),
-            steps: (0..7)
+            start: start(corrupt_doc()),
+            transitions: (0..7)
                 .flat_map(|_| {
                     [
                         dispatch(Event::Tick, false, false),
-                        Step::Replace(Start::File(corrupt_doc())),
+                        Transition::Replace(corrupt_doc()),
                     ]
                 })
                 .collect(),
@@ -628,7 +688,7 @@ fn crash_schedule() -> Vec<(&'static str, Plan)> {
                 state: 3,
                 fault: Some(FaultSpec {
                     call: 4,
-                    fault: Fault::Io,
+                    fault: Injected::Io,
                 }),
             },
         ),
@@ -643,7 +703,7 @@ fn crash_schedule() -> Vec<(&'static str, Plan)> {
                 state: 1,
                 fault: Some(FaultSpec {
                     call: 5,
-                    fault: Fault::NoSpace,
+                    fault: Injected::NoSpace,
                 }),
             },
         ),

@@ -31,7 +31,7 @@ fn entries() -> Vec<String> {
 fn the_dictionary_is_well_formed_and_holds_every_word() {
     let entries = entries();
     assert!(entries.len() >= 60, "only {} entries", entries.len());
-    for word in lifecycle_fuzz::vocabulary::WORDS {
+    for word in lifecycle_harness::vocabulary::WORDS {
         let quoted = format!("\\\"{word}\\\"");
         assert!(
             entries.iter().any(|e| e == word || *e == quoted),

@@ -1,9 +1,11 @@
 //! Replays every committed fuzz input through its target on stable Rust.
 //!
-//! Each test runs every file of `fuzz/corpus/<target>/` and
-//! `fuzz/regressions/<target>/` through the same library function the
-//! cargo-fuzz binary calls, and fails with the names of the files that
-//! panicked. A minimum file count makes the test fail if a corpus vanished.
+//! Each test runs every file of `fuzz/seeds/<target>/` and
+//! `fuzz/regressions/<target>/` (both committed, and never written by a
+//! fuzzer: `cargo fuzz run` grows the ignored `fuzz/corpus/<target>/`)
+//! through the same library function the cargo-fuzz binary calls, and
+//! fails with the names of the files that panicked. A minimum file count
+//! makes the test fail if the seeds vanished.
 //!
 //! A regression named `open-*` reproduces a bug that is not fixed yet: it
 //! must still fail, and the test says so when it stops failing (then drop
@@ -35,11 +37,11 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 fn replay(target: &str, body: Target, at_least: usize) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut inputs = files(&root.join("corpus").join(target));
+    let mut inputs = files(&root.join("seeds").join(target));
     inputs.extend(files(&root.join("regressions").join(target)));
     assert!(
         inputs.len() >= at_least,
-        "only {} inputs for {target}, expected at least {at_least}: did the corpus vanish?",
+        "only {} inputs for {target}, expected at least {at_least}: did the seeds vanish?",
         inputs.len()
     );
     let unexpected: Vec<String> = inputs
@@ -71,7 +73,7 @@ fn replay(target: &str, body: Target, at_least: usize) {
     );
 }
 
-/// The number of hand-made seeds of `target` (all are in its corpus).
+/// The number of hand-made seeds of `target` (all are in its seed folder).
 fn seeds(target: &str) -> usize {
     lifecycle_fuzz::seeds::all()
         .into_iter()
@@ -130,7 +132,7 @@ fn load_bytes_holds_at_both_sides_of_the_size_limit() {
         let mut file = base.to_vec();
         file.resize(size, b' ');
         lifecycle_fuzz::load_bytes(&file);
-        lifecycle_fuzz::codec_differential::decoders_agree(&file);
+        lifecycle_fuzz::load_bytes::one_file(&file);
     }
 }
 
@@ -149,6 +151,6 @@ fn load_bytes_and_the_codec_hold_for_deep_nesting() {
     ] {
         let file = format!(r#"{base}"{name}":{value}}}"#);
         lifecycle_fuzz::load_bytes(file.as_bytes());
-        lifecycle_fuzz::codec_differential::decoders_agree(file.as_bytes());
+        lifecycle_fuzz::load_bytes::one_file(file.as_bytes());
     }
 }

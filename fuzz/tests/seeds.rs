@@ -1,4 +1,4 @@
-//! The hand-made seeds in `fuzz/corpus/` are the ones `src/seeds.rs` makes.
+//! The hand-made seeds in `fuzz/seeds/` are the ones `src/seeds.rs` makes.
 //!
 //! `seed-<name>` files are written from readable values; when the input
 //! format changes, rewrite them with
@@ -10,7 +10,7 @@ use lifecycle_fuzz::seeds::{all, regressions, Seed};
 
 #[test]
 fn committed_seeds_are_the_ones_seeds_rs_makes() {
-    check("corpus", "seed-", all());
+    check("seeds", "seed-", all());
 }
 
 #[test]
@@ -27,9 +27,9 @@ fn check(folder: &str, prefix: &str, made: Vec<(&str, Vec<Seed>)>) {
         let dir = corpus.join(target);
         let made: Vec<String> = seeds.iter().map(|(n, _)| format!("{prefix}{n}")).collect();
         if write {
-            std::fs::create_dir_all(&dir).expect("create the corpus folder");
-            for entry in std::fs::read_dir(&dir).expect("list the corpus folder") {
-                let path = entry.expect("a corpus entry").path();
+            std::fs::create_dir_all(&dir).expect("create the seed folder");
+            for entry in std::fs::read_dir(&dir).expect("list the seed folder") {
+                let path = entry.expect("a seed folder entry").path();
                 let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
                 if !prefix.is_empty() && name.starts_with(prefix) && !made.iter().any(|m| m == name)
                 {

@@ -86,6 +86,17 @@ pub enum Corrupt {
     Invalid(String),
 }
 
+impl Corrupt {
+    /// The item number of this class in SPEC §1.6 (1 to 10).
+    pub fn item(&self) -> u8 {
+        match self {
+            Corrupt::Raw(class) => class.item(),
+            Corrupt::Missing(_) => 9,
+            Corrupt::Invalid(_) => 10,
+        }
+    }
+}
+
 impl Record {
     /// SPEC §1.7 at instant `now`.
     pub fn default_at(now: &Timestamp) -> Record {

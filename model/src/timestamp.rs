@@ -113,6 +113,18 @@ impl Timestamp {
         &self.text
     }
 
+    /// Whole microseconds since 1970-01-01T00:00:00Z, rounded down (a leap
+    /// second counts as the next day's first second, as [`Timestamp::plus_secs`]
+    /// counts it).
+    pub fn unix_micros(&self) -> Option<i64> {
+        let k = &self.key;
+        let day = days_from_civil(i128::from(k.year), k.month, k.day);
+        let of_day = i128::from(k.hour) * 3600 + i128::from(k.minute) * 60 + i128::from(k.second);
+        let digits: String = k.fraction.chars().chain("000000".chars()).take(6).collect();
+        let sub: i128 = digits.parse().ok()?;
+        i64::try_from((day * SECS_PER_DAY + of_day) * MICROS_PER_SEC + sub).ok()
+    }
+
     /// `secs` after the epoch, with `fraction` digits (possibly none).
     fn from_unix_secs(secs: i128, fraction: &str) -> Option<Timestamp> {
         let (year, month, day) = civil_from_days(secs.div_euclid(SECS_PER_DAY));
@@ -202,6 +214,19 @@ mod tests {
 
     fn rejects(text: &str) -> bool {
         Timestamp::parse(text).is_none()
+    }
+
+    #[test]
+    fn unix_micros_round_down_and_invert_from_unix_micros() {
+        for micros in [0, 1, -1, 1_704_067_200_123_456, -62_167_219_200_000_000] {
+            let t = Timestamp::from_unix_micros(micros).expect("in range");
+            assert_eq!(t.unix_micros(), Some(micros));
+        }
+        assert_eq!(ts("1970-01-01T00:00:00.0000019Z").unix_micros(), Some(1));
+        assert_eq!(
+            ts("1970-01-01T23:59:60Z").unix_micros(),
+            ts("1970-01-02T00:00:00Z").unix_micros()
+        );
     }
 
     #[test]

@@ -13,18 +13,93 @@ use crate::record::Record;
 use crate::sleep_cycle::{self, Refusal};
 use crate::timestamp::Timestamp;
 
-/// What the writer's load found (SPEC §2.1).
+/// What the record path holds, as a writer's load finds it (SPEC §2.1).
 // Boxing the record would change the public shape tests build; the size
 // does not matter for a model.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Found {
     Valid(Record),
     Missing,
-    /// Corrupt bytes; the writer continues from the default.
-    Corrupt,
-    /// Not readable: every writer fails and writes nothing (SPEC §4.4.4).
+    /// These corrupt bytes; the writer preserves them and continues from
+    /// the default.
+    Corrupt(Vec<u8>),
+    /// Not readable (a directory, say): every writer fails and writes
+    /// nothing (SPEC §4.4.4).
     Unreadable,
+}
+
+/// The outcome of a load (SPEC §2.1), without its details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LoadKind {
+    Valid,
+    Missing,
+    Corrupt,
+    Unreadable,
+}
+
+impl LoadKind {
+    /// The word SPEC §2.1 and §7.1 use for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadKind::Valid => "valid",
+            LoadKind::Missing => "missing",
+            LoadKind::Corrupt => "corrupt",
+            LoadKind::Unreadable => "unreadable",
+        }
+    }
+}
+
+impl Found {
+    /// What a regular file holding `bytes` is (SPEC §1).
+    pub fn of_bytes(bytes: &[u8]) -> Found {
+        match crate::record::decode(bytes) {
+            Ok(record) => Found::Valid(record),
+            Err(_) => Found::Corrupt(bytes.to_vec()),
+        }
+    }
+
+    pub fn kind(&self) -> LoadKind {
+        match self {
+            Found::Valid(_) => LoadKind::Valid,
+            Found::Missing => LoadKind::Missing,
+            Found::Corrupt(_) => LoadKind::Corrupt,
+            Found::Unreadable => LoadKind::Unreadable,
+        }
+    }
+
+    /// The stored record, when the file holds a valid one.
+    pub fn record(&self) -> Option<&Record> {
+        match self {
+            Found::Valid(record) => Some(record),
+            _ => None,
+        }
+    }
+
+    /// SPEC §2.1: what load returns at `now`: the stored record when
+    /// valid, otherwise the default.
+    pub fn loaded(&self, now: &Timestamp) -> Record {
+        self.record()
+            .cloned()
+            .unwrap_or_else(|| Record::default_at(now))
+    }
+}
+
+impl std::fmt::Debug for Found {
+    // Corrupt files may be megabytes; a report needs their size and head.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Found::Valid(r) => write!(f, "Valid({r:?})"),
+            Found::Missing => write!(f, "Missing"),
+            Found::Corrupt(bytes) => {
+                const SHOWN: usize = 96;
+                let head = String::from_utf8_lossy(&bytes[..bytes.len().min(SHOWN)]);
+                let more = if bytes.len() > SHOWN { "…" } else { "" };
+                write!(f, "Corrupt({} bytes: {head:?}{more})", bytes.len())
+            }
+            Found::Unreadable => write!(f, "Unreadable"),
+        }
+    }
 }
 
 /// A writer operation (SPEC §4.3, §5, §7 `save`).
@@ -78,7 +153,7 @@ pub fn operate(found: &Found, op: &WriterOp, now: &Timestamp) -> Result<Outcome,
         Found::Unreadable => return Err(Failure::Unreadable),
         Found::Valid(record) => (record.clone(), Some(record.clone())),
         Found::Missing => (Record::default_at(now), Some(Record::default_at(now))),
-        Found::Corrupt => (Record::default_at(now), None),
+        Found::Corrupt(_) => (Record::default_at(now), None),
     };
     let (record, shutdown) = apply(&start, op, now)?;
     // SPEC §4.6: "changed" is a different serialized form. Timestamps keep
@@ -88,7 +163,7 @@ pub fn operate(found: &Found, op: &WriterOp, now: &Timestamp) -> Result<Outcome,
     Ok(Outcome {
         // Preservation happens only for a write, and a corrupt file that
         // gets this far is always written (§4.4.1, §4.6).
-        preserved: wrote && *found == Found::Corrupt,
+        preserved: wrote && matches!(found, Found::Corrupt(_)),
         wrote,
         record,
         shutdown,
@@ -209,21 +284,31 @@ mod tests {
 
     #[test]
     fn corrupt_no_op_still_writes_the_default_and_preserves() {
-        let got = operate(&Found::Corrupt, &dispatch(Event::Tick), &now()).expect("ok");
+        let got = operate(
+            &Found::Corrupt(b"x".to_vec()),
+            &dispatch(Event::Tick),
+            &now(),
+        )
+        .expect("ok");
         assert_eq!((got.wrote, got.preserved), (true, true));
         assert_eq!(got.record, Record::default_at(&now()));
     }
 
     #[test]
     fn corrupt_with_cycle_done_on_null_progress_still_writes() {
-        let got = operate(&Found::Corrupt, &WriterOp::CycleDone, &now()).expect("ok");
+        let got =
+            operate(&Found::Corrupt(b"x".to_vec()), &WriterOp::CycleDone, &now()).expect("ok");
         assert_eq!((got.wrote, got.preserved), (true, true));
     }
 
     #[test]
     fn refusal_on_a_corrupt_file_preserves_and_writes_nothing() {
         assert_eq!(
-            operate(&Found::Corrupt, &WriterOp::StepDone(1), &now()),
+            operate(
+                &Found::Corrupt(b"x".to_vec()),
+                &WriterOp::StepDone(1),
+                &now()
+            ),
             Err(Failure::Refused(Refusal::NoCycle))
         );
     }
@@ -318,7 +403,7 @@ mod tests {
     #[test]
     fn save_on_a_corrupt_file_writes_and_preserves() {
         let op = WriterOp::Save(Record::default_at(&now()));
-        let got = operate(&Found::Corrupt, &op, &now()).expect("ok");
+        let got = operate(&Found::Corrupt(b"x".to_vec()), &op, &now()).expect("ok");
         assert_eq!((got.wrote, got.preserved), (true, true));
     }
 }

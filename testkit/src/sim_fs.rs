@@ -6,7 +6,7 @@
 //! format of the reference model (`lifecycle_model::persistence::Op`). A
 //! test can make call N and every later one fail as if the process had died
 //! ([`SimFs::crash_at_call`]), make call N fail once with ENOSPC, EIO, EDQUOT
-//! or EROFS ([`SimFs::fail_call`]), and then replace the whole disk by one of
+//! or EROFS ([`SimFs::fail_call`], the harness's [`Injected`]), and then replace the whole disk by one of
 //! the states the persistence model allows after the log
 //! ([`SimFs::recover`]). Clones share one file system, so a test keeps a
 //! handle while a `Store` owns another.
@@ -18,7 +18,6 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
-use std::fmt;
 use std::io;
 use std::path::{Component, Path};
 use std::rc::Rc;
@@ -28,34 +27,8 @@ use lifecycle_model::persistence::{
     parent_of, Crash, CrashSpace, Disk, InodeId, InvalidLog, Node, Op,
 };
 
+use lifecycle_harness::Injected;
 use lifecycle_state::fs::{Fs, LockError};
-
-/// An I/O error [`SimFs::fail_call`] can inject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Fault {
-    NoSpace,
-    Io,
-    QuotaExceeded,
-    ReadOnly,
-}
-
-impl Fault {
-    pub const ALL: [Fault; 4] = [
-        Fault::NoSpace,
-        Fault::Io,
-        Fault::QuotaExceeded,
-        Fault::ReadOnly,
-    ];
-
-    pub fn errno(self) -> i32 {
-        match self {
-            Fault::NoSpace => libc::ENOSPC,
-            Fault::Io => libc::EIO,
-            Fault::QuotaExceeded => libc::EDQUOT,
-            Fault::ReadOnly => libc::EROFS,
-        }
-    }
-}
 
 /// The marker of a simulated crash: every call fails with it once the
 /// process is "dead".
@@ -84,7 +57,7 @@ struct Inner {
     calls: u64,
     crash_at: Option<u64>,
     crashed: bool,
-    faults: BTreeMap<u64, Fault>,
+    faults: BTreeMap<u64, Injected>,
     locks: BTreeSet<String>,
 }
 
@@ -206,7 +179,7 @@ impl SimFs {
     }
 
     /// Call number `calls() + n` fails once with `fault` and no effect.
-    pub fn fail_call(&self, n: u64, fault: Fault) {
+    pub fn fail_call(&self, n: u64, fault: Injected) {
         let mut inner = self.inner.borrow_mut();
         let at = inner.calls + n;
         inner.faults.insert(at, fault);
@@ -660,11 +633,5 @@ impl Fs for SimFs {
             inner: Rc::clone(&self.inner),
             path,
         })
-    }
-}
-
-impl fmt::Display for Fault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", errno(self.errno()))
     }
 }

@@ -1,0 +1,250 @@
+//! The one crash judge: which disks a save may leave behind, judged with
+//! the model's decoder and the model's layout rules, never an
+//! implementation's.
+//!
+//! Promises: [`judge_save`] takes the durable disk before a save and the
+//! save's log of file-system operations (`model::persistence::Op`), and
+//! for every prefix of the log (a crash after each operation, and after
+//! the save returned) asks the persistence model for every state a process
+//! crash and a power loss (512- and 4096-byte blocks) may leave; each state
+//! is judged by [`judge_disk`]: the record file holds the complete old or
+//! the complete new record (the new one once the save returned), is mode
+//! 0600, and every other file the save left is one the next lock holder
+//! sweeps (a temp file of SPEC §3.7) or the lock file; a directory it made
+//! is 0700 (SPEC §3.4-§3.7).
+//!
+//! Does not promise: anything about saves that run concurrently, or about
+//! file systems weaker than the persistence model (`model/README.md`).
+
+use std::fmt;
+
+use lifecycle_model::persistence::{Crash, CrashSpace, Disk, InodeId, Node, Op};
+use lifecycle_model::spec::{self, DIR_MODE, FILE_MODE};
+use lifecycle_model::Record;
+
+use crate::report;
+use crate::transition::CRASHES;
+
+/// Where the record lives on a judged disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// The record's directory, as an absolute path (`/state`).
+    pub dir: String,
+    /// The record's file name in it.
+    pub record: String,
+}
+
+impl Layout {
+    /// The record at `/state/lifecycle_state.json`, as the simulated runs
+    /// place it.
+    pub fn state_dir() -> Layout {
+        Layout {
+            dir: "/state".to_string(),
+            record: spec::RECORD_FILE_NAME.to_string(),
+        }
+    }
+
+    pub fn record_path(&self) -> String {
+        format!("{}/{}", self.dir, self.record)
+    }
+
+    /// `path` is the lock file, or a temp file the lock holder sweeps.
+    fn is_sidecar(&self, path: &str) -> bool {
+        path.strip_prefix(&self.dir)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|name| name == spec::LOCK_FILE_NAME || spec::is_temp_name(name))
+    }
+}
+
+/// What the disk holds before the save.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// The directory holds the old record.
+    OldRecord,
+    /// The directory exists, the record file does not.
+    NoRecord,
+    /// Not even the directory exists: the save creates it.
+    NoDirectory,
+}
+
+pub const STARTS: [Start; 3] = [Start::OldRecord, Start::NoRecord, Start::NoDirectory];
+
+/// The inode of the old record on an initial disk (any number no save
+/// reuses: saves number their files from the largest inode on).
+const OLD_INODE: InodeId = 1;
+
+/// The disk before the save: the old record (its serialized form, mode
+/// 0600) in a 0700 directory, an empty directory, or nothing.
+pub fn initial_disk(layout: &Layout, start: Start, old: &Record) -> Disk {
+    let mut disk = Disk::default();
+    if start != Start::NoDirectory {
+        disk.nodes
+            .insert(layout.dir.clone(), Node::Dir { mode: DIR_MODE });
+    }
+    if start == Start::OldRecord {
+        disk.nodes.insert(
+            layout.record_path(),
+            Node::File {
+                inode: OLD_INODE,
+                mode: FILE_MODE,
+                data: old.encode(),
+            },
+        );
+    }
+    disk
+}
+
+/// What the record file may hold after a crash.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Allowed {
+    pub records: Vec<Record>,
+    /// Whether no record file at all is allowed.
+    pub missing: bool,
+}
+
+/// Modes, the record file, and that every new file is the record or a
+/// sidecar the next lock holder handles: `Ok`, or what is wrong.
+pub fn judge_disk(
+    disk: &Disk,
+    initial: &Disk,
+    layout: &Layout,
+    allowed: &Allowed,
+) -> Result<(), String> {
+    let record_path = layout.record_path();
+    for (path, node) in &disk.nodes {
+        let is_new = !initial.nodes.contains_key(path);
+        match node {
+            Node::File { mode, .. } if *path == record_path && *mode != FILE_MODE => {
+                return Err(format!(
+                    "the record file is visible with mode {mode:o} (SPEC §3.6)"
+                ))
+            }
+            Node::File { .. } if *path != record_path && is_new && !layout.is_sidecar(path) => {
+                return Err(format!(
+                    "{path} is left behind and no lock holder will sweep it (SPEC §3.5.1, §3.7)"
+                ))
+            }
+            Node::Dir { mode } if is_new && *mode != DIR_MODE => {
+                return Err(format!(
+                    "directory {path} was created with mode {mode:o} (SPEC §3.6)"
+                ))
+            }
+            _ => {}
+        }
+    }
+    match disk.nodes.get(&record_path) {
+        None if allowed.missing => Ok(()),
+        None => Err("the record file is gone (SPEC §3.4.1)".to_string()),
+        Some(Node::Dir { .. }) => Err("a directory is at the record path".to_string()),
+        Some(Node::File { data, .. }) => match lifecycle_model::record::decode(data) {
+            Ok(record) if allowed.records.contains(&record) => Ok(()),
+            Ok(record) => Err(format!(
+                "the record file holds {}, which is none of the records allowed (SPEC §3.4)",
+                report::record(&record)
+            )),
+            Err(_) => Err(format!(
+                "the record file is neither the old nor the new record: {} (SPEC §3.4.1)",
+                report::excerpt(data)
+            )),
+        },
+    }
+}
+
+/// One state that breaks the contract, with how it was reached.
+#[derive(Debug, Clone)]
+pub struct Violation {
+    /// How many operations of the log took place before the crash.
+    pub after_ops: usize,
+    pub ops: usize,
+    pub crash: Crash,
+    pub state_index: u64,
+    pub what: String,
+    pub disk: Disk,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let files: Vec<String> = self
+            .disk
+            .nodes
+            .iter()
+            .map(|(path, node)| match node {
+                Node::Dir { mode } => format!("{path}/ ({mode:o})"),
+                Node::File { mode, data, .. } => {
+                    format!("{path} ({mode:o}, {} bytes)", data.len())
+                }
+            })
+            .collect();
+        let when = if self.after_ops == self.ops {
+            format!("after the save returned ({} operations)", self.ops)
+        } else {
+            format!(
+                "after {} of the save's {} operations",
+                self.after_ops, self.ops
+            )
+        };
+        let crash = match self.crash {
+            Crash::Process => "a process crash".to_string(),
+            Crash::PowerLoss { block_size } => {
+                format!("a power loss ({block_size}-byte blocks)")
+            }
+        };
+        write!(
+            f,
+            "{} — {crash} {when}, state {}; disk: {}",
+            self.what,
+            self.state_index,
+            files.join(", ")
+        )
+    }
+}
+
+/// How much [`judge_save`] looked at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Checked {
+    pub crash_points: u64,
+    pub states: u64,
+}
+
+/// Every crash point of the save that logged `log` from `initial` × every
+/// crash × every state the model allows; the first violation, or how much
+/// was checked.
+pub fn judge_save(
+    layout: &Layout,
+    initial: &Disk,
+    log: &[Op],
+    old: Option<&Record>,
+    new: &Record,
+) -> Result<Checked, Box<Violation>> {
+    let mut checked = Checked::default();
+    for after_ops in 0..=log.len() {
+        let returned = after_ops == log.len();
+        let allowed = Allowed {
+            records: match old {
+                Some(old) if !returned => vec![new.clone(), old.clone()],
+                _ => vec![new.clone()],
+            },
+            missing: old.is_none() && !returned,
+        };
+        checked.crash_points += 1;
+        for crash in CRASHES {
+            let space = CrashSpace::new(initial, &log[..after_ops], crash)
+                .unwrap_or_else(|e| panic!("the save's log is one no kernel would accept: {e}"));
+            for state_index in 0..space.len() {
+                checked.states += 1;
+                let disk = space.state(state_index);
+                if let Err(what) = judge_disk(&disk, initial, layout, &allowed) {
+                    return Err(Box::new(Violation {
+                        after_ops,
+                        ops: log.len(),
+                        crash,
+                        state_index,
+                        what,
+                        disk,
+                    }));
+                }
+            }
+        }
+    }
+    Ok(checked)
+}

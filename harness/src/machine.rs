@@ -1,0 +1,170 @@
+//! The run of [`crate::driver`] as a proptest state machine: random starts
+//! and sequences of transitions, shrunk to a minimal failing sequence.
+//!
+//! Promises (through [`run`]): for random sequences of up to a few dozen
+//! transitions (every event with its guards, every sleep-cycle operation,
+//! clock moves, valid and invalid saves, loads, corruptions, outside
+//! rewrites, deletions, stale temp files and, on a simulated disk, crashes,
+//! injected I/O errors and power loss) the subject does what
+//! `lifecycle_model` says SPEC.md requires (see [`crate::driver`]).
+//! Transitions are read from random bytes by the same definitions the fuzz
+//! targets read theirs with ([`crate::generate`]), so the two explore the
+//! same space. The reference state machine only generates: a run keeps its
+//! model state in the driver, chosen by observation.
+//!
+//! Does not promise anything about concurrency (one writer at a time here).
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
+use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
+
+use crate::coverage;
+use crate::driver::{Driver, Initial};
+
+use crate::generate::strategy;
+use crate::subject::Subject;
+use crate::transition::{Start, Transition};
+
+/// How a machine run makes the subject it drives.
+pub trait Subjects: 'static {
+    type Subject: Subject;
+    /// Whether crashes, injected faults and power loss can be simulated.
+    const SIMULATED: bool;
+    /// Names the run in the coverage histogram.
+    const LABEL: &'static str;
+    /// A fresh subject with an empty record directory.
+    fn create() -> Self::Subject;
+}
+
+/// The machine test over the subjects `F` makes.
+pub struct Machine<F>(PhantomData<fn() -> F>);
+
+#[derive(Clone, Debug)]
+pub struct RefState {
+    pub initial: Initial,
+    /// Whether crashes, faults and power loss may be generated.
+    pub simulated: bool,
+}
+
+impl<F: Subjects> ReferenceStateMachine for Machine<F> {
+    type State = RefState;
+    type Transition = Transition;
+
+    fn init_state() -> BoxedStrategy<RefState> {
+        strategy::<Start>()
+            .prop_map(|start| RefState {
+                initial: start.build(),
+                simulated: F::SIMULATED,
+            })
+            .boxed()
+    }
+
+    fn transitions(_state: &RefState) -> BoxedStrategy<Transition> {
+        // Transitions are aimed when they run (see `OpSpec::resolve`), so
+        // generation needs no state.
+        strategy::<Transition>()
+    }
+
+    fn apply(state: RefState, _transition: &Transition) -> RefState {
+        state
+    }
+
+    fn preconditions(state: &RefState, transition: &Transition) -> bool {
+        state.simulated || !transition.simulated_only()
+    }
+}
+
+impl<F: Subjects> StateMachineTest for Machine<F> {
+    type SystemUnderTest = Driver<F::Subject>;
+    type Reference = Machine<F>;
+
+    fn init_test(ref_state: &RefState) -> Driver<F::Subject> {
+        Driver::new(F::create(), &ref_state.initial)
+    }
+
+    fn apply(
+        mut driver: Driver<F::Subject>,
+        _ref_state: &RefState,
+        transition: Transition,
+    ) -> Driver<F::Subject> {
+        driver.apply(&transition);
+        driver
+    }
+}
+
+/// A proptest configuration: `default_cases` unless `PROPTEST_CASES` says
+/// otherwise; failures persisted beside `source_file`, in
+/// `<source_file without .rs>.proptest-regressions`.
+pub fn config(default_cases: u32, source_file: &'static str) -> Config {
+    let base = Config::default();
+    let cases = if std::env::var_os("PROPTEST_CASES").is_some() {
+        base.cases
+    } else {
+        default_cases
+    };
+    Config {
+        cases,
+        source_file: Some(source_file),
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        // A failing sequence of crashes shrinks slowly; a minute of
+        // shrinking gives a readable case without stalling CI.
+        max_shrink_time: if base.max_shrink_time == 0 {
+            60_000
+        } else {
+            base.max_shrink_time
+        },
+        // Simulated-only transitions rejected on a real disk are a quarter
+        // of those generated.
+        max_local_rejects: base.max_local_rejects.max(1 << 20),
+        ..base
+    }
+}
+
+thread_local! {
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Keeps this thread's panics out of the output while proptest shrinks: it
+/// reports the minimal case's panic itself, and a thousand others bury it.
+fn quiet_panics(quiet: bool) {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(quiet));
+}
+
+/// Runs the machine over `F` for `config.cases` sequences of up to
+/// `max_transitions` transitions; returns the coverage histogram of this
+/// run, or the failure proptest found (after shrinking).
+pub fn run<F: Subjects>(
+    config: Config,
+    max_transitions: usize,
+) -> Result<BTreeMap<String, u64>, String> {
+    coverage::set_label(F::LABEL);
+    let mut runner = TestRunner::new(config.clone());
+    let strategy = Machine::<F>::sequential_strategy(1..max_transitions);
+    quiet_panics(true);
+    let result = runner.run(&strategy, |(initial, transitions, seen)| {
+        Machine::<F>::test_sequential(config.clone(), initial, transitions, seen);
+        Ok(())
+    });
+    quiet_panics(false);
+    result.map_err(|e| e.to_string())?;
+    Ok(coverage::histogram(F::LABEL))
+}
+
+/// Required histogram keys that were never reached over `F`.
+pub fn unreached<F: Subjects>(histogram: &BTreeMap<String, u64>) -> Vec<String> {
+    coverage::unreached(histogram, F::SIMULATED)
+}

@@ -1,0 +1,230 @@
+//! What an implementation is asked, and what it answers, in the reference
+//! model's vocabulary.
+//!
+//! Promises: a [`Subject`] is any implementation of the store, reached only
+//! through this trait, so one comparator and one crash judge check them
+//! all: it runs one writer operation or one load at a given `now`, the
+//! library save of SPEC §3, and lets the harness see and set the record's
+//! directory from outside. Answers are records of the model (decoded from
+//! what the implementation returned), the outcome of a load (SPEC §2.1),
+//! whether a writer wrote, its shutdown signal, or a [`Failure`] of one of
+//! the error classes of SPEC §7.2. A subject that runs on a simulated disk
+//! also offers crashes, injected errors and power loss ([`Simulation`]).
+//!
+//! Does not promise: that a subject is deterministic beyond what SPEC.md
+//! fixes; the comparator allows what the SPEC allows.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use lifecycle_model::machine::Shutdown;
+use lifecycle_model::persistence::{Crash, Disk, Op};
+use lifecycle_model::sleep_cycle::Refusal;
+use lifecycle_model::writer::{LoadKind, WriterOp};
+use lifecycle_model::{Record, Timestamp};
+
+use crate::report::excerpt;
+
+/// What a writer operation that succeeded reports (SPEC §4.7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The record in force afterwards.
+    pub record: Record,
+    /// What its load found: valid, missing or corrupt (an unreadable file
+    /// fails the operation).
+    pub found: LoadKind,
+    /// The name in the record's directory the corrupt bytes were preserved
+    /// as, when they were (SPEC §4.4.1).
+    pub preserved_as: Option<String>,
+    pub wrote: bool,
+    /// Dispatch only: the shutdown signal (SPEC §4.3 step 7).
+    pub shutdown: Option<Shutdown>,
+    /// Dispatch only, when the implementation reports it: whether the
+    /// state changed (SPEC §4.2).
+    pub transitioned: Option<bool>,
+}
+
+/// Why an operation failed, by the error classes of SPEC §7.2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Exit 2: a record that breaks SPEC §1, naming the field (`None`: the
+    /// record as a whole).
+    InvalidRecord { field: Option<String> },
+    /// Exit 2 or 4: refused by SPEC §5 (the model's reasons, which also
+    /// name the invalid arguments of exit 2).
+    Refused(Refusal),
+    /// Exit 4: `wrapper_event_seq` is already 2^53−1 (SPEC §4.3 step 3).
+    Overflow,
+    /// Exit 3: another writer holds the lock.
+    Locked,
+    /// Exit 1: an I/O error, with its errno when there is one.
+    Io { errno: Option<i32>, message: String },
+}
+
+impl Failure {
+    /// The exit code SPEC §7.2 gives this failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Io { .. } => 1,
+            Failure::InvalidRecord { .. } => 2,
+            Failure::Refused(
+                Refusal::NoSteps | Refusal::StepOutOfRange { .. } | Refusal::QuarantineOutOfRange,
+            ) => 2,
+            Failure::Locked => 3,
+            Failure::Overflow | Failure::Refused(_) => 4,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::InvalidRecord { field: Some(field) } => {
+                write!(f, "refused as an invalid record (field {field})")
+            }
+            Failure::InvalidRecord { field: None } => {
+                write!(f, "refused as an invalid record (the record as a whole)")
+            }
+            Failure::Refused(reason) => write!(f, "refused: {}", refusal(reason)),
+            Failure::Overflow => write!(f, "refused: overflow (wrapper_event_seq is 2^53-1)"),
+            Failure::Locked => write!(f, "refused: locked by another writer"),
+            Failure::Io { message, .. } => write!(f, "I/O error: {message}"),
+        }
+    }
+}
+
+/// A refusal of SPEC §5 in the SPEC's words.
+pub fn refusal(reason: &Refusal) -> String {
+    match reason {
+        Refusal::NoSteps => "begin(0): a cycle needs at least one step".to_string(),
+        Refusal::Quarantined => "quarantined".to_string(),
+        Refusal::NoCycle => "no cycle in progress".to_string(),
+        Refusal::WrongStep { expected, got } => {
+            format!("step {got} is out of order, the next step is {expected}")
+        }
+        Refusal::QuarantineOutOfRange => "the quarantine would end after year 9999".to_string(),
+        Refusal::StepOutOfRange { step } => format!("step {step} is larger than 2^53-1"),
+    }
+}
+
+/// What a load returned (SPEC §2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    pub kind: LoadKind,
+    pub record: Record,
+}
+
+/// One entry of the record's directory.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// Shared with the file system's own copy where it has one.
+    File {
+        mode: u32,
+        data: Arc<Vec<u8>>,
+    },
+    Dir {
+        mode: u32,
+    },
+}
+
+impl fmt::Debug for Entry {
+    // Files may be megabytes; a report needs their mode and head.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Entry::File { mode, data } => write!(f, "file {mode:o} {}", excerpt(data)),
+            Entry::Dir { mode } => write!(f, "directory {mode:o}"),
+        }
+    }
+}
+
+/// The record's directory: entries by name (subdirectories not listed).
+pub type Listing = BTreeMap<String, Entry>;
+
+/// An I/O error a simulation can inject (SPEC §3.5.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Injected {
+    NoSpace,
+    Io,
+    QuotaExceeded,
+    ReadOnly,
+}
+
+impl Injected {
+    pub const ALL: [Injected; 4] = [
+        Injected::NoSpace,
+        Injected::Io,
+        Injected::QuotaExceeded,
+        Injected::ReadOnly,
+    ];
+
+    pub fn errno(self) -> i32 {
+        match self {
+            Injected::NoSpace => libc::ENOSPC,
+            Injected::Io => libc::EIO,
+            Injected::QuotaExceeded => libc::EDQUOT,
+            Injected::ReadOnly => libc::EROFS,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Injected::NoSpace => "ENOSPC",
+            Injected::Io => "EIO",
+            Injected::QuotaExceeded => "EDQUOT",
+            Injected::ReadOnly => "EROFS",
+        }
+    }
+}
+
+/// An implementation of the store, as the harness drives it.
+pub trait Subject {
+    /// One writer operation at `now` (SPEC §4.3, §5, and the locked save).
+    fn write(&mut self, op: &WriterOp, now: &Timestamp) -> Result<Written, Failure>;
+    /// The library save of SPEC §3: no lock, no preservation.
+    fn save(&mut self, record: &Record) -> Result<(), Failure>;
+    /// A load at `now` (SPEC §2).
+    fn load(&mut self, now: &Timestamp) -> Loaded;
+
+    /// The record's file name inside its directory.
+    fn record_name(&self) -> &str;
+    /// The record's directory, as it is now.
+    fn entries(&self) -> Listing;
+    /// The mode of the record's directory, when it exists.
+    fn dir_mode(&self) -> Option<u32>;
+    /// Writes `data` at `name` in the directory, replacing what is there
+    /// (creating the directory 0700 when missing), durably.
+    fn put_file(&mut self, name: &str, data: &[u8], mode: u32);
+    /// A directory at `name`, replacing what is there, durably.
+    fn put_dir(&mut self, name: &str);
+    /// Removes `name` and what is under it, durably.
+    fn remove(&mut self, name: &str);
+
+    /// Crashes, faults and power loss, when the subject runs on a
+    /// simulated disk.
+    fn simulation(&mut self) -> Option<&mut dyn Simulation> {
+        None
+    }
+}
+
+/// A subject on a simulated disk: every file-system call numbered, the
+/// persistence operations logged in the model's format.
+pub trait Simulation {
+    /// File-system calls made so far.
+    fn calls(&self) -> u64;
+    /// The durable disk the log starts from, and the log since.
+    fn base(&self) -> Disk;
+    fn log(&self) -> Vec<Op>;
+    /// The whole disk as a process sees it now.
+    fn disk(&self) -> Disk;
+    /// Call number `calls() + n` and every later one fail as if the
+    /// process had died before it.
+    fn crash_before_call(&mut self, n: u64);
+    /// Call number `calls() + n` fails once with `fault`.
+    fn fail_call(&mut self, n: u64, fault: Injected);
+    fn clear_faults(&mut self);
+    /// Ends the process with `crash` and replaces the disk by state
+    /// `choice % n` of the `n` the persistence model allows; returns `n`,
+    /// or why the model refuses the log.
+    fn recover(&mut self, crash: Crash, choice: u64) -> Result<u64, String>;
+}

@@ -1,0 +1,242 @@
+//! Where the in-process subject keeps the record: the simulated file
+//! system, a real temp directory, or one file in memory.
+//!
+//! Promises: a [`Backend`] gives the store a file system and lets the
+//! harness see and set the record's directory behind the store's back.
+//! Changes made here are durable at once: SimFs checkpoints them, the real
+//! directory is only ever read back by this process, and memory has no
+//! crash to survive.
+
+use std::fs;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use lifecycle_harness::subject::{Entry, Listing};
+use lifecycle_model::spec::DIR_MODE;
+use lifecycle_state::{Fs, RealFs};
+
+use crate::mem_fs::MemFs;
+use crate::sim_fs::{SimEntry, SimFs};
+
+pub trait Backend {
+    type Fs: Fs;
+    /// A handle for one `Store`.
+    fn fs(&self) -> Self::Fs;
+    /// The directory holding the record.
+    fn dir(&self) -> &Path;
+    /// Writes `data` at `name` in the directory (replacing what is there,
+    /// creating the directory 0700 when missing).
+    fn put_file(&self, name: &str, data: &[u8], mode: u32);
+    /// A directory at `name`, replacing what is there.
+    fn put_dir(&self, name: &str);
+    /// Removes `name` and everything under it.
+    fn remove(&self, name: &str);
+    /// The directory's entries by name (nothing when it is missing).
+    fn entries(&self) -> Listing;
+    /// The mode of the record's directory, when it exists.
+    fn dir_mode(&self) -> Option<u32>;
+    /// The simulated file system, when there is one.
+    fn sim(&mut self) -> Option<&mut SimFs> {
+        None
+    }
+}
+
+/// The in-memory file system; the record lives in `/state`.
+pub struct SimDisk {
+    sim: SimFs,
+    dir: PathBuf,
+}
+
+impl Default for SimDisk {
+    fn default() -> SimDisk {
+        SimDisk::on(SimFs::new())
+    }
+}
+
+impl SimDisk {
+    /// The record in `/state` of `sim`.
+    pub fn on(sim: SimFs) -> SimDisk {
+        SimDisk {
+            sim,
+            dir: PathBuf::from("/state"),
+        }
+    }
+}
+
+impl Backend for SimDisk {
+    type Fs = SimFs;
+
+    fn fs(&self) -> SimFs {
+        self.sim.clone()
+    }
+
+    fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn put_file(&self, name: &str, data: &[u8], mode: u32) {
+        let path = self.dir.join(name);
+        self.sim.remove(&path);
+        self.sim.put_file(&path, data, mode);
+    }
+
+    fn put_dir(&self, name: &str) {
+        self.sim.put_dir(self.dir.join(name), DIR_MODE);
+    }
+
+    fn remove(&self, name: &str) {
+        self.sim.remove(self.dir.join(name));
+    }
+
+    fn entries(&self) -> Listing {
+        self.sim
+            .list(&self.dir)
+            .into_iter()
+            .map(|(name, entry)| {
+                let entry = match entry {
+                    SimEntry::File { mode, data } => Entry::File { mode, data },
+                    SimEntry::Dir { mode } => Entry::Dir { mode },
+                };
+                (name, entry)
+            })
+            .collect()
+    }
+
+    fn dir_mode(&self) -> Option<u32> {
+        self.sim.dir_mode(&self.dir)
+    }
+
+    fn sim(&mut self) -> Option<&mut SimFs> {
+        Some(&mut self.sim)
+    }
+}
+
+/// A real temp directory; the record lives in its `state` subdirectory.
+pub struct RealDir {
+    // Held so the directory lives as long as the subject.
+    _root: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+impl Default for RealDir {
+    fn default() -> RealDir {
+        let root = tempfile::TempDir::new().expect("a temp dir");
+        let dir = root.path().join("state");
+        RealDir { _root: root, dir }
+    }
+}
+
+impl Backend for RealDir {
+    type Fs = RealFs;
+
+    fn fs(&self) -> RealFs {
+        RealFs
+    }
+
+    fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn put_file(&self, name: &str, data: &[u8], mode: u32) {
+        if !self.dir.exists() {
+            fs::DirBuilder::new()
+                .mode(DIR_MODE)
+                .create(&self.dir)
+                .expect("mkdir");
+        }
+        self.remove(name);
+        let path = self.dir.join(name);
+        fs::write(&path, data).expect("write");
+        // The umask may have taken bits; the test wants exactly `mode`.
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+
+    fn put_dir(&self, name: &str) {
+        self.remove(name);
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(DIR_MODE)
+            .create(self.dir.join(name))
+            .expect("mkdir");
+    }
+
+    fn remove(&self, name: &str) {
+        let path = self.dir.join(name);
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => fs::remove_dir_all(&path).expect("rm -r"),
+            Ok(_) => fs::remove_file(&path).expect("rm"),
+            Err(_) => {}
+        }
+    }
+
+    fn entries(&self) -> Listing {
+        let Ok(listing) = fs::read_dir(&self.dir) else {
+            return Listing::new();
+        };
+        listing
+            .map(|e| {
+                let e = e.expect("a directory entry");
+                let meta = fs::symlink_metadata(e.path()).expect("stat");
+                let mode = meta.permissions().mode() & 0o7777;
+                let entry = if meta.is_dir() {
+                    Entry::Dir { mode }
+                } else {
+                    Entry::File {
+                        mode,
+                        data: Arc::new(fs::read(e.path()).expect("read")),
+                    }
+                };
+                (e.file_name().to_string_lossy().into_owned(), entry)
+            })
+            .collect()
+    }
+
+    fn dir_mode(&self) -> Option<u32> {
+        let meta = fs::symlink_metadata(&self.dir).ok()?;
+        Some(meta.permissions().mode() & 0o7777)
+    }
+}
+
+/// One record file in memory, for the fuzz targets that load and save a
+/// file a hundred thousand times a second.
+#[derive(Default)]
+pub struct MemDisk {
+    fs: MemFs,
+}
+
+impl Backend for MemDisk {
+    type Fs = MemFs;
+
+    fn fs(&self) -> MemFs {
+        self.fs.clone()
+    }
+
+    fn dir(&self) -> &Path {
+        Path::new(crate::mem_fs::DIR)
+    }
+
+    fn put_file(&self, name: &str, data: &[u8], mode: u32) {
+        self.fs.put(name, data, mode);
+    }
+
+    fn put_dir(&self, _name: &str) {
+        panic!("MemDisk holds files only");
+    }
+
+    fn remove(&self, name: &str) {
+        self.fs.remove(name);
+    }
+
+    fn entries(&self) -> Listing {
+        self.fs
+            .files()
+            .into_iter()
+            .map(|(name, mode, data)| (name, Entry::File { mode, data }))
+            .collect()
+    }
+
+    fn dir_mode(&self) -> Option<u32> {
+        Some(DIR_MODE)
+    }
+}

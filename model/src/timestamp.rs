@@ -140,11 +140,13 @@ impl Timestamp {
     }
 }
 
-fn is_leap_year(year: u16) -> bool {
+/// Proleptic Gregorian (SPEC §1.4): divisible by 4 and not by 100, or by 400.
+pub fn is_leap_year(year: u16) -> bool {
     (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
-fn days_in_month(year: u16, month: u8) -> u8 {
+/// The days of `month` (1-12) of `year` (SPEC §1.4).
+pub fn days_in_month(year: u16, month: u8) -> u8 {
     match month {
         2 if is_leap_year(year) => 29,
         2 => 28,

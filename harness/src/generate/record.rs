@@ -23,6 +23,7 @@ use std::collections::BTreeSet;
 use lifecycle_model::json::is_exact_value;
 use lifecycle_model::record::{PROGRESS_KEYS, QUARANTINE_KEYS, TOP_KEYS};
 use lifecycle_model::spec::MAX_INTEGER;
+use lifecycle_model::timestamp::days_in_month;
 use lifecycle_model::{Progress, Quarantine, Record, State, Timestamp};
 
 use crate::generate::json_doc::{scalar, Value};
@@ -30,19 +31,6 @@ use crate::input::{Reader, Shape, Writer};
 use crate::vocabulary::{word_index, WORDS};
 
 // ---------------------------------------------------------------- timestamps
-
-fn is_leap_year(year: u16) -> bool {
-    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
-}
-
-fn days_in_month(year: u16, month: u8) -> u8 {
-    match month {
-        2 if is_leap_year(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
 
 /// A SPEC §1.4 timestamp, written out field by field.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,15 +22,20 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        let nanos = match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(after) => after.as_nanos() as i128,
-            Err(before) => -(before.duration().as_nanos() as i128),
-        };
-        // A wall clock outside years 0000-9999 is broken; the epoch is the
-        // least surprising valid answer.
-        Timestamp::from_unix_nanos(nanos)
-            .unwrap_or_else(|| Timestamp::from_unix_nanos(0).expect("the epoch is in range"))
+        at(SystemTime::now())
     }
+}
+
+/// The timestamp of a wall-clock reading, also before 1970. A reading
+/// outside years 0000-9999 is a broken clock; the epoch is the least
+/// surprising valid answer.
+fn at(time: SystemTime) -> Timestamp {
+    let nanos = match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => after.as_nanos() as i128,
+        Err(before) => -(before.duration().as_nanos() as i128),
+    };
+    Timestamp::from_unix_nanos(nanos)
+        .unwrap_or_else(|| Timestamp::from_unix_nanos(0).expect("the epoch is in range"))
 }
 
 /// A clock that moves only when told to, with microsecond resolution.
@@ -69,5 +74,33 @@ impl Clock for ManualClock {
 impl<C: Clock + ?Sized> Clock for &C {
     fn now(&self) -> Timestamp {
         (**self).now()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wall_clock_before_1970_gives_a_timestamp_before_1970() {
+        let before = UNIX_EPOCH - Duration::from_millis(1_500);
+        assert_eq!(at(before).as_str(), "1969-12-31T23:59:58.500000Z");
+        let after = UNIX_EPOCH + Duration::from_micros(1);
+        assert_eq!(at(after).as_str(), "1970-01-01T00:00:00.000001Z");
+    }
+
+    #[test]
+    fn a_wall_clock_outside_the_years_of_a_timestamp_gives_the_epoch() {
+        let far = UNIX_EPOCH + Duration::from_secs(400 * 365 * 86_400 * 25);
+        assert_eq!(at(far).as_str(), "1970-01-01T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn a_manual_clock_moves_only_when_told() {
+        let clock = ManualClock::at(&at(UNIX_EPOCH));
+        clock.advance(Duration::from_secs(90));
+        assert_eq!(clock.now().as_str(), "1970-01-01T00:01:30.000000Z");
+        clock.set(&at(UNIX_EPOCH - Duration::from_secs(1)));
+        assert_eq!(clock.now().as_str(), "1969-12-31T23:59:59.000000Z");
     }
 }

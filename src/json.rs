@@ -552,6 +552,22 @@ impl<'a> Parser<'a> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn kind_of_names_every_json_type() {
+        for (raw, kind) in [
+            ("{}", "object"),
+            ("[1]", "array"),
+            ("\"x\"", "string"),
+            ("true", "boolean"),
+            ("false", "boolean"),
+            ("null", "null"),
+            ("-1.5e3", "number"),
+            ("0", "number"),
+        ] {
+            assert_eq!(kind_of(raw), kind, "{raw}");
+        }
+    }
+
     fn kind(text: &str) -> SyntaxErrorKind {
         parse_object(text).expect_err(text).kind
     }

@@ -167,13 +167,6 @@ pub enum Found {
     },
 }
 
-/// What a writer read, before deciding what to write.
-enum OnDisk {
-    Valid,
-    Missing,
-    Corrupt { reason: Corruption, bytes: Vec<u8> },
-}
-
 /// The result of one locked operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Updated {
@@ -345,33 +338,37 @@ impl<F: Fs, C: Clock> Store<F, C> {
     ) -> Result<Updated, StoreError> {
         let _lock = self.lock()?;
         let now = self.clock.now();
-        let (current, on_disk) = match persist::read_file(&self.fs, &self.path) {
-            FileState::Valid(record) => (record, OnDisk::Valid),
-            FileState::Missing => (Record::default_at(now.clone()), OnDisk::Missing),
-            FileState::Corrupt { reason, bytes } => (
-                Record::default_at(now.clone()),
-                OnDisk::Corrupt { reason, bytes },
-            ),
+        let file = match persist::read_file(&self.fs, &self.path) {
             FileState::Unreadable(e) => return Err(StoreError::Unreadable(e)),
+            file => file,
         };
         self.sweep_temp_files();
 
+        let default;
+        let current = match &file {
+            FileState::Valid(record) => record,
+            _ => {
+                default = Record::default_at(now.clone());
+                &default
+            }
+        };
         // A refused change writes nothing, so a corrupt file stays as it is.
-        let next = change(&current, &now)?;
-        let found = match on_disk {
-            OnDisk::Valid => Found::Valid,
-            OnDisk::Missing => Found::Missing,
-            OnDisk::Corrupt { reason, bytes } => {
+        let next = change(current, &now)?;
+        // SPEC §4.6: `current` is what is on disk (a missing file stands for
+        // the default); a corrupt file must be replaced even by a no-op.
+        let changed = next != *current || matches!(file, FileState::Corrupt { .. });
+        let found = match file {
+            FileState::Valid(_) => Found::Valid,
+            FileState::Missing => Found::Missing,
+            FileState::Corrupt { reason, bytes } => {
                 let preserved_as = self.preserve_corrupt(&now, &reason, &bytes)?;
                 Found::Corrupt {
                     reason,
                     preserved_as,
                 }
             }
+            FileState::Unreadable(e) => return Err(StoreError::Unreadable(e)),
         };
-        // SPEC §4.6: `current` is what is on disk (a missing file stands for
-        // the default); a corrupt file must be replaced even by a no-op.
-        let changed = matches!(found, Found::Corrupt { .. }) || next != current;
         if changed {
             persist::save_with(&self.fs, &self.path, &next)?;
         }

@@ -8,9 +8,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use lifecycle_state::{Clock, Quarantine, State, SystemClock};
+use lifecycle_state::{Clock, Quarantine, State, SystemClock, Timestamp};
 use lifecycle_testkit::fixtures::{
-    names, on_disk, record, save, setup, stderr_of, stdout_of, FILE_NAME,
+    names, on_disk, record, save, setup, sleep_progress, sleeping_with, stderr_of, stdout_of,
+    FILE_NAME,
 };
 
 const MAX_SEQ: u64 = lifecycle_model::spec::MAX_INTEGER;
@@ -160,4 +161,139 @@ fn cli_status_on_an_unreadable_path_reports_it_and_exits_0() {
         stdout_of(&out)
     );
     assert_eq!(out.status.code(), Some(0), "stdout: {}", stdout_of(&out));
+}
+
+/// SPEC §7.1: `dispatch` says whether the state changed.
+#[test]
+fn cli_dispatch_says_whether_it_transitioned() {
+    let (_dir, path) = setup();
+    save(&path, &record(State::Wake, 9));
+    let moved = dispatch_cli(&path, &["idle_5min"]);
+    assert!(
+        stdout_of(&moved).contains("transitioned: true"),
+        "{}",
+        stdout_of(&moved)
+    );
+    let stayed = dispatch_cli(&path, &["tick"]);
+    assert!(
+        stdout_of(&stayed).contains("transitioned: false"),
+        "{}",
+        stdout_of(&stayed)
+    );
+}
+
+/// SPEC §4.4, §7.1: a writer that finds the state file corrupt says on
+/// stderr that it was, and where its bytes were preserved.
+#[test]
+fn cli_dispatch_on_a_corrupt_file_names_where_its_bytes_went() {
+    let (dir, path) = setup();
+    std::fs::write(&path, b"{\"current_state\":").unwrap();
+    let out = dispatch_cli(&path, &["tick"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    let copy = names(dir.path())
+        .into_iter()
+        .find(|n| n.starts_with("lifecycle_state.json.corrupt-"))
+        .expect("a preserved copy");
+    assert!(stderr.contains("was corrupt"), "stderr: {stderr}");
+    assert!(
+        stderr.contains(&copy),
+        "stderr does not name {copy}: {stderr}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join(copy)).unwrap(),
+        b"{\"current_state\":"
+    );
+}
+
+/// `t` moved back by `secs` seconds.
+fn ago(t: &Timestamp, secs: u64) -> Timestamp {
+    Timestamp::from_unix_nanos(t.unix_nanos() - i128::from(secs) * 1_000_000_000).expect("in range")
+}
+
+fn status(path: &Path) -> String {
+    let out = lifecycle(&["status", "--state", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr_of(&out));
+    stdout_of(&out)
+}
+
+/// SPEC §7.1: `status` says how long ago the state began in seconds,
+/// minutes, hours or days.
+#[test]
+fn cli_status_says_how_long_ago_in_the_largest_units() {
+    let (_dir, path) = setup();
+    let now = SystemClock.now();
+    // A second may pass between saving and the status command.
+    for (secs, shown) in [
+        (30, ["30s ago", "31s ago"]),
+        (90, ["1m30s ago", "1m31s ago"]),
+        (2 * 3600 + 5 * 60, ["2h05m ago", "2h05m ago"]),
+        (3 * 86_400 + 4 * 3600, ["3d04h ago", "3d04h ago"]),
+    ] {
+        let mut r = record(State::Drowsy, 1);
+        r.since_ts = ago(&now, secs);
+        save(&path, &r);
+        let text = status(&path);
+        assert!(
+            shown.iter().any(|s| text.contains(s)),
+            "{secs} s: none of {shown:?} in: {text}"
+        );
+    }
+}
+
+/// SPEC §7.1: `status` shows the sleep-cycle progress with its last error,
+/// the shadow-run flag, and a quarantine that has expired.
+#[test]
+fn cli_status_shows_progress_shadow_run_and_an_expired_quarantine() {
+    let (_dir, path) = setup();
+    let now = SystemClock.now();
+    let mut r = sleeping_with(sleep_progress(2, 3));
+    if let Some(p) = r.sleep_cycle_progress.as_mut() {
+        p.last_error = Some(Some("disk full".to_string()));
+    }
+    r.shadow_run = true;
+    let until = ago(&now, 60);
+    r.quarantine = Some(Quarantine {
+        until_ts: until.clone(),
+        since_ts: ago(&now, 3600),
+        reason: "sleep step 3 failed 3x: disk full".into(),
+        unknown: Vec::new(),
+    });
+    save(&path, &r);
+    let text = status(&path);
+    let started = r
+        .sleep_cycle_progress
+        .as_ref()
+        .and_then(|p| p.started_at.clone());
+    let expected_cycle = format!(
+        "sleep cycle: last completed step 2, attempt 3, started {}, last error: disk full",
+        started.expect("a start").as_str()
+    );
+    assert!(text.contains(&expected_cycle), "{text}");
+    assert!(text.contains("shadow run: yes"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "quarantine: expired at {}: sleep step 3 failed 3x: disk full",
+            until.as_str()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("file:       valid"), "{text}");
+}
+
+/// SPEC §7.1: without progress or quarantine, `status` says none, and
+/// shows the default's shadow-run flag as no.
+#[test]
+fn cli_status_of_a_plain_record_says_none_and_no() {
+    let (_dir, path) = setup();
+    save(&path, &record(State::Wake, 3));
+    let text = status(&path);
+    for line in [
+        "sleep cycle: none",
+        "quarantine: none",
+        "shadow run: no",
+        "event seq:  3",
+    ] {
+        assert!(text.contains(line), "no {line:?} in: {text}");
+    }
 }

@@ -170,9 +170,11 @@ pub fn corrupt_bytes_are_preserved(
                 excerpt(bytes)
             ))
         }
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "the corrupt bytes were preserved as {preserved_as}, which is {other:?} (SPEC §4.4.1)"
-        )),
+        ))
+        }
     }
     at_most_five_copies(record_name, entries)
 }

@@ -13,7 +13,7 @@
 //! calls; `invariants` and the crash judge look at the disk.
 
 use lifecycle_model::machine::Shutdown;
-use lifecycle_model::writer::{Failure as Expected, Found, LoadKind, Outcome, WriterOp};
+use lifecycle_model::writer::{Failure as Expected, Found, Outcome, WriterOp};
 use lifecycle_model::{Record, State};
 
 use crate::canonical;
@@ -263,9 +263,4 @@ pub fn found_at(actual: Option<&Entry>) -> Found {
         Some(Entry::Dir { .. }) => Found::Unreadable,
         Some(Entry::File { data, .. }) => Found::of_bytes(data),
     }
-}
-
-/// The kind of a load of what `actual` holds.
-pub fn kind_at(actual: Option<&Entry>) -> LoadKind {
-    found_at(actual).kind()
 }

@@ -212,8 +212,7 @@ pub trait Subject {
 pub trait Simulation {
     /// File-system calls made so far.
     fn calls(&self) -> u64;
-    /// The durable disk the log starts from, and the log since.
-    fn base(&self) -> Disk;
+    /// The persistence operations since the disk was last durable.
     fn log(&self) -> Vec<Op>;
     /// The whole disk as a process sees it now.
     fn disk(&self) -> Disk;

@@ -223,10 +223,6 @@ impl Simulation for SimFs {
         SimFs::calls(self)
     }
 
-    fn base(&self) -> Disk {
-        SimFs::base(self)
-    }
-
     fn log(&self) -> Vec<Op> {
         SimFs::log(self)
     }

@@ -235,3 +235,45 @@ fn cli_save_exits_1_when_a_directory_is_at_the_target() {
     assert_eq!(snapshot(&target), inside, "the directory changed");
     assert_eq!(temp_files(dir.path()), Vec::<PathBuf>::new());
 }
+
+/// A valid record whose serialized form, padded inside a string, is
+/// exactly `len` bytes.
+fn record_of_len(len: usize) -> Vec<u8> {
+    let base = lifecycle_state::encode(&record(State::Wake, 1));
+    let text = String::from_utf8(base).expect("UTF-8");
+    let head = text.trim_end().strip_suffix('}').expect("an object");
+    let empty = format!("{head},\"pad\":\"\"}}\n");
+    let pad = "x".repeat(len - empty.len());
+    format!("{head},\"pad\":\"{pad}\"}}\n").into_bytes()
+}
+
+/// SPEC §7.1 (`save` reads at most 1 MiB), §1.6.1: a record of exactly
+/// 1 MiB on stdin is saved whole.
+#[test]
+fn cli_save_takes_a_record_of_exactly_1_mib_from_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join(NAME);
+    let bytes = record_of_len(lifecycle_model::spec::MAX_FILE_BYTES);
+    let out = run(
+        &mut lifecycle(&[OsStr::new("save"), target.as_os_str()]),
+        &bytes,
+    );
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr_of(&out));
+    assert_eq!(fs::read(&target).unwrap(), bytes);
+}
+
+/// SPEC §7.2, §1.6.1: one byte more on stdin is an invalid record: exit 2,
+/// nothing written.
+#[test]
+fn cli_save_refuses_1_mib_and_one_byte_on_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join(NAME);
+    let mut bytes = record_of_len(lifecycle_model::spec::MAX_FILE_BYTES);
+    bytes.push(b' ');
+    let out = run(
+        &mut lifecycle(&[OsStr::new("save"), target.as_os_str()]),
+        &bytes,
+    );
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr_of(&out));
+    assert!(!target.exists(), "a record was written");
+}

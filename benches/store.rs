@@ -10,15 +10,27 @@
 //!   `/tmp`, which may be a tmpfs where fsync costs nothing);
 //! - `dispatch/request_arrived` (writes) and `dispatch/tick` (no write).
 //!
-//! After criterion, `save/baseline ratio` runs both saves again, interleaved,
-//! N = 200 each, and prints the medians and their ratio (target ≤ 1.2), plus
-//! the same ratio from criterion's own estimates when they can be read.
+//! After criterion, two comparisons run in the same process, each printing
+//! its figures (targets are reported, never enforced):
+//!
+//! - `save/baseline ratio` runs both saves again, interleaved, N = 200 each,
+//!   and prints the medians and their ratio (target ≤ 1.2), plus the same
+//!   ratio from criterion's own estimates when they can be read;
+//! - `load/python ratio` times `load_state` of the Python original
+//!   (`../shared/seeds/lifecycle_state.py` from the crate root) on the same
+//!   record file, in one `python3` process started once (its start-up and
+//!   import are not timed), in rounds interleaved with rounds of
+//!   `lifecycle_state::load`, and prints the medians and how many times
+//!   faster the Rust load is (target ≥ 4), plus the ratio against criterion's
+//!   `load/typical_record` median. Without `python3` or the seed file it says
+//!   the comparison was skipped and why.
 
 use std::fs::{File, OpenOptions};
 use std::hint::black_box;
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion};
@@ -39,6 +51,15 @@ const TYPICAL: &str = concat!(
 /// Interleaved iterations of each kind for the ratio.
 const RATIO_N: usize = 200;
 const RATIO_WARM_UP: usize = 10;
+
+/// Interleaved rounds of each load for the Python comparison, and loads per
+/// round: a Rust round takes some 20 ms, a Python round some 100 ms.
+const PYTHON_ROUNDS: usize = 11;
+const PYTHON_LOADS_PER_ROUND: usize = 2000;
+/// The Python original, relative to the crate root.
+const PYTHON_SEED: &str = "../shared/seeds/lifecycle_state.py";
+/// How many times faster than the Python original a load should be.
+const PYTHON_TARGET: f64 = 4.0;
 
 const SAVE_GROUP: &str = "save";
 const SAVE_ID: &str = "lifecycle_save";
@@ -148,8 +169,14 @@ fn bench_save(c: &mut Criterion) {
         b.iter(|| std_save(dir.path(), black_box(&baseline_target), black_box(&bytes)))
     });
     group.finish();
-    assert_eq!(std::fs::read(&save_target).expect("read"), bytes);
-    assert_eq!(std::fs::read(&baseline_target).expect("read"), bytes);
+    for target in [&save_target, &baseline_target] {
+        match std::fs::read(target) {
+            Ok(saved) => assert_eq!(saved, bytes, "{}", target.display()),
+            // A filter on the command line left this function out.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => panic!("read {}: {e}", target.display()),
+        }
+    }
 }
 
 fn bench_dispatch(c: &mut Criterion) {
@@ -317,6 +344,195 @@ fn save_baseline_ratio(bench_mode: bool) {
     }
 }
 
+/// Run by `python3 -c SCRIPT SEED_DIR RECORD`: imports the seed, checks that
+/// its `load_state` reads the record (not its default), says `ready`, then
+/// for each line `N` on stdin times N calls and answers the µs per call.
+/// Anything that goes wrong is one line `error: ...` and exit status 1.
+const PYTHON_SCRIPT: &str = r#"
+import json, sys, timeit
+from pathlib import Path
+try:
+    sys.path.insert(0, sys.argv[1])
+    from lifecycle_state import load_state
+    p = Path(sys.argv[2])
+    if load_state(p) != json.loads(p.read_text()):
+        raise ValueError("load_state did not return the stored record")
+    timer = timeit.Timer("load_state(p)", globals={"load_state": load_state, "p": p})
+except Exception as e:
+    print(f"error: {type(e).__name__}: {e}", flush=True)
+    sys.exit(1)
+print("ready", flush=True)
+for line in sys.stdin:
+    n = int(line)
+    print(timer.timeit(number=n) / n * 1e6, flush=True)
+"#;
+
+/// The Python original in a child process, ready to time rounds of loads.
+struct PythonLoader {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl PythonLoader {
+    /// Starts `python3` on the seed; `Err` says why the comparison is skipped.
+    fn start(seed: &Path, record: &Path) -> Result<PythonLoader, String> {
+        if !seed.is_file() {
+            return Err(format!("{} not found", seed.display()));
+        }
+        let seed_dir = seed.parent().unwrap_or(Path::new("."));
+        let mut child = Command::new("python3")
+            .arg("-c")
+            .arg(PYTHON_SCRIPT)
+            .arg(seed_dir)
+            .arg(record)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => "python3 not found on PATH".to_string(),
+                _ => format!("could not start python3: {e}"),
+            })?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("python3 started without pipes".to_string());
+        };
+        let mut loader = PythonLoader {
+            child,
+            stdin,
+            stdout: BufReader::new(stdout),
+        };
+        match loader.read_line()?.as_str() {
+            "ready" => Ok(loader),
+            other => Err(format!("python3 could not load the seed: {other}")),
+        }
+    }
+
+    fn read_line(&mut self) -> Result<String, String> {
+        let mut line = String::new();
+        match self.stdout.read_line(&mut line) {
+            Ok(0) => Err("python3 exited early".to_string()),
+            Ok(_) => Ok(line.trim().to_string()),
+            Err(e) => Err(format!("reading from python3: {e}")),
+        }
+    }
+
+    /// Times `n` loads; the mean time of one, in µs.
+    fn round(&mut self, n: usize) -> Result<f64, String> {
+        writeln!(self.stdin, "{n}")
+            .and_then(|()| self.stdin.flush())
+            .map_err(|e| format!("writing to python3: {e}"))?;
+        let line = self.read_line()?;
+        line.parse()
+            .map_err(|_| format!("python3 answered {line:?}, not a time"))
+    }
+}
+
+impl Drop for PythonLoader {
+    fn drop(&mut self) {
+        // Closing stdin ends its loop; kill in case it is stuck elsewhere.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn median_f64(samples: &mut [f64]) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    let n = samples.len();
+    if n % 2 == 1 {
+        samples[n / 2]
+    } else {
+        (samples[n / 2 - 1] + samples[n / 2]) / 2.0
+    }
+}
+
+/// Rounds of Rust loads interleaved with rounds of Python loads of the same
+/// file, alternating which goes first; (Rust µs per load, Python µs per
+/// load), one sample per round.
+fn interleaved_loads(
+    python: &mut PythonLoader,
+    path: &Path,
+    rounds: usize,
+    loads: usize,
+) -> Result<(Vec<f64>, Vec<f64>), String> {
+    let rust_round = || {
+        let start = Instant::now();
+        for _ in 0..loads {
+            black_box(lifecycle_state::load(black_box(path)));
+        }
+        start.elapsed().as_secs_f64() * 1e6 / loads as f64
+    };
+    // Warm-up of both: caches, the allocator, Python's first calls.
+    rust_round();
+    python.round(loads)?;
+    let mut rust = Vec::with_capacity(rounds);
+    let mut py = Vec::with_capacity(rounds);
+    for i in 0..rounds {
+        if i % 2 == 0 {
+            rust.push(rust_round());
+            py.push(python.round(loads)?);
+        } else {
+            py.push(python.round(loads)?);
+            rust.push(rust_round());
+        }
+    }
+    Ok((rust, py))
+}
+
+fn load_python_ratio(bench_mode: bool) {
+    let (rounds, loads) = if bench_mode {
+        (PYTHON_ROUNDS, PYTHON_LOADS_PER_ROUND)
+    } else {
+        (1, 10)
+    };
+    let dir = bench_dir();
+    let path = dir.path().join("lifecycle_state.json");
+    std::fs::write(&path, TYPICAL).expect("write the record");
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join(PYTHON_SEED);
+    println!();
+    let measured = PythonLoader::start(&seed, &path)
+        .and_then(|mut python| interleaved_loads(&mut python, &path, rounds, loads));
+    let (mut rust, mut py) = match measured {
+        Ok(samples) => samples,
+        Err(why) => {
+            println!("load/python comparison skipped: {why}");
+            return;
+        }
+    };
+    let rust_median = median_f64(&mut rust);
+    let py_median = median_f64(&mut py);
+    println!(
+        "load/python interleaved, {rounds} rounds of {loads} loads each, of {}:",
+        seed.canonicalize().unwrap_or(seed).display()
+    );
+    println!(
+        "  lifecycle_state::load median: {rust_median:.2} µs (min {:.2}, max {:.2})",
+        rust[0],
+        rust[rust.len() - 1]
+    );
+    println!(
+        "  python3 load_state median:    {py_median:.2} µs (min {:.2}, max {:.2})",
+        py[0],
+        py[py.len() - 1]
+    );
+    println!(
+        "load: rust {rust_median:.2} µs, python {py_median:.2} µs, ratio {:.1}× (target >= {PYTHON_TARGET})",
+        py_median / rust_median
+    );
+    if bench_mode {
+        if let Some(ns) = criterion_median_ns("load", "typical_record") {
+            let rust_us = ns / 1e3;
+            println!(
+                "criterion load median {rust_us:.2} µs against python {py_median:.2} µs: \
+                 ratio {:.1}×",
+                py_median / rust_us
+            );
+        }
+    }
+}
+
 /// Options of criterion's command line that take a value.
 const VALUE_OPTIONS: &[&str] = &[
     "--save-baseline",
@@ -341,6 +557,10 @@ const VALUE_OPTIONS: &[&str] = &[
     "--logfile",
 ];
 
+/// A measurement run after criterion: its name for filters and `--list`,
+/// and the function taking whether this is `cargo bench`.
+type Extra = (&'static str, fn(bool));
+
 fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
@@ -360,10 +580,15 @@ fn main() {
             filters.push(arg.as_str());
         }
     }
-    let name = "save/baseline ratio";
-    if args.iter().any(|a| a == "--list") {
-        println!("{name}: bench");
-    } else if filters.is_empty() || filters.iter().any(|f| name.contains(f)) {
-        save_baseline_ratio(bench_mode);
+    let extras: [Extra; 2] = [
+        ("save/baseline ratio", save_baseline_ratio),
+        ("load/python ratio", load_python_ratio),
+    ];
+    for (name, run) in extras {
+        if args.iter().any(|a| a == "--list") {
+            println!("{name}: bench");
+        } else if filters.is_empty() || filters.iter().any(|f| name.contains(f)) {
+            run(bench_mode);
+        }
     }
 }

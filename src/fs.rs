@@ -9,9 +9,11 @@
 //!
 //! [`RealFs`] promises: files are created with `O_CREAT|O_EXCL|O_NOFOLLOW|
 //! O_CLOEXEC` and exactly the mode asked for (an `fchmod` repairs what the
-//! umask took away); reads never block on a FIFO and never read past the limit
-//! given; the lock is `flock(LOCK_EX|LOCK_NB)` and so excludes other open
-//! files in this process as well as other processes.
+//! umask took away); reads never block on a FIFO, never read past the limit
+//! given and size their buffer from the file's `fstat` (never past the limit),
+//! so that a file as long as its `fstat` says takes one `read`; the lock is
+//! `flock(LOCK_EX|LOCK_NB)` and so excludes other open files in this process
+//! as well as other processes.
 //!
 //! Does not promise: anything about file systems that ignore fsync.
 
@@ -84,6 +86,57 @@ impl Drop for FileLock {
 /// The real file system, through std and a few `libc` flags.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RealFs;
+
+/// How much the buffer grows once a file turns out longer than its `fstat`
+/// size said (files that report 0, such as those of `/proc`, or one that
+/// grew since): enough that such a file still takes few reads.
+const READ_GROWTH: usize = 8 * 1024;
+
+/// Reads `file` until end of file or `limit` bytes, whichever comes first.
+///
+/// `size_hint` is the size `fstat` reported. The buffer is sized from it
+/// (plus one byte, so that a file of exactly that size comes back short of
+/// the request) and capped at `limit`, so one `read` takes a file whose size
+/// did not change, and a huge reported size allocates no more than `limit`.
+fn read_to_limit(file: &mut File, size_hint: u64, limit: u64) -> io::Result<Vec<u8>> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let first = usize::try_from(size_hint)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1)
+        .min(limit);
+    // Zeroed rather than read into spare capacity: filling a few hundred
+    // bytes costs nothing next to a system call, and needs no `unsafe`.
+    let mut buf = vec![0u8; first];
+    let mut filled = 0;
+    while filled < limit {
+        if filled == buf.len() {
+            let grown = filled.saturating_add(filled.max(READ_GROWTH)).min(limit);
+            // Exact, so the allocation never exceeds `limit` (`resize` alone
+            // may double the capacity past it).
+            buf.reserve_exact(grown - filled);
+            buf.resize(grown, 0);
+        }
+        let wanted = buf.len() - filled;
+        let n = match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        filled += n;
+        // A read short of the request that ends exactly at the `fstat` size
+        // is the end of the file: another `read` to see 0 could only tell a
+        // file being appended to in place, and such a file has no consistent
+        // content to read anyway (the store's own writer never changes a
+        // file after its rename). Any other short read (the file shrank, or
+        // a file system returned less) reads on.
+        if n < wanted && filled as u64 == size_hint {
+            break;
+        }
+    }
+    buf.truncate(filled);
+    Ok(buf)
+}
 
 fn mode_bits(file: &File) -> io::Result<u32> {
     Ok(file.metadata()?.permissions().mode() & 0o7777)
@@ -161,11 +214,14 @@ impl Fs for RealFs {
 
     fn read_bounded(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>> {
         // O_NONBLOCK so that opening a FIFO with no writer returns at once.
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
             .open(path)?;
-        let file_type = file.metadata()?.file_type();
+        // The one `fstat` (std asks `statx`): it checks the type before any
+        // read and sizes the buffer.
+        let metadata = file.metadata()?;
+        let file_type = metadata.file_type();
         if file_type.is_dir() {
             return Err(io::Error::new(
                 io::ErrorKind::IsADirectory,
@@ -178,9 +234,7 @@ impl Fs for RealFs {
                 "not a regular file",
             ));
         }
-        let mut bytes = Vec::new();
-        file.take(limit).read_to_end(&mut bytes)?;
-        Ok(bytes)
+        read_to_limit(&mut file, metadata.len(), limit)
     }
 
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<OsString>> {
@@ -206,5 +260,92 @@ impl Fs for RealFs {
             Err(std::fs::TryLockError::WouldBlock) => Err(LockError::Locked),
             Err(std::fs::TryLockError::Error(e)) => Err(LockError::Io(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A file holding `content`, opened for reading, and its directory.
+    fn file_with(content: &[u8]) -> (tempfile::TempDir, File) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("f");
+        File::create(&path)
+            .and_then(|mut f| f.write_all(content))
+            .expect("write");
+        let file = File::open(&path).expect("open");
+        (dir, file)
+    }
+
+    fn content(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i % 251) as u8).collect()
+    }
+
+    #[test]
+    fn a_file_of_its_fstat_size_is_read_whole() {
+        for len in [0, 1, 409, 20_000] {
+            let (_dir, mut file) = file_with(&content(len));
+            let read = read_to_limit(&mut file, len as u64, 1 << 20).expect("read");
+            assert_eq!(read, content(len), "len {len}");
+        }
+    }
+
+    // The size hint stands for an fstat taken before the file changed.
+    #[test]
+    fn a_file_longer_than_its_hint_is_read_to_the_end() {
+        for (len, hint) in [(409, 0), (409, 100), (409, 408), (50_000, 10)] {
+            let (_dir, mut file) = file_with(&content(len));
+            let read = read_to_limit(&mut file, hint, 1 << 20).expect("read");
+            assert_eq!(read, content(len), "len {len}, hint {hint}");
+        }
+    }
+
+    #[test]
+    fn a_file_shorter_than_its_hint_is_read_to_the_end() {
+        for (len, hint) in [(0, 409), (100, 409), (408, 409)] {
+            let (_dir, mut file) = file_with(&content(len));
+            let read = read_to_limit(&mut file, hint, 1 << 20).expect("read");
+            assert_eq!(read, content(len), "len {len}, hint {hint}");
+        }
+    }
+
+    #[test]
+    fn never_more_than_the_limit_whatever_the_hint() {
+        for (len, hint, limit) in [
+            (409, 409, 409),
+            (410, 410, 409),
+            (20_000, 20_000, 409),
+            (20_000, 0, 409),
+            (20_000, u64::MAX, 409),
+            (409, u64::MAX, 1 << 20),
+            (409, 409, 0),
+            (50_000, 10, 30_000),
+            (50_000, 10, 20_000),
+        ] {
+            let (_dir, mut file) = file_with(&content(len));
+            let read = read_to_limit(&mut file, hint, limit).expect("read");
+            let want = len.min(limit as usize);
+            assert_eq!(read, content(want), "len {len}, hint {hint}, limit {limit}");
+            assert!(
+                read.capacity() as u64 <= limit.max(1),
+                "capacity {} for limit {limit}",
+                read.capacity()
+            );
+        }
+    }
+
+    #[test]
+    fn a_regular_file_that_reports_size_zero_is_read() {
+        // procfs reports 0 for files that have content.
+        let read = RealFs
+            .read_bounded(Path::new("/proc/self/status"), 1 << 20)
+            .expect("read /proc/self/status");
+        assert!(
+            read.starts_with(b"Name:"),
+            "{:?}",
+            String::from_utf8_lossy(&read)
+        );
     }
 }

@@ -3,7 +3,8 @@
 //! (`lifecycle_harness::generate::json_doc`).
 //!
 //! Promises to check, for every rendered document as the record file, what
-//! [`crate::load_bytes::one_file`] checks: the store's load and the model's
+//! [`crate::load_bytes::one_file`] checks, serialized form included: the
+//! store's load and the model's
 //! predicate agree on valid against corrupt and on the record; the store's
 //! serialized form is SPEC §3.2's (the model's) up to the escape spelling
 //! of strings; and it loads back to the same record. Random bytes rarely
@@ -18,5 +19,5 @@ use lifecycle_harness::input::Shape;
 use crate::load_bytes::one_file;
 
 pub fn codec_differential(data: &[u8]) {
-    one_file(&Doc::from_bytes(data).render());
+    one_file(&Doc::from_bytes(data).render(), true);
 }

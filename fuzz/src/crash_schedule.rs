@@ -145,27 +145,40 @@ pub fn crash_schedule(data: &[u8]) {
         start => start,
     };
     let initial = initial_disk(&layout, start, &old);
-    let saves: Vec<(Record, bool)> = plan
+    let saves: Vec<Save> = plan
         .saves
         .iter()
-        .map(|s| (s.record.build_as_written(EPOCH_MICROS), s.locked))
+        .map(|s| {
+            let record = s.record.build_as_written(EPOCH_MICROS);
+            Save {
+                valid: record.is_valid(),
+                record,
+                locked: s.locked,
+            }
+        })
         .collect();
 
+    // The dry run counts the calls and checks every answer: with no crash,
+    // each save must be what SPEC §3.1 says of its record.
     let (mut dry, dry_sim) = subject(&initial, plan.fault);
-    run_saves(&mut dry, &dry_sim, &layout, &saves, Allowed::default());
+    run_saves(
+        &mut dry,
+        &dry_sim,
+        &layout,
+        &saves,
+        Allowed::default(),
+        true,
+    );
     let calls = dry_sim.calls();
 
     let (mut subject, sim) = subject(&initial, plan.fault);
     let crash_before = u64::from(plan.crash_call) % (calls + 1);
     sim.crash_at_call(crash_before);
-    let durable = Allowed {
-        records: (start == Start::OldRecord)
-            .then(|| old.clone())
-            .into_iter()
-            .collect(),
-        missing: start != Start::OldRecord,
+    let durable = match start {
+        Start::OldRecord => Allowed::default().or(&old),
+        _ => Allowed::default().or_missing(),
     };
-    let allowed = run_saves(&mut subject, &sim, &layout, &saves, durable);
+    let allowed = run_saves(&mut subject, &sim, &layout, &saves, durable, false);
 
     let context = format!(
         "{start:?}, crash before call {crash_before} of {calls}, {:?}, state {}",
@@ -177,65 +190,81 @@ pub fn crash_schedule(data: &[u8]) {
     if let Err(what) = judge_disk(&sim.disk(), &initial, &layout, &allowed) {
         panic!("{context}: {what}");
     }
-    let world = World {
-        now_micros: EPOCH_MICROS,
-        file: compare::found_at(subject.entries().get(&layout.record)),
-    };
+    let world = World::new(
+        EPOCH_MICROS,
+        compare::found_at(subject.entries().get(&layout.record)),
+    );
     if let Err(message) = compare::load(&world, &subject.load(&world.now())) {
         panic!("{context}: {message}");
     }
     next_writer_sweeps(&mut subject, &world, &context);
 }
 
+/// One save of the plan.
+struct Save {
+    record: Record,
+    locked: bool,
+    /// What the model says of the record (SPEC §3.1), decided once.
+    valid: bool,
+}
+
 /// Runs the saves in order and says what the record file may hold after,
-/// starting from `durable`: a returned save makes its record the one
-/// durable record; a save cut by the crash, or one that failed after its
-/// rename (the log shows it), may have left its record in place.
+/// starting from `durable`: a returned save that wrote makes its record the
+/// one durable record; a save cut by the crash, or one that failed after its
+/// rename (the log shows it), may have left its record in place. With
+/// `check`, each answer is judged.
 fn run_saves(
     subject: &mut Saver,
     sim: &SimFs,
     layout: &Layout,
-    saves: &[(Record, bool)],
+    saves: &[Save],
     mut allowed: Allowed,
+    check: bool,
 ) -> Allowed {
     let record_path = layout.record_path();
-    for (record, locked) in saves {
+    let now = lifecycle_harness::generate::record::at_micros(EPOCH_MICROS);
+    for Save {
+        record,
+        locked,
+        valid,
+    } in saves
+    {
         let dead_already = sim.crashed();
         let logged = sim.log().len();
-        let result = if *locked {
-            let now = lifecycle_harness::generate::record::at_micros(EPOCH_MICROS);
-            subject
-                .write(&WriterOp::Save(record.clone()), &now)
-                .map(drop)
+        // Whether a save that returned wrote: the library save always does;
+        // the writer's does not when the record is what the file holds
+        // (SPEC §4.6), a missing file standing for the default.
+        let (result, wrote) = if *locked {
+            match subject.write(&WriterOp::Save(record.clone()), &now) {
+                Ok(written) => (Ok(()), written.wrote),
+                Err(failure) => (Err(failure), false),
+            }
         } else {
-            subject.save(record)
+            (subject.save(record), true)
         };
-        // An I/O error is the crash or the injected fault; anything else
-        // must be what SPEC §3.1 says of this record.
+        // An I/O error is the injected fault; anything else must be what
+        // SPEC §3.1 says of this record.
         match &result {
-            Err(Failure::Io { .. }) => assert!(
-                record.is_valid(),
+            Err(Failure::Io { .. }) if check => assert!(
+                *valid,
                 "an invalid record reached the file system: {}",
                 lifecycle_harness::report::record(record)
             ),
-            _ => {
-                if let Err(message) = compare::save(record, None, &result) {
+            _ if check => {
+                if let Err(message) = compare::save_judged(record, *valid, None, &result) {
                     panic!("{message}");
                 }
             }
+            _ => {}
         }
         let renamed = sim.log()[logged..]
             .iter()
             .any(|op| matches!(op, Op::Rename { to, .. } if *to == record_path));
         match result {
-            Ok(()) => {
-                allowed.records = vec![record.clone()];
-                allowed.missing = false;
-            }
+            Ok(()) if wrote => allowed.only(record),
+            Ok(()) => {}
             Err(Failure::InvalidRecord { .. }) => {}
-            Err(_) if !dead_already && (sim.crashed() || renamed) => {
-                allowed.records.push(record.clone());
-            }
+            Err(_) if !dead_already && (sim.crashed() || renamed) => allowed.add(record),
             Err(_) => {}
         }
     }

@@ -45,10 +45,7 @@ pub fn record_roundtrip(data: &[u8]) {
     if let Err(message) = compare::serialized_form(&bytes, &record) {
         panic!("{message}");
     }
-    let world = World {
-        now_micros: EPOCH_MICROS,
-        file: Found::Valid(record.clone()),
-    };
+    let world = World::new(EPOCH_MICROS, Found::Valid(record.clone()));
     let loaded = subject.load(&world.now());
     if let Err(message) = compare::load(&world, &loaded) {
         panic!("{message}");

@@ -22,7 +22,8 @@ use lifecycle_harness::generate::json_doc::{
 };
 use lifecycle_harness::generate::op::{EventSpec, OpSpec, StepNo};
 use lifecycle_harness::generate::record::{
-    IntSpec, MemberSpec, ProgressSpec, QuarantineSpec, RecordSpec, Stamp, Text, TextPiece, TsSpec,
+    IntSpec, MemberSpec, ProgressSpec, QuarantineSpec, RecordSpec, Shift, Stamp, Text, TextPiece,
+    TsSpec,
 };
 use lifecycle_harness::input::Shape;
 use lifecycle_harness::transition::{Script, Start, Transition};
@@ -40,7 +41,10 @@ pub type Seed = (&'static str, Vec<u8>);
 /// A name starting with `open-` is a bug not fixed yet: the replay test
 /// expects it to fail, and tells when it stops failing.
 pub fn regressions() -> Vec<(&'static str, Vec<Seed>)> {
-    vec![("transitions", encode(transitions_regressions()))]
+    vec![
+        ("transitions", encode(transitions_regressions())),
+        ("crash_schedule", encode(crash_schedule_regressions())),
+    ]
 }
 
 /// Every target's seeds.
@@ -710,6 +714,38 @@ fn crash_schedule() -> Vec<(&'static str, Plan)> {
     ]
 }
 
+/// A false alarm of the harness, found by this target: a locked save of the
+/// default record over a missing file writes nothing (SPEC §4.6), yet the
+/// target took every save that returned for one that wrote, and so called
+/// the still missing record file lost.
+fn crash_schedule_regressions() -> Vec<(&'static str, Plan)> {
+    let now = || Stamp::Near {
+        shift: Shift::Now,
+        extra: Vec::new(),
+        plus_offset: false,
+    };
+    let default = RecordSpec {
+        since_ts: now(),
+        last_activity_ts: now(),
+        ..RecordSpec::plain(State::Wake)
+    };
+    vec![(
+        "locked_save_of_the_default_on_a_missing_file_writes_nothing",
+        Plan {
+            start: CrashStart::NoRecord,
+            old: RecordSpec::plain(State::Wake),
+            saves: vec![SaveSpec {
+                record: default,
+                locked: true,
+            }],
+            crash_call: u16::MAX,
+            crash: Crash::Process,
+            state: 0,
+            fault: None,
+        },
+    )]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -726,5 +762,6 @@ mod tests {
         check(transitions());
         check(transitions_regressions());
         check(crash_schedule());
+        check(crash_schedule_regressions());
     }
 }

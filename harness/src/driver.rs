@@ -81,10 +81,7 @@ impl<S: Subject> Driver<S> {
         put(&mut subject, &name, &initial.file);
         Driver {
             subject,
-            world: World {
-                now_micros: initial.now_micros,
-                file: as_read(initial.file.clone()),
-            },
+            world: World::new(initial.now_micros, as_read(initial.file.clone())),
             undurable: Vec::new(),
         }
     }

@@ -118,8 +118,8 @@ pub fn config(default_cases: u32, source_file: &'static str) -> Config {
         } else {
             base.max_shrink_time
         },
-        // Simulated-only transitions rejected on a real disk are a quarter
-        // of those generated.
+        // On a real disk the simulated-only transitions generated (one in
+        // seven) are rejected and drawn again.
         max_local_rejects: base.max_local_rejects.max(1 << 20),
         ..base
     }

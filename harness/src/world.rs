@@ -16,12 +16,33 @@ use crate::generate::record::{at_micros, MAX_MICROS, MIN_MICROS};
 pub struct World {
     /// Now, in µs since the epoch.
     pub now_micros: i64,
+    /// Now, as a timestamp: made once per clock move, asked for often.
+    now: Timestamp,
     pub file: Found,
 }
 
 impl World {
+    /// The world at `now_micros` (kept within SPEC §1.4's years) with `file`.
+    pub fn new(now_micros: i64, file: Found) -> World {
+        let now_micros = now_micros.clamp(MIN_MICROS, MAX_MICROS);
+        World {
+            now_micros,
+            now: at_micros(now_micros),
+            file,
+        }
+    }
+
+    /// The same clock, with `file` at the record path.
+    pub fn with_file(&self, file: Found) -> World {
+        World {
+            now_micros: self.now_micros,
+            now: self.now.clone(),
+            file,
+        }
+    }
+
     pub fn now(&self) -> Timestamp {
-        at_micros(self.now_micros)
+        self.now.clone()
     }
 
     /// SPEC §4.3/§5.1: what a conforming writer does with `op` now.
@@ -56,11 +77,19 @@ impl World {
 
     /// What load returns now and its outcome (SPEC §2.1).
     pub fn expected_load(&self) -> (LoadKind, Record) {
-        (self.file.kind(), self.file.loaded(&self.now()))
+        (self.file.kind(), self.file.loaded(&self.now))
+    }
+
+    /// Whether `record` is what load returns now (SPEC §2.1).
+    pub fn loads_as(&self, record: &Record) -> bool {
+        match self.file.record() {
+            Some(stored) => record == stored,
+            None => *record == Record::default_at(&self.now),
+        }
     }
 
     /// Sets the clock to `micros`, kept within SPEC §1.4's years.
     pub fn set_clock(&mut self, micros: i64) {
-        self.now_micros = micros.clamp(MIN_MICROS, MAX_MICROS);
+        *self = World::new(micros, std::mem::replace(&mut self.file, Found::Missing));
     }
 }

@@ -205,6 +205,13 @@ pub struct MemDisk {
     fs: MemFs,
 }
 
+impl MemDisk {
+    /// Empties the directory, so one subject serves input after input.
+    pub fn clear(&self) {
+        self.fs.clear();
+    }
+}
+
 impl Backend for MemDisk {
     type Fs = MemFs;
 

@@ -52,6 +52,11 @@ impl MemFs {
         self.files.borrow_mut().remove(name);
     }
 
+    /// Removes every file.
+    pub fn clear(&self) {
+        self.files.borrow_mut().clear();
+    }
+
     /// Every file: name, mode, contents.
     pub fn files(&self) -> Vec<(String, u32, Arc<Vec<u8>>)> {
         self.files

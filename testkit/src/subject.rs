@@ -13,6 +13,7 @@
 //! Does not promise anything the store does not: it adds no checks of its
 //! own; the harness judges.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -25,7 +26,7 @@ use lifecycle_model::writer::{LoadKind, WriterOp};
 use lifecycle_model::{Record, Timestamp};
 use lifecycle_state::persist::{self, SaveError};
 use lifecycle_state::store::Found;
-use lifecycle_state::{ErrorClass, LoadOutcome, ManualClock, Options, Store, StoreError, Updated};
+use lifecycle_state::{Clock, ErrorClass, LoadOutcome, Options, Store, StoreError, Updated};
 
 use crate::backend::{Backend, MemDisk, RealDir, SimDisk};
 use crate::bridge;
@@ -33,8 +34,17 @@ use crate::sim_fs::SimFs;
 
 pub struct StoreSubject<B: Backend> {
     backend: B,
-    clock: ManualClock,
+    clock: Now,
     path: PathBuf,
+}
+
+/// The store's clock, standing at the `now` of the request at hand.
+struct Now(RefCell<lifecycle_state::Timestamp>);
+
+impl Clock for Now {
+    fn now(&self) -> lifecycle_state::Timestamp {
+        self.0.borrow().clone()
+    }
 }
 
 impl<B: Backend + Default> Default for StoreSubject<B> {
@@ -47,11 +57,10 @@ impl<B: Backend> StoreSubject<B> {
     /// The store with its record in `backend`'s directory.
     pub fn on(backend: B) -> StoreSubject<B> {
         let path = backend.dir().join(RECORD_FILE_NAME);
+        let epoch = Timestamp::from_unix_micros(0).expect("the epoch is a timestamp");
         StoreSubject {
             backend,
-            clock: ManualClock::at(&bridge::store_timestamp(
-                &Timestamp::from_unix_micros(0).expect("the epoch"),
-            )),
+            clock: Now(RefCell::new(bridge::store_timestamp(&epoch))),
             path,
         }
     }
@@ -60,12 +69,16 @@ impl<B: Backend> StoreSubject<B> {
         &self.backend
     }
 
-    fn store(&self, options: Options) -> Store<B::Fs, &ManualClock> {
+    fn store(&self, options: Options) -> Store<B::Fs, &Now> {
         Store::new(self.backend.fs(), &self.clock, &self.path, options)
     }
 
+    /// The clock to `now`, parsed by the store only when it moved.
     fn set_clock(&self, now: &Timestamp) {
-        self.clock.set(&bridge::store_timestamp(now));
+        let mut clock = self.clock.0.borrow_mut();
+        if clock.as_str() != now.as_str() {
+            *clock = bridge::store_timestamp(now);
+        }
     }
 }
 

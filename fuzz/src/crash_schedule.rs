@@ -230,7 +230,7 @@ fn run_saves(
     } in saves
     {
         let dead_already = sim.crashed();
-        let logged = sim.log().len();
+        let logged = sim.ops();
         // Whether a save that returned wrote: the library save always does;
         // the writer's does not when the record is what the file holds
         // (SPEC §4.6), a missing file standing for the default.

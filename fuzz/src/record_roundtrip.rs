@@ -31,7 +31,7 @@ pub fn record_roundtrip(data: &[u8]) {
         panic!("{message}");
     }
     if saved.is_err() {
-        let log = subject.simulation().map_or(0, |s| s.log().len());
+        let log = subject.simulation().map_or(0, |s| s.ops());
         assert!(
             subject.entries() == before && log == 0,
             "a refused save touched the file system (SPEC §3.1)"

@@ -16,6 +16,7 @@
 //! Does not promise: anything about saves that run concurrently, or about
 //! file systems weaker than the persistence model (`model/README.md`).
 
+use std::cell::OnceCell;
 use std::fmt;
 
 use lifecycle_model::persistence::{Crash, CrashSpace, Disk, InodeId, Node, Op};
@@ -99,8 +100,9 @@ pub fn initial_disk(layout: &Layout, start: Start, old: &Record) -> Disk {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Allowed {
     records: Vec<Record>,
-    /// The records' serialized forms, to recognize them without decoding.
-    encoded: Vec<Vec<u8>>,
+    /// The records' serialized forms, to recognize them without decoding;
+    /// made when a disk is first judged.
+    encoded: OnceCell<Vec<Vec<u8>>>,
     missing: bool,
 }
 
@@ -118,8 +120,13 @@ impl Allowed {
     }
 
     pub fn add(&mut self, record: &Record) {
-        self.encoded.push(record.encode());
+        self.encoded = OnceCell::new();
         self.records.push(record.clone());
+    }
+
+    fn encoded(&self) -> &[Vec<u8>] {
+        self.encoded
+            .get_or_init(|| self.records.iter().map(Record::encode).collect())
     }
 
     /// Only `record`: a save of it returned, so it is the one durable record.
@@ -164,7 +171,7 @@ pub fn judge_disk(
         Some(Node::Dir { .. }) => Err("a directory is at the record path".to_string()),
         // Most states hold an allowed record in the model's own spelling:
         // recognized by its bytes, without decoding them again.
-        Some(Node::File { data, .. }) if allowed.encoded.iter().any(|e| e == data) => Ok(()),
+        Some(Node::File { data, .. }) if allowed.encoded().iter().any(|e| e == data) => Ok(()),
         Some(Node::File { data, .. }) => match lifecycle_model::record::decode(data) {
             Ok(record) if allowed.records.contains(&record) => Ok(()),
             Ok(record) => Err(format!(

@@ -214,6 +214,8 @@ pub trait Simulation {
     fn calls(&self) -> u64;
     /// The persistence operations since the disk was last durable.
     fn log(&self) -> Vec<Op>;
+    /// How many there are.
+    fn ops(&self) -> usize;
     /// The whole disk as a process sees it now.
     fn disk(&self) -> Disk;
     /// Call number `calls() + n` and every later one fail as if the

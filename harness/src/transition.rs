@@ -70,7 +70,7 @@ const CALLS: usize = 20;
 
 /// Writer operations dominate a run; the rest are the world around them.
 const TAGS: [u8; 32] = [
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 3, 3, 4, 4, 5, 6, 7, 8, 8,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 3, 3, 3, 4, 4, 5, 6, 7,
 ];
 /// Bytes from this on choose among [`SIMULATED_TAGS`]: one transition in
 /// seven, as many as a crash, a fault or a power loss needs to be met often

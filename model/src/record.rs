@@ -114,20 +114,25 @@ impl Record {
 
     /// True when saving this record must succeed (SPEC §3.1).
     pub fn is_valid(&self) -> bool {
-        let progress_ok = self.sleep_cycle_progress.as_ref().is_none_or(|p| {
-            p.last_completed_step.is_none_or(|n| n <= MAX_INTEGER)
-                && p.attempt.is_none_or(|n| n <= MAX_INTEGER)
-                && unknown_ok(&p.unknown, &PROGRESS_KEYS)
-        });
-        let quarantine_ok = self
-            .quarantine
-            .as_ref()
-            .is_none_or(|q| unknown_ok(&q.unknown, &QUARANTINE_KEYS));
+        let progress_ok = || {
+            self.sleep_cycle_progress.as_ref().is_none_or(|p| {
+                p.last_completed_step.is_none_or(|n| n <= MAX_INTEGER)
+                    && p.attempt.is_none_or(|n| n <= MAX_INTEGER)
+                    && unknown_ok(&p.unknown, &PROGRESS_KEYS)
+            })
+        };
+        let quarantine_ok = || {
+            self.quarantine
+                .as_ref()
+                .is_none_or(|q| unknown_ok(&q.unknown, &QUARANTINE_KEYS))
+        };
+        // The size first: it is cheaper than checking an oversize record's
+        // unknown members one by one.
         self.wrapper_event_seq <= MAX_INTEGER
-            && progress_ok
-            && quarantine_ok
-            && unknown_ok(&self.unknown, &TOP_KEYS)
             && self.encode().len() <= MAX_FILE_BYTES
+            && progress_ok()
+            && quarantine_ok()
+            && unknown_ok(&self.unknown, &TOP_KEYS)
     }
 
     /// The serialized form of SPEC §3.2: compact JSON and one `\n`, known

@@ -35,8 +35,8 @@ pub fn check(
     let path = layout.record_path();
     if let Err(e) = protocol(&sim, Path::new(&path), &new.encode()) {
         return Err(Box::new(Violation {
-            after_ops: sim.log().len(),
-            ops: sim.log().len(),
+            after_ops: sim.ops(),
+            ops: sim.ops(),
             crash: Crash::Process,
             state_index: 0,
             what: format!("the save failed without any crash: {e}"),

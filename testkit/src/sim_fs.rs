@@ -161,6 +161,11 @@ impl SimFs {
         self.inner.borrow().log.clone()
     }
 
+    /// How many persistence operations the log holds.
+    pub fn ops(&self) -> usize {
+        self.inner.borrow().log.len()
+    }
+
     /// How many `Fs` calls were made so far.
     pub fn calls(&self) -> u64 {
         self.inner.borrow().calls

@@ -240,6 +240,10 @@ impl Simulation for SimFs {
         SimFs::log(self)
     }
 
+    fn ops(&self) -> usize {
+        SimFs::ops(self)
+    }
+
     fn disk(&self) -> Disk {
         SimFs::disk(self)
     }

@@ -10,6 +10,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+
+mod adapter;
+mod check;
 use lifecycle_state::codec::{self, MAX_RECORD_BYTES};
 use lifecycle_state::persist::LoadOutcome;
 use lifecycle_state::store::Found;
@@ -33,6 +36,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check an implementation of the store against the SPEC: the built-in
+    /// store, or any other through an adapter (PROTOCOL.md).
+    ///
+    /// Exit codes: 0 no violation, 1 violations, 2 usage, 3 harness broken
+    /// (the adapter, not the implementation, is at fault).
+    Check(check::CheckArgs),
+    /// Serve the built-in store on stdin/stdout by the adapter protocol
+    /// (PROTOCOL.md), for `lifecycle check --adapter 'lifecycle adapter'`.
+    Adapter,
+    /// Export every conformance vector as a data file, with index.json and a
+    /// README, for any test runner.
+    Vectors {
+        /// The directory to write (made if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print the loaded record as JSON on stdout and the outcome on stderr.
     ///
     /// Always exits 0: a missing, corrupt or unreadable file yields the default record.
@@ -109,7 +128,37 @@ fn parse_event(name: &str) -> Result<Event, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.command) {
+    let command = match cli.command {
+        Command::Check(args) => return check::run(args),
+        Command::Adapter => {
+            return match adapter::serve() {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("lifecycle adapter: {e}");
+                    ExitCode::from(ErrorClass::Io.exit_code())
+                }
+            }
+        }
+        Command::Vectors { out } => {
+            let vectors = lifecycle_oracle::vectors::embedded();
+            return match lifecycle_oracle::vectors::export(&vectors, &out) {
+                Ok(()) => {
+                    println!(
+                        "wrote {} vectors, index.json and README.md to {}",
+                        vectors.len(),
+                        out.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("lifecycle vectors: {e}");
+                    ExitCode::from(ErrorClass::Io.exit_code())
+                }
+            };
+        }
+        other => other,
+    };
+    match run(command) {
         Ok(()) => ExitCode::SUCCESS,
         Err((code, message)) => {
             eprintln!("lifecycle: {message}");
@@ -122,6 +171,9 @@ type Failure = (u8, String);
 
 fn run(command: Command) -> Result<(), Failure> {
     match command {
+        Command::Check(_) | Command::Adapter | Command::Vectors { .. } => {
+            unreachable!("answered in main")
+        }
         Command::Load { path } => {
             let loaded = Store::open(path).load();
             print_record(&loaded.record)?;

@@ -30,7 +30,7 @@ use lifecycle_harness::generate::record::RecordSpec;
 use lifecycle_harness::input::{Reader, Shape, Writer};
 use lifecycle_harness::subject::{Failure, Subject};
 use lifecycle_harness::transition::CRASHES;
-use lifecycle_harness::{compare, invariants, Injected, World};
+use lifecycle_harness::{compare, invariants, report, Injected, World};
 use lifecycle_model::persistence::{Crash, Disk, Op};
 use lifecycle_model::writer::WriterOp;
 use lifecycle_model::Record;
@@ -236,7 +236,7 @@ fn run_saves(
         // (SPEC §4.6), a missing file standing for the default.
         let (result, wrote) = if *locked {
             match subject.write(&WriterOp::Save(record.clone()), &now) {
-                Ok(written) => (Ok(()), written.wrote),
+                Ok(written) => (Ok(()), written.wrote != Some(false)),
                 Err(failure) => (Err(failure), false),
             }
         } else {
@@ -251,7 +251,9 @@ fn run_saves(
                 lifecycle_harness::report::record(record)
             ),
             _ if check => {
-                if let Err(message) = compare::save_judged(record, *valid, None, &result) {
+                if let Err(message) =
+                    compare::save_judged(|| report::record(record), *valid, None, &result)
+                {
                     panic!("{message}");
                 }
             }
@@ -273,10 +275,15 @@ fn run_saves(
 
 /// SPEC §3.7: the next lock holder removes what a killed writer left.
 fn next_writer_sweeps(subject: &mut Saver, world: &World, context: &str) {
+    let before = subject.entries();
     if let Err(e) = subject.write(&WriterOp::CycleDone, &world.now()) {
         panic!("{context}: the first writer after recovery failed: {e}");
     }
-    if let Err(message) = invariants::no_temp_files_remain(&subject.entries()) {
+    let sidecars = subject.sidecars();
+    let name = subject.record_name().to_string();
+    let swept =
+        invariants::no_temp_files_remain(&name, &sidecars, &before, &subject.entries(), true);
+    if let Err(message) = swept {
         panic!("{context}: the next writer did not sweep: {message}");
     }
 }

@@ -13,7 +13,7 @@
 
 use lifecycle_harness::generate::record::RecordSpec;
 use lifecycle_harness::input::Shape;
-use lifecycle_harness::subject::{Entry, Subject};
+use lifecycle_harness::subject::{Entry, Loaded, Subject};
 use lifecycle_harness::{compare, World};
 use lifecycle_model::spec::RECORD_FILE_NAME;
 use lifecycle_model::writer::Found;
@@ -50,10 +50,16 @@ pub fn record_roundtrip(data: &[u8]) {
     if let Err(message) = compare::load(&world, &loaded) {
         panic!("{message}");
     }
+    let Ok(Loaded {
+        record: Ok(loaded), ..
+    }) = loaded
+    else {
+        unreachable!("compare::load accepted it as the record");
+    };
     assert!(
-        loaded.record.encode() == record.encode(),
+        loaded.encode() == record.encode(),
         "load returned the saved record spelled otherwise:\n  saved:  {}\n  loaded: {}",
         lifecycle_harness::report::record(&record),
-        lifecycle_harness::report::record(&loaded.record)
+        lifecycle_harness::report::record(&loaded)
     );
 }

@@ -13,6 +13,9 @@
 //! characters escaped (`\"`, `\\`, `\u00XX`) and nothing else. Text that is
 //! not UTF-8 comes back unchanged.
 //!
+//! [`compact`] drops the whitespace between tokens and leaves strings as
+//! they are.
+//!
 //! Does not promise: anything for text that is not JSON (an unpaired
 //! surrogate escape becomes U+FFFD).
 
@@ -32,6 +35,29 @@ pub fn strings(text: &[u8]) -> Vec<u8> {
         write_string(&mut out, &value);
     }
     out.into_bytes()
+}
+
+/// `text` without whitespace between tokens (strings untouched): one line
+/// for a protocol request, one spelling for a comparison.
+pub fn compact(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in text {
+        if in_string {
+            out.push(b);
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            in_string = b == b'"';
+            out.push(b);
+        }
+    }
+    out
 }
 
 /// Reads a string literal's value up to and including its closing quote.

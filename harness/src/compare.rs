@@ -1,25 +1,250 @@
 //! The one comparator: an implementation's answer against the model.
 //!
 //! Promises: each function returns `Ok` exactly when the answer is one the
-//! SPEC allows, and otherwise a message that says what the model expects
-//! and what the implementation did, in the SPEC's words (records as JSON
-//! text, file bytes escaped). Records compare as the model's `==` does:
-//! known members by value (timestamps as instants), unknown members by
-//! name, order and raw text (SPEC §1.5). Where the SPEC allows several
+//! SPEC allows, and otherwise a [`Finding`]: whether a MUST (violation) or
+//! a SHOULD (divergence) broke, the SPEC section, and a message that says
+//! what the model expects and what the implementation did, in the SPEC's
+//! words (records as JSON text, file bytes escaped). Records compare by the
+//! world's [`Rules`]: this project's SPEC (known members by value,
+//! timestamps as instants, unknown members by name, order and raw text,
+//! SPEC §1.5) or requirements §7 (timestamps as instants a writer may round
+//! below a microsecond, unknown members as JSON values: order and
+//! whitespace aside, numbers as binary64 values). For an implementation
+//! that reads its own clock, a timestamp the model makes from now matches
+//! any instant of the request's clock window. Where the SPEC allows several
 //! outcomes (an interrupted writer, a power loss), [`observe`] accepts any
 //! of the allowed files and says which one the disk holds.
 //!
 //! Does not promise: anything about timing or the order of file-system
 //! calls; `invariants` and the crash judge look at the disk.
 
+use std::fmt;
+
 use lifecycle_model::machine::Shutdown;
+use lifecycle_model::record::Corrupt;
+use lifecycle_model::sleep_cycle::Refusal;
 use lifecycle_model::writer::{Failure as Expected, Found, Outcome, WriterOp};
-use lifecycle_model::{Record, State};
+use lifecycle_model::{Progress, Quarantine, Record, State, Timestamp};
 
 use crate::canonical;
+use crate::json_value;
 use crate::report;
-use crate::subject::{refusal, Entry, Failure, Loaded, Written};
+use crate::subject::{refusal, Answer, Entry, Failure, Loaded, Written};
 use crate::world::World;
+
+/// How records are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rules {
+    /// This project's SPEC.
+    #[default]
+    Spec,
+    /// requirements §7, for any implementation.
+    Requirements,
+}
+
+/// How bad a disagreement is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// A MUST broke.
+    Violation,
+    /// A SHOULD broke.
+    Divergence,
+}
+
+/// A disagreement with the SPEC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub level: Level,
+    /// The SPEC section, e.g. `§3.4`.
+    pub spec: &'static str,
+    pub message: String,
+}
+
+impl Finding {
+    pub fn violation(spec: &'static str, message: impl Into<String>) -> Finding {
+        Finding {
+            level: Level::Violation,
+            spec,
+            message: message.into(),
+        }
+    }
+
+    pub fn divergence(spec: &'static str, message: impl Into<String>) -> Finding {
+        Finding {
+            level: Level::Divergence,
+            spec,
+            message: message.into(),
+        }
+    }
+
+    /// The finding as one line a panic can carry, which [`Finding::parse`]
+    /// reads back: `violation of SPEC §2.1: …`.
+    pub fn line(&self) -> String {
+        self.to_string()
+    }
+
+    /// Reads back a message written by [`Finding::line`]; `None` for any
+    /// other message (a panic of the harness itself, not a finding).
+    pub fn parse(message: &str) -> Option<Finding> {
+        let (level, rest) = if let Some(rest) = message.strip_prefix("violation of SPEC ") {
+            (Level::Violation, rest)
+        } else {
+            (
+                Level::Divergence,
+                message.strip_prefix("divergence from SPEC ")?,
+            )
+        };
+        let (spec, text) = rest.split_once(": ")?;
+        Some(Finding {
+            level,
+            spec: SECTIONS.iter().find(|s| **s == spec)?,
+            message: text.to_string(),
+        })
+    }
+}
+
+/// The sections findings name, so a parsed one is `'static` again.
+const SECTIONS: [&str; 40] = [
+    "§1", "§1.1", "§1.2", "§1.3", "§1.4", "§1.5", "§1.6", "§1.7", "§2", "§2.1", "§2.2", "§2.2.2",
+    "§2.2.4", "§2.2.5", "§2.3", "§3", "§3.1", "§3.2", "§3.3", "§3.4", "§3.5", "§3.6", "§3.7", "§4",
+    "§4.2", "§4.3", "§4.4", "§4.5", "§4.6", "§4.7", "§5", "§5.1", "§5.2", "§5.3", "§5.4", "§5.5",
+    "§5.6", "§6", "§6.1", "§7",
+];
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.level {
+            Level::Violation => write!(f, "violation of SPEC {}: {}", self.spec, self.message),
+            Level::Divergence => write!(f, "divergence from SPEC {}: {}", self.spec, self.message),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ records
+
+/// Whether `o` is an instant between `lo` and `hi` (the same instant when
+/// they are), by the world's rules: requirements §7 lets a writer round
+/// fractions finer than a microsecond.
+fn same_timestamp(world: &World, lo: &Timestamp, hi: &Timestamp, o: &Timestamp) -> bool {
+    let (lo, hi) = if lo <= hi { (lo, hi) } else { (hi, lo) };
+    if lo <= o && o <= hi {
+        return true;
+    }
+    match (
+        world.rules(),
+        lo.unix_micros(),
+        hi.unix_micros(),
+        o.unix_micros(),
+    ) {
+        (Rules::Requirements, Some(l), Some(h), Some(x)) => x >= l - 1 && x <= h + 1,
+        _ => false,
+    }
+}
+
+fn same_unknown(
+    world: &World,
+    expected: &[(String, String)],
+    observed: &[(String, String)],
+) -> bool {
+    match world.rules() {
+        Rules::Spec => expected == observed,
+        Rules::Requirements => {
+            expected.len() == observed.len()
+                && expected.iter().all(|(name, raw)| {
+                    observed
+                        .iter()
+                        .any(|(n, r)| n == name && json_value::equal(raw, r))
+                })
+        }
+    }
+}
+
+fn same_reason(world: &World, expected: &str, observed: &str) -> bool {
+    if expected == observed {
+        return true;
+    }
+    // requirements §5 fixes the reason only up to its `: …`.
+    world.rules() == Rules::Requirements
+        && expected.starts_with("sleep step ")
+        && expected
+            .split_once(": ")
+            .is_some_and(|(head, _)| observed.starts_with(&format!("{head}: ")))
+}
+
+fn same_progress(world: &World, lo: &Progress, hi: &Progress, o: &Progress) -> bool {
+    lo.last_completed_step == o.last_completed_step
+        && lo.attempt == o.attempt
+        && lo.last_error == o.last_error
+        && match (&lo.started_at, &hi.started_at, &o.started_at) {
+            (Some(l), Some(h), Some(x)) => same_timestamp(world, l, h, x),
+            (l, _, x) => l.is_none() && x.is_none(),
+        }
+        && same_unknown(world, &lo.unknown, &o.unknown)
+}
+
+fn same_quarantine(world: &World, lo: &Quarantine, hi: &Quarantine, o: &Quarantine) -> bool {
+    same_timestamp(world, &lo.until_ts, &hi.until_ts, &o.until_ts)
+        && same_timestamp(world, &lo.since_ts, &hi.since_ts, &o.since_ts)
+        && same_reason(world, &lo.reason, &o.reason)
+        && same_unknown(world, &lo.unknown, &o.unknown)
+}
+
+/// Whether `observed` is the record `expected` by the world's rules.
+pub fn same_record(world: &World, expected: &Record, observed: &Record) -> bool {
+    if world.rules() == Rules::Spec {
+        return expected == observed;
+    }
+    fields_between(world, expected, expected, observed)
+}
+
+/// Whether `observed` is what the model predicts for some instant of the
+/// request's clock window: `lo` predicted at its start, `hi` at its end
+/// (the same record for an implementation that takes `now`). Timestamps
+/// made from now lie between the two predictions; every other member is
+/// exact by the world's rules.
+pub fn same_record_between(world: &World, lo: &Record, hi: &Record, observed: &Record) -> bool {
+    if std::ptr::eq(lo, hi) {
+        return same_record(world, lo, observed);
+    }
+    fields_between(world, lo, hi, observed) || fields_between(world, hi, lo, observed)
+}
+
+fn fields_between(world: &World, lo: &Record, hi: &Record, o: &Record) -> bool {
+    lo.current_state == o.current_state
+        && lo.wrapper_event_seq == o.wrapper_event_seq
+        && lo.shadow_run == o.shadow_run
+        && same_timestamp(world, &lo.since_ts, &hi.since_ts, &o.since_ts)
+        && same_timestamp(
+            world,
+            &lo.last_activity_ts,
+            &hi.last_activity_ts,
+            &o.last_activity_ts,
+        )
+        && match (&lo.sleep_cycle_progress, &o.sleep_cycle_progress) {
+            (Some(l), Some(x)) => {
+                let h = hi.sleep_cycle_progress.as_ref().unwrap_or(l);
+                same_progress(world, l, h, x)
+            }
+            (l, x) => l.is_none() && x.is_none(),
+        }
+        && match (&lo.quarantine, &o.quarantine) {
+            (Some(l), Some(x)) => {
+                let h = hi.quarantine.as_ref().unwrap_or(l);
+                same_quarantine(world, l, h, x)
+            }
+            (l, x) => l.is_none() && x.is_none(),
+        }
+        && same_unknown(world, &lo.unknown, &o.unknown)
+}
+
+fn answer_text(answer: &Answer) -> String {
+    match answer {
+        Ok(record) => report::record(record),
+        Err(not) => format!("something that is not a record: {not}"),
+    }
+}
+
+// ------------------------------------------------------------------ writers
 
 fn expected_text(expected: &Result<Outcome, Expected>) -> String {
     match expected {
@@ -36,8 +261,11 @@ fn expected_text(expected: &Result<Outcome, Expected>) -> String {
 
 fn observed_text(observed: &Result<Written, Failure>) -> String {
     match observed {
-        Ok(w) if w.wrote => format!("wrote {}", report::record(&w.record)),
-        Ok(w) => format!("wrote nothing, with {} in force", report::record(&w.record)),
+        Ok(w) => match w.wrote {
+            Some(true) => format!("wrote {}", answer_text(&w.record)),
+            Some(false) => format!("wrote nothing, with {} in force", answer_text(&w.record)),
+            None => format!("answered {}", answer_text(&w.record)),
+        },
         Err(f) => f.to_string(),
     }
 }
@@ -50,14 +278,37 @@ fn shutdown_text(s: Shutdown) -> &'static str {
     }
 }
 
+/// The section an operation's rules are in.
+fn section(op: &WriterOp) -> &'static str {
+    match op {
+        WriterOp::Dispatch { .. } => "§4.3",
+        WriterOp::Begin(_) => "§5.2",
+        WriterOp::StepDone(_) => "§5.3",
+        WriterOp::StepFailed { .. } => "§5.4",
+        WriterOp::CycleDone => "§5.5",
+        WriterOp::ResetQuarantine => "§5.6",
+        WriterOp::Save(_) => "§3",
+    }
+}
+
+/// A refusal of SPEC §5 whose reason is an invalid argument (exit 2).
+fn is_invalid_argument(r: &Refusal) -> bool {
+    matches!(
+        r,
+        Refusal::NoSteps | Refusal::StepOutOfRange { .. } | Refusal::QuarantineOutOfRange
+    )
+}
+
 /// Whether the answer of `op`, run on `before`, is what the model predicts
 /// (SPEC §4.3-§4.7, §5).
 pub fn write(
     before: &World,
     op: &WriterOp,
     observed: &Result<Written, Failure>,
-) -> Result<(), String> {
+) -> Result<(), Finding> {
     let expected = before.predict(op);
+    let later = before.at_window_end().map(|w| w.predict(op));
+    let spec = section(op);
     let context = || {
         format!(
             "{} at {} on {}",
@@ -66,16 +317,28 @@ pub fn write(
             report::found(&before.file)
         )
     };
-    let differ = |what: &str, model: String, subject: String| {
-        Err(format!(
-            "{}: {what}: the model expects {model}, the implementation {subject}",
-            context()
+    let differ = |spec: &'static str, what: &str, model: String, subject: String| {
+        Err(Finding::violation(
+            spec,
+            format!(
+                "{}: {what}: the model expects {model}, the implementation {subject}",
+                context()
+            ),
         ))
     };
     match (&expected, observed) {
         (Ok(outcome), Ok(written)) => {
-            if written.record != outcome.record || written.wrote != outcome.wrote {
+            let hi = match &later {
+                Some(Ok(o)) => &o.record,
+                _ => &outcome.record,
+            };
+            let same = match &written.record {
+                Ok(record) => same_record_between(before, &outcome.record, hi, record),
+                Err(_) => false,
+            };
+            if !same || written.wrote.is_some_and(|w| w != outcome.wrote) {
                 return differ(
+                    spec,
                     "the result",
                     expected_text(&expected),
                     observed_text(observed),
@@ -84,36 +347,45 @@ pub fn write(
             if let Some(shutdown) = written.shutdown {
                 if shutdown != outcome.shutdown {
                     return differ(
-                        "the shutdown signal (SPEC §4.3 step 7)",
+                        "§4.3",
+                        "the shutdown signal (step 7)",
                         shutdown_text(outcome.shutdown).into(),
                         shutdown_text(shutdown).into(),
                     );
                 }
             }
-            if let Some(t) = written.transitioned {
-                transitioned(before, &written.record, t)
-                    .map_err(|e| format!("{}: {e}", context()))?;
+            if let (Some(t), Ok(record)) = (written.transitioned, &written.record) {
+                transitioned(before, record, t).map_err(|mut f| {
+                    f.message = format!("{}: {}", context(), f.message);
+                    f
+                })?;
             }
-            if written.found != before.file.kind() {
-                return differ(
-                    "what the load found (SPEC §2.1)",
-                    before.file.kind().as_str().into(),
-                    written.found.as_str().into(),
-                );
+            if let Some(found) = written.found {
+                if found != before.file.kind() {
+                    return differ(
+                        "§2.1",
+                        "what the load found",
+                        before.file.kind().as_str().into(),
+                        found.as_str().into(),
+                    );
+                }
             }
-            if written.preserved_as.is_some() != outcome.preserved {
-                let said = |p: bool| {
-                    if p {
-                        "to preserve the corrupt bytes".to_string()
-                    } else {
-                        "to preserve nothing".to_string()
-                    }
-                };
-                return differ(
-                    "preservation (SPEC §4.4.1)",
-                    said(outcome.preserved),
-                    said(written.preserved_as.is_some()),
-                );
+            if let Some(preserved_as) = &written.preserved_as {
+                if preserved_as.is_some() != outcome.preserved {
+                    let said = |p: bool| {
+                        if p {
+                            "to preserve the corrupt bytes".to_string()
+                        } else {
+                            "to preserve nothing".to_string()
+                        }
+                    };
+                    return differ(
+                        "§4.4",
+                        "preservation",
+                        said(outcome.preserved),
+                        said(preserved_as.is_some()),
+                    );
+                }
             }
             Ok(())
         }
@@ -122,7 +394,13 @@ pub fn write(
         (Err(Expected::Refused(model)), Err(Failure::Refused(subject))) if model == subject => {
             Ok(())
         }
+        (Err(Expected::Refused(model)), Err(Failure::InvalidArgument { .. }))
+            if is_invalid_argument(model) =>
+        {
+            Ok(())
+        }
         _ => differ(
+            spec,
             "the result",
             expected_text(&expected),
             observed_text(observed),
@@ -132,7 +410,7 @@ pub fn write(
 
 /// Whether a dispatch that reports `transitioned` reports what the table
 /// says (SPEC §4.2): a transition exactly when the state changed.
-pub fn transitioned(before: &World, after: &Record, transitioned: bool) -> Result<(), String> {
+pub fn transitioned(before: &World, after: &Record, transitioned: bool) -> Result<(), Finding> {
     let from = before
         .file
         .record()
@@ -141,27 +419,156 @@ pub fn transitioned(before: &World, after: &Record, transitioned: bool) -> Resul
     if changed == transitioned {
         return Ok(());
     }
-    Err(format!(
-        "from {} to {}, the implementation reports transitioned: {transitioned} (SPEC §4.2)",
-        from.name(),
-        after.current_state.name()
+    Err(Finding::violation(
+        "§4.2",
+        format!(
+            "from {} to {}, the implementation reports transitioned: {transitioned}",
+            from.name(),
+            after.current_state.name()
+        ),
     ))
 }
 
-/// Whether a load returned what the model predicts (SPEC §2).
-pub fn load(world: &World, observed: &Loaded) -> Result<(), String> {
-    if observed.kind == world.file.kind() && world.loads_as(&observed.record) {
+// -------------------------------------------------------------- load, save
+
+/// The section of SPEC §1 a corrupt file breaks: §1.1 for its syntax,
+/// §1.2 to §1.4 for a member by its kind, §1.6 for its size.
+pub fn section_of(corrupt: &Corrupt) -> &'static str {
+    match corrupt {
+        Corrupt::Raw(class) => match class.item() {
+            1 => "§1.6",
+            8 => "§1.2",
+            _ => "§1.1",
+        },
+        Corrupt::Missing(_) => "§1.2",
+        Corrupt::Invalid(field) => {
+            let leaf = field.rsplit('.').next().unwrap_or(field);
+            if leaf.ends_with("_ts") || leaf == "started_at" {
+                "§1.4"
+            } else if matches!(
+                leaf,
+                "wrapper_event_seq" | "attempt" | "last_completed_step"
+            ) {
+                "§1.3"
+            } else {
+                "§1.2"
+            }
+        }
+    }
+}
+
+/// What a corrupt file breaks, in words.
+pub fn breaks(corrupt: &Corrupt) -> String {
+    match corrupt {
+        Corrupt::Raw(class) => format!("SPEC §1.6 item {}", class.item()),
+        Corrupt::Missing(field) => format!("SPEC §1.6 item 9 (the member {field} is missing)"),
+        Corrupt::Invalid(field) => {
+            format!("SPEC §1.6 item 10 (the member {field} breaks its rule)")
+        }
+    }
+}
+
+/// Whether a load returned what the model predicts (SPEC §2): the record
+/// (a MUST) and, when the implementation says what it found, the outcome
+/// (a SHOULD).
+pub fn load(world: &World, observed: &Result<Loaded, Failure>) -> Result<(), Finding> {
+    let (kind, record) = world.expected_load();
+    let context = || {
+        format!(
+            "load at {} of {}",
+            world.now().as_str(),
+            report::found(&world.file)
+        )
+    };
+    let loaded = match observed {
+        Ok(loaded) => loaded,
+        Err(failure) => {
+            return Err(Finding::violation(
+                "§2.2.4",
+                format!(
+                    "{}: load must return a record, never fail; it answered: {failure}",
+                    context()
+                ),
+            ))
+        }
+    };
+    let later = world.at_window_end().map(|w| w.expected_load().1);
+    let same = match &loaded.record {
+        Ok(r) => same_record_between(world, &record, later.as_ref().unwrap_or(&record), r),
+        Err(_) => false,
+    };
+    if !same {
+        if let Found::Corrupt(bytes) = &world.file {
+            if let Err(corrupt) = lifecycle_model::record::decode(bytes) {
+                return Err(Finding::violation(
+                    section_of(&corrupt),
+                    format!(
+                        "{}: the file breaks {}, so load must return the default {}; it returned {}",
+                        context(),
+                        breaks(&corrupt),
+                        report::record(&record),
+                        answer_text(&loaded.record)
+                    ),
+                ));
+            }
+        }
+        let spec = if loaded.record.is_err() {
+            "§2.3"
+        } else {
+            "§2.1"
+        };
+        return Err(Finding::violation(
+            spec,
+            format!(
+                "{}: the model expects {}, the implementation returned {}",
+                context(),
+                report::record(&record),
+                answer_text(&loaded.record)
+            ),
+        ));
+    }
+    match loaded.kind {
+        Some(k) if k != kind => Err(Finding::divergence(
+            "§2.1",
+            format!(
+                "{}: load returned the right record but said it found {}, not {}",
+                context(),
+                k.as_str(),
+                kind.as_str()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `observed` is the default record of SPEC §1.7 at the world's
+/// now.
+pub fn default_record(world: &World, observed: &Result<Answer, Failure>) -> Result<(), Finding> {
+    let expected = Record::default_at(&world.now());
+    let later = world.at_window_end().map(|w| Record::default_at(&w.now()));
+    let same = match observed {
+        Ok(Ok(record)) => same_record_between(
+            world,
+            &expected,
+            later.as_ref().unwrap_or(&expected),
+            record,
+        ),
+        _ => false,
+    };
+    if same {
         return Ok(());
     }
-    let (kind, record) = world.expected_load();
-    Err(format!(
-        "load at {} of {}: the model expects {} with {}, the implementation returned {} with {} (SPEC §2.1)",
-        world.now().as_str(),
-        report::found(&world.file),
-        kind.as_str(),
-        report::record(&record),
-        observed.kind.as_str(),
-        report::record(&observed.record)
+    let got = match observed {
+        Ok(answer) => answer_text(answer),
+        Err(failure) => failure.to_string(),
+    };
+    Err(Finding::violation(
+        "§1.7",
+        format!(
+            "the default record at {} is {}; the implementation returned {got}",
+            world.now().as_str(),
+            report::record(&expected)
+        ),
     ))
 }
 
@@ -172,96 +579,131 @@ pub fn save(
     record: &Record,
     field: Option<&str>,
     observed: &Result<(), Failure>,
-) -> Result<(), String> {
-    save_judged(record, record.is_valid(), field, observed)
+) -> Result<(), Finding> {
+    save_judged(
+        || report::record(record),
+        record.is_valid(),
+        field,
+        observed,
+    )
 }
 
-/// [`save`], for a caller that already asked the model whether the record
-/// is `valid`.
+/// [`save`] for a record shown by `shown` (called only for a finding), for
+/// a caller that already knows whether it is `valid`.
 pub fn save_judged(
-    record: &Record,
+    shown: impl FnOnce() -> String,
     valid: bool,
     field: Option<&str>,
     observed: &Result<(), Failure>,
-) -> Result<(), String> {
+) -> Result<(), Finding> {
+    if matches!(observed, Ok(())) && valid {
+        return Ok(());
+    }
+    let record = shown();
     match observed {
         Ok(()) if valid => Ok(()),
-        Ok(()) => Err(format!(
-            "save of {} succeeded; the record breaks SPEC §1 and must be refused (§3.1)",
-            report::record(record)
+        Ok(()) => Err(Finding::violation(
+            "§3.1",
+            format!("save of {record} succeeded; the record breaks SPEC §1 and must be refused"),
         )),
         Err(Failure::InvalidRecord { field: named }) if !valid => match (field, named) {
-            (Some(want), Some(got)) if want != got => Err(format!(
-                "save of an invalid record named the field {got}, not {want} (SPEC §3.1)"
+            (Some(want), Some(got)) if !same_field(want, got) => Err(Finding::violation(
+                "§3.1",
+                format!("save of {record} was refused naming the field {got}, not {want}"),
             )),
-            (Some(want), None) => Err(format!(
-                "save of an invalid record named no field, not {want} (SPEC §3.1)"
+            (Some(want), None) => Err(Finding::violation(
+                "§3.1",
+                format!("save of {record} was refused without naming the field {want}"),
             )),
             _ => Ok(()),
         },
-        Err(failure) if valid => Err(format!(
-            "save of the valid record {} failed: {failure}",
-            report::record(record)
+        Err(failure) if valid => Err(Finding::violation(
+            "§3",
+            format!("save of the valid record {record} failed: {failure}"),
         )),
-        Err(failure) => Err(format!(
-            "save of an invalid record failed with {failure}, not as an invalid record (SPEC §3.1)"
+        Err(failure) => Err(Finding::violation(
+            "§3.1",
+            format!("save of {record} failed with {failure}, not as an invalid record"),
         )),
     }
+}
+
+/// Whether a refusal naming `got` names the field path `want`: the same
+/// path, or one of its enclosing objects or members (`quarantine` for
+/// `quarantine.until_ts`).
+fn same_field(want: &str, got: &str) -> bool {
+    let within = |outer: &str, inner: &str| {
+        inner == outer
+            || inner
+                .strip_prefix(outer)
+                .is_some_and(|r| r.starts_with('.'))
+    };
+    within(want, got) || within(got, want)
 }
 
 /// Whether `bytes` are the serialized form of `record` (SPEC §3.2): the
 /// model's form up to the escape spelling of strings, which §3.2 leaves
 /// open.
-pub fn serialized_form(bytes: &[u8], record: &Record) -> Result<(), String> {
+pub fn serialized_form(bytes: &[u8], record: &Record) -> Result<(), Finding> {
     let reference = record.encode();
     // Canonical spelling only when the bytes differ: it is the slow path.
     if bytes == reference || canonical::strings(bytes) == canonical::strings(&reference) {
         return Ok(());
     }
-    Err(format!(
-        "the file is not the serialized form of SPEC §3.2:\n  file:  {}\n  model: {}",
-        report::excerpt(bytes),
-        report::excerpt(&reference)
+    Err(Finding::violation(
+        "§3.2",
+        format!(
+            "the file is not the serialized form:\n  file:  {}\n  model: {}",
+            report::excerpt(bytes),
+            report::excerpt(&reference)
+        ),
     ))
 }
 
+// ----------------------------------------------------------- nondeterminism
+
 /// Whether the record path `actual` holds what `view` says: by value, and
 /// also by spelling when `exact`.
-pub fn holds(actual: Option<&Entry>, view: &Found, exact: bool) -> bool {
+pub fn holds(world: &World, actual: Option<&Entry>, view: &Found, exact: bool) -> bool {
     match (view, actual) {
         (Found::Missing, None) => true,
         (Found::Unreadable, Some(Entry::Dir { .. })) => true,
         (Found::Corrupt(bytes), Some(Entry::File { data, .. })) => *bytes == **data,
         (Found::Valid(r), Some(Entry::File { data, .. })) => lifecycle_model::record::decode(data)
-            .is_ok_and(|d| d == *r && (!exact || d.encode() == r.encode())),
+            .is_ok_and(|d| same_record(world, r, &d) && (!exact || d.encode() == r.encode())),
         _ => false,
     }
 }
 
 /// The candidate the record path holds, preferring one that matches by
-/// spelling (the next write depends on it, SPEC §4.6), or a message naming
+/// spelling (the next write depends on it, SPEC §4.6), or a finding naming
 /// what it holds and what was allowed.
 pub fn observe<'c>(
+    world: &World,
     after: &str,
     actual: Option<&Entry>,
     candidates: &'c [Found],
-) -> Result<&'c Found, String> {
+) -> Result<&'c Found, Finding> {
     [true, false]
         .into_iter()
-        .find_map(|exact| candidates.iter().find(|c| holds(actual, c, exact)))
+        .find_map(|exact| candidates.iter().find(|c| holds(world, actual, c, exact)))
         .ok_or_else(|| {
             let allowed: Vec<String> = candidates.iter().map(report::found).collect();
             let held = match actual {
                 None => "no file".to_string(),
                 Some(Entry::Dir { .. }) => "a directory".to_string(),
+                Some(Entry::Other { what }) => what.clone(),
                 Some(Entry::File { data, .. }) => match lifecycle_model::record::decode(data) {
                     Ok(r) => format!("the record {}", report::record(&r)),
                     Err(_) => format!("the corrupt file {}", report::excerpt(data)),
                 },
             };
-            format!(
-                "after {after}, the record path holds {held}; the SPEC allows only: {}",
-                allowed.join("; or ")
+            Finding::violation(
+                "§3.4",
+                format!(
+                    "after {after}, the record path holds {held}; the SPEC allows only: {}",
+                    allowed.join("; or ")
+                ),
             )
         })
 }
@@ -270,7 +712,86 @@ pub fn observe<'c>(
 pub fn found_at(actual: Option<&Entry>) -> Found {
     match actual {
         None => Found::Missing,
-        Some(Entry::Dir { .. }) => Found::Unreadable,
+        Some(Entry::Dir { .. } | Entry::Other { .. }) => Found::Unreadable,
         Some(Entry::File { data, .. }) => Found::of_bytes(data),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lifecycle_model::writer::Found;
+
+    fn ts(text: &str) -> Timestamp {
+        Timestamp::parse(text).expect("a timestamp")
+    }
+
+    fn record(since: &str, unknown: &[(&str, &str)]) -> Record {
+        Record {
+            since_ts: ts(since),
+            unknown: unknown
+                .iter()
+                .map(|(n, r)| (n.to_string(), r.to_string()))
+                .collect(),
+            ..Record::default_at(&ts("2024-01-01T00:00:00Z"))
+        }
+    }
+
+    #[test]
+    fn the_requirements_compare_unknown_members_as_json_values() {
+        let world = World::new(0, Found::Missing).with_rules(Rules::Requirements);
+        let a = record(
+            "2024-01-01T00:00:00Z",
+            &[("a", "{\"x\": [1.0, \"\\u00e9\"]}"), ("b", "1")],
+        );
+        let b = record(
+            "2024-01-01T00:00:00+00:00",
+            &[("b", "1"), ("a", "{\"x\":[1,\"é\"]}")],
+        );
+        assert!(same_record(&world, &a, &b));
+        assert!(!same_record(&World::new(0, Found::Missing), &a, &b));
+        let c = record(
+            "2024-01-01T00:00:00Z",
+            &[("a", "{\"x\":[2,\"é\"]}"), ("b", "1")],
+        );
+        assert!(!same_record(&world, &a, &c));
+    }
+
+    #[test]
+    fn the_requirements_let_a_writer_round_below_a_microsecond() {
+        let world = World::new(0, Found::Missing).with_rules(Rules::Requirements);
+        let a = record("2024-01-01T00:00:00.0000004Z", &[]);
+        let b = record("2024-01-01T00:00:00.000000Z", &[]);
+        let c = record("2024-01-01T00:00:00.000003Z", &[]);
+        assert!(same_record(&world, &a, &b));
+        assert!(!same_record(&world, &a, &c));
+    }
+
+    #[test]
+    fn a_finding_reads_back_from_its_line() {
+        let f = Finding::divergence("§2.1", "load said missing: not so");
+        assert_eq!(Finding::parse(&f.line()), Some(f));
+        let g = Finding::violation("§3.4", "after a crash: gone");
+        assert_eq!(Finding::parse(&g.line()), Some(g));
+        assert_eq!(Finding::parse("boom"), None);
+        assert_eq!(
+            Finding::parse("violation of SPEC §99: no such section"),
+            None
+        );
+    }
+
+    #[test]
+    fn sections_follow_the_field_a_corrupt_file_breaks() {
+        let of = |json: &str| {
+            section_of(&lifecycle_model::record::decode(json.as_bytes()).expect_err("corrupt"))
+        };
+        let base = r#"{"current_state":"WAKE","since_ts":"2024-01-01T00:00:00Z","last_activity_ts":"2024-01-01T00:00:00Z","wrapper_event_seq":1,"shadow_run":false}"#;
+        assert_eq!(of(&base.replace("\"WAKE\"", "\"AWAKE\"")), "§1.2");
+        assert_eq!(of(&base.replace(":1,", ":true,")), "§1.3");
+        assert_eq!(
+            of(&base.replace("00:00:00Z\",\"last", "00:00:00+01:00\",\"last")),
+            "§1.4"
+        );
+        assert_eq!(of(&format!("\u{feff}{base}")), "§1.1");
     }
 }

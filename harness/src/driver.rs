@@ -7,8 +7,21 @@
 //! is refused naming its field and touches nothing (not a single
 //! file-system call, on a simulated disk); every load answers what the
 //! model predicts; and the invariants of [`invariants`] hold on the
-//! directory. A failure panics with a message in the SPEC's words, which is
-//! how proptest and libFuzzer see it.
+//! directory. A broken rule panics with a [`Finding`]'s line (the SPEC
+//! section and a message in the SPEC's words), which is how proptest and
+//! libFuzzer see it and how the oracle reads it back.
+//!
+//! Any implementation. Answers are compared by the world's rules: this
+//! project's SPEC, or requirements §7 for another implementation
+//! ([`Driver::judged_by`]). A subject that does not offer an operation (an
+//! adapter without the `machine` capability, or without the locked save)
+//! skips it, and a locked save becomes the library save of SPEC §3. A
+//! subject that reads its own clock is asked at the wall clock, and a
+//! timestamp it makes may be any instant of the request's window. On a
+//! point of requirements §7 (a leap second, huge numbers in unknown
+//! members, …) either reading of the file conforms: the driver follows the
+//! one the implementation's load shows, and lets its save refuse such a
+//! record.
 //!
 //! Nondeterminism. A crash, an injected fault or a power loss may leave the
 //! old or the new record (a power loss after the rename but before the
@@ -27,11 +40,15 @@
 //! Does not promise: anything about the order of file-system calls (the
 //! strace test) or several writers at once (the lock tests).
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use lifecycle_model::implementation_defined;
 use lifecycle_model::persistence::Crash;
 use lifecycle_model::spec::{self, FILE_MODE};
-use lifecycle_model::writer::{Found, WriterOp};
+use lifecycle_model::writer::{Found, Outcome, WriterOp};
+use lifecycle_model::{Record, Timestamp};
 
-use crate::compare;
+use crate::compare::{self, Finding, Rules};
 use crate::coverage;
 use crate::generate::invalid::InvalidSave;
 use crate::invariants;
@@ -57,10 +74,31 @@ impl Start {
     }
 }
 
-/// Panics with `message` when `result` is an error: how a run reports.
-fn check(result: Result<(), String>) {
-    if let Err(message) = result {
-        panic!("{message}");
+/// Panics with the finding's line when `result` is one: how a run
+/// reports (proptest and libFuzzer see a panic; the oracle reads the line
+/// back with [`Finding::parse`]).
+fn check(result: Result<(), Finding>) {
+    if let Err(finding) = result {
+        panic!("{}", finding.line());
+    }
+}
+
+/// The wall clock, µs since the epoch.
+fn wall_micros() -> i64 {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// Whether an operation that answered `observed` wrote, by its own word
+/// or, when it does not say, by the model's.
+fn wrote(observed: &Result<Written, Failure>, expected: Option<&Outcome>) -> bool {
+    match observed {
+        Ok(written) => written
+            .wrote
+            .unwrap_or_else(|| expected.is_some_and(|o| o.wrote)),
+        Err(_) => false,
     }
 }
 
@@ -72,18 +110,67 @@ pub struct Driver<S: Subject> {
     /// failed before (or at) its directory fsync passed through. Emptied by
     /// anything that makes the directory durable.
     undurable: Vec<Found>,
+    /// The files besides the record the subject keeps for good.
+    sidecars: Vec<String>,
+    /// What each step did, in words, when kept (a reproduction).
+    journal: Option<Vec<String>>,
 }
 
 impl<S: Subject> Driver<S> {
     /// `subject` with the record path set as `initial` says.
-    pub fn new(mut subject: S, initial: &Initial) -> Driver<S> {
+    pub fn new(subject: S, initial: &Initial) -> Driver<S> {
+        Driver::judged_by(subject, initial, Rules::Spec)
+    }
+
+    /// [`Driver::new`], the answers compared by `rules`.
+    pub fn judged_by(mut subject: S, initial: &Initial, rules: Rules) -> Driver<S> {
         let name = subject.record_name().to_string();
         put(&mut subject, &name, &initial.file);
+        let sidecars = subject.sidecars();
         Driver {
             subject,
-            world: World::new(initial.now_micros, as_read(initial.file.clone())),
+            world: World::new(initial.now_micros, as_read(initial.file.clone())).with_rules(rules),
             undurable: Vec::new(),
+            sidecars,
+            journal: None,
         }
+    }
+
+    /// Keeps from now on what each step does, in words.
+    pub fn keep_journal(&mut self) {
+        let start = format!(
+            "start: the clock at {}, the record path holds {}",
+            self.world.now().as_str(),
+            report::found(&self.world.file)
+        );
+        self.journal = Some(vec![start]);
+    }
+
+    /// What the steps did, when kept.
+    pub fn journal(&self) -> &[String] {
+        self.journal.as_deref().unwrap_or_default()
+    }
+
+    fn note(&mut self, line: impl FnOnce(&World) -> String) {
+        if let Some(journal) = self.journal.as_mut() {
+            journal.push(line(&self.world));
+        }
+    }
+
+    /// Asks the subject one request at the world's now and returns the
+    /// world to judge the answer by. For a subject that reads its own
+    /// clock, now is the wall clock when the request is sent, and the world
+    /// knows when the answer came (its clock window).
+    pub fn ask<T>(&mut self, request: impl FnOnce(&mut S, &Timestamp) -> T) -> (World, T) {
+        if !self.subject.takes_now() {
+            self.world.set_clock(wall_micros());
+        }
+        let now = self.world.now();
+        let answer = request(&mut self.subject, &now);
+        if !self.subject.takes_now() {
+            self.world.set_window_end(wall_micros());
+        }
+        (self.world.clone(), answer)
     }
 
     pub fn world(&self) -> &World {
@@ -112,14 +199,28 @@ impl<S: Subject> Driver<S> {
         match transition {
             Transition::Write(spec) => {
                 if let Some(op) = spec.resolve(&self.world) {
+                    let offered = self.subject.offers(&op);
+                    self.note(|_| match &op {
+                        WriterOp::Save(r) if !offered => format!("save of {}", report::record(r)),
+                        op if !offered => format!("({}: not offered, skipped)", report::op(op)),
+                        op => report::op(op),
+                    });
                     self.write(&op);
                 }
             }
             Transition::SaveInvalid(kind) => self.save_invalid(kind),
-            Transition::Load => self.load_writes_nothing(),
+            Transition::Load => {
+                self.note(|_| "load".to_string());
+                self.load_writes_nothing();
+            }
             Transition::Clock(step) => {
-                if let Some(target) = step.target(&self.world) {
+                // A subject that reads its own clock cannot be moved.
+                if let Some(target) = step
+                    .target(&self.world)
+                    .filter(|_| self.subject.takes_now())
+                {
                     self.world.set_clock(target);
+                    self.note(|w| format!("the clock moves to {}", w.now().as_str()));
                 }
             }
             Transition::Corrupt(corruption) => {
@@ -136,18 +237,34 @@ impl<S: Subject> Driver<S> {
                     });
                 }
                 let name = self.name();
+                self.note(|_| {
+                    format!(
+                        "the record file is overwritten from outside with {}",
+                        report::excerpt(&bytes)
+                    )
+                });
                 self.subject.put_file(&name, &bytes, FILE_MODE);
                 self.world.file = file;
                 self.undurable.clear();
             }
             Transition::Replace(spec) => {
                 let file = spec.build(self.world.now_micros);
+                self.note(|_| {
+                    format!(
+                        "the record path is set from outside to {}",
+                        report::found(&file)
+                    )
+                });
                 self.set_from_outside(file);
             }
-            Transition::PutDirectory => self.set_from_outside(Found::Unreadable),
+            Transition::PutDirectory => {
+                self.note(|_| "a directory is put at the record path".to_string());
+                self.set_from_outside(Found::Unreadable);
+            }
             Transition::StaleTemp(n) => {
-                self.subject
-                    .put_file(&spec::temp_name(*n), b"{\"stale\":", FILE_MODE);
+                let name = spec::temp_name(*n);
+                self.note(|_| format!("a stale temp file {name} is put beside the record"));
+                self.subject.put_file(&name, b"{\"stale\":", FILE_MODE);
                 self.undurable.clear();
             }
             Transition::Crash {
@@ -173,6 +290,8 @@ impl<S: Subject> Driver<S> {
     /// What is checked after every step: modes, and load against the model.
     pub fn after_step(&mut self) {
         check(invariants::files_are_private(
+            self.world.rules(),
+            self.subject.record_name(),
             &self.subject.entries(),
             self.subject.dir_mode(),
         ));
@@ -197,57 +316,134 @@ impl<S: Subject> Driver<S> {
     pub fn write(&mut self, op: &WriterOp) {
         if let WriterOp::Save(record) = op {
             if !record.is_valid() {
-                return self.refused_save(record, None, "a locked save");
+                return self.refused_save(record, None);
             }
         }
-        let before = self.world.clone();
+        if !self.subject.offers(op) {
+            if let WriterOp::Save(record) = op {
+                return self.library_save(record);
+            }
+            coverage::hit("unsupported");
+            return;
+        }
+        if self.other_side().is_some() {
+            // Which side of §7 the implementation takes decides what the
+            // writer finds: a load says.
+            self.check_load();
+        }
         let entries_before = self.subject.entries();
-        let observed = self.subject.write(op, &before.now());
+        let (before, observed) = self.ask(|s, now| s.write(op, now));
+        if let Err(Failure::Unsupported { .. }) = &observed {
+            // The adapter skipped it (a known bug it wants recorded).
+            coverage::hit("unsupported");
+            return;
+        }
         check(compare::write(&before, op, &observed));
         count_outcome(&before, op);
+        let expected = before.predict(op).ok();
         let entries = self.subject.entries();
         let name = self.name();
         if let Ok(written) = &observed {
+            let wrote = wrote(&observed, expected.as_ref());
             check(invariants::record_file_holds(
+                &before,
                 &name,
                 &entries_before,
                 &entries,
-                written.wrote,
+                wrote,
                 &written.record,
             ));
-            if written.wrote {
+            check(invariants::no_temp_files_remain(
+                &name,
+                &self.sidecars,
+                &entries_before,
+                &entries,
+                before.file != Found::Unreadable && before.rules() == Rules::Spec,
+            ));
+            if wrote {
                 // Equal to the model's record by value; kept as the
                 // implementation spelled it, since "changed" (SPEC §4.6) is
                 // decided on the serialized form.
-                self.world.file = Found::Valid(written.record.clone());
+                self.world.file = compare::found_at(entries.get(&name));
                 self.undurable.clear();
             }
-            if let (Some(preserved_as), Found::Corrupt(bytes)) =
-                (&written.preserved_as, &before.file)
-            {
+            let preserved = expected.as_ref().is_some_and(|o| o.preserved);
+            if let (true, Found::Corrupt(bytes)) = (preserved, &before.file) {
+                let said = written.preserved_as.clone().flatten();
                 check(invariants::corrupt_bytes_are_preserved(
                     &name,
                     &entries,
                     bytes,
-                    preserved_as,
+                    said.as_deref(),
                 ));
             }
         } else {
             check(invariants::nothing_written(
                 &format!("a failed {}", report::op(op)),
+                &self.sidecars,
                 &entries_before,
                 &entries,
                 before.file != Found::Unreadable,
             ));
-        }
-        if before.file != Found::Unreadable {
-            check(invariants::no_temp_files_remain(&entries));
         }
         check(invariants::sequence_never_goes_backwards(
             op,
             &before.file,
             &self.world.file,
         ));
+    }
+
+    /// The library save of SPEC §3 of a valid record, for a subject without
+    /// the locked one: it succeeds and the record path holds the record,
+    /// or, over a directory, it fails with an I/O error and writes nothing.
+    pub fn library_save(&mut self, record: &Record) {
+        let entries_before = self.subject.entries();
+        let (before, observed) = self.ask(|s, _| s.save(record));
+        let entries = self.subject.entries();
+        let name = self.name();
+        match &observed {
+            _ if self.may_refuse(record, &observed) => {
+                check(invariants::nothing_written(
+                    "a refused save of a record on a point of requirements §7",
+                    &self.sidecars,
+                    &entries_before,
+                    &entries,
+                    false,
+                ));
+                return;
+            }
+            Err(Failure::Io { .. }) if before.file == Found::Unreadable => {
+                check(invariants::nothing_written(
+                    "a save over a directory that failed",
+                    &self.sidecars,
+                    &entries_before,
+                    &entries,
+                    false,
+                ));
+                return;
+            }
+            _ if before.file == Found::Unreadable => {}
+            _ => check(compare::save(record, None, &observed)),
+        }
+        if observed.is_ok() {
+            check(invariants::record_file_holds(
+                &before,
+                &name,
+                &entries_before,
+                &entries,
+                true,
+                &Ok(record.clone()),
+            ));
+            check(invariants::no_temp_files_remain(
+                &name,
+                &self.sidecars,
+                &entries_before,
+                &entries,
+                false,
+            ));
+            self.world.file = compare::found_at(entries.get(&name));
+            self.undurable.clear();
+        }
     }
 
     fn save_invalid(&mut self, kind: &InvalidSave) {
@@ -257,37 +453,116 @@ impl<S: Subject> Driver<S> {
             !record.is_valid(),
             "harness bug: the model calls valid a record built to be invalid ({kind:?})"
         );
-        self.refused_save(&record, field.as_deref(), "a locked save");
+        if kind.has_duplicate_names() && !self.locked_save() {
+            // A JSON request cannot carry two members of one name to most
+            // languages: the vectors suite checks such files through load.
+            coverage::hit("unsupported");
+            return;
+        }
+        self.note(|_| format!("save of the invalid record {}", report::record(&record)));
+        self.refused_save(&record, field.as_deref());
+    }
+
+    /// Whether the subject has the locked save (SPEC §7 `save`).
+    fn locked_save(&self) -> bool {
+        let probe = WriterOp::Save(Record::default_at(&self.world.now()));
+        self.subject.offers(&probe)
     }
 
     /// A save of `record`, which the model calls invalid, is refused naming
-    /// `field` and touches nothing (SPEC §3.1).
-    fn refused_save(&mut self, record: &lifecycle_model::Record, field: Option<&str>, what: &str) {
+    /// `field` and touches nothing (SPEC §3.1): the locked save when the
+    /// subject has it, else the library save.
+    fn refused_save(&mut self, record: &Record, field: Option<&str>) {
+        let text = report::record_text(record);
+        if self.locked_save() {
+            let op = WriterOp::Save(record.clone());
+            self.refused(&text, field, "a locked save", |s, now| {
+                s.write(&op, now).map(|_| ())
+            });
+        } else {
+            self.refused_save_json(&text, field);
+        }
+    }
+
+    /// The library save of a record given as JSON text that breaks SPEC §1
+    /// is refused naming `field` and touches nothing (SPEC §3.1).
+    pub fn refused_save_json(&mut self, json: &str, field: Option<&str>) {
+        self.refused(json, field, "a save", |s, _| s.save_json(json));
+    }
+
+    fn refused(
+        &mut self,
+        text: &str,
+        field: Option<&str>,
+        what: &str,
+        request: impl FnOnce(&mut S, &Timestamp) -> Result<(), Failure>,
+    ) {
         let before = self.subject.entries();
         let calls = self.subject.simulation().map(|s| s.calls());
-        let op = WriterOp::Save(record.clone());
-        let now = self.world.now();
-        let observed = self.subject.write(&op, &now).map(|_| ());
-        let judged = compare::save_judged(record, false, field, &observed);
-        check(judged.map_err(|e| format!("{what}: {e}")));
-        if self.subject.entries() != before {
-            panic!("{what} of an invalid record changed the directory (SPEC §3.1)");
+        let (_, observed) = self.ask(request);
+        let shown = if text.len() > 400 {
+            report::excerpt(text.as_bytes())
+        } else {
+            text.to_string()
+        };
+        let judged = compare::save_judged(|| shown, false, field, &observed);
+        check(judged.map_err(|mut f| {
+            f.message = format!("{what}: {}", f.message);
+            f
+        }));
+        let after = self.subject.entries();
+        if after != before {
+            check(Err(Finding::violation(
+                "§3.1",
+                format!(
+                    "{what} of an invalid record changed the directory from {} to {}",
+                    report::listing(&before),
+                    report::listing(&after)
+                ),
+            )));
         }
-        let after = self.subject.simulation().map(|s| s.calls());
-        if after != calls {
-            panic!("{what} of an invalid record made file-system calls (SPEC §3.1)");
+        let calls_after = self.subject.simulation().map(|s| s.calls());
+        if calls_after != calls {
+            check(Err(Finding::violation(
+                "§3.1",
+                format!("{what} of an invalid record made file-system calls"),
+            )));
         }
+    }
+
+    /// The default record is the one of SPEC §1.7 at now.
+    pub fn check_default(&mut self) {
+        let (world, answer) = self.ask(|s, now| s.default_record(now));
+        check(compare::default_record(&world, &answer));
+    }
+
+    /// The record path was set from outside to hold what the model reads
+    /// as `file`.
+    pub fn set_file(&mut self, file: Found) {
+        self.world.file = file;
+        self.undurable.clear();
     }
 
     fn load_writes_nothing(&mut self) {
         let before = self.subject.entries();
         let ops = self.subject.simulation().map(|s| s.ops());
-        let _ = self.subject.load(&self.world.now());
-        if self.subject.entries() != before {
-            panic!("a load changed the directory (SPEC §2.2.5)");
+        let _ = self.ask(|s, now| s.load(now));
+        let after = self.subject.entries();
+        if after != before {
+            check(Err(Finding::violation(
+                "§2.2",
+                format!(
+                    "a load changed the directory from {} to {}",
+                    report::listing(&before),
+                    report::listing(&after)
+                ),
+            )));
         }
         if self.subject.simulation().map(|s| s.ops()) != ops {
-            panic!("a load made a persistence operation (SPEC §2.2.5)");
+            check(Err(Finding::violation(
+                "§2.2",
+                "a load made a persistence operation",
+            )));
         }
     }
 
@@ -299,8 +574,48 @@ impl<S: Subject> Driver<S> {
                 }
             }
         }
-        let loaded = self.subject.load(&self.world.now());
-        check(compare::load(&self.world, &loaded));
+        let (world, loaded) = self.ask(|s, now| s.load(now));
+        let judged = compare::load(&world, &loaded);
+        if judged.is_err() {
+            if let Some(other) = self.other_side() {
+                if compare::load(&world.with_file(other.clone()), &loaded).is_ok() {
+                    // The implementation chose the other side of a point
+                    // of requirements §7; the model follows its choice.
+                    self.world.file = other;
+                    return;
+                }
+            }
+        }
+        check(judged);
+    }
+
+    /// Under requirements §7, the other reading of a file on one of its
+    /// implementation-defined points: corrupt for a record the model reads
+    /// as valid, the record for a file the model reads as corrupt.
+    fn other_side(&self) -> Option<Found> {
+        if self.world.rules() != Rules::Requirements {
+            return None;
+        }
+        let Some(Entry::File { data, .. }) = self.record_entry() else {
+            return None;
+        };
+        if implementation_defined::of_bytes(&data).is_empty() {
+            return None;
+        }
+        match &self.world.file {
+            Found::Valid(_) => Some(Found::Corrupt(data.to_vec())),
+            Found::Corrupt(_) => implementation_defined::as_valid(&data).map(Found::Valid),
+            _ => None,
+        }
+    }
+
+    /// Whether requirements §7 lets the implementation refuse to save
+    /// `record` (a record on one of its points, which the implementation
+    /// may call invalid as it may call such a file corrupt).
+    fn may_refuse(&self, record: &Record, observed: &Result<(), Failure>) -> bool {
+        self.world.rules() == Rules::Requirements
+            && matches!(observed, Err(Failure::InvalidRecord { .. }))
+            && !implementation_defined::of_record(record).is_empty()
     }
 
     fn simulation(&mut self) -> &mut dyn Simulation {
@@ -372,7 +687,8 @@ impl<S: Subject> Driver<S> {
             (Err(Failure::Io { errno, .. }), Err(disagreement)) => {
                 if *errno != Some(fault.errno()) {
                     panic!(
-                        "{disagreement}, and the error is not the injected {}",
+                        "{}, and the error is not the injected {}",
+                        disagreement.line(),
                         fault.name()
                     );
                 }
@@ -380,10 +696,10 @@ impl<S: Subject> Driver<S> {
                     coverage::hit("fault/reported");
                 }
             }
-            (_, Err(disagreement)) => panic!("{disagreement}"),
+            (_, Err(disagreement)) => panic!("{}", disagreement.line()),
         }
         self.observe("an injected fault", &before.interrupted(op));
-        if matches!(&observed, Ok(Written { wrote: true, .. })) {
+        if wrote(&observed, before.predict(op).ok().as_ref()) {
             self.undurable.clear();
         } else if self.world.file != before.file {
             // Nothing of the failed operation is durable: a power loss may
@@ -406,8 +722,8 @@ impl<S: Subject> Driver<S> {
     /// from what it holds.
     fn observe(&mut self, after: &str, candidates: &[Found]) {
         let actual = self.record_entry();
-        let matched = compare::observe(after, actual.as_ref(), candidates)
-            .unwrap_or_else(|message| panic!("{message}"));
+        let matched = compare::observe(&self.world, after, actual.as_ref(), candidates)
+            .unwrap_or_else(|finding| panic!("{}", finding.line()));
         if coverage::on() {
             coverage::hit(if *matched == self.world.file {
                 "observed/old_file"

@@ -1,45 +1,65 @@
 //! What must hold on the record's directory, one function each.
 //!
-//! Promises, each returning a message when broken: files in the record's
-//! directory are 0600 (record, copies, lock) and directories 0700 (SPEC
-//! §3.6, §4.5.2); no temp file survives a completed writer that loaded a
-//! readable file (SPEC §3.7, §4.3 step 2); a writer that failed or was
-//! refused writes nothing: only the lock file may be new and, after a
-//! readable load, stale temp files gone (SPEC §4.4.4, §5.1); the record file holds the serialized form of the record a writer
-//! says it wrote, and is unchanged when it says it wrote nothing (SPEC
-//! §3.2, §4.6); a replaced corrupt file's exact bytes are kept in a copy,
-//! and at most five copies remain (SPEC §4.4); the sequence number never
-//! goes backwards across a dispatch or sleep-cycle operation on a valid
-//! file (SPEC §4.3 step 3).
+//! Promises, each returning a [`Finding`] when broken: the record file is
+//! 0600 and the record's directory 0700 (SPEC §3.6), and, by this project's
+//! SPEC, every other file the store keeps (copies, lock) 0600 too (§4.5.2);
+//! a completed operation leaves no file behind but the record, its
+//! sidecars (the lock file) and preserved copies (SPEC §3.5, §3.7), and a
+//! writer that loaded a readable file sweeps stale temp files (a SHOULD,
+//! §3.7); a writer that failed or was refused writes nothing: only a
+//! sidecar may be new and, after a readable load, stale temp files gone
+//! (SPEC §4.4.4, §5.1); the record file holds the record a writer says it
+//! wrote (by this project's SPEC, its serialized form, §3.2), and is
+//! unchanged when it says it wrote nothing (SPEC §4.6); a replaced corrupt
+//! file's exact bytes are kept in a copy, and at most five copies remain
+//! (SPEC §4.4); the sequence number never goes backwards across a dispatch
+//! or sleep-cycle operation on a valid file (SPEC §4.3 step 3).
 //!
 //! Does not promise: which five copies are kept (the newest), nor anything
 //! about files outside the record's directory. Names come from
 //! `lifecycle_model::spec`, never from an implementation.
 
-use lifecycle_model::spec::{self, CORRUPT_COPIES_KEPT, DIR_MODE, FILE_MODE, LOCK_FILE_NAME};
+use lifecycle_model::spec::{self, CORRUPT_COPIES_KEPT, DIR_MODE, FILE_MODE};
 use lifecycle_model::writer::{Found, WriterOp};
-use lifecycle_model::Record;
 
-use crate::compare;
-use crate::report::excerpt;
-use crate::subject::{Entry, Listing};
+use crate::compare::{self, Finding, Rules};
+use crate::report::{excerpt, listing};
+use crate::subject::{Answer, Entry, Listing};
+use crate::world::World;
 
-pub fn files_are_private(entries: &Listing, dir_mode: Option<u32>) -> Result<(), String> {
+/// Modes: the record file 0600 and the directory 0700 by any rules; by this
+/// project's SPEC every file 0600 and every directory 0700.
+pub fn files_are_private(
+    rules: Rules,
+    record_name: &str,
+    entries: &Listing,
+    dir_mode: Option<u32>,
+) -> Result<(), Finding> {
     if let Some(mode) = dir_mode.filter(|m| *m != DIR_MODE) {
-        return Err(format!(
-            "the record's directory has mode {mode:o}, not {DIR_MODE:o} (SPEC §3.6)"
+        return Err(Finding::violation(
+            "§3.6",
+            format!("the record's directory has mode {mode:o}, not {DIR_MODE:o}"),
         ));
     }
     for (name, entry) in entries {
+        if rules == Rules::Requirements && name != record_name {
+            continue;
+        }
         match entry {
             Entry::File { mode, .. } if *mode != FILE_MODE => {
-                return Err(format!(
-                    "{name} has mode {mode:o}, not {FILE_MODE:o} (SPEC §3.6, §4.5.2)"
+                return Err(Finding::violation(
+                    if name == record_name {
+                        "§3.6"
+                    } else {
+                        "§4.5"
+                    },
+                    format!("{name} has mode {mode:o}, not {FILE_MODE:o}"),
                 ))
             }
             Entry::Dir { mode } if *mode != DIR_MODE => {
-                return Err(format!(
-                    "{name} has mode {mode:o}, not {DIR_MODE:o} (SPEC §3.6)"
+                return Err(Finding::violation(
+                    "§3.6",
+                    format!("{name} has mode {mode:o}, not {DIR_MODE:o}"),
                 ))
             }
             _ => {}
@@ -48,15 +68,45 @@ pub fn files_are_private(entries: &Listing, dir_mode: Option<u32>) -> Result<(),
     Ok(())
 }
 
-pub fn no_temp_files_remain(entries: &Listing) -> Result<(), String> {
-    let temps: Vec<&String> = entries.keys().filter(|n| spec::is_temp_name(n)).collect();
-    if temps.is_empty() {
-        return Ok(());
+/// Whether `name` is the record, a sidecar or a preserved copy: a file an
+/// implementation may keep.
+fn kept(name: &str, record_name: &str, sidecars: &[String]) -> bool {
+    name == record_name
+        || sidecars.iter().any(|s| s == name)
+        || spec::is_corrupt_copy_of(name, record_name)
+}
+
+/// After a completed operation: no file is new but the record, a sidecar
+/// or a preserved copy (SPEC §3.5, §3.7); and when `swept` (a writer that
+/// loaded a readable file), no stale temp file remains (a SHOULD, §3.7).
+pub fn no_temp_files_remain(
+    record_name: &str,
+    sidecars: &[String],
+    before: &Listing,
+    after: &Listing,
+    swept: bool,
+) -> Result<(), Finding> {
+    let left: Vec<&String> = after
+        .keys()
+        .filter(|n| !before.contains_key(*n) && !kept(n, record_name, sidecars))
+        .collect();
+    if !left.is_empty() {
+        return Err(Finding::violation(
+            "§3.5",
+            format!("the operation left files behind: {}", names(&left)),
+        ));
     }
-    Err(format!(
-        "temp files remain after a completed writer: {} (SPEC §3.7)",
-        names(&temps)
-    ))
+    let stale: Vec<&String> = after.keys().filter(|n| spec::is_temp_name(n)).collect();
+    if swept && !stale.is_empty() {
+        return Err(Finding::divergence(
+            "§3.7",
+            format!(
+                "stale temp files remain after a writer that loaded a readable file: {}",
+                names(&stale)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn names(names: &[&String]) -> String {
@@ -68,19 +118,20 @@ fn names(names: &[&String]) -> String {
 }
 
 /// A writer that failed or was refused wrote nothing (SPEC §5.1): the
-/// directory is as it was but for a new lock file (SPEC §4.5.2: created
-/// when missing, never removed) and, when `may_sweep`, stale temp files it
-/// swept after a readable load (SPEC §3.7, §4.3 step 2). After an
-/// unreadable load nothing is swept (§4.4.4).
+/// directory is as it was but for a new sidecar (SPEC §4.5.2: the lock file
+/// is created when missing, never removed) and, when `may_sweep`, stale
+/// temp files it swept after a readable load (SPEC §3.7, §4.3 step 2).
+/// After an unreadable load nothing is swept (§4.4.4).
 pub fn nothing_written(
     what: &str,
+    sidecars: &[String],
     before: &Listing,
     after: &Listing,
     may_sweep: bool,
-) -> Result<(), String> {
+) -> Result<(), Finding> {
     let kept = |entries: &Listing| {
         let mut entries = entries.clone();
-        entries.remove(LOCK_FILE_NAME);
+        entries.retain(|name, _| !sidecars.contains(name));
         if may_sweep {
             entries.retain(|name, _| !spec::is_temp_name(name));
         }
@@ -92,35 +143,75 @@ pub fn nothing_written(
     if kept(before) == kept(after) && !new_temp {
         return Ok(());
     }
-    Err(format!(
-        "{what} changed the directory from {before:?} to {after:?}"
+    Err(Finding::violation(
+        "§5.1",
+        format!(
+            "{what} changed the directory from {} to {}",
+            listing(before),
+            listing(after)
+        ),
     ))
 }
 
-/// The record file after a writer that reports `wrote` with `record` in
-/// force: its serialized form when written, `before` untouched otherwise.
+/// The record file after a writer that `wrote` with `record` in force: the
+/// record written (by this project's SPEC, its serialized form), `before`
+/// untouched otherwise.
 pub fn record_file_holds(
+    world: &World,
     record_name: &str,
     before: &Listing,
     after: &Listing,
     wrote: bool,
-    record: &Record,
-) -> Result<(), String> {
+    record: &Answer,
+) -> Result<(), Finding> {
     let now = after.get(record_name);
     if !wrote {
         if now == before.get(record_name) {
             return Ok(());
         }
-        return Err(format!(
-            "the writer said it wrote nothing, but the record file went from {:?} to {now:?} (SPEC §4.6)",
-            before.get(record_name)
+        return Err(Finding::violation(
+            "§4.6",
+            format!(
+                "the writer wrote nothing by the SPEC, but the record file went from {} to {}",
+                entry(before.get(record_name)),
+                entry(now)
+            ),
         ));
     }
-    match now {
-        Some(Entry::File { data, .. }) => compare::serialized_form(data, record),
-        other => Err(format!(
-            "the writer said it wrote, but the record path holds {other:?}"
+    let Ok(record) = record else {
+        // The answer itself was judged wrong already.
+        return Ok(());
+    };
+    match (now, world.rules()) {
+        (Some(Entry::File { data, .. }), Rules::Spec) => compare::serialized_form(data, record),
+        (Some(Entry::File { data, .. }), Rules::Requirements) => {
+            match lifecycle_model::record::decode(data) {
+                Ok(held) if compare::same_record(world, record, &held) => Ok(()),
+                _ => Err(Finding::violation(
+                    "§3.4",
+                    format!(
+                        "the record file should now hold {}, but holds {}",
+                        crate::report::record(record),
+                        excerpt(data)
+                    ),
+                )),
+            }
+        }
+        (other, _) => Err(Finding::violation(
+            "§3.4",
+            format!(
+                "the writer wrote, but the record path holds {}",
+                entry(other)
+            ),
         )),
+    }
+}
+
+/// A directory entry in a message.
+pub fn entry(entry: Option<&Entry>) -> String {
+    match entry {
+        None => "nothing".to_string(),
+        Some(e) => format!("{e:?}"),
     }
 }
 
@@ -129,7 +220,7 @@ pub fn sequence_never_goes_backwards(
     op: &WriterOp,
     before: &Found,
     after: &Found,
-) -> Result<(), String> {
+) -> Result<(), Finding> {
     if matches!(op, WriterOp::Save(_)) {
         return Ok(());
     }
@@ -141,45 +232,78 @@ pub fn sequence_never_goes_backwards(
     if a.wrapper_event_seq >= b.wrapper_event_seq {
         return Ok(());
     }
-    Err(format!(
-        "wrapper_event_seq went from {} to {} (SPEC §4.3 step 3)",
-        b.wrapper_event_seq, a.wrapper_event_seq
+    Err(Finding::violation(
+        "§4.3",
+        format!(
+            "wrapper_event_seq went from {} to {}",
+            b.wrapper_event_seq, a.wrapper_event_seq
+        ),
     ))
 }
 
-/// The writer replaced a corrupt file holding `bytes` and says it kept them
-/// as `preserved_as`, a name in the record's directory.
+/// The writer replaced a corrupt file holding `bytes` and kept them as
+/// `preserved_as`, a name in the record's directory (`None`: it did not
+/// say which; some copy must hold them).
 pub fn corrupt_bytes_are_preserved(
     record_name: &str,
     entries: &Listing,
     bytes: &[u8],
-    preserved_as: &str,
-) -> Result<(), String> {
-    if !spec::is_corrupt_copy_of(preserved_as, record_name) {
-        return Err(format!(
-            "the corrupt bytes were preserved as {preserved_as}, not as {}* (SPEC §4.4.1)",
-            spec::corrupt_copy_prefix(record_name)
-        ));
-    }
-    match entries.get(preserved_as) {
-        Some(Entry::File { data, .. }) if **data == bytes => {}
-        Some(Entry::File { data, .. }) => {
-            return Err(format!(
-                "{preserved_as} holds {}, not the corrupt bytes {} (SPEC §4.4.1)",
-                excerpt(data),
-                excerpt(bytes)
+    preserved_as: Option<&str>,
+) -> Result<(), Finding> {
+    let holds = |data: &[u8]| data == bytes;
+    match preserved_as {
+        Some(name) if !spec::is_corrupt_copy_of(name, record_name) => {
+            return Err(Finding::violation(
+                "§4.4",
+                format!(
+                    "the corrupt bytes were preserved as {name}, not as {}* ",
+                    spec::corrupt_copy_prefix(record_name)
+                ),
             ))
         }
-        other => {
-            return Err(format!(
-            "the corrupt bytes were preserved as {preserved_as}, which is {other:?} (SPEC §4.4.1)"
-        ))
+        Some(name) => match entries.get(name) {
+            Some(Entry::File { data, .. }) if holds(data) => {}
+            Some(Entry::File { data, .. }) => {
+                return Err(Finding::violation(
+                    "§4.4",
+                    format!(
+                        "{name} holds {}, not the corrupt bytes {}",
+                        excerpt(data),
+                        excerpt(bytes)
+                    ),
+                ))
+            }
+            other => {
+                return Err(Finding::violation(
+                    "§4.4",
+                    format!(
+                        "the corrupt bytes were preserved as {name}, which is {}",
+                        entry(other)
+                    ),
+                ))
+            }
+        },
+        None => {
+            let copy = entries.iter().any(|(name, e)| {
+                spec::is_corrupt_copy_of(name, record_name)
+                    && matches!(e, Entry::File { data, .. } if holds(data))
+            });
+            if !copy {
+                return Err(Finding::violation(
+                    "§4.4",
+                    format!(
+                        "the corrupt file {} was replaced, and no {}* copy holds its bytes",
+                        excerpt(bytes),
+                        spec::corrupt_copy_prefix(record_name)
+                    ),
+                ));
+            }
         }
     }
     at_most_five_copies(record_name, entries)
 }
 
-pub fn at_most_five_copies(record_name: &str, entries: &Listing) -> Result<(), String> {
+pub fn at_most_five_copies(record_name: &str, entries: &Listing) -> Result<(), Finding> {
     let copies: Vec<&String> = entries
         .keys()
         .filter(|n| spec::is_corrupt_copy_of(n, record_name))
@@ -187,9 +311,12 @@ pub fn at_most_five_copies(record_name: &str, entries: &Listing) -> Result<(), S
     if copies.len() <= CORRUPT_COPIES_KEPT {
         return Ok(());
     }
-    Err(format!(
-        "{} corrupt copies remain, more than {CORRUPT_COPIES_KEPT}: {} (SPEC §4.4.2)",
-        copies.len(),
-        names(&copies)
+    Err(Finding::violation(
+        "§4.4",
+        format!(
+            "{} corrupt copies remain, more than {CORRUPT_COPIES_KEPT}: {}",
+            copies.len(),
+            names(&copies)
+        ),
     ))
 }

@@ -4,8 +4,8 @@
 //! It never depends on the store (`lifecycle-state`): an implementation is
 //! reached only through the [`Subject`] trait, in the reference model's
 //! vocabulary, so the same checks judge the store in process (the
-//! `testkit` crate's subject), and, through an adapter, any other
-//! implementation.
+//! `testkit` crate's subject), and, through an adapter (the `oracle`
+//! crate), any other implementation.
 //!
 //! Modules, one job each:
 //! - generation: [`input`] (bytes ⇄ structured inputs: one definition per
@@ -15,9 +15,11 @@
 //!   moves), [`transition`] (the vocabulary of one step of a run), and
 //!   [`vocabulary`] (the words they are made of);
 //! - judging: [`subject`] (what an implementation is asked and what it
-//!   answers), [`world`] (what the model expects), [`compare`] (the one
-//!   comparator of an answer with the model), [`invariants`] (what must
-//!   hold on the disk), [`crash`] (the one crash judge over a disk and an
+//!   answers), [`directory`] (a real record directory seen and set from
+//!   outside), [`world`] (what the model expects), [`compare`] (the one
+//!   comparator of an answer with the model, by this project's SPEC or by
+//!   requirements §7, with [`json_value`] for unknown members as JSON
+//!   values), [`invariants`] (what must hold on the disk), [`crash`] (the one crash judge over a disk and an
 //!   operation log), [`driver`] (a run of transitions against a subject,
 //!   judged after every step), [`machine`] (that run as a proptest state
 //!   machine);
@@ -32,10 +34,12 @@ pub mod canonical;
 pub mod compare;
 pub mod coverage;
 pub mod crash;
+pub mod directory;
 pub mod driver;
 pub mod generate;
 pub mod input;
 pub mod invariants;
+pub mod json_value;
 pub mod machine;
 pub mod report;
 pub mod subject;
@@ -43,6 +47,7 @@ pub mod transition;
 pub mod vocabulary;
 pub mod world;
 
+pub use compare::{Finding, Level, Rules};
 pub use driver::{Driver, Initial};
 pub use subject::{Entry, Failure, Injected, Listing, Loaded, Simulation, Subject, Written};
 pub use transition::Transition;

@@ -131,7 +131,9 @@ thread_local! {
 
 /// Keeps this thread's panics out of the output while proptest shrinks: it
 /// reports the minimal case's panic itself, and a thousand others bury it.
-fn quiet_panics(quiet: bool) {
+/// The oracle, which judges every panic of a case itself, keeps them out
+/// for the whole run.
+pub fn quiet_panics(quiet: bool) {
     static HOOK: std::sync::Once = std::sync::Once::new();
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();

@@ -8,6 +8,8 @@
 use lifecycle_model::writer::{Found, WriterOp};
 use lifecycle_model::Record;
 
+use crate::subject::Listing;
+
 /// The most bytes a message shows of a file.
 const SHOWN: usize = 400;
 
@@ -23,13 +25,22 @@ pub fn excerpt(bytes: &[u8]) -> String {
 
 /// A record as its JSON text (SPEC §3.2), capped like [`excerpt`].
 pub fn record(record: &Record) -> String {
-    let text = record.encode();
-    let text = text.strip_suffix(b"\n").unwrap_or(&text);
+    let text = record_text(record);
     if text.len() <= SHOWN {
-        String::from_utf8_lossy(text).into_owned()
+        text
     } else {
-        excerpt(text)
+        excerpt(text.as_bytes())
     }
+}
+
+/// A record's whole JSON text: its serialized form (SPEC §3.2) without the
+/// final newline.
+pub fn record_text(record: &Record) -> String {
+    let mut text = record.encode();
+    if text.last() == Some(&b'\n') {
+        text.pop();
+    }
+    String::from_utf8_lossy(&text).into_owned()
 }
 
 /// What the record path holds, in words.
@@ -38,8 +49,18 @@ pub fn found(found: &Found) -> String {
         Found::Valid(r) => format!("the valid record {}", record(r)),
         Found::Missing => "no file".to_string(),
         Found::Corrupt(bytes) => format!("the corrupt file {}", excerpt(bytes)),
-        Found::Unreadable => "a directory (unreadable)".to_string(),
+        Found::Unreadable => "something unreadable (a directory, a FIFO, a device)".to_string(),
     }
+}
+
+/// A directory's entries in words: `{lifecycle_state.json: file 600
+/// "{…}", .lifecycle.lock: file 600 ""}`.
+pub fn listing(entries: &Listing) -> String {
+    let items: Vec<String> = entries
+        .iter()
+        .map(|(name, entry)| format!("{name}: {entry:?}"))
+        .collect();
+    format!("{{{}}}", items.join(", "))
 }
 
 /// A writer operation in the words of SPEC §4 and §5 (and §7 `save`).

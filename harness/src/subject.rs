@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 
 use lifecycle_model::machine::Shutdown;
@@ -26,31 +27,54 @@ use lifecycle_model::{Record, Timestamp};
 
 use crate::report::excerpt;
 
-/// What a writer operation that succeeded reports (SPEC §4.7).
+/// A record an implementation returned: the model's record, or what it
+/// returned instead.
+pub type Answer = Result<Record, NotARecord>;
+
+/// A returned value that is not a record of SPEC §1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotARecord {
+    /// The JSON text returned (empty when there was none).
+    pub json: String,
+    pub why: String,
+}
+
+impl fmt::Display for NotARecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", excerpt(self.json.as_bytes()), self.why)
+    }
+}
+
+/// What a writer operation that succeeded reports (SPEC §4.7). Beside the
+/// record, each member is `None` when the implementation does not say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
     /// The record in force afterwards.
-    pub record: Record,
+    pub record: Answer,
     /// What its load found: valid, missing or corrupt (an unreadable file
     /// fails the operation).
-    pub found: LoadKind,
+    pub found: Option<LoadKind>,
     /// The name in the record's directory the corrupt bytes were preserved
-    /// as, when they were (SPEC §4.4.1).
-    pub preserved_as: Option<String>,
-    pub wrote: bool,
+    /// as (SPEC §4.4.1), or `Some(None)`: nothing was preserved.
+    pub preserved_as: Option<Option<String>>,
+    pub wrote: Option<bool>,
     /// Dispatch only: the shutdown signal (SPEC §4.3 step 7).
     pub shutdown: Option<Shutdown>,
-    /// Dispatch only, when the implementation reports it: whether the
-    /// state changed (SPEC §4.2).
+    /// Dispatch only: whether the state changed (SPEC §4.2).
     pub transitioned: Option<bool>,
 }
 
-/// Why an operation failed, by the error classes of SPEC §7.2.
+/// Why an operation failed: by the error classes of SPEC §7.2, or because
+/// the implementation did not answer as the protocol says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
     /// Exit 2: a record that breaks SPEC §1, naming the field (`None`: the
-    /// record as a whole).
+    /// record as a whole, or no field named).
     InvalidRecord { field: Option<String> },
+    /// Exit 2: an invalid argument of SPEC §5 (`begin(0)`, a step past
+    /// 2^53−1, a quarantine past year 9999), when the implementation does
+    /// not say which.
+    InvalidArgument { message: String },
     /// Exit 2 or 4: refused by SPEC §5 (the model's reasons, which also
     /// name the invalid arguments of exit 2).
     Refused(Refusal),
@@ -60,21 +84,16 @@ pub enum Failure {
     Locked,
     /// Exit 1: an I/O error, with its errno when there is one.
     Io { errno: Option<i32>, message: String },
-}
-
-impl Failure {
-    /// The exit code SPEC §7.2 gives this failure.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Failure::Io { .. } => 1,
-            Failure::InvalidRecord { .. } => 2,
-            Failure::Refused(
-                Refusal::NoSteps | Refusal::StepOutOfRange { .. } | Refusal::QuarantineOutOfRange,
-            ) => 2,
-            Failure::Locked => 3,
-            Failure::Overflow | Failure::Refused(_) => 4,
-        }
-    }
+    /// The implementation does not offer this operation.
+    Unsupported { message: String },
+    /// The implementation raised something its adapter could not map to
+    /// a class above (an exception escaping a load, SPEC §2.2.4).
+    Raised { what: String },
+    /// No answer of the protocol: a hang, a crash, a reply that cannot be
+    /// read (SPEC §2.2.4 for a load).
+    Crashed { what: String },
+    /// The run cannot go on (the adapter had to be restarted too often).
+    Broken { why: String },
 }
 
 impl fmt::Display for Failure {
@@ -90,6 +109,12 @@ impl fmt::Display for Failure {
             Failure::Overflow => write!(f, "refused: overflow (wrapper_event_seq is 2^53-1)"),
             Failure::Locked => write!(f, "refused: locked by another writer"),
             Failure::Io { message, .. } => write!(f, "I/O error: {message}"),
+            Failure::InvalidArgument { message } => {
+                write!(f, "refused: invalid argument: {message}")
+            }
+            Failure::Unsupported { message } => write!(f, "not supported: {message}"),
+            Failure::Raised { what } | Failure::Crashed { what } => write!(f, "{what}"),
+            Failure::Broken { why } => write!(f, "the check cannot go on: {why}"),
         }
     }
 }
@@ -111,8 +136,10 @@ pub fn refusal(reason: &Refusal) -> String {
 /// What a load returned (SPEC §2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loaded {
-    pub kind: LoadKind,
-    pub record: Record,
+    /// What it says it found (SPEC §2.1, a SHOULD: `None` when it does
+    /// not say).
+    pub kind: Option<LoadKind>,
+    pub record: Answer,
 }
 
 /// One entry of the record's directory.
@@ -126,6 +153,10 @@ pub enum Entry {
     Dir {
         mode: u32,
     },
+    /// A symlink, a FIFO, a socket or a device, by what it is.
+    Other {
+        what: String,
+    },
 }
 
 impl fmt::Debug for Entry {
@@ -134,6 +165,7 @@ impl fmt::Debug for Entry {
         match self {
             Entry::File { mode, data } => write!(f, "file {mode:o} {}", excerpt(data)),
             Entry::Dir { mode } => write!(f, "directory {mode:o}"),
+            Entry::Other { what } => write!(f, "{what}"),
         }
     }
 }
@@ -179,15 +211,41 @@ impl Injected {
 
 /// An implementation of the store, as the harness drives it.
 pub trait Subject {
+    /// Whether the implementation takes `now` from the requests (else it
+    /// reads its own clock, and the harness allows the timestamps it makes
+    /// the wall-clock time a request took).
+    fn takes_now(&self) -> bool {
+        true
+    }
+    /// Whether the implementation offers `op` (an adapter may offer the
+    /// store alone, and has no locked save).
+    fn offers(&self, op: &WriterOp) -> bool {
+        let _ = op;
+        true
+    }
+    /// The default record at `now` (SPEC §1.7).
+    fn default_record(&mut self, now: &Timestamp) -> Result<Answer, Failure>;
     /// One writer operation at `now` (SPEC §4.3, §5, and the locked save).
     fn write(&mut self, op: &WriterOp, now: &Timestamp) -> Result<Written, Failure>;
     /// The library save of SPEC §3: no lock, no preservation.
     fn save(&mut self, record: &Record) -> Result<(), Failure>;
+    /// The library save of a record given as JSON text, which may break
+    /// SPEC §1 in ways a model record cannot (a `true` as an integer).
+    fn save_json(&mut self, json: &str) -> Result<(), Failure>;
     /// A load at `now` (SPEC §2).
-    fn load(&mut self, now: &Timestamp) -> Loaded;
+    fn load(&mut self, now: &Timestamp) -> Result<Loaded, Failure>;
 
     /// The record's file name inside its directory.
     fn record_name(&self) -> &str;
+    /// The files besides the record the implementation may keep in its
+    /// directory for good (the lock file of SPEC §4.5).
+    fn sidecars(&self) -> Vec<String> {
+        vec![lifecycle_model::spec::LOCK_FILE_NAME.to_string()]
+    }
+    /// The record's directory on the real disk, when it is there.
+    fn case_dir(&self) -> Option<&Path> {
+        None
+    }
     /// The record's directory, as it is now.
     fn entries(&self) -> Listing;
     /// The mode of the record's directory, when it exists.

@@ -9,9 +9,11 @@ use lifecycle_model::spec::MAX_FILE_BYTES;
 use lifecycle_model::writer::{self, Failure, Found, LoadKind, Outcome, WriterOp};
 use lifecycle_model::{Record, Timestamp};
 
+use crate::compare::Rules;
 use crate::generate::record::{at_micros, MAX_MICROS, MIN_MICROS};
 
-/// The clock and the file, as the model sees them.
+/// The clock and the file, as the model sees them, and how an answer is
+/// compared with them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct World {
     /// Now, in µs since the epoch.
@@ -19,6 +21,11 @@ pub struct World {
     /// Now, as a timestamp: made once per clock move, asked for often.
     now: Timestamp,
     pub file: Found,
+    rules: Rules,
+    /// For an implementation that reads its own clock: the wall-clock
+    /// instant (µs) the last request was answered by; now is when it was
+    /// sent.
+    window_end: Option<i64>,
 }
 
 impl World {
@@ -29,15 +36,51 @@ impl World {
             now_micros,
             now: at_micros(now_micros),
             file,
+            rules: Rules::Spec,
+            window_end: None,
         }
+    }
+
+    /// The same world, its answers compared by `rules`.
+    pub fn with_rules(mut self, rules: Rules) -> World {
+        self.rules = rules;
+        self
+    }
+
+    pub fn rules(&self) -> Rules {
+        self.rules
+    }
+
+    /// The same file at the end of the clock window of the last request,
+    /// when the implementation reads its own clock.
+    pub fn at_window_end(&self) -> Option<World> {
+        let end = self.window_end?;
+        let mut world = self.clone();
+        world.set_clock(end);
+        Some(world)
+    }
+
+    /// The implementation read its own clock somewhere between now and
+    /// `end_micros`.
+    pub fn set_window_end(&mut self, end_micros: i64) {
+        self.window_end = Some(end_micros.max(self.now_micros));
     }
 
     /// The same clock, with `file` at the record path.
     pub fn with_file(&self, file: Found) -> World {
         World {
+            file,
+            ..self.clone_clock()
+        }
+    }
+
+    fn clone_clock(&self) -> World {
+        World {
             now_micros: self.now_micros,
             now: self.now.clone(),
-            file,
+            file: Found::Missing,
+            rules: self.rules,
+            window_end: self.window_end,
         }
     }
 
@@ -80,16 +123,9 @@ impl World {
         (self.file.kind(), self.file.loaded(&self.now))
     }
 
-    /// Whether `record` is what load returns now (SPEC §2.1).
-    pub fn loads_as(&self, record: &Record) -> bool {
-        match self.file.record() {
-            Some(stored) => record == stored,
-            None => *record == Record::default_at(&self.now),
-        }
-    }
-
     /// Sets the clock to `micros`, kept within SPEC §1.4's years.
     pub fn set_clock(&mut self, micros: i64) {
-        *self = World::new(micros, std::mem::replace(&mut self.file, Found::Missing));
+        let file = std::mem::replace(&mut self.file, Found::Missing);
+        *self = World::new(micros, file).with_rules(self.rules);
     }
 }

@@ -13,6 +13,8 @@
 //!   what the file held (what to write, whether to preserve, what to refuse);
 //! - [`spec`]: the names and numbers SPEC.md fixes (file names, 1 MiB,
 //!   2^53−1, modes), the one home every checker takes them from;
+//! - [`implementation_defined`]: the points of requirements §7 where
+//!   conforming implementations may differ, found in a record or a file;
 //! - [`persistence`]: which on-disk states a process crash or a power loss
 //!   may leave after a log of file-system operations (see `README.md`).
 //!
@@ -21,6 +23,7 @@
 //! statements of the contract. It does not promise speed beyond what the
 //! tests need, nor any I/O: nothing here touches a file or a clock.
 
+pub mod implementation_defined;
 pub mod json;
 pub mod machine;
 pub mod persistence;

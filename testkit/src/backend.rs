@@ -7,11 +7,9 @@
 //! directory is only ever read back by this process, and memory has no
 //! crash to survive.
 
-use std::fs;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
+use lifecycle_harness::directory::RealDirectory;
 use lifecycle_harness::subject::{Entry, Listing};
 use lifecycle_model::spec::DIR_MODE;
 use lifecycle_state::{Fs, RealFs};
@@ -112,17 +110,19 @@ impl Backend for SimDisk {
     }
 }
 
-/// A real temp directory; the record lives in its `state` subdirectory.
+/// A real temp directory; the record lives in its `state` subdirectory,
+/// seen and set through the harness's [`RealDirectory`] (as the oracle
+/// sees an adapter's).
 pub struct RealDir {
     // Held so the directory lives as long as the subject.
     _root: tempfile::TempDir,
-    dir: PathBuf,
+    dir: RealDirectory,
 }
 
 impl Default for RealDir {
     fn default() -> RealDir {
         let root = tempfile::TempDir::new().expect("a temp dir");
-        let dir = root.path().join("state");
+        let dir = RealDirectory::new(&root.path().join("state"));
         RealDir { _root: root, dir }
     }
 }
@@ -135,66 +135,27 @@ impl Backend for RealDir {
     }
 
     fn dir(&self) -> &Path {
-        &self.dir
+        self.dir.path()
     }
 
     fn put_file(&self, name: &str, data: &[u8], mode: u32) {
-        if !self.dir.exists() {
-            fs::DirBuilder::new()
-                .mode(DIR_MODE)
-                .create(&self.dir)
-                .expect("mkdir");
-        }
-        self.remove(name);
-        let path = self.dir.join(name);
-        fs::write(&path, data).expect("write");
-        // The umask may have taken bits; the test wants exactly `mode`.
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
+        self.dir.put_file(name, data, mode);
     }
 
     fn put_dir(&self, name: &str) {
-        self.remove(name);
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(DIR_MODE)
-            .create(self.dir.join(name))
-            .expect("mkdir");
+        self.dir.put_dir(name);
     }
 
     fn remove(&self, name: &str) {
-        let path = self.dir.join(name);
-        match fs::symlink_metadata(&path) {
-            Ok(m) if m.is_dir() => fs::remove_dir_all(&path).expect("rm -r"),
-            Ok(_) => fs::remove_file(&path).expect("rm"),
-            Err(_) => {}
-        }
+        self.dir.remove(name);
     }
 
     fn entries(&self) -> Listing {
-        let Ok(listing) = fs::read_dir(&self.dir) else {
-            return Listing::new();
-        };
-        listing
-            .map(|e| {
-                let e = e.expect("a directory entry");
-                let meta = fs::symlink_metadata(e.path()).expect("stat");
-                let mode = meta.permissions().mode() & 0o7777;
-                let entry = if meta.is_dir() {
-                    Entry::Dir { mode }
-                } else {
-                    Entry::File {
-                        mode,
-                        data: Arc::new(fs::read(e.path()).expect("read")),
-                    }
-                };
-                (e.file_name().to_string_lossy().into_owned(), entry)
-            })
-            .collect()
+        self.dir.entries()
     }
 
     fn dir_mode(&self) -> Option<u32> {
-        let meta = fs::symlink_metadata(&self.dir).ok()?;
-        Some(meta.permissions().mode() & 0o7777)
+        self.dir.mode()
     }
 }
 

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use lifecycle_harness::machine::Subjects;
-use lifecycle_harness::subject::{Failure, Listing, Loaded, Simulation, Subject, Written};
+use lifecycle_harness::subject::{Answer, Failure, Listing, Loaded, Simulation, Subject, Written};
 use lifecycle_harness::Injected;
 use lifecycle_model::persistence::{Crash, Disk, Op};
 use lifecycle_model::spec::RECORD_FILE_NAME;
@@ -98,10 +98,10 @@ fn written(updated: Updated) -> Written {
         ),
     };
     Written {
-        record: bridge::to_model(&updated.record),
-        found,
-        preserved_as,
-        wrote: updated.wrote,
+        record: Ok(bridge::to_model(&updated.record)),
+        found: Some(found),
+        preserved_as: Some(preserved_as),
+        wrote: Some(updated.wrote),
         shutdown: None,
         transitioned: None,
     }
@@ -187,7 +187,24 @@ impl<B: Backend> Subject for StoreSubject<B> {
             .map_err(|e| save_failure(&e))
     }
 
-    fn load(&mut self, now: &Timestamp) -> Loaded {
+    fn default_record(&mut self, now: &Timestamp) -> Result<Answer, Failure> {
+        self.set_clock(now);
+        Ok(Ok(bridge::to_model(&lifecycle_state::Record::default_at(
+            self.clock.now(),
+        ))))
+    }
+
+    fn save_json(&mut self, json: &str) -> Result<(), Failure> {
+        // The store's own reading of a record handed to it as text.
+        let record = lifecycle_state::codec::decode(json.as_bytes()).map_err(|e| {
+            Failure::InvalidRecord {
+                field: e.field().map(str::to_string),
+            }
+        })?;
+        persist::save_with(&self.backend.fs(), &self.path, &record).map_err(|e| save_failure(&e))
+    }
+
+    fn load(&mut self, now: &Timestamp) -> Result<Loaded, Failure> {
         self.set_clock(now);
         let loaded = self.store(Options::default()).load();
         let kind = match loaded.outcome {
@@ -196,10 +213,10 @@ impl<B: Backend> Subject for StoreSubject<B> {
             LoadOutcome::Corrupt(_) => LoadKind::Corrupt,
             LoadOutcome::Unreadable(_) => LoadKind::Unreadable,
         };
-        Loaded {
-            kind,
-            record: bridge::to_model(&loaded.record),
-        }
+        Ok(Loaded {
+            kind: Some(kind),
+            record: Ok(bridge::to_model(&loaded.record)),
+        })
     }
 
     fn record_name(&self) -> &str {

@@ -181,6 +181,16 @@ impl InvalidSave {
         (r, field)
     }
 
+    /// Whether the record it builds has two members of one name in an
+    /// object: something a JSON request cannot carry to most languages,
+    /// whose parsers keep one of the two.
+    pub fn has_duplicate_names(&self) -> bool {
+        matches!(
+            self,
+            InvalidSave::UnknownNamedLikeKnown { .. } | InvalidSave::DuplicateUnknown(_)
+        )
+    }
+
     /// The name coverage counts it under.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -1,0 +1,159 @@
+//! `lifecycle check`: the command line of the conformance oracle.
+//!
+//! Promises: parses the options the README and PROTOCOL.md name, runs the
+//! oracle (`lifecycle_oracle::run`) on the adapter given, or on the
+//! built-in store in process, prints the report, writes the files asked
+//! for (JSON, JUnit XML, Markdown) and exits 0 (no violation), 1
+//! (violations), 2 (usage) or 3 (harness broken).
+//!
+//! Does not promise: anything the oracle does not.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use lifecycle_oracle::adapter::{Config, Launch};
+use lifecycle_oracle::suites::Suite;
+use lifecycle_oracle::{vectors, Options, Report};
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The adapter's command line, run with `sh -c` (default: the built-in
+    /// store, in process).
+    #[arg(long)]
+    adapter: Option<String>,
+    /// Run only this suite (repeatable): smoke, vectors, traces, machine,
+    /// sleep, permissions.
+    #[arg(long = "suite", value_parser = parse_suite)]
+    suites: Vec<Suite>,
+    /// Run only cases whose id matches this glob (repeatable), e.g.
+    /// 'vectors/load/*'.
+    #[arg(long)]
+    run: Vec<String>,
+    /// Skip cases whose id matches this glob (repeatable).
+    #[arg(long)]
+    skip: Vec<String>,
+    /// Run this one case, by its id (as a report's rerun command gives it).
+    #[arg(long)]
+    case: Option<String>,
+    /// The seed of the generated traces.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// How many generated traces.
+    #[arg(long, default_value_t = 64)]
+    cases: u32,
+    /// Seconds an adapter has to answer one request.
+    #[arg(long, default_value_t = 2.0, value_parser = parse_timeout)]
+    timeout: f64,
+    /// Run the vectors exported to this directory (`lifecycle vectors
+    /// --out`) instead of the embedded ones.
+    #[arg(long)]
+    vectors: Option<PathBuf>,
+    /// Check every message the adapter sends against protocol/schema.json.
+    #[arg(long)]
+    validate_protocol: bool,
+    /// Write the report as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write the report as JUnit XML to this file.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write the report as Markdown to this file.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+}
+
+fn parse_suite(name: &str) -> Result<Suite, String> {
+    Suite::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Suite::ALL.iter().map(|s| s.name()).collect();
+        format!(
+            "unknown suite {name:?}; expected one of {}",
+            names.join(", ")
+        )
+    })
+}
+
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= 3600.0 => Ok(secs),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds between 0 and 3600"
+        )),
+    }
+}
+
+const USAGE: u8 = 2;
+const HARNESS_BROKEN: u8 = 3;
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn write_reports(args: &CheckArgs, report: &Report) -> Result<(), String> {
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report.to_json())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        write(path, &(text + "\n"))?;
+    }
+    if let Some(path) = &args.junit {
+        write(path, &report.to_junit()?)?;
+    }
+    if let Some(path) = &args.markdown {
+        write(path, &report.to_markdown())?;
+    }
+    Ok(())
+}
+
+pub fn run(args: CheckArgs) -> ExitCode {
+    let vectors = match &args.vectors {
+        Some(dir) => match vectors::read(dir) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("lifecycle check: {e}");
+                return ExitCode::from(USAGE);
+            }
+        },
+        None => vectors::embedded(),
+    };
+    let launch = match &args.adapter {
+        Some(command) => Launch::Command(command.clone()),
+        None => Launch::InProcess(Arc::new(crate::adapter::answer)),
+    };
+    let options = Options {
+        config: Config {
+            launch,
+            timeout: Duration::from_secs_f64(args.timeout),
+            umask: None,
+        },
+        suites: args.suites.clone(),
+        run: args.run.clone(),
+        skip: args.skip.clone(),
+        case: args.case.clone(),
+        seed: args.seed,
+        cases: args.cases,
+        vectors,
+        vectors_dir: args.vectors.clone(),
+        validate_protocol: args.validate_protocol,
+    };
+    let report = match lifecycle_oracle::run(&options) {
+        Ok(report) => report,
+        Err(why) => {
+            eprintln!("lifecycle check: {why}");
+            return ExitCode::from(HARNESS_BROKEN);
+        }
+    };
+    print!("{}", report.to_text());
+    if let Some(case) = &args.case {
+        if report.results.iter().all(|r| &r.case != case) {
+            eprintln!("lifecycle check: no case has the id {case:?}");
+            return ExitCode::from(USAGE);
+        }
+    }
+    if let Err(e) = write_reports(&args, &report) {
+        eprintln!("lifecycle check: {e}");
+        return ExitCode::from(HARNESS_BROKEN);
+    }
+    ExitCode::from(report.exit_code())
+}

@@ -1,0 +1,613 @@
+//! `lifecycle check`: the oracle run end to end, as a maintainer runs it.
+//!
+//! The built-in store passes every suite, in process and through `lifecycle
+//! adapter`; the strict Python store passes too; the Python original is
+//! reported with its real defects; eleven Python stores broken one way each
+//! are each caught under the right SPEC section; adapters that hang, die,
+//! print garbage or speak another version are reported and the run ends.
+//! Tests that need `python3` or `../shared` say so and skip when absent.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::thread;
+
+use common::LIFECYCLE;
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace root")
+        .to_path_buf()
+}
+
+fn python() -> bool {
+    let found = Command::new("python3").arg("--version").output().is_ok();
+    if !found {
+        eprintln!("skipped: python3 is not installed");
+    }
+    found
+}
+
+fn seed() -> Option<PathBuf> {
+    let seed = repo().join("../shared/seeds/lifecycle_state.py");
+    if !seed.exists() {
+        eprintln!("skipped: {} is absent", seed.display());
+        return None;
+    }
+    Some(seed)
+}
+
+fn python_adapter(module: &Path) -> String {
+    format!(
+        "python3 {} --module {}",
+        repo()
+            .join("adapters/python/lifecycle_adapter.py")
+            .display(),
+        module.display()
+    )
+}
+
+/// `lifecycle check ARGS…` with a JSON report: the exit code, the report,
+/// and what it printed.
+fn check(args: &[&str]) -> (i32, Value, String) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let json = dir.path().join("report.json");
+    let output: Output = Command::new(LIFECYCLE)
+        .arg("check")
+        .args(args)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .expect("lifecycle runs");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = fs::read_to_string(&json)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null);
+    (output.status.code().unwrap_or(-1), report, printed)
+}
+
+fn results(report: &Value) -> Vec<&Value> {
+    report["results"]
+        .as_array()
+        .map(|r| r.iter().collect())
+        .unwrap_or_default()
+}
+
+fn findings(report: &Value) -> Vec<&Value> {
+    results(report)
+        .into_iter()
+        .filter(|r| matches!(r["verdict"].as_str(), Some("violation" | "divergence")))
+        .collect()
+}
+
+/// Every suite ran, and nothing but a pass, an info or an allowed skip.
+fn assert_all_pass(report: &Value, printed: &str) {
+    assert_eq!(findings(report), Vec::<&Value>::new(), "{printed}");
+    let suites: BTreeSet<&str> = results(report)
+        .iter()
+        .filter(|r| r["verdict"] == "pass")
+        .filter_map(|r| r["suite"].as_str())
+        .collect();
+    for suite in [
+        "smoke",
+        "vectors",
+        "traces",
+        "machine",
+        "sleep",
+        "permissions",
+    ] {
+        assert!(
+            suites.contains(suite),
+            "no case of {suite} passed:\n{printed}"
+        );
+    }
+    for r in results(report) {
+        if r["verdict"] == "skipped" {
+            assert_eq!(r["case"], "vectors/path/unreadable_file", "{r}");
+        }
+    }
+}
+
+#[test]
+fn the_built_in_store_passes_every_suite_in_process() {
+    let (code, report, printed) = check(&[]);
+    assert_eq!(code, 0, "{printed}");
+    assert_all_pass(&report, &printed);
+    assert_eq!(report["implementation"]["name"], "lifecycle-state");
+    assert!(
+        report["summary"]["pass"].as_u64().unwrap_or(0) > 1000,
+        "{printed}"
+    );
+}
+
+#[test]
+fn the_built_in_store_passes_every_suite_through_lifecycle_adapter() {
+    let adapter = format!("{LIFECYCLE} adapter");
+    let (code, report, printed) = check(&["--adapter", &adapter]);
+    assert_eq!(code, 0, "{printed}");
+    assert_all_pass(&report, &printed);
+}
+
+#[test]
+fn the_strict_python_store_has_no_violation_and_no_divergence() {
+    if !python() {
+        return;
+    }
+    let store = repo().join("adapters/python/conforming_store.py");
+    let (code, report, printed) = check(&["--adapter", &python_adapter(&store), "--cases", "200"]);
+    assert_eq!(code, 0, "{printed}");
+    assert_eq!(findings(&report), Vec::<&Value>::new(), "{printed}");
+    assert_eq!(
+        report["implementation"]["capabilities"],
+        serde_json::json!(["store", "clock"])
+    );
+}
+
+/// The finding of `case` in `report`, with its section.
+fn finding<'r>(report: &'r Value, case: &str) -> Option<&'r Value> {
+    findings(report).into_iter().find(|r| r["case"] == case)
+}
+
+#[test]
+fn the_python_original_is_reported_with_its_real_defects() {
+    let (Some(seed), true) = (seed(), python()) else {
+        return;
+    };
+    let (code, report, printed) = check(&["--adapter", &python_adapter(&seed)]);
+    assert_eq!(code, 1, "{printed}");
+    // SPEC §8 lists them; each shows up where it should.
+    let expected = [
+        ("vectors/load/corrupt_seq_true", "§1.3"),
+        ("vectors/load/corrupt_seq_2_pow_53", "§1.3"),
+        ("vectors/load/corrupt_since_ts_offset_plus_01_00", "§1.4"),
+        ("vectors/load/corrupt_duplicate_key_top_level", "§1.1"),
+        ("vectors/load/corrupt_nan_in_unknown_member", "§2.2.4"),
+        ("vectors/load/corrupt_2_mib", "§1.6"),
+        ("vectors/load/corrupt_invalid_utf8_byte_ff", "§2.2.4"),
+        ("vectors/load/valid_missing_nullable_quarantine", "§2.3"),
+        ("vectors/path/fifo", "§2.2"),
+        ("vectors/save_invalid/seq_2_pow_53", "§3.1"),
+        ("vectors/load_reports_outcome", "§2.1"),
+        ("permissions/umask_022/save_into_new_directories", "§3.6"),
+    ];
+    for (case, spec) in expected {
+        let found =
+            finding(&report, case).unwrap_or_else(|| panic!("{case} not reported:\n{printed}"));
+        assert_eq!(found["spec"], spec, "{found}");
+        assert!(
+            found["rerun"].as_str().is_some_and(|r| r.contains(case)),
+            "{found}"
+        );
+        assert!(found["reproduction"].is_string(), "{found}");
+    }
+    assert_eq!(
+        finding(&report, "vectors/load_reports_outcome").map(|f| &f["verdict"]),
+        Some(&Value::from("divergence"))
+    );
+    for suite in ["machine", "sleep"] {
+        let skipped = results(&report)
+            .into_iter()
+            .find(|r| r["suite"] == suite)
+            .expect("planned");
+        assert_eq!(skipped["verdict"], "skipped", "{skipped}");
+    }
+}
+
+/// A copy of the strict store with `old` replaced by `new`, once.
+fn broken_store(dir: &Path, name: &str, old: &str, new: &str) -> PathBuf {
+    let text = fs::read_to_string(repo().join("adapters/python/conforming_store.py"))
+        .expect("the strict store");
+    assert_eq!(
+        text.matches(old).count(),
+        1,
+        "{name}: the patch must apply exactly once: {old}"
+    );
+    let path = dir.join(format!("{name}.py"));
+    fs::write(&path, text.replace(old, new)).expect("written");
+    path
+}
+
+#[test]
+fn each_broken_store_is_caught_under_the_right_section() {
+    if !python() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // (name, what is broken, the section its violation must name, one case that shows it)
+    let broken: [(&str, &str, &str, &str, &str); 11] = [
+        ("wrong_default", "\"current_state\": \"WAKE\",\n        \"since_ts\": now,", "\"current_state\": \"SLEEP\",\n        \"since_ts\": now,", "§1.7", "vectors/default"),
+        ("any_state", "if record[\"current_state\"] not in STATES or not isinstance(record[\"current_state\"], str):", "if not isinstance(record[\"current_state\"], str):", "§1.2", "vectors/load/corrupt_current_state_lowercase"),
+        ("true_is_an_integer", "return type(value) is int and 0 <= value <= MAX_INTEGER", "return isinstance(value, int) and 0 <= value <= MAX_INTEGER", "§1.3", "vectors/load/corrupt_seq_true"),
+        ("save_without_validation", "    validate(record)\n    data = serialize(record)", "    data = serialize(record)", "§3.1", "vectors/save_invalid/seq_2_pow_53"),
+        ("unknown_members_dropped", "    top.update((k, v) for k, v in record.items() if k not in TOP)\n", "", "§1.5", "vectors/roundtrip/valid_keys_differing_only_in_case"),
+        ("duplicates_accepted", "            object_pairs_hook=no_duplicates,\n", "", "§1.1", "vectors/load/corrupt_duplicate_key_top_level"),
+        ("exception_escapes_load", "    except Corrupt:\n        return default_state(now), \"corrupt\"", "    except ZeroDivisionError:\n        return default_state(now), \"corrupt\"", "§2.2.4", "vectors/load/corrupt_bom"),
+        ("no_size_limit", "    if len(data) > MAX_BYTES:\n        raise Corrupt(\"larger than 1 MiB\")\n", "", "§1.6", "vectors/load/corrupt_1_mib_plus_1"),
+        ("absent_nullables_not_filled", "    record.setdefault(\"sleep_cycle_progress\", None)\n    record.setdefault(\"quarantine\", None)\n", "", "§2.3", "vectors/load/valid_missing_nullable_quarantine"),
+        ("timestamps_not_checked", "    if not isinstance(value, str):\n        return False\n    m = TIMESTAMP", "    if isinstance(value, str):\n        return True\n    m = TIMESTAMP", "§1.4", "vectors/load/corrupt_since_ts_offset_plus_01_00"),
+        ("record_left_0644", "            os.fchmod(fd, 0o600)  # what the umask took away", "            os.fchmod(fd, 0o644)", "§3.6", "permissions/umask_077/save_over_record"),
+    ];
+    let stores: Vec<(&str, PathBuf, &str, &str)> = broken
+        .iter()
+        .map(|(name, old, new, spec, case)| {
+            (
+                *name,
+                broken_store(dir.path(), name, old, new),
+                *spec,
+                *case,
+            )
+        })
+        .collect();
+    // Two at a time: the machine has two cores.
+    let verdicts: Vec<(String, Option<String>)> = stores
+        .chunks(2)
+        .flat_map(|pair| {
+            let handles: Vec<_> = pair
+                .iter()
+                .map(|(name, path, spec, case)| {
+                    let (name, adapter, spec, case) = (
+                        name.to_string(),
+                        python_adapter(path),
+                        spec.to_string(),
+                        case.to_string(),
+                    );
+                    thread::spawn(move || {
+                        let (code, report, printed) = check(&[
+                            "--adapter",
+                            &adapter,
+                            "--suite",
+                            "vectors",
+                            "--suite",
+                            "permissions",
+                        ]);
+                        let problem = if code != 1 {
+                            Some(format!("exit {code}, not 1:\n{printed}"))
+                        } else {
+                            match finding(&report, &case) {
+                                None => Some(format!("{case} not reported:\n{printed}")),
+                                Some(f)
+                                    if f["verdict"] != "violation"
+                                        || f["spec"] != spec.as_str() =>
+                                {
+                                    Some(format!(
+                                        "{case} reported as {f}, not a violation of {spec}"
+                                    ))
+                                }
+                                Some(_) => None,
+                            }
+                        };
+                        (name, problem)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a check thread"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let missed: Vec<String> = verdicts
+        .into_iter()
+        .filter_map(|(name, problem)| problem.map(|p| format!("{name}: {p}")))
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "broken stores not caught:\n{}",
+        missed.join("\n\n")
+    );
+}
+
+/// An adapter around `lifecycle adapter` that misbehaves once (`once`) or
+/// always, at its `at`-th request: `how` is `hang`, `exit` or `garbage`.
+fn misbehaving_adapter(dir: &Path, how: &str, at: u32, once: bool) -> String {
+    let script = dir.join(format!("{how}.py"));
+    let marker = dir.join(format!("{how}.done"));
+    fs::write(
+        &script,
+        format!(
+            r#"import os, subprocess, sys, time
+inner = subprocess.Popen([{lifecycle:?}, "adapter"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+n = 0
+for line in sys.stdin:
+    if '"cmd":"start"' not in line:
+        n += 1
+    if n == {at} and not ({once} and os.path.exists({marker:?})):
+        open({marker:?}, "w").close()
+        if "{how}" == "hang":
+            time.sleep(3600)
+        if "{how}" == "exit":
+            sys.exit(7)
+        if "{how}" == "garbage":
+            print("DEBUG: about to answer", flush=True)
+            continue
+    inner.stdin.write(line)
+    inner.stdin.flush()
+    if '"cmd":"stop"' in line:
+        break
+    print(inner.stdout.readline(), end="", flush=True)
+"#,
+            lifecycle = LIFECYCLE,
+            at = at,
+            once = if once { "True" } else { "False" },
+            marker = marker.display().to_string(),
+            how = how,
+        ),
+    )
+    .expect("written");
+    format!("python3 {}", script.display())
+}
+
+#[test]
+fn adapters_that_hang_die_or_print_garbage_are_reported_and_the_run_completes() {
+    if !python() {
+        return;
+    }
+    for (how, says) in [
+        ("hang", "did not answer within"),
+        ("exit", "the adapter died"),
+        ("garbage", "not a JSON object"),
+    ] {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let adapter = misbehaving_adapter(dir.path(), how, 40, true);
+        let (code, report, printed) = check(&[
+            "--adapter",
+            &adapter,
+            "--suite",
+            "vectors",
+            "--timeout",
+            "0.5",
+        ]);
+        assert_eq!(code, 1, "{how}: {printed}");
+        let found = findings(&report);
+        assert_eq!(
+            found.len(),
+            1,
+            "{how}: one finding, on the case at hand:\n{printed}"
+        );
+        let message = found[0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{how}: {message}");
+        assert_eq!(found[0]["verdict"], "violation");
+        // The run went on to the end of the suite.
+        let load_cases = results(&report)
+            .iter()
+            .filter(|r| {
+                r["case"]
+                    .as_str()
+                    .is_some_and(|c| c.starts_with("vectors/load/"))
+            })
+            .count();
+        assert!(load_cases > 400, "{how}: {load_cases} load cases");
+        assert!(
+            report["harness_broken"].is_null(),
+            "{how}: {}",
+            report["harness_broken"]
+        );
+    }
+}
+
+#[test]
+fn an_adapter_that_hangs_from_the_start_is_reported_as_broken() {
+    if !python() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let adapter = misbehaving_adapter(dir.path(), "hang", 1, false);
+    let (code, report, printed) = check(&["--adapter", &adapter, "--timeout", "0.2"]);
+    assert_eq!(code, 3, "{printed}");
+    assert!(printed.contains("ADAPTER BROKEN"), "{printed}");
+    assert!(
+        report["adapter_broken"]
+            .as_str()
+            .is_some_and(|w| w.contains("did not answer")),
+        "{printed}"
+    );
+    // Nothing but the smoke suite's three findings and the skipped suites.
+    assert_eq!(findings(&report).len(), 3, "{printed}");
+}
+
+#[test]
+fn an_adapter_that_keeps_hanging_ends_the_run_as_harness_broken_and_leaves_no_process() {
+    if !python() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // Each start of it answers five requests (the smoke suite needs four), then hangs.
+    let adapter = misbehaving_adapter(dir.path(), "hang", 6, false);
+    let (code, report, printed) = check(&["--adapter", &adapter, "--timeout", "0.2"]);
+    assert_eq!(code, 3, "{printed}");
+    assert!(printed.contains("HARNESS BROKEN"), "{printed}");
+    assert!(
+        report["harness_broken"]
+            .as_str()
+            .is_some_and(|w| w.contains("restarted")),
+        "{}",
+        report["harness_broken"]
+    );
+    let script = dir.path().join("hang.py");
+    let alive = Command::new("pgrep")
+        .arg("-f")
+        .arg(script.as_os_str())
+        .output();
+    if let Ok(alive) = alive {
+        assert!(
+            alive.stdout.is_empty(),
+            "adapters outlived the check: {}",
+            String::from_utf8_lossy(&alive.stdout)
+        );
+    }
+}
+
+#[test]
+fn an_adapter_of_another_protocol_version_is_refused_with_both_versions() {
+    if !python() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let script = dir.path().join("v2.py");
+    fs::write(
+        &script,
+        r#"import sys
+for line in sys.stdin:
+    print('{"cmd":"start","version":2,"implementation":{"name":"v2","language":"python"},"capabilities":["store"]}', flush=True)
+"#,
+    )
+    .expect("written");
+    let (code, _, printed) = check(&["--adapter", &format!("python3 {}", script.display())]);
+    assert_eq!(code, 3, "{printed}");
+    assert!(
+        printed.contains("version 2") && printed.contains("version 1"),
+        "{printed}"
+    );
+}
+
+#[test]
+fn exported_vectors_run_as_the_embedded_ones() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let out = dir.path().join("vectors");
+    let status = Command::new(LIFECYCLE)
+        .arg("vectors")
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .expect("runs");
+    assert!(status.success());
+    let index: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("index.json")).expect("index"))
+            .expect("JSON");
+    let entries = index.as_array().expect("an array");
+    assert!(fs::read_to_string(out.join("README.md"))
+        .expect("a README")
+        .contains("index.json"));
+    for e in entries {
+        for member in ["name", "expected", "spec", "description"] {
+            assert!(e[member].is_string(), "{e}");
+        }
+    }
+    let dir_arg = out.display().to_string();
+    let (code, report, printed) = check(&["--vectors", &dir_arg, "--suite", "vectors"]);
+    assert_eq!(code, 0, "{printed}");
+    let loads = results(&report)
+        .iter()
+        .filter(|r| {
+            r["case"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("vectors/load/"))
+        })
+        .count();
+    assert_eq!(loads, entries.len());
+}
+
+#[test]
+fn a_case_reruns_alone_and_bad_usage_exits_2() {
+    let (code, report, printed) = check(&["--case", "machine/SLEEP/sleep_cycle_done+still_idle"]);
+    assert_eq!(code, 0, "{printed}");
+    let cases: Vec<&str> = results(&report)
+        .iter()
+        .filter_map(|r| r["case"].as_str())
+        .collect();
+    assert_eq!(
+        cases,
+        vec!["machine/SLEEP/sleep_cycle_done+still_idle"],
+        "{printed}"
+    );
+    let (code, _, printed) = check(&["--case", "no/such/case"]);
+    assert_eq!(code, 2, "{printed}");
+    let (code, _, printed) = check(&["--suite", "bogus"]);
+    assert_eq!(code, 2, "{printed}");
+    assert!(printed.contains("unknown suite"), "{printed}");
+}
+
+#[test]
+fn the_reports_come_as_json_junit_and_markdown() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let junit = dir.path().join("report.xml");
+    let markdown = dir.path().join("report.md");
+    let output = Command::new(LIFECYCLE)
+        .args(["check", "--suite", "machine", "--junit"])
+        .arg(&junit)
+        .arg("--markdown")
+        .arg(&markdown)
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let xml = fs::read_to_string(&junit).expect("JUnit written");
+    assert!(
+        xml.starts_with("<?xml") && xml.contains("<testsuite name=\"machine\""),
+        "{xml}"
+    );
+    let md = fs::read_to_string(&markdown).expect("Markdown written");
+    assert!(
+        md.contains("| suite | pass |") && md.contains("| machine | 293 |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn validating_the_protocol_names_the_wrong_field() {
+    let (code, report, printed) = check(&["--validate-protocol", "--suite", "smoke"]);
+    assert_eq!(code, 0, "{printed}");
+    let protocol: Vec<&Value> = results(&report)
+        .into_iter()
+        .filter(|r| r["suite"] == "protocol")
+        .collect();
+    assert!(
+        protocol
+            .iter()
+            .any(|r| r["case"] == "protocol/load" && r["verdict"] == "pass"),
+        "{printed}"
+    );
+    if !python() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let script = dir.path().join("extra.py");
+    fs::write(
+        &script,
+        format!(
+            r#"import subprocess, sys
+inner = subprocess.Popen([{LIFECYCLE:?}, "adapter"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+for line in sys.stdin:
+    inner.stdin.write(line)
+    inner.stdin.flush()
+    if '"cmd":"stop"' in line:
+        break
+    reply = inner.stdout.readline()
+    if '"cmd":"load"' in line:
+        reply = reply.replace('"outcome":', '"mood":"fine","outcome":')
+    print(reply, end="", flush=True)
+"#
+        ),
+    )
+    .expect("written");
+    let (code, report, printed) = check(&[
+        "--validate-protocol",
+        "--suite",
+        "smoke",
+        "--adapter",
+        &format!("python3 {}", script.display()),
+    ]);
+    // Replies the oracle cannot read fail the smoke suite: the adapter is
+    // broken, and the protocol suite says where.
+    assert_eq!(code, 3, "{printed}");
+    let load = results(&report)
+        .into_iter()
+        .find(|r| r["case"] == "protocol/load")
+        .expect("judged");
+    assert_eq!(load["verdict"], "violation");
+    assert!(
+        load["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("/result/") && m.contains("mood")),
+        "{load}"
+    );
+}

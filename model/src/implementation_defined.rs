@@ -1,0 +1,257 @@
+//! The implementation-defined points of requirements §7: where conforming
+//! implementations may differ, and so where a judge of another
+//! implementation must accept either side.
+//!
+//! Promises: [`Point`] lists the points of the §7 table; [`of_record`] says
+//! which a record touches (a leap second, year 0000, nesting deeper than 64
+//! levels or a number beyond what binary64 holds exactly inside an unknown
+//! member); [`of_bytes`] says the same of a file, and also finds a
+//! lowercase `t` or `z` in a known timestamp, which this project's SPEC
+//! calls corrupt and §7 lets another implementation accept; [`as_valid`]
+//! reads a file on the side that accepts it. This project's
+//! SPEC picks a side on each (SPEC §1.4, §1.5); the model follows it.
+//!
+//! Does not promise: anything beyond the §7 table.
+
+use std::fmt;
+
+use crate::record::{decode, Record};
+use crate::spec::MAX_INTEGER;
+use crate::timestamp::Timestamp;
+
+/// One row of the table of requirements §7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Point {
+    DeepUnknown,
+    BigNumber,
+    LowercaseTZ,
+    LeapSecond,
+    YearZero,
+}
+
+impl Point {
+    pub const ALL: [Point; 5] = [
+        Point::DeepUnknown,
+        Point::BigNumber,
+        Point::LowercaseTZ,
+        Point::LeapSecond,
+        Point::YearZero,
+    ];
+
+    /// The row's words, as requirements §7 puts them.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Point::DeepUnknown => "nesting deeper than 64 levels inside an unknown member",
+            Point::BigNumber => {
+                "a number in an unknown member beyond ±(2^53−1), overflowing binary64, or of more than 4,300 digits"
+            }
+            Point::LowercaseTZ => "lowercase t or z in a timestamp",
+            Point::LeapSecond => "second 60 (a leap second)",
+            Point::YearZero => "year 0000",
+        }
+    }
+}
+
+impl fmt::Display for Point {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// Nesting deeper than this inside an unknown member is a §7 point.
+const DEPTH: usize = 64;
+/// Digits past which a number is a §7 point whatever its value.
+const DIGITS: usize = 4300;
+
+fn timestamp_point(ts: &Timestamp) -> Option<Point> {
+    let text = ts.as_str();
+    if text.get(17..19) == Some("60") {
+        return Some(Point::LeapSecond);
+    }
+    (text.get(0..4) == Some("0000")).then_some(Point::YearZero)
+}
+
+/// The first §7 point in the raw text of one JSON value: nesting deeper
+/// than 64, or a number binary64 cannot hold exactly enough.
+fn raw_point(raw: &str) -> Option<Point> {
+    let b = raw.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > DEPTH {
+                    return Some(Point::DeepUnknown);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    i += 1;
+                }
+                if number_point(&raw[start..i]) {
+                    return Some(Point::BigNumber);
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// An integer beyond ±(2^53−1), a number that overflows binary64, or one
+/// of more than 4,300 digits.
+fn number_point(literal: &str) -> bool {
+    let digits = literal.bytes().filter(u8::is_ascii_digit).count();
+    if digits > DIGITS {
+        return true;
+    }
+    let integer = !literal.contains(['.', 'e', 'E']);
+    if integer {
+        let magnitude = literal.trim_start_matches('-');
+        return magnitude.len() > 16 || magnitude.parse::<u64>().map_or(true, |n| n > MAX_INTEGER);
+    }
+    literal.parse::<f64>().map_or(true, |x| !x.is_finite())
+}
+
+/// The §7 points `record` touches.
+pub fn of_record(record: &Record) -> Vec<Point> {
+    let mut points = Vec::new();
+    let mut stamps = vec![&record.since_ts, &record.last_activity_ts];
+    let mut unknown: Vec<&str> = record.unknown.iter().map(|(_, raw)| raw.as_str()).collect();
+    if let Some(p) = &record.sleep_cycle_progress {
+        stamps.extend(p.started_at.as_ref());
+        unknown.extend(p.unknown.iter().map(|(_, raw)| raw.as_str()));
+    }
+    if let Some(q) = &record.quarantine {
+        stamps.push(&q.until_ts);
+        stamps.push(&q.since_ts);
+        unknown.extend(q.unknown.iter().map(|(_, raw)| raw.as_str()));
+    }
+    points.extend(stamps.into_iter().filter_map(timestamp_point));
+    points.extend(unknown.into_iter().filter_map(raw_point));
+    points.sort();
+    points.dedup();
+    points
+}
+
+/// The §7 points a file holding `bytes` touches: those of the record it
+/// holds, and a lowercase `t` or `z` in a known timestamp of a file that
+/// would otherwise be valid.
+pub fn of_bytes(bytes: &[u8]) -> Vec<Point> {
+    if let Ok(record) = decode(bytes) {
+        return of_record(&record);
+    }
+    // Corrupt for this SPEC; valid for an implementation that accepts a
+    // lowercase `t` or `z`?
+    let upper = uppercase_timestamps(bytes);
+    if upper == bytes {
+        return Vec::new();
+    }
+    match decode(&upper) {
+        Ok(record) => {
+            let mut points = of_record(&record);
+            points.push(Point::LowercaseTZ);
+            points.sort();
+            points.dedup();
+            points
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The record a file holding `bytes` is, read on the side of requirements
+/// §7 that accepts it: this SPEC's reading, or the record with a lowercase
+/// `t` or `z` read as uppercase. `None` when no side makes it a record.
+pub fn as_valid(bytes: &[u8]) -> Option<Record> {
+    decode(bytes)
+        .or_else(|_| decode(&uppercase_timestamps(bytes)))
+        .ok()
+}
+
+/// `bytes` with the `t` and `z` of every timestamp-shaped string made
+/// uppercase.
+fn uppercase_timestamps(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let mut i = 0;
+    while i < out.len() {
+        if out[i] == b'"' {
+            let start = i + 1;
+            let mut end = start;
+            while end < out.len() && out[end] != b'"' {
+                end += if out[end] == b'\\' { 2 } else { 1 };
+            }
+            let end = end.min(out.len());
+            let s = &out[start..end];
+            let shaped = s.len() >= 20 && s[4] == b'-' && s[7] == b'-' && s[13] == b':';
+            if shaped {
+                if s[10] == b't' {
+                    out[start + 10] = b'T';
+                }
+                if out[end - 1] == b'z' {
+                    out[end - 1] = b'Z';
+                }
+            }
+            i = end + 1;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"{"current_state":"WAKE","since_ts":"2024-01-01T00:00:00Z","last_activity_ts":"2024-01-01T00:00:00Z","wrapper_event_seq":0,"shadow_run":false"#;
+
+    fn file(extra: &str) -> Vec<u8> {
+        format!("{BASE}{extra}}}").into_bytes()
+    }
+
+    #[test]
+    fn a_plain_record_touches_no_point() {
+        assert_eq!(of_bytes(&file("")), Vec::new());
+        assert_eq!(
+            of_bytes(&file(r#","x":[1.5,-3,9007199254740991,"1e400"]"#)),
+            Vec::new()
+        );
+    }
+
+    #[test]
+    fn each_point_is_found() {
+        assert_eq!(of_bytes(&file(r#","x":1e400"#)), vec![Point::BigNumber]);
+        assert_eq!(
+            of_bytes(&file(r#","x":9007199254740992"#)),
+            vec![Point::BigNumber]
+        );
+        let deep = format!(",\"x\":{}{}", "[".repeat(65), "]".repeat(65));
+        assert_eq!(of_bytes(&file(&deep)), vec![Point::DeepUnknown]);
+        let shallow = format!(",\"x\":{}{}", "[".repeat(64), "]".repeat(64));
+        assert_eq!(of_bytes(&file(&shallow)), Vec::new());
+        let leap = String::from_utf8(file(""))
+            .unwrap()
+            .replacen("00:00:00Z", "23:59:60Z", 1);
+        assert_eq!(of_bytes(leap.as_bytes()), vec![Point::LeapSecond]);
+        let zero = String::from_utf8(file(""))
+            .unwrap()
+            .replacen("2024-", "0000-", 1);
+        assert_eq!(of_bytes(zero.as_bytes()), vec![Point::YearZero]);
+        let lower = String::from_utf8(file(""))
+            .unwrap()
+            .replacen("T00:00:00Z", "t00:00:00z", 1);
+        assert_eq!(of_bytes(lower.as_bytes()), vec![Point::LowercaseTZ]);
+    }
+}

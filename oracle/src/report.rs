@@ -1,0 +1,387 @@
+//! What a check found: one result per case, and the report of a run.
+//!
+//! Promises: every result names its suite, its case (an id that
+//! `--case` takes back), the SPEC section it checks, its verdict, and one
+//! sentence; a finding (violation or divergence) also carries a minimal
+//! reproduction (file bytes escaped, or the sequence of operations in the
+//! SPEC's words) and the exact command that re-runs just that case. The
+//! report writes itself as JSON, JUnit XML (through quick-junit) and
+//! Markdown, and as a table for a terminal.
+//!
+//! Does not promise: any order of results beyond suite, then case.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+use crate::protocol::Implementation;
+
+/// The verdict of one case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verdict {
+    Pass,
+    /// A MUST broken.
+    Violation,
+    /// A SHOULD broken.
+    Divergence,
+    /// Which side of an implementation-defined point (requirements §7).
+    Info,
+    Skipped,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 5] = [
+        Verdict::Pass,
+        Verdict::Violation,
+        Verdict::Divergence,
+        Verdict::Info,
+        Verdict::Skipped,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Violation => "violation",
+            Verdict::Divergence => "divergence",
+            Verdict::Info => "info",
+            Verdict::Skipped => "skipped",
+        }
+    }
+
+    /// A violation or a divergence: something to fix.
+    pub fn is_finding(self) -> bool {
+        matches!(self, Verdict::Violation | Verdict::Divergence)
+    }
+}
+
+/// One case's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseResult {
+    pub suite: &'static str,
+    /// Unique within the run, e.g. `vectors/load/corrupt_bom`.
+    pub case: String,
+    /// The SPEC section, e.g. `§3.4`.
+    pub spec: String,
+    pub verdict: Verdict,
+    /// One sentence; for a finding, what broke.
+    pub message: String,
+    /// For a finding: what to run again by hand.
+    pub reproduction: Option<String>,
+    /// For a finding: the command that re-runs just this case.
+    pub rerun: Option<String>,
+    /// The adapter's last lines of standard error, when it wrote any.
+    pub stderr: Option<String>,
+}
+
+impl CaseResult {
+    pub fn pass(suite: &'static str, case: String, spec: &str, message: impl Into<String>) -> Self {
+        CaseResult {
+            suite,
+            case,
+            spec: spec.to_string(),
+            verdict: Verdict::Pass,
+            message: message.into(),
+            reproduction: None,
+            rerun: None,
+            stderr: None,
+        }
+    }
+
+    pub fn with(mut self, verdict: Verdict, message: impl Into<String>) -> Self {
+        self.verdict = verdict;
+        self.message = message.into();
+        self
+    }
+
+    pub fn reproduce(mut self, reproduction: impl Into<String>) -> Self {
+        self.reproduction = Some(reproduction.into());
+        self
+    }
+}
+
+/// A suite's counts in the order of [`Verdict::ALL`].
+fn row(counts: &BTreeMap<Verdict, usize>) -> [usize; 5] {
+    Verdict::ALL.map(|v| counts.get(&v).copied().unwrap_or(0))
+}
+
+/// The whole run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Report {
+    pub implementation: Implementation,
+    pub capabilities: Vec<String>,
+    pub results: Vec<CaseResult>,
+    /// Set when the run could not go on (exit 3).
+    pub harness_broken: Option<String>,
+    /// Set when the smoke suite failed: the adapter, not the implementation,
+    /// is most likely at fault.
+    pub adapter_broken: Option<String>,
+}
+
+impl Report {
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.results.iter().filter(|r| r.verdict == verdict).count()
+    }
+
+    /// The exit code of `lifecycle check`: 3 when the harness or the
+    /// adapter is broken (not the implementation), 1 violations, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.harness_broken.is_some() || self.adapter_broken.is_some() {
+            3
+        } else if self.count(Verdict::Violation) > 0 {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// Verdict counts per suite, suites in the order they ran.
+    pub fn table(&self) -> Vec<(&'static str, BTreeMap<Verdict, usize>)> {
+        let mut rows: Vec<(&'static str, BTreeMap<Verdict, usize>)> = Vec::new();
+        for result in &self.results {
+            let row = match rows.iter_mut().find(|(s, _)| *s == result.suite) {
+                Some(row) => row,
+                None => {
+                    rows.push((result.suite, BTreeMap::new()));
+                    rows.last_mut().expect("just pushed")
+                }
+            };
+            *row.1.entry(result.verdict).or_default() += 1;
+        }
+        rows
+    }
+
+    pub fn to_json(&self) -> Value {
+        let summary: serde_json::Map<String, Value> = Verdict::ALL
+            .iter()
+            .map(|v| (v.name().to_string(), json!(self.count(*v))))
+            .collect();
+        let results: Vec<Value> = self
+            .results
+            .iter()
+            .map(|r| {
+                let mut o = json!({
+                    "suite": r.suite,
+                    "case": r.case,
+                    "spec": r.spec,
+                    "verdict": r.verdict.name(),
+                    "message": r.message,
+                });
+                for (name, value) in [
+                    ("reproduction", &r.reproduction),
+                    ("rerun", &r.rerun),
+                    ("stderr", &r.stderr),
+                ] {
+                    if let Some(v) = value {
+                        o[name] = json!(v);
+                    }
+                }
+                o
+            })
+            .collect();
+        json!({
+            "implementation": {
+                "name": self.implementation.name,
+                "language": self.implementation.language,
+                "version": self.implementation.version,
+                "homepage": self.implementation.homepage,
+                "capabilities": self.capabilities,
+            },
+            "summary": summary,
+            "exit_code": self.exit_code(),
+            "harness_broken": self.harness_broken,
+            "adapter_broken": self.adapter_broken,
+            "results": results,
+        })
+    }
+
+    /// JUnit XML: one test suite per suite, one test case per case; a
+    /// violation is a failure, a divergence a failure of type
+    /// `divergence`, a skipped case skipped.
+    pub fn to_junit(&self) -> Result<String, String> {
+        use quick_junit::{NonSuccessKind, Report as JReport, TestCase, TestCaseStatus, TestSuite};
+        let mut report = JReport::new(format!("lifecycle check: {}", self.implementation));
+        for (suite, _) in self.table() {
+            let mut test_suite = TestSuite::new(suite);
+            for r in self.results.iter().filter(|r| r.suite == suite) {
+                let status = match r.verdict {
+                    Verdict::Pass | Verdict::Info => TestCaseStatus::success(),
+                    Verdict::Skipped => {
+                        let mut s = TestCaseStatus::skipped();
+                        s.set_message(r.message.clone());
+                        s
+                    }
+                    Verdict::Violation | Verdict::Divergence => {
+                        let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                        s.set_message(format!("{} {}", r.spec, r.message));
+                        s.set_type(r.verdict.name());
+                        let mut text = String::new();
+                        if let Some(rep) = &r.reproduction {
+                            let _ = writeln!(text, "reproduction:\n{rep}");
+                        }
+                        if let Some(rerun) = &r.rerun {
+                            let _ = writeln!(text, "rerun: {rerun}");
+                        }
+                        if let Some(err) = &r.stderr {
+                            let _ = writeln!(text, "{err}");
+                        }
+                        s.set_description(text);
+                        s
+                    }
+                };
+                let mut case = TestCase::new(r.case.clone(), status);
+                case.set_classname(suite);
+                test_suite.add_test_case(case);
+            }
+            report.add_test_suite(test_suite);
+        }
+        report
+            .to_string()
+            .map_err(|e| format!("could not write JUnit XML: {e}"))
+    }
+
+    /// The report for a terminal: the table of suites × verdicts, then the
+    /// findings, then the implementation-defined choices.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "lifecycle check: {}", self.implementation);
+        if !self.capabilities.is_empty() {
+            let _ = writeln!(out, "capabilities: {}", self.capabilities.join(", "));
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{:<12} {:>6} {:>10} {:>11} {:>5} {:>8}",
+            "suite", "pass", "violation", "divergence", "info", "skipped"
+        );
+        for (suite, counts) in self.table() {
+            let [pass, violation, divergence, info, skipped] = row(&counts);
+            let _ = writeln!(
+                out,
+                "{suite:<12} {pass:>6} {violation:>10} {divergence:>11} {info:>5} {skipped:>8}"
+            );
+        }
+        for r in self.results.iter().filter(|r| r.verdict.is_finding()) {
+            let _ = writeln!(
+                out,
+                "\n{} {} ({}): {}",
+                r.verdict.name().to_uppercase(),
+                r.case,
+                r.spec,
+                r.message
+            );
+            if let Some(rep) = &r.reproduction {
+                let _ = writeln!(out, "  reproduction:");
+                for line in rep.lines() {
+                    let _ = writeln!(out, "    {line}");
+                }
+            }
+            if let Some(rerun) = &r.rerun {
+                let _ = writeln!(out, "  rerun: {rerun}");
+            }
+            if let Some(err) = &r.stderr {
+                let _ = writeln!(out, "  {}", err.replace('\n', "\n  "));
+            }
+        }
+        let infos: Vec<&CaseResult> = self
+            .results
+            .iter()
+            .filter(|r| r.verdict == Verdict::Info)
+            .collect();
+        if !infos.is_empty() {
+            let _ = writeln!(out, "\nimplementation-defined choices (requirements §7):");
+            for r in infos {
+                let _ = writeln!(out, "  {}: {}", r.case, r.message);
+            }
+        }
+        let _ = writeln!(out);
+        if let Some(why) = &self.harness_broken {
+            let _ = writeln!(
+                out,
+                "HARNESS BROKEN: the check could not run to its end: {why}"
+            );
+        }
+        if let Some(why) = &self.adapter_broken {
+            let _ = writeln!(
+                out,
+                "ADAPTER BROKEN: the smoke suite failed, so the other suites were skipped: {why}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{} violations, {} divergences, {} info, {} passed, {} skipped",
+            self.count(Verdict::Violation),
+            self.count(Verdict::Divergence),
+            self.count(Verdict::Info),
+            self.count(Verdict::Pass),
+            self.count(Verdict::Skipped)
+        );
+        out
+    }
+
+    /// A Markdown summary for a CI job or a pull request comment.
+    pub fn to_markdown(&self) -> String {
+        let mut md = String::new();
+        let _ = writeln!(md, "## lifecycle check: {}\n", self.implementation);
+        if let Some(why) = &self.harness_broken {
+            let _ = writeln!(md, "**The check could not run to its end:** {why}\n");
+        }
+        if let Some(why) = &self.adapter_broken {
+            let _ = writeln!(
+                md,
+                "**The adapter looks broken** (the smoke suite failed): {why}\n"
+            );
+        }
+        let _ = writeln!(
+            md,
+            "| suite | pass | violation | divergence | info | skipped |"
+        );
+        let _ = writeln!(md, "|---|---|---|---|---|---|");
+        for (suite, counts) in self.table() {
+            let [pass, violation, divergence, info, skipped] = row(&counts);
+            let _ = writeln!(
+                md,
+                "| {suite} | {pass} | {violation} | {divergence} | {info} | {skipped} |"
+            );
+        }
+        let findings: Vec<&CaseResult> = self
+            .results
+            .iter()
+            .filter(|r| r.verdict.is_finding())
+            .collect();
+        if !findings.is_empty() {
+            let _ = writeln!(md, "\n### Findings\n");
+            for r in findings {
+                let _ = writeln!(
+                    md,
+                    "- **{}** `{}` ({}): {}",
+                    r.verdict.name(),
+                    r.case,
+                    r.spec,
+                    r.message.replace('\n', " ")
+                );
+                if let Some(rerun) = &r.rerun {
+                    let _ = writeln!(md, "  - rerun: `{rerun}`");
+                }
+                if let Some(rep) = &r.reproduction {
+                    let _ = writeln!(md, "  - reproduction:\n\n```\n{rep}\n```\n");
+                }
+            }
+        }
+        let infos: Vec<&CaseResult> = self
+            .results
+            .iter()
+            .filter(|r| r.verdict == Verdict::Info)
+            .collect();
+        if !infos.is_empty() {
+            let _ = writeln!(
+                md,
+                "\n### Implementation-defined choices (requirements §7)\n"
+            );
+            for r in infos {
+                let _ = writeln!(md, "- `{}`: {}", r.case, r.message);
+            }
+        }
+        md
+    }
+}

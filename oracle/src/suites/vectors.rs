@@ -1,0 +1,530 @@
+//! `vectors`: the data suite: every conformance vector through load, the
+//! valid ones through save and load again, the invalid records through
+//! save, the default record, and the path states of SPEC §2.
+//!
+//! Promises, one case each:
+//! - `vectors/default`: the default record of SPEC §1.7;
+//! - `vectors/load/<vector>`: load returns the stored record of a valid
+//!   file and the default of a corrupt one, as the model reads the bytes; a
+//!   file on a point of requirements §7 may go either way and its case says
+//!   which (`info`); a corrupt file accepted as a record is reported under
+//!   the rule the file breaks;
+//! - `vectors/roundtrip/<vector>`: a valid vector's record saved, then
+//!   loaded: the same record, unknown members kept (SPEC §1.5, §3.2), the
+//!   file 0600;
+//! - `vectors/save_invalid/<vector>`: a corrupt vector whose JSON breaks
+//!   only the rules of the record (SPEC §1.6 items 9 and 10), and records
+//!   past 2^53−1 or 1 MiB, handed to save: refused naming the field, the
+//!   directory as it was (SPEC §3.1);
+//! - `vectors/path/<state>`: load of a missing file, a directory, a FIFO,
+//!   a dangling symlink, a symlink to a valid file or to a device, and an
+//!   unreadable file (skipped when the check runs as root, who reads any
+//!   file);
+//! - `vectors/load_reports_outcome`: whether load says what it found (a
+//!   SHOULD, reported once rather than on every vector).
+//!
+//! Does not promise: anything about writers; the traces, machine and sleep
+//! suites judge them.
+
+use std::ffi::CString;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{symlink, DirBuilderExt, PermissionsExt};
+use std::path::Path;
+
+use lifecycle_harness::canonical;
+use lifecycle_harness::compare::{self, section_of, Finding, Rules};
+use lifecycle_harness::generate::invalid::InvalidSave;
+use lifecycle_harness::invariants;
+use lifecycle_harness::report;
+use lifecycle_harness::subject::Subject;
+use lifecycle_harness::Initial;
+use lifecycle_model::implementation_defined;
+use lifecycle_model::record::{decode, Corrupt};
+use lifecycle_model::spec::{DIR_MODE, FILE_MODE, RECORD_FILE_NAME};
+use lifecycle_model::writer::{Found, LoadKind};
+use lifecycle_model::Record;
+
+use crate::check::{judged, Case, Judged, Planned};
+use crate::suites::{record, stamp};
+use crate::vectors::{Expected, Vector};
+
+/// Makes the case's directory, 0700, so a save does not have to.
+fn prepare(dir: &Path) {
+    let _ = fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir);
+}
+
+pub fn plan(vectors: &[Vector], now: i64) -> Vec<Planned> {
+    let mut cases = vec![Planned::new(
+        "vectors/default",
+        "§1.7",
+        "default",
+        move |case| {
+            let initial = Initial {
+                now_micros: now,
+                file: Found::Missing,
+            };
+            judged(|| {
+                case.driver(&initial).check_default();
+                Judged::Pass("the default record".into())
+            })
+        },
+    )];
+    for v in vectors {
+        cases.push(load_case(v, now));
+    }
+    for v in vectors {
+        if let (Expected::Valid, Ok(record)) = (&v.expected, decode(&v.bytes)) {
+            cases.push(roundtrip_case(&v.name, record, now));
+        }
+    }
+    for v in vectors {
+        if let Some(case) = save_invalid_vector(v, now) {
+            cases.push(case);
+        }
+    }
+    for (name, kind) in [
+        ("seq_2_pow_53", InvalidSave::SequenceTooLarge(0)),
+        ("attempt_2_pow_53", InvalidSave::AttemptTooLarge(0)),
+        (
+            "last_completed_step_u64_max",
+            InvalidSave::LastCompletedStepTooLarge(u64::MAX),
+        ),
+        ("serialized_form_over_1_mib", InvalidSave::Oversize),
+    ] {
+        let (bad, field) = kind.build(&base_record(now));
+        let json = report::record_text(&bad);
+        cases.push(save_invalid_case(name, json, field, now));
+    }
+    cases.extend(path_cases(now));
+    cases.push(outcome_case(now));
+    cases
+}
+
+fn base_record(now: i64) -> Record {
+    record(&format!(
+        r#"{{"current_state":"WAKE","since_ts":"{t}","last_activity_ts":"{t}","wrapper_event_seq":3,"sleep_cycle_progress":null,"quarantine":null,"shadow_run":false}}"#,
+        t = stamp(now - 60_000_000)
+    ))
+}
+
+fn load_case(v: &Vector, now: i64) -> Planned {
+    let bytes = v.bytes.clone();
+    let expected = v.expected.clone();
+    let reproduction = format!(
+        "the record file holds {} ({} bytes); load",
+        report::excerpt(&bytes),
+        bytes.len()
+    );
+    let spec = match decode(&bytes) {
+        Err(corrupt) => section_of(&corrupt),
+        Ok(_) => "§2.1",
+    };
+    Planned::new(
+        format!("vectors/load/{}", v.name),
+        spec,
+        reproduction,
+        move |case| {
+            let initial = Initial {
+                now_micros: now,
+                file: Found::Corrupt(bytes.clone()),
+            };
+            match expected {
+                Expected::ImplementationDefined(points) => {
+                    either_side(case, &initial, &bytes, &points)
+                }
+                _ => judged(|| {
+                    let mut driver = case.driver(&initial);
+                    let (world, loaded) = driver.ask(|s, now| s.load(now));
+                    match compare::load(&world, &loaded) {
+                        Ok(()) => Judged::Pass("load returns what the model reads".into()),
+                        Err(f) => Judged::Found(f),
+                    }
+                }),
+            }
+        },
+    )
+}
+
+impl Judged {
+    /// The same judgement, its finding (if any) rewritten by `f`.
+    fn relabel(self, f: impl FnOnce(Finding) -> Finding) -> Judged {
+        match self {
+            Judged::Found(finding) => Judged::Found(f(finding)),
+            Judged::FoundWith(finding, r) => Judged::FoundWith(f(finding), r),
+            other => other,
+        }
+    }
+}
+
+/// A file on a point of requirements §7: the stored record or the default
+/// both conform; anything else does not.
+fn either_side(
+    case: &mut Case<'_>,
+    initial: &Initial,
+    bytes: &[u8],
+    points: &[implementation_defined::Point],
+) -> Judged {
+    let valid = implementation_defined::as_valid(bytes);
+    judged(|| {
+        let mut driver = case.driver(initial);
+        let (world, loaded) = driver.ask(|s, now| s.load(now));
+        let as_corrupt = world.with_file(Found::Corrupt(bytes.to_vec()));
+        let on = points
+            .iter()
+            .map(|p| p.describe())
+            .collect::<Vec<_>>()
+            .join("; ");
+        if compare::load(&as_corrupt, &loaded).is_ok() {
+            return Judged::Info(format!("reads it as corrupt ({on})"));
+        }
+        if let Some(record) = &valid {
+            let as_valid = world.with_file(Found::Valid(record.clone()));
+            if compare::load(&as_valid, &loaded).is_ok() {
+                return Judged::Info(format!("reads it as valid and keeps it ({on})"));
+            }
+        }
+        let returned = match &loaded {
+            Ok(l) => match &l.record {
+                Ok(r) => report::record(r),
+                Err(not) => format!("something that is not a record: {not}"),
+            },
+            Err(failure) => failure.to_string(),
+        };
+        let spec = if loaded.is_err() { "§2.2.4" } else { "§2.1" };
+        Judged::Found(Finding::violation(
+            spec,
+            format!(
+                "on a point requirements §7 leaves open ({on}), load must return the stored record or the default; it returned {returned}"
+            ),
+        ))
+    })
+}
+
+fn roundtrip_case(name: &str, saved: Record, now: i64) -> Planned {
+    let text = report::record_text(&saved);
+    let reproduction = format!("save of {}; then load", report::excerpt(text.as_bytes()));
+    Planned::new(
+        format!("vectors/roundtrip/{name}"),
+        "§3.2",
+        reproduction,
+        move |case| {
+            prepare(&case.dir);
+            judged(|| {
+                let initial = Initial {
+                    now_micros: now,
+                    file: Found::Missing,
+                };
+                let mut driver = case.driver(&initial);
+                let (_, answer) = driver.ask(|s, _| s.save(&saved));
+                if let Err(failure) = answer {
+                    return Judged::Found(Finding::violation(
+                        "§3",
+                        format!(
+                            "save of the valid record {} failed: {failure}",
+                            report::record(&saved)
+                        ),
+                    ));
+                }
+                let (world, loaded) = driver.ask(|s, now| s.load(now));
+                let world = world.with_file(Found::Valid(saved.clone()));
+                if let Err(f) = compare::load(&world, &loaded) {
+                    let without_unknown = |r: &Record| {
+                        let mut r = r.clone();
+                        r.unknown.clear();
+                        if let Some(p) = r.sleep_cycle_progress.as_mut() {
+                            p.unknown.clear();
+                        }
+                        if let Some(q) = r.quarantine.as_mut() {
+                            q.unknown.clear();
+                        }
+                        r
+                    };
+                    let unknown_lost = match loaded.as_ref().map(|l| &l.record) {
+                        Ok(Ok(r)) => compare::same_record(
+                            &world,
+                            &without_unknown(&saved),
+                            &without_unknown(r),
+                        ),
+                        _ => false,
+                    };
+                    let (spec, what) = if unknown_lost {
+                        ("§1.5", "unknown members did not survive a save and a load")
+                    } else {
+                        (
+                            "§3.2",
+                            "a load of a saved valid record must return that record",
+                        )
+                    };
+                    return Judged::Found(Finding {
+                        spec,
+                        message: format!("{what}: {}", f.message),
+                        ..f
+                    });
+                }
+                let subject = driver.subject();
+                invariants::files_are_private(
+                    Rules::Requirements,
+                    RECORD_FILE_NAME,
+                    &subject.entries(),
+                    subject.dir_mode(),
+                )
+                .map(|()| Judged::Pass("saved and loaded back".into()))
+                .unwrap_or_else(Judged::Found)
+            })
+        },
+    )
+}
+
+/// A corrupt vector whose text is a JSON object breaking only a rule of
+/// the record, as a save request can carry it.
+fn save_invalid_vector(v: &Vector, now: i64) -> Option<Planned> {
+    // Not a file on a point of requirements §7: a save may accept it.
+    if v.expected != Expected::Corrupt {
+        return None;
+    }
+    let field = match decode(&v.bytes) {
+        Err(Corrupt::Missing(field) | Corrupt::Invalid(field)) => field,
+        _ => return None,
+    };
+    let value: serde_json::Value = serde_json::from_slice(&v.bytes).ok()?;
+    value.as_object()?;
+    let json = String::from_utf8(canonical::compact(&v.bytes)).ok()?;
+    Some(save_invalid_case(&v.name, json, Some(field), now))
+}
+
+fn save_invalid_case(name: &str, json: String, field: Option<String>, now: i64) -> Planned {
+    let reproduction = format!(
+        "the record file holds a valid record; save of {}",
+        report::excerpt(json.as_bytes())
+    );
+    Planned::new(
+        format!("vectors/save_invalid/{name}"),
+        "§3.1",
+        reproduction,
+        move |case| {
+            let initial = Initial {
+                now_micros: now,
+                file: Found::Valid(base_record(now)),
+            };
+            judged(|| {
+                let mut driver = case.driver(&initial);
+                driver.refused_save_json(&json, field.as_deref());
+                driver.after_step();
+                Judged::Pass("refused, nothing touched".into())
+            })
+        },
+    )
+}
+
+/// `path` made a FIFO.
+fn mkfifo(path: &Path) -> std::io::Result<()> {
+    let c = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::other("a path with a NUL byte"))?;
+    // SAFETY: `c` is a valid NUL-terminated string that outlives the call;
+    // mkfifo(3) reads it and keeps no pointer.
+    if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+fn running_as_root() -> bool {
+    // SAFETY: geteuid(2) takes no arguments and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// One path state of SPEC §2: what is put at the record path, and what the
+/// model reads there.
+struct PathState {
+    name: &'static str,
+    what: &'static str,
+    make: fn(&Path) -> std::io::Result<()>,
+    file: fn(i64) -> Found,
+}
+
+fn path_states() -> Vec<PathState> {
+    vec![
+        PathState {
+            name: "missing_directory",
+            what: "the record's directory does not exist",
+            make: |_| Ok(()),
+            file: |_| Found::Missing,
+        },
+        PathState {
+            name: "missing",
+            what: "the record's directory is empty",
+            make: |dir| fs::DirBuilder::new().mode(DIR_MODE).create(dir),
+            file: |_| Found::Missing,
+        },
+        PathState {
+            name: "directory",
+            what: "a directory at the record path",
+            make: |dir| {
+                fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(DIR_MODE)
+                    .create(dir.join(RECORD_FILE_NAME))
+            },
+            file: |_| Found::Unreadable,
+        },
+        PathState {
+            name: "fifo",
+            what: "a FIFO at the record path, with no writer",
+            make: |dir| {
+                fs::DirBuilder::new().mode(DIR_MODE).create(dir)?;
+                mkfifo(&dir.join(RECORD_FILE_NAME))
+            },
+            file: |_| Found::Unreadable,
+        },
+        PathState {
+            name: "dangling_symlink",
+            what: "a symlink at the record path to a file that does not exist",
+            make: |dir| {
+                fs::DirBuilder::new().mode(DIR_MODE).create(dir)?;
+                symlink(dir.join("nowhere.json"), dir.join(RECORD_FILE_NAME))
+            },
+            file: |_| Found::Missing,
+        },
+        PathState {
+            name: "symlink_to_valid_file",
+            what: "a symlink at the record path to a valid record file",
+            make: |dir| {
+                fs::DirBuilder::new().mode(DIR_MODE).create(dir)?;
+                let target = dir.join("target.json");
+                fs::write(&target, base_record(super::FIXED_NOW).encode())?;
+                fs::set_permissions(&target, fs::Permissions::from_mode(FILE_MODE))?;
+                symlink(&target, dir.join(RECORD_FILE_NAME))
+            },
+            file: |_| Found::Valid(base_record(super::FIXED_NOW)),
+        },
+        PathState {
+            name: "symlink_to_device",
+            what: "a symlink at the record path to /dev/null",
+            make: |dir| {
+                fs::DirBuilder::new().mode(DIR_MODE).create(dir)?;
+                symlink("/dev/null", dir.join(RECORD_FILE_NAME))
+            },
+            file: |_| Found::Unreadable,
+        },
+        PathState {
+            name: "unreadable_file",
+            what: "a valid record file of mode 000",
+            make: |dir| {
+                fs::DirBuilder::new().mode(DIR_MODE).create(dir)?;
+                let path = dir.join(RECORD_FILE_NAME);
+                fs::write(&path, base_record(super::FIXED_NOW).encode())?;
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o000))
+            },
+            file: |_| Found::Unreadable,
+        },
+    ]
+}
+
+fn path_cases(now: i64) -> Vec<Planned> {
+    path_states()
+        .into_iter()
+        .map(|state| {
+            let reproduction = format!("{}; load", state.what);
+            let spec = if state.name == "fifo" {
+                "§2.2"
+            } else {
+                "§2.1"
+            };
+            Planned::new(
+                format!("vectors/path/{}", state.name),
+                spec,
+                reproduction,
+                move |case| {
+                    if state.name == "unreadable_file" && running_as_root() {
+                        return Judged::Skipped(
+                            "the check runs as root, who can read a file of mode 000".into(),
+                        );
+                    }
+                    let initial = Initial {
+                        now_micros: now,
+                        file: Found::Missing,
+                    };
+                    let dir = case.dir.clone();
+                    let mut driver = case.driver(&initial);
+                    if let Err(e) = (state.make)(&dir) {
+                        return Judged::Skipped(format!(
+                            "the oracle could not make the path state: {e}"
+                        ));
+                    }
+                    judged(|| {
+                        driver.set_file((state.file)(now));
+                        driver.after_step();
+                        Judged::Pass("load returns what the model expects".into())
+                    })
+                    .relabel(|f| match (state.name, f.spec) {
+                        ("fifo", "§2.2.4") => Finding {
+                            spec: "§2.2",
+                            message: format!(
+                                "load must not block on a FIFO (§2.2.2): {}",
+                                f.message
+                            ),
+                            ..f
+                        },
+                        _ => f,
+                    })
+                },
+            )
+        })
+        .collect()
+}
+
+fn outcome_case(now: i64) -> Planned {
+    Planned::new(
+        "vectors/load_reports_outcome",
+        "§2.1",
+        "load of a missing file, then of a corrupt one: does load say which case happened?",
+        move |case| {
+            let initial = Initial {
+                now_micros: now,
+                file: Found::Missing,
+            };
+            let mut driver = case.driver(&initial);
+            let (_, missing) = driver.ask(|s, now| s.load(now));
+            driver
+                .subject()
+                .put_file(RECORD_FILE_NAME, b"{\"current_state\":", FILE_MODE);
+            let (_, corrupt) = driver.ask(|s, now| s.load(now));
+            let kinds: Vec<Option<LoadKind>> = [missing, corrupt]
+                .iter()
+                .map(|l| l.as_ref().ok().and_then(|l| l.kind))
+                .collect();
+            match kinds.as_slice() {
+                [Some(_), Some(_)] => Judged::Pass("load says which case happened".into()),
+                _ => Judged::Found(Finding::divergence(
+                    "§2.1",
+                    "load does not say which case happened (valid, missing, corrupt or unreadable): a caller cannot tell a missing file from a corrupt one",
+                )),
+            }
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_generated_invalid_record_breaks_the_record_and_only_it() {
+        for kind in [
+            InvalidSave::SequenceTooLarge(0),
+            InvalidSave::AttemptTooLarge(0),
+            InvalidSave::LastCompletedStepTooLarge(u64::MAX),
+            InvalidSave::Oversize,
+        ] {
+            let (bad, _) = kind.build(&base_record(0));
+            assert!(!bad.is_valid(), "{kind:?}");
+            let text = report::record_text(&bad);
+            assert!(!text.contains('\n'));
+        }
+    }
+}

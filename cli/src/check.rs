@@ -44,7 +44,8 @@ pub struct CheckArgs {
     /// How many generated traces.
     #[arg(long, default_value_t = 64)]
     cases: u32,
-    /// Seconds an adapter has to answer one request.
+    /// Seconds an adapter has to answer a load (a request that writes gets
+    /// five times as long).
     #[arg(long, default_value_t = 2.0, value_parser = parse_timeout)]
     timeout: f64,
     /// Run the vectors exported to this directory (`lifecycle vectors

@@ -57,8 +57,17 @@ fn python_adapter(module: &Path) -> String {
 fn check(args: &[&str]) -> (i32, Value, String) {
     let dir = tempfile::tempdir().expect("a temp dir");
     let json = dir.path().join("report.json");
+    // The tests run side by side on two cores: a request may wait for the
+    // processor longer than the default 2 s, which is no hang. The tests
+    // of hangs set their own.
+    let timeout: &[&str] = if args.contains(&"--timeout") {
+        &[]
+    } else {
+        &["--timeout", "10"]
+    };
     let output: Output = Command::new(LIFECYCLE)
         .arg("check")
+        .args(timeout)
         .args(args)
         .arg("--json")
         .arg(&json)

@@ -63,7 +63,21 @@ pub struct Config {
     pub umask: Option<u32>,
 }
 
+/// How much longer than a read a request that writes may take: it waits
+/// for fsyncs, which a busy disk can hold up for seconds.
+pub const WRITE_TIMEOUT_FACTOR: u32 = 5;
+
 impl Config {
+    /// The time the reply to `cmd` may take: the timeout for `default`
+    /// and `load`, [`WRITE_TIMEOUT_FACTOR`] times it for a request that
+    /// writes.
+    pub fn timeout_of(&self, cmd: &str) -> Duration {
+        match cmd {
+            "default" | "load" => self.timeout,
+            _ => self.timeout * WRITE_TIMEOUT_FACTOR,
+        }
+    }
+
     /// The adapter command, as a message names it.
     pub fn command(&self) -> String {
         format!("{:?}", self.launch)
@@ -426,7 +440,11 @@ impl Adapter {
         let Some(running) = self.running.as_mut() else {
             return self.broken_exchange();
         };
-        let answer = running.exchange(&line, self.config.timeout, self.config.umask);
+        let answer = running.exchange(
+            &line,
+            self.config.timeout_of(request.cmd),
+            self.config.umask,
+        );
         let exchange = match answer {
             Ok(Some(reply)) => {
                 if let Some(t) = self.transcript.as_mut() {

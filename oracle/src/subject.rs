@@ -97,7 +97,7 @@ impl<'a> AdapterSubject<'a> {
                 what: format!(
                     "{} did not answer within {:?}: the adapter was killed{stderr}",
                     request.cmd,
-                    self.adapter.config().timeout
+                    self.adapter.config().timeout_of(request.cmd)
                 ),
             }),
             Exchange::Died { status, stderr } => Err(Failure::Crashed {

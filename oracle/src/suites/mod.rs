@@ -15,6 +15,7 @@ use lifecycle_model::Record;
 use crate::check::{Judged, Options, Planned};
 use crate::protocol::{Capability, Handshake};
 
+pub mod concurrency;
 pub mod machine;
 pub mod permissions;
 pub mod protocol;
@@ -31,16 +32,18 @@ pub enum Suite {
     Machine,
     Sleep,
     Permissions,
+    Concurrency,
 }
 
 impl Suite {
-    pub const ALL: [Suite; 6] = [
+    pub const ALL: [Suite; 7] = [
         Suite::Smoke,
         Suite::Vectors,
         Suite::Traces,
         Suite::Machine,
         Suite::Sleep,
         Suite::Permissions,
+        Suite::Concurrency,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +54,7 @@ impl Suite {
             Suite::Machine => "machine",
             Suite::Sleep => "sleep",
             Suite::Permissions => "permissions",
+            Suite::Concurrency => "concurrency",
         }
     }
 
@@ -72,6 +76,7 @@ pub fn plan(suite: Suite, options: &Options, handshake: &Handshake) -> Vec<Plann
             sleep::plan(base_micros(handshake))
         }),
         Suite::Permissions => permissions::plan(handshake.has(Capability::Machine)),
+        Suite::Concurrency => concurrency::plan(),
     }
 }
 

@@ -13,7 +13,8 @@
 //! Modules, one job each:
 //! - the wire: [`schema`] (checks a message against `protocol/schema.json`),
 //!   [`protocol`] (requests and replies of version 1), [`adapter`] (the child
-//!   process: started, timed, killed, restarted);
+//!   process: started, timed, killed, restarted), [`tracer`] (the adapter
+//!   under strace: recorded, or killed or failed at one call);
 //! - judging: [`subject`] (the adapter as a subject of the harness),
 //!   [`suites`] (the cases), [`vectors`] (the conformance vectors, embedded,
 //!   exported and read back), [`check`] (one run);
@@ -30,6 +31,7 @@ pub mod report;
 pub mod schema;
 pub mod subject;
 pub mod suites;
+pub mod tracer;
 pub mod vectors;
 
 pub use check::{run, Options};

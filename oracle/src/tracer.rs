@@ -1,0 +1,155 @@
+//! The adapter run under a system-call tracer: recorded, or killed or
+//! failed at one chosen call.
+//!
+//! Promises: [`Strace`] finds `strace` (or says how to install it) and
+//! wraps an adapter's command line so the adapter runs under it: recording
+//! every call of every process it starts into a trace file
+//! ([`Strace::recording`], in the format `syscalls::strace` reads), or
+//! also injecting, at the `ordinal`-th call named `syscall` of its process,
+//! a SIGKILL before the call runs or an error instead of it
+//! ([`Strace::injecting`]). [`Injection::target`] computes that ordinal
+//! from a recorded trace, strace's own way of counting (per system call,
+//! per process), so a replay with the same requests hits the same call.
+//!
+//! Does not promise: that a replay is the same run; the suites check in
+//! the replay's trace that the call hit is the one meant, and report the
+//! case as the harness's failure when it is not.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::check::shell_quote;
+
+/// What to do at the chosen call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// SIGKILL the process before the call runs.
+    Kill,
+    /// Fail the call with this errno (`ENOSPC`, `EIO`, `EDQUOT`) instead of
+    /// running it.
+    Fail(&'static str),
+}
+
+/// The `ordinal`-th call (from 1) named `syscall` made by one process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Injection {
+    pub syscall: String,
+    pub ordinal: u64,
+    pub action: Action,
+}
+
+impl Injection {
+    /// The ordinal strace counts for call `index` of `calls`: among the
+    /// calls of the same name made by the same process before it, plus one.
+    pub fn ordinal_of(calls: &[(u32, &str)], index: usize) -> u64 {
+        let Some((pid, name)) = calls.get(index) else {
+            return 0;
+        };
+        let earlier = calls[..index]
+            .iter()
+            .filter(|(p, n)| p == pid && n == name)
+            .count();
+        earlier as u64 + 1
+    }
+
+    fn rule(&self) -> String {
+        let what = match self.action {
+            Action::Kill => "signal=KILL".to_string(),
+            Action::Fail(errno) => format!("error={errno}"),
+        };
+        format!("inject={}:{what}:when={}", self.syscall, self.ordinal)
+    }
+}
+
+/// strace, found on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Strace {
+    program: String,
+}
+
+/// The options every run takes: follow children, name descriptors' paths,
+/// hex every string, flags as numbers, whole write buffers.
+const OPTIONS: &str = "-f -y -xx -X raw -s 2097152";
+
+impl Strace {
+    /// strace, when it runs; else how to install it.
+    pub fn find() -> Result<Strace, String> {
+        let program = "strace".to_string();
+        match Command::new(&program).arg("-V").output() {
+            Ok(out) if out.status.success() => Ok(Strace { program }),
+            _ => Err(
+                "strace is not installed (Debian: apt-get install -y strace); the suites that kill, fail or power off a save need it"
+                    .to_string(),
+            ),
+        }
+    }
+
+    /// `command` under strace, its trace written to `trace`.
+    pub fn recording(&self, command: &str, trace: &Path) -> String {
+        format!(
+            "exec {} {OPTIONS} -o {} -- sh -c {}",
+            self.program,
+            shell_quote(&trace.display().to_string()),
+            shell_quote(command)
+        )
+    }
+
+    /// `command` under strace with `injection`, its trace written to
+    /// `trace`.
+    pub fn injecting(&self, command: &str, trace: &Path, injection: &Injection) -> String {
+        format!(
+            "exec {} {OPTIONS} -e {} -o {} -- sh -c {}",
+            self.program,
+            injection.rule(),
+            shell_quote(&trace.display().to_string()),
+            shell_quote(command)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordinals_count_per_process_and_per_call_name() {
+        let calls = [
+            (7, "write"),
+            (8, "write"),
+            (7, "fsync"),
+            (7, "write"),
+            (8, "write"),
+        ];
+        assert_eq!(Injection::ordinal_of(&calls, 0), 1);
+        assert_eq!(Injection::ordinal_of(&calls, 3), 2);
+        assert_eq!(Injection::ordinal_of(&calls, 4), 2);
+        assert_eq!(Injection::ordinal_of(&calls, 2), 1);
+    }
+
+    #[test]
+    fn an_injection_is_one_rule_of_strace() {
+        let kill = Injection {
+            syscall: "fsync".to_string(),
+            ordinal: 2,
+            action: Action::Kill,
+        };
+        assert_eq!(kill.rule(), "inject=fsync:signal=KILL:when=2");
+        let fail = Injection {
+            action: Action::Fail("ENOSPC"),
+            ..kill
+        };
+        assert_eq!(fail.rule(), "inject=fsync:error=ENOSPC:when=2");
+    }
+
+    #[test]
+    fn a_wrapped_command_quotes_what_the_shell_would_split() {
+        let strace = Strace {
+            program: "strace".to_string(),
+        };
+        let line = strace.recording("python3 a.py --module 'my store.py'", Path::new("/t/x y.trace"));
+        assert_eq!(
+            line,
+            "exec strace -f -y -xx -X raw -s 2097152 -o '/t/x y.trace' -- sh -c 'python3 a.py --module '\\''my store.py'\\'''"
+        );
+    }
+}

@@ -10,7 +10,9 @@
 //!     never fsynced may appear empty or partial, directory operations not
 //!     followed by an fsync of their directory may be lost in order, and
 //!     fsync makes a file's data, size and mode or a directory's entries
-//!     durable.
+//!     durable. A truncation is a change of size and data like a write, and
+//!     is lost or torn the same way until the file is synced; fdatasync
+//!     makes data and size durable, not the mode.
 //! Crash "after operation i" is the space of the log's first i operations.
 //!
 //! Does not promise: to be the weakest file system there is (see the README
@@ -60,8 +62,15 @@ pub enum Op {
         offset: u64,
         data: Vec<u8>,
     },
+    /// The size of `inode` set to `size`: data past it is cut off, a file
+    /// grown reads as zeros up to it (`O_TRUNC`, `ftruncate`, `truncate`).
+    /// Durable only once the file is synced, like a [`Op::Write`].
+    Truncate { inode: InodeId, size: u64 },
     /// fsync of a file: its data, size and mode become durable.
     FsyncFile { inode: InodeId },
+    /// fdatasync of a file: its data and size become durable, its mode
+    /// does not (a chmod since the last fsync may still be lost).
+    FdatasyncFile { inode: InodeId },
     /// Atomically points `to` at what `from` named, removing `from`.
     Rename { from: String, to: String },
     /// Removes the directory entry of a file.
@@ -240,7 +249,8 @@ struct Inode {
     mode: u32,
     durable_data: Vec<u8>,
     durable_mode: u32,
-    /// File sizes after each write since the last fsync.
+    /// File sizes after each write or truncation since the last fsync or
+    /// fdatasync.
     unsynced_sizes: Vec<usize>,
 }
 
@@ -352,10 +362,21 @@ impl Replay {
                 let size = file.data.len();
                 file.unsynced_sizes.push(size);
             }
+            Op::Truncate { inode, size } => {
+                let file = self.inode_mut(*inode)?;
+                let size = usize::try_from(*size).map_err(|_| "size too large")?;
+                file.data.resize(size, 0);
+                file.unsynced_sizes.push(size);
+            }
             Op::FsyncFile { inode } => {
                 let file = self.inode_mut(*inode)?;
                 file.durable_data = file.data.clone();
                 file.durable_mode = file.mode;
+                file.unsynced_sizes.clear();
+            }
+            Op::FdatasyncFile { inode } => {
+                let file = self.inode_mut(*inode)?;
+                file.durable_data = file.data.clone();
                 file.unsynced_sizes.clear();
             }
             Op::Rename { from, to } => {
@@ -598,8 +619,9 @@ const MAX_EXACT_BLOCKS: usize = 8;
 
 /// What a power loss may leave of one file: every (mode, data) pair.
 ///
-/// The size is the durable size, the size after any unsynced write, or any
-/// block boundary between the smallest and the largest of those. Each block
+/// The size is the durable size, the size after any unsynced write or
+/// truncation, or any block boundary between the smallest and the largest
+/// of those. Each block
 /// below that size holds either its durable bytes or its current bytes
 /// (zeros where a version has none): data reaches the disk a block at a time,
 /// in no promised order. The mode is the durable or the current one.
@@ -609,7 +631,13 @@ fn file_outcomes(inode: &Inode, block_size: usize) -> Vec<FileOutcome> {
         modes.push(inode.mode);
     }
     let mut datas: Vec<Vec<u8>> = vec![inode.durable_data.clone()];
-    if inode.data != inode.durable_data {
+    // Writes alone only grow a file, so equal data means nothing to lose;
+    // a truncation followed by a rewrite of the same bytes does not.
+    let resized = inode
+        .unsynced_sizes
+        .iter()
+        .any(|&size| size != inode.durable_data.len());
+    if inode.data != inode.durable_data || resized {
         let mut sizes: Vec<usize> = vec![inode.durable_data.len()];
         sizes.extend(&inode.unsynced_sizes);
         sizes.push(inode.data.len());

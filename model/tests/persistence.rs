@@ -310,3 +310,105 @@ fn state_indices_wrap_around_the_space() {
     assert_eq!(space.len(), 3);
     assert_eq!(space.state(space.len() + 1), space.state(1));
 }
+
+fn truncate(inode: u64, size: u64) -> Op {
+    Op::Truncate { inode, size }
+}
+
+fn mode_at(disk: &Disk, path: &str) -> Option<u32> {
+    match disk.nodes.get(path) {
+        Some(Node::File { mode, .. }) => Some(*mode),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_truncation_cuts_or_grows_the_file_the_process_sees() {
+    let initial = with_file(dir_d(), "/d/f", 1, b"abcdef");
+    let cut = apply(&initial, &[truncate(1, 2)]);
+    assert_eq!(cut.map(|d| data_at(&d, "/d/f")), Ok(Some(b"ab".to_vec())));
+    let grown = apply(&initial, &[truncate(1, 8)]);
+    assert_eq!(
+        grown.map(|d| data_at(&d, "/d/f")),
+        Ok(Some(b"abcdef\0\0".to_vec()))
+    );
+}
+
+#[test]
+fn a_truncation_is_lost_by_a_power_loss_before_the_fsync() {
+    let initial = with_file(dir_d(), "/d/f", 1, b"old");
+    let after = states(&initial, &[truncate(1, 0)], P512);
+    let datas: Vec<Option<Vec<u8>>> = after.iter().map(|d| data_at(d, "/d/f")).collect();
+    assert!(datas.contains(&Some(b"old".to_vec())));
+    assert!(datas.contains(&Some(Vec::new())));
+}
+
+#[test]
+fn an_unsynced_truncation_may_leave_the_file_cut_at_a_block_boundary() {
+    let initial = with_file(dir_d(), "/d/f", 1, &[b'o'; 1024]);
+    let after = states(&initial, &[truncate(1, 0)], P512);
+    assert!(after
+        .iter()
+        .any(|d| data_at(d, "/d/f") == Some(vec![b'o'; 512])));
+}
+
+#[test]
+fn a_truncation_and_a_rewrite_of_the_same_bytes_may_leave_an_empty_file() {
+    let initial = with_file(dir_d(), "/d/f", 1, b"same");
+    let after = states(&initial, &[truncate(1, 0), write(1, b"same")], P512);
+    assert!(after.iter().any(|d| data_at(d, "/d/f") == Some(Vec::new())));
+}
+
+#[test]
+fn an_fsync_makes_a_truncation_durable() {
+    let initial = with_file(dir_d(), "/d/f", 1, b"old");
+    let after = states(&initial, &[truncate(1, 1), fsync(1)], P512);
+    assert!(after
+        .iter()
+        .all(|d| data_at(d, "/d/f") == Some(b"o".to_vec())));
+}
+
+#[test]
+fn an_fdatasync_makes_data_and_size_durable() {
+    let initial = with_file(dir_d(), "/d/f", 1, b"old data");
+    let ops = [
+        truncate(1, 0),
+        write(1, b"new"),
+        Op::FdatasyncFile { inode: 1 },
+    ];
+    let after = states(&initial, &ops, P512);
+    assert!(after
+        .iter()
+        .all(|d| data_at(d, "/d/f") == Some(b"new".to_vec())));
+}
+
+#[test]
+fn an_fdatasync_leaves_a_chmod_losable() {
+    let initial = with_file(dir_d(), "/d/f", 1, b"x");
+    let ops = [
+        Op::Chmod {
+            path: "/d/f".into(),
+            mode: 0o644,
+        },
+        Op::FdatasyncFile { inode: 1 },
+    ];
+    let modes: Vec<Option<u32>> = states(&initial, &ops, P512)
+        .iter()
+        .map(|d| mode_at(d, "/d/f"))
+        .collect();
+    assert!(modes.contains(&Some(0o600)) && modes.contains(&Some(0o644)));
+}
+
+#[test]
+fn a_process_crash_keeps_an_unsynced_truncation() {
+    let initial = with_file(dir_d(), "/d/f", 1, b"old");
+    let after = states(&initial, &[truncate(1, 0)], Crash::Process);
+    assert_eq!(after.len(), 1);
+    assert_eq!(data_at(&after[0], "/d/f"), Some(Vec::new()));
+}
+
+#[test]
+fn a_truncation_of_a_missing_inode_is_refused() {
+    assert!(CrashSpace::new(&dir_d(), &[truncate(9, 0)], P512).is_err());
+    assert!(CrashSpace::new(&dir_d(), &[Op::FdatasyncFile { inode: 9 }], P512).is_err());
+}

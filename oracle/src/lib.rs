@@ -18,6 +18,8 @@
 //! - judging: [`subject`] (the adapter as a subject of the harness),
 //!   [`suites`] (the cases), [`vectors`] (the conformance vectors, embedded,
 //!   exported and read back), [`check`] (one run);
+//! - crash states of another implementation: [`syscalls`] (an strace of a
+//!   save, parsed, as the persistence model's op log);
 //! - reporting: [`report`] (JSON, JUnit, Markdown and the terminal).
 //!
 //! Does not promise: crash, fault or power-loss checks of another
@@ -31,6 +33,7 @@ pub mod report;
 pub mod schema;
 pub mod subject;
 pub mod suites;
+pub mod syscalls;
 pub mod tracer;
 pub mod vectors;
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use clap::Args;
 use lifecycle_oracle::adapter::{Config, Launch};
+use lifecycle_oracle::check::shell_quote;
 use lifecycle_oracle::suites::Suite;
 use lifecycle_oracle::{vectors, Options, Report};
 
@@ -137,6 +138,10 @@ pub fn run(args: CheckArgs) -> ExitCode {
         vectors,
         vectors_dir: args.vectors.clone(),
         validate_protocol: args.validate_protocol,
+        // The in-process store, as a process strace can follow.
+        trace_command: std::env::current_exe()
+            .ok()
+            .map(|exe| format!("{} adapter", shell_quote(&exe.display().to_string()))),
     };
     let report = match lifecycle_oracle::run(&options) {
         Ok(report) => report,

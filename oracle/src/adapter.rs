@@ -376,6 +376,15 @@ impl Adapter {
         }
     }
 
+    /// Asks the adapter to stop and waits up to `grace` for it to exit
+    /// before its group is killed: a traced adapter's tracer writes the end
+    /// of its trace as the adapter ends.
+    pub fn finish(mut self, grace: Duration) {
+        if let Some(mut running) = self.running.take() {
+            running.end(grace);
+        }
+    }
+
     /// Why the adapter cannot go on, once it cannot.
     pub fn broken(&self) -> Option<&str> {
         self.broken.as_deref()

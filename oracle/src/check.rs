@@ -50,6 +50,10 @@ pub struct Options {
     /// Every message the adapter sends is checked against the schema, and
     /// any that breaks it is a finding.
     pub validate_protocol: bool,
+    /// For an in-process check, the command that runs the same
+    /// implementation as a process, for the suites that trace its system
+    /// calls (`lifecycle adapter`).
+    pub trace_command: Option<String>,
 }
 
 /// How a case came out.
@@ -200,6 +204,15 @@ impl Options {
         }
         (self.run.is_empty() || self.run.iter().any(|g| glob_matches(g, id)))
             && !self.skip.iter().any(|g| glob_matches(g, id))
+    }
+
+    /// The command the suites that trace system calls run under strace:
+    /// the adapter's, or for an in-process check [`Options::trace_command`].
+    pub fn command_to_trace(&self) -> Option<String> {
+        match &self.config.launch {
+            Launch::Command(command) => Some(command.clone()),
+            Launch::InProcess(_) => self.trace_command.clone(),
+        }
     }
 
     /// The command that re-runs case `id` alone.

@@ -146,7 +146,10 @@ mod tests {
         let strace = Strace {
             program: "strace".to_string(),
         };
-        let line = strace.recording("python3 a.py --module 'my store.py'", Path::new("/t/x y.trace"));
+        let line = strace.recording(
+            "python3 a.py --module 'my store.py'",
+            Path::new("/t/x y.trace"),
+        );
         assert_eq!(
             line,
             "exec strace -f -y -xx -X raw -s 2097152 -o '/t/x y.trace' -- sh -c 'python3 a.py --module '\\''my store.py'\\'''"

@@ -18,6 +18,7 @@ use crate::protocol::{Capability, Handshake};
 pub mod concurrency;
 pub mod machine;
 pub mod permissions;
+pub mod power;
 pub mod protocol;
 pub mod sleep;
 pub mod smoke;
@@ -33,10 +34,11 @@ pub enum Suite {
     Sleep,
     Permissions,
     Concurrency,
+    Power,
 }
 
 impl Suite {
-    pub const ALL: [Suite; 7] = [
+    pub const ALL: [Suite; 8] = [
         Suite::Smoke,
         Suite::Vectors,
         Suite::Traces,
@@ -44,6 +46,7 @@ impl Suite {
         Suite::Sleep,
         Suite::Permissions,
         Suite::Concurrency,
+        Suite::Power,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,6 +58,7 @@ impl Suite {
             Suite::Sleep => "sleep",
             Suite::Permissions => "permissions",
             Suite::Concurrency => "concurrency",
+            Suite::Power => "power",
         }
     }
 
@@ -77,6 +81,7 @@ pub fn plan(suite: Suite, options: &Options, handshake: &Handshake) -> Vec<Plann
         }),
         Suite::Permissions => permissions::plan(handshake.has(Capability::Machine)),
         Suite::Concurrency => concurrency::plan(),
+        Suite::Power => power::plan(options.command_to_trace()),
     }
 }
 

@@ -1,0 +1,472 @@
+//! `power`: every disk a power loss may leave during a save, loaded.
+//!
+//! Promises: for each starting directory (none yet, an empty one, one
+//! holding an old record), the adapter's save of a new record is recorded
+//! under strace and turned into the persistence model's op log
+//! (`syscalls`). Then, for a power loss after every prefix of that log
+//! and for 512- and 4096-byte blocks, every disk `model::persistence`
+//! allows is judged: the record path must hold the complete old record
+//! (nothing, when there was none) or the complete new one, 0600; once the
+//! whole save has run (it returned success), only the new one (SPEC §3.4).
+//! Each distinct file the record path may hold is also materialized in a
+//! fresh directory and loaded through the adapter, which must read it as
+//! the model does. A finding shows the op log, with the strace line of
+//! each operation and where the power went.
+//!
+//! Does not promise: states a real file system could reach that the model
+//! does not allow (its rules are in `model/README.md`); a save whose calls
+//! the model cannot hold is `skipped`, naming the call.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lifecycle_harness::compare::{self, Finding, Rules};
+use lifecycle_harness::generate::record::at_micros;
+use lifecycle_harness::report;
+use lifecycle_harness::subject::Subject;
+use lifecycle_harness::World;
+use lifecycle_model::persistence::{Crash, CrashSpace, Disk, Node, Op};
+use lifecycle_model::spec::{DIR_MODE, FILE_MODE, RECORD_FILE_NAME};
+use lifecycle_model::writer::Found;
+use lifecycle_model::Record;
+
+use crate::adapter::{Adapter, Config, Launch};
+use crate::check::{Case, Judged, Planned};
+use crate::subject::AdapterSubject;
+use crate::suites::{record, stamp, FIXED_NOW};
+use crate::syscalls::convert::{self, SaveContext, TracedOp};
+use crate::syscalls::strace::{self, Trace};
+use crate::tracer::Strace;
+
+/// How many times the usual timeout a traced adapter's request may take.
+pub const TRACED_TIMEOUT_FACTOR: u32 = 5;
+
+/// The block sizes a power loss may tear writes at.
+const BLOCKS: [usize; 2] = [512, 4096];
+
+/// How a case's directory starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// The record's directory does not exist.
+    NoDirectory,
+    /// It exists, empty.
+    EmptyDirectory,
+    /// It holds an old record.
+    OldRecord,
+}
+
+impl Start {
+    pub const ALL: [Start; 3] = [Start::NoDirectory, Start::EmptyDirectory, Start::OldRecord];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Start::NoDirectory => "no_directory",
+            Start::EmptyDirectory => "empty_directory",
+            Start::OldRecord => "old_record",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Start::NoDirectory => "the record's directory does not exist",
+            Start::EmptyDirectory => "the record's directory is empty",
+            Start::OldRecord => "the record file holds an old record",
+        }
+    }
+
+    /// Makes `dir` so; the record it holds, if any.
+    pub fn make(self, dir: &Path) -> std::io::Result<Option<Record>> {
+        if self == Start::NoDirectory {
+            return Ok(None);
+        }
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(DIR_MODE)
+            .create(dir)?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))?;
+        if self == Start::EmptyDirectory {
+            return Ok(None);
+        }
+        let old = old_record();
+        let path = dir.join(RECORD_FILE_NAME);
+        fs::write(&path, old.encode())?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(FILE_MODE))?;
+        Ok(Some(old))
+    }
+}
+
+pub fn old_record() -> Record {
+    record(&format!(
+        r#"{{"current_state":"DROWSY","since_ts":"{t}","last_activity_ts":"{t}","wrapper_event_seq":41,"sleep_cycle_progress":null,"quarantine":null,"shadow_run":false,"x-old":"the old record"}}"#,
+        t = stamp(FIXED_NOW - 60_000_000)
+    ))
+}
+
+pub fn new_record() -> Record {
+    record(&format!(
+        r#"{{"current_state":"WAKE","since_ts":"{t}","last_activity_ts":"{t}","wrapper_event_seq":42,"sleep_cycle_progress":null,"quarantine":null,"shadow_run":false,"x-new":"the new record, a little longer than the old one"}}"#,
+        t = stamp(FIXED_NOW)
+    ))
+}
+
+/// The umask this process runs under (the adapter inherits it).
+pub fn own_umask() -> u32 {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|m| u32::from_str_radix(m.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
+}
+
+/// What a recorded save came to.
+pub struct Recorded {
+    pub trace: Trace,
+    pub ops: Vec<TracedOp>,
+    pub before: Disk,
+}
+
+/// Runs one save of `saved` into `dir` (made as `start` says) under
+/// strace: the trace, its op log, and the disk before; or why the case
+/// cannot be judged.
+pub fn record_save(
+    case: &Case<'_>,
+    command: &str,
+    strace: &Strace,
+    dir: &Path,
+    start: Start,
+    saved: &Record,
+) -> Result<Recorded, Judged> {
+    let skipped = |why: String| Judged::Skipped(why);
+    // The model follows the calls under the directory above the record's,
+    // so a temp file made beside that directory (renamed across) is seen.
+    let scope = dir
+        .parent()
+        .ok_or_else(|| skipped("the record's directory has no parent".into()))?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(scope)
+        .and_then(|()| start.make(dir).map(drop))
+        .map_err(|e| {
+            skipped(format!(
+                "the oracle could not make the starting directory: {e}"
+            ))
+        })?;
+    let dir_text = scope
+        .to_str()
+        .ok_or_else(|| skipped("the case directory is not UTF-8".into()))?;
+    let before = convert::disk_before(dir_text).map_err(|e| {
+        skipped(format!(
+            "the oracle could not read the directory before the save: {e}"
+        ))
+    })?;
+    let trace_path = case.fresh_dir().with_extension("trace");
+    let usual = case.adapter.config();
+    let config = Config {
+        launch: Launch::Command(strace.recording(command, &trace_path)),
+        // strace slows every call down.
+        timeout: usual.timeout * TRACED_TIMEOUT_FACTOR,
+        umask: usual.umask,
+    };
+    let mut traced = Adapter::start(config).map_err(|e| {
+        Judged::Found(Finding::violation(
+            "§3",
+            format!("the adapter did not start under strace: {e}"),
+        ))
+    })?;
+    let saved_ok = AdapterSubject::new(&mut traced, dir).save(saved);
+    traced.finish(Duration::from_secs(10));
+    if let Err(failure) = saved_ok {
+        return Err(Judged::Found(Finding::violation(
+            "§3",
+            format!(
+                "save of the valid record {} failed under strace: {failure}",
+                report::record(saved)
+            ),
+        )));
+    }
+    let text = fs::read(&trace_path).map_err(|e| skipped(format!("strace wrote no trace: {e}")))?;
+    let trace = strace::parse(&String::from_utf8_lossy(&text))
+        .map_err(|e| Judged::OracleFailed(format!("the trace of the save does not parse: {e}")))?;
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|d| d.to_str().map(str::to_string))
+        .unwrap_or_else(|| "/".to_string());
+    let context = SaveContext {
+        dir: dir_text,
+        before: &before,
+        umask: own_umask(),
+        cwd: &cwd,
+    };
+    let ops = convert::op_log(&trace.calls, &context).map_err(|refusal| {
+        skipped(format!(
+            "the save made a call the persistence model cannot hold: {refusal}"
+        ))
+    })?;
+    Ok(Recorded { trace, ops, before })
+}
+
+/// An operation of the log in words.
+pub fn describe(op: &Op) -> String {
+    match op {
+        Op::Mkdir { path, mode } => format!("mkdir {path} (mode {mode:o})"),
+        Op::Create { path, inode, mode } => {
+            format!("create {path} as file #{inode} (mode {mode:o})")
+        }
+        Op::Write {
+            inode,
+            offset,
+            data,
+        } => format!(
+            "write {} bytes at offset {offset} of file #{inode}: {}",
+            data.len(),
+            report::excerpt(data)
+        ),
+        Op::FsyncFile { inode } => format!("fsync file #{inode}"),
+        Op::FdatasyncFile { inode } => format!("fdatasync file #{inode}"),
+        Op::Truncate { inode, size } => format!("truncate file #{inode} to {size} bytes"),
+        Op::Rename { from, to } => format!("rename {from} to {to}"),
+        Op::Unlink { path } => format!("unlink {path}"),
+        Op::Rmdir { path } => format!("rmdir {path}"),
+        Op::Chmod { path, mode } => format!("chmod {path} to {mode:o}"),
+        Op::FsyncDir { path } => format!("fsync directory {path}"),
+    }
+}
+
+/// The op log, numbered, with the strace line of each operation, and a
+/// mark after operation `cut` (where the power went).
+pub fn op_log_text(recorded: &Recorded, cut: Option<usize>) -> String {
+    let mut lines = Vec::new();
+    if cut == Some(0) {
+        lines.push("  -- the power goes here, before the first operation --".to_string());
+    }
+    for (i, traced) in recorded.ops.iter().enumerate() {
+        let line = recorded.trace.calls.get(traced.call).map_or(0, |c| c.line);
+        lines.push(format!(
+            "  {}. {} (strace line {line})",
+            i + 1,
+            describe(&traced.op)
+        ));
+        if cut == Some(i + 1) {
+            lines.push("  -- the power goes here --".to_string());
+        }
+    }
+    if recorded.ops.is_empty() {
+        lines.push("  (no operation touched the record's directory)".to_string());
+    }
+    lines.join("\n")
+}
+
+/// What the record path holds in a disk.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Held {
+    Nothing,
+    Directory,
+    File { mode: u32, data: Vec<u8> },
+}
+
+impl Held {
+    pub fn of(disk: &Disk, record_path: &str) -> Held {
+        match disk.nodes.get(record_path) {
+            None => Held::Nothing,
+            Some(Node::Dir { .. }) => Held::Directory,
+            Some(Node::File { mode, data, .. }) => Held::File {
+                mode: *mode,
+                data: data.clone(),
+            },
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Held::Nothing => "no file".to_string(),
+            Held::Directory => "a directory".to_string(),
+            Held::File { mode, data } => {
+                format!("a file of mode {mode:o} holding {}", report::excerpt(data))
+            }
+        }
+    }
+
+    fn found(&self) -> Found {
+        match self {
+            Held::Nothing => Found::Missing,
+            Held::Directory => Found::Unreadable,
+            Held::File { data, .. } => Found::of_bytes(data),
+        }
+    }
+}
+
+/// Whether the record path may hold `held`: the old record (or nothing,
+/// when there was none) unless `returned`, else the new one; 0600.
+fn allowed(held: &Held, old: Option<&Record>, new: &Record, returned: bool) -> Result<(), String> {
+    let world = World::new(FIXED_NOW, Found::Missing).with_rules(Rules::Requirements);
+    let is = |r: &Record, data: &[u8]| {
+        lifecycle_model::record::decode(data).is_ok_and(|d| compare::same_record(&world, r, &d))
+    };
+    match held {
+        Held::File { mode, .. } if *mode != FILE_MODE => Err(format!(
+            "the record file has mode {mode:o}, not {FILE_MODE:o}"
+        )),
+        Held::File { data, .. } if is(new, data) => Ok(()),
+        Held::File { data, .. } if !returned && old.is_some_and(|o| is(o, data)) => Ok(()),
+        Held::Nothing if !returned && old.is_none() => Ok(()),
+        _ if returned => {
+            Err("the save had returned success, so only the new record may be there".into())
+        }
+        _ => Err("only the complete old record or the complete new one may be there".into()),
+    }
+}
+
+/// The first disk of the crash space that breaks the rules, and every
+/// distinct thing the record path may hold with where it first appears.
+fn judge_states(
+    recorded: &Recorded,
+    record_path: &str,
+    old: Option<&Record>,
+    new: &Record,
+) -> Result<BTreeMap<Held, (usize, usize)>, Judged> {
+    let ops: Vec<Op> = recorded.ops.iter().map(|t| t.op.clone()).collect();
+    let mut seen: BTreeMap<Held, (usize, usize)> = BTreeMap::new();
+    for cut in 0..=ops.len() {
+        for block in BLOCKS {
+            let space = CrashSpace::new(
+                &recorded.before,
+                &ops[..cut],
+                Crash::PowerLoss { block_size: block },
+            )
+            .map_err(|e| {
+                Judged::OracleFailed(format!("the persistence model rejects the op log: {e}"))
+            })?;
+            for disk in space.states() {
+                let held = Held::of(&disk, record_path);
+                if seen.contains_key(&held) && cut < ops.len() {
+                    continue;
+                }
+                if let Err(why) = allowed(&held, old, new, cut == ops.len()) {
+                    let spec = if held_mode_wrong(&held) {
+                        "§3.6"
+                    } else {
+                        "§3.4"
+                    };
+                    let when = if cut == ops.len() {
+                        "after the save returned".to_string()
+                    } else {
+                        format!("after operation {cut} of {}", ops.len())
+                    };
+                    return Err(Judged::FoundWith(
+                        Finding::violation(
+                            spec,
+                            format!(
+                                "a power loss {when} ({block}-byte blocks) may leave {} at the record path: {why}",
+                                held.describe()
+                            ),
+                        ),
+                        format!(
+                            "the op log of the save, as strace recorded it:\n{}",
+                            op_log_text(recorded, Some(cut))
+                        ),
+                    ));
+                }
+                seen.entry(held).or_insert((cut, block));
+            }
+        }
+    }
+    Ok(seen)
+}
+
+fn held_mode_wrong(held: &Held) -> bool {
+    matches!(held, Held::File { mode, .. } if *mode != FILE_MODE)
+}
+
+/// Puts what `held` says at the record path of a fresh directory.
+fn materialize(dir: &Path, held: &Held) -> std::io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)?;
+    let path = dir.join(RECORD_FILE_NAME);
+    match held {
+        Held::Nothing => Ok(()),
+        Held::Directory => fs::DirBuilder::new().mode(DIR_MODE).create(&path),
+        Held::File { mode, data } => {
+            fs::write(&path, data)?;
+            fs::set_permissions(&path, fs::Permissions::from_mode(*mode))
+        }
+    }
+}
+
+fn power_case(case: &mut Case<'_>, command: Option<&str>, start: Start) -> Judged {
+    let Some(command) = command else {
+        return Judged::Skipped("no adapter command to trace".into());
+    };
+    let strace = match Strace::find() {
+        Ok(s) => s,
+        Err(why) => return Judged::Skipped(why),
+    };
+    let dir = case.dir.join("state");
+    let new = new_record();
+    let old = match start {
+        Start::OldRecord => Some(old_record()),
+        _ => None,
+    };
+    let recorded = match record_save(case, command, &strace, &dir, start, &new) {
+        Ok(r) => r,
+        Err(judged) => return judged,
+    };
+    let record_path = format!("{}/{RECORD_FILE_NAME}", dir.display());
+    let seen = match judge_states(&recorded, &record_path, old.as_ref(), &new) {
+        Ok(seen) => seen,
+        Err(judged) => return judged,
+    };
+    // Each distinct record file, loaded through the adapter as it is.
+    let now = at_micros(FIXED_NOW);
+    for (n, held) in seen.keys().enumerate() {
+        let fresh: PathBuf = case.fresh_dir().join(format!("state-{n}"));
+        if let Err(e) = materialize(&fresh, held) {
+            return Judged::Skipped(format!("the oracle could not materialize a state: {e}"));
+        }
+        let loaded = AdapterSubject::new(&mut *case.adapter, &fresh).load(&now);
+        let world = World::new(FIXED_NOW, held.found()).with_rules(Rules::Requirements);
+        if let Err(f) = compare::load(&world, &loaded) {
+            return Judged::FoundWith(
+                f,
+                format!(
+                    "the record path holds {} after a power loss during the save; load\nthe op log of the save:\n{}",
+                    held.describe(),
+                    op_log_text(&recorded, None)
+                ),
+            );
+        }
+    }
+    Judged::Pass(format!(
+        "{} operations, {} distinct record files a power loss may leave: each the old or the new record",
+        recorded.ops.len(),
+        seen.len()
+    ))
+}
+
+pub fn plan(command: Option<String>) -> Vec<Planned> {
+    Start::ALL
+        .into_iter()
+        .map(|start| {
+            let command = command.clone();
+            Planned::new(
+                format!("power/{}", start.name()),
+                "§3.4",
+                format!(
+                    "{}; save of {} recorded under strace; every disk a power loss may leave, loaded",
+                    start.describe(),
+                    report::record(&new_record())
+                ),
+                move |case| power_case(case, command.as_deref(), start),
+            )
+        })
+        .collect()
+}

@@ -3,9 +3,13 @@
 //! The built-in store passes every suite, in process and through `lifecycle
 //! adapter`; the strict Python store passes too; the Python original is
 //! reported with its real defects; eleven Python stores broken one way each
-//! are each caught under the right SPEC section; adapters that hang, die,
+//! are each caught under the right SPEC section; broken save protocols are
+//! each caught by the traced suite that owns them (`power`, `kill`,
+//! `faults`, `permissions`), with strace lines in the reproduction;
+//! adapters that hang, die,
 //! print garbage or speak another version are reported and the run ends.
-//! Tests that need `python3` or `../shared` say so and skip when absent.
+//! Tests that need `python3`, `strace` or `../shared` say so and skip when
+//! absent.
 
 mod common;
 
@@ -13,6 +17,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 use std::thread;
 
 use common::LIFECYCLE;
@@ -42,9 +47,27 @@ fn seed() -> Option<PathBuf> {
     Some(seed)
 }
 
+/// The Python interpreter itself: a version manager's `python3` shim
+/// (pyenv's) starts a shell and several processes before Python, which
+/// the traced suites would pay at every one of their runs.
+fn interpreter() -> &'static str {
+    static FOUND: OnceLock<String> = OnceLock::new();
+    FOUND.get_or_init(|| {
+        Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty() && !p.contains(char::is_whitespace))
+            .unwrap_or_else(|| "python3".to_string())
+    })
+}
+
 fn python_adapter(module: &Path) -> String {
     format!(
-        "python3 {} --module {}",
+        "{} {} --module {}",
+        interpreter(),
         repo()
             .join("adapters/python/lifecycle_adapter.py")
             .display(),
@@ -115,6 +138,8 @@ fn assert_all_pass(report: &Value, printed: &str) {
         "sleep",
         "permissions",
         "concurrency",
+        "kill",
+        "faults",
         "power",
     ] {
         assert!(
@@ -190,6 +215,7 @@ fn the_python_original_is_reported_with_its_real_defects() {
         ("vectors/save_invalid/seq_2_pow_53", "§3.1"),
         ("vectors/load_reports_outcome", "§2.1"),
         ("permissions/umask_022/save_into_new_directories", "§3.6"),
+        ("permissions/umask_022/traced_no_directory", "§3.6"),
         // No fsync of the directory after the rename: not durable.
         ("power/old_record", "§3.4"),
     ];
@@ -349,53 +375,34 @@ fn a_store_that_writes_in_place_is_caught_by_the_concurrency_suite() {
     );
 }
 
-#[test]
-fn each_broken_save_protocol_is_caught_by_the_power_suite() {
-    if !python() {
-        return;
-    }
-    if Command::new("strace").arg("-V").output().is_err() {
+fn strace() -> bool {
+    let found = Command::new("strace").arg("-V").output().is_ok();
+    if !found {
         eprintln!("skipped: strace is not installed");
-        return;
     }
+    found
+}
+
+/// A broken protocol: a name, the patch of the strict store that breaks
+/// it, and the section its violation must name.
+type Broken = (&'static str, &'static str, &'static str, &'static str);
+
+/// Each store of `broken` checked by `suite` alone must get a violation of
+/// its section whose reproduction shows the strace lines of the save.
+fn assert_each_caught_by(suite: &str, broken: &[Broken]) {
     let dir = tempfile::tempdir().expect("a temp dir");
-    // Four of the broken protocols tests/crash.rs checks in process, and a
-    // temp file created 0644, now through an adapter. (A temp file in
-    // another directory leaves the record path as it should be; what it
-    // breaks is SPEC §3.3's protocol, which no state at the path shows.)
-    let broken: [(&str, &str, &str, &str); 5] = [
-        ("no_file_fsync", "            os.fsync(fd)\n", "", "§3.4"),
-        ("no_directory_fsync", "    fsync_dir(directory)\n", "", "§3.4"),
-        (
-            "write_in_place",
-            "    temp = os.path.join(directory, \".lifecycle_state.%s.tmp\" % secrets.token_hex(8))",
-            "    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)\n    os.write(fd, data)\n    os.fsync(fd)\n    os.close(fd)\n    fsync_dir(directory)\n    return\n    temp = None",
-            "§3.4",
-        ),
-        (
-            "temp_created_0644",
-            "            os.fchmod(fd, 0o600)  # what the umask took away\n",
-            "            os.fchmod(fd, 0o644)\n",
-            "§3.6",
-        ),
-        (
-            "chmod_after_rename",
-            "        os.rename(temp, path)\n",
-            "        os.fchmod(os.open(temp, os.O_RDONLY), 0o644)\n        os.rename(temp, path)\n        os.chmod(path, 0o600)\n",
-            "§3.6",
-        ),
-    ];
     let mut missed = Vec::new();
-    for (name, old, new, spec) in broken {
+    for &(name, old, new, spec) in broken {
         let store = broken_store(dir.path(), name, old, new);
         let (code, report, printed) =
-            check(&["--adapter", &python_adapter(&store), "--suite", "power"]);
+            check(&["--adapter", &python_adapter(&store), "--suite", suite]);
         let caught = findings(&report)
             .into_iter()
             .find(|f| f["verdict"] == "violation" && f["spec"] == spec);
         match caught {
             Some(f)
                 if code == 1
+                    && f["suite"] == suite
                     && f["reproduction"]
                         .as_str()
                         .is_some_and(|r| r.contains("strace line")) => {}
@@ -406,8 +413,111 @@ fn each_broken_save_protocol_is_caught_by_the_power_suite() {
     }
     assert!(
         missed.is_empty(),
-        "broken protocols not caught:\n{}",
+        "broken protocols {suite} did not catch:\n{}",
         missed.join("\n\n")
+    );
+}
+
+const WRITE_IN_PLACE: Broken = (
+    "write_in_place",
+    "    temp = os.path.join(directory, \".lifecycle_state.%s.tmp\" % secrets.token_hex(8))",
+    "    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)\n    os.write(fd, data)\n    os.fsync(fd)\n    os.close(fd)\n    fsync_dir(directory)\n    return\n    temp = None",
+    "§3.4",
+);
+
+#[test]
+fn each_broken_save_protocol_is_caught_by_the_power_suite() {
+    if !python() || !strace() {
+        return;
+    }
+    // The five broken protocols tests/crash.rs checks in process, and a
+    // temp file created 0644, now through an adapter.
+    assert_each_caught_by(
+        "power",
+        &[
+            ("no_file_fsync", "            os.fsync(fd)\n", "", "§3.4"),
+            ("no_directory_fsync", "    fsync_dir(directory)\n", "", "§3.4"),
+            WRITE_IN_PLACE,
+            (
+                "temp_created_0644",
+                "            os.fchmod(fd, 0o600)  # what the umask took away\n",
+                "            os.fchmod(fd, 0o644)\n",
+                "§3.6",
+            ),
+            (
+                "chmod_after_rename",
+                "        os.rename(temp, path)\n",
+                "        os.fchmod(os.open(temp, os.O_RDONLY), 0o644)\n        os.rename(temp, path)\n        os.chmod(path, 0o600)\n",
+                "§3.6",
+            ),
+            (
+                "temp_in_another_directory",
+                "    temp = os.path.join(directory, \".lifecycle_state.%s.tmp\" % secrets.token_hex(8))",
+                "    temp = os.path.join(os.path.dirname(directory), \".lifecycle_state.%s.tmp\" % secrets.token_hex(8))",
+                "§3.3",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn each_broken_save_protocol_is_caught_by_the_faults_suite() {
+    if !python() || !strace() {
+        return;
+    }
+    assert_each_caught_by(
+        "faults",
+        &[
+            (
+                "temp_left_when_a_later_step_fails",
+                "            os.unlink(temp)\n",
+                "            pass\n",
+                "§3.5",
+            ),
+            (
+                "failed_fsync_swallowed",
+                "            os.fsync(fd)\n",
+                "            try:\n                os.fsync(fd)\n            except OSError:\n                pass\n",
+                "§3.5",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn a_directory_made_0755_and_then_chmodded_is_caught_by_the_traced_permissions_cases() {
+    if !python() || !strace() {
+        return;
+    }
+    // The modes at the end are right; only the trace shows the directory
+    // was 0755 from its creation to the chmod.
+    assert_each_caught_by(
+        "permissions",
+        &[(
+            "directory_made_0755",
+            "        os.mkdir(path, 0o700)\n",
+            "        os.mkdir(path, 0o755)\n",
+            "§3.6",
+        )],
+    );
+}
+
+#[test]
+fn each_broken_save_protocol_is_caught_by_the_kill_suite() {
+    if !python() || !strace() {
+        return;
+    }
+    assert_each_caught_by(
+        "kill",
+        &[
+            WRITE_IN_PLACE,
+            (
+                "one_fixed_temp_name",
+                "    temp = os.path.join(directory, \".lifecycle_state.%s.tmp\" % secrets.token_hex(8))",
+                "    temp = os.path.join(directory, \".lifecycle_state.tmp\")",
+                "§3.3",
+            ),
+        ],
     );
 }
 

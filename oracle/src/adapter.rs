@@ -199,6 +199,9 @@ pub struct Adapter {
     /// the run validates the protocol.
     pub transcript: Option<Vec<(&'static str, String)>>,
     broken: Option<String>,
+    /// `false` for an adapter that must not start again once it failed
+    /// (a traced run happens once: a restart would inject again).
+    restartable: bool,
 }
 
 impl Drop for Adapter {
@@ -327,6 +330,7 @@ impl Adapter {
             restarts: 0,
             transcript,
             broken: None,
+            restartable: true,
         })
     }
 
@@ -376,6 +380,13 @@ impl Adapter {
         }
     }
 
+    /// The same adapter, never restarted: once a request fails, every
+    /// later one is answered [`Exchange::Broken`].
+    pub fn once(mut self) -> Adapter {
+        self.restartable = false;
+        self
+    }
+
     /// Asks the adapter to stop and waits up to `grace` for it to exit
     /// before its group is killed: a traced adapter's tracer writes the end
     /// of its trace as the adapter ends.
@@ -409,6 +420,10 @@ impl Adapter {
             running.end(Duration::ZERO);
         }
         if self.broken.is_some() {
+            return false;
+        }
+        if !self.restartable {
+            self.broken = Some("the adapter runs once and is not restarted".to_string());
             return false;
         }
         self.restarts += 1;

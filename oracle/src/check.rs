@@ -16,7 +16,7 @@ use std::io::{IsTerminal, Write};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use lifecycle_harness::compare::{Finding, Level, Rules};
 use lifecycle_harness::{Driver, Initial};
@@ -364,6 +364,7 @@ pub fn run(options: &Options) -> Result<Report, String> {
             .filter(|p| options.selected(&p.id) || suite == Suite::Smoke)
             .collect();
         let total = planned.len();
+        let started = Instant::now();
         let mut smoke_failures = Vec::new();
         for (done, case) in planned.into_iter().enumerate() {
             progress.show(suite.name(), done, total);
@@ -401,6 +402,7 @@ pub fn run(options: &Options) -> Result<Report, String> {
             }
         }
         progress.show(suite.name(), total, total);
+        report.durations.insert(suite.name(), started.elapsed());
         if !smoke_failures.is_empty() {
             report.adapter_broken = Some(smoke_failures.join("; "));
         }

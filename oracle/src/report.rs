@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -101,6 +102,11 @@ impl CaseResult {
 }
 
 /// A suite's counts in the order of [`Verdict::ALL`].
+/// A duration in seconds, to the millisecond.
+fn seconds(d: Duration) -> f64 {
+    (d.as_millis() as f64) / 1000.0
+}
+
 fn row(counts: &BTreeMap<Verdict, usize>) -> [usize; 5] {
     Verdict::ALL.map(|v| counts.get(&v).copied().unwrap_or(0))
 }
@@ -111,6 +117,8 @@ pub struct Report {
     pub implementation: Implementation,
     pub capabilities: Vec<String>,
     pub results: Vec<CaseResult>,
+    /// How long each suite took, smoke included.
+    pub durations: BTreeMap<&'static str, Duration>,
     /// Set when the run could not go on (exit 3).
     pub harness_broken: Option<String>,
     /// Set when the smoke suite failed: the adapter, not the implementation,
@@ -119,6 +127,11 @@ pub struct Report {
 }
 
 impl Report {
+    /// The seconds `suite` took (0 when it did not run).
+    pub fn seconds_of(&self, suite: &str) -> f64 {
+        self.durations.get(suite).copied().map_or(0.0, seconds)
+    }
+
     pub fn count(&self, verdict: Verdict) -> usize {
         self.results.iter().filter(|r| r.verdict == verdict).count()
     }
@@ -188,6 +201,11 @@ impl Report {
                 "capabilities": self.capabilities,
             },
             "summary": summary,
+            "seconds": self
+                .durations
+                .iter()
+                .map(|(suite, d)| (suite.to_string(), json!(seconds(*d))))
+                .collect::<serde_json::Map<String, Value>>(),
             "exit_code": self.exit_code(),
             "harness_broken": self.harness_broken,
             "adapter_broken": self.adapter_broken,
@@ -203,6 +221,9 @@ impl Report {
         let mut report = JReport::new(format!("lifecycle check: {}", self.implementation));
         for (suite, _) in self.table() {
             let mut test_suite = TestSuite::new(suite);
+            if let Some(d) = self.durations.get(suite) {
+                test_suite.set_time(*d);
+            }
             for r in self.results.iter().filter(|r| r.suite == suite) {
                 let status = match r.verdict {
                     Verdict::Pass | Verdict::Info => TestCaseStatus::success(),
@@ -251,14 +272,15 @@ impl Report {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "{:<12} {:>6} {:>10} {:>11} {:>5} {:>8}",
-            "suite", "pass", "violation", "divergence", "info", "skipped"
+            "{:<12} {:>6} {:>10} {:>11} {:>5} {:>8} {:>8}",
+            "suite", "pass", "violation", "divergence", "info", "skipped", "seconds"
         );
         for (suite, counts) in self.table() {
             let [pass, violation, divergence, info, skipped] = row(&counts);
             let _ = writeln!(
                 out,
-                "{suite:<12} {pass:>6} {violation:>10} {divergence:>11} {info:>5} {skipped:>8}"
+                "{suite:<12} {pass:>6} {violation:>10} {divergence:>11} {info:>5} {skipped:>8} {:>8.1}",
+                self.seconds_of(suite)
             );
         }
         for r in self.results.iter().filter(|r| r.verdict.is_finding()) {
@@ -334,14 +356,15 @@ impl Report {
         }
         let _ = writeln!(
             md,
-            "| suite | pass | violation | divergence | info | skipped |"
+            "| suite | pass | violation | divergence | info | skipped | seconds |"
         );
-        let _ = writeln!(md, "|---|---|---|---|---|---|");
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|");
         for (suite, counts) in self.table() {
             let [pass, violation, divergence, info, skipped] = row(&counts);
             let _ = writeln!(
                 md,
-                "| {suite} | {pass} | {violation} | {divergence} | {info} | {skipped} |"
+                "| {suite} | {pass} | {violation} | {divergence} | {info} | {skipped} | {:.1} |",
+                self.seconds_of(suite)
             );
         }
         let findings: Vec<&CaseResult> = self

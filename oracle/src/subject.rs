@@ -111,6 +111,14 @@ impl<'a> AdapterSubject<'a> {
     }
 }
 
+/// The files besides the record an implementation may keep: those its
+/// adapter declared, and the SPEC's lock file.
+pub fn sidecars(adapter: &Adapter) -> Vec<String> {
+    let mut names = adapter.handshake().sidecars.clone();
+    names.push(LOCK_FILE_NAME.to_string());
+    names
+}
+
 /// A record as the adapter returned it (its JSON text): the model's
 /// record, or why it is not one.
 pub fn answer(json: Option<&str>) -> Answer {
@@ -238,9 +246,7 @@ impl Subject for AdapterSubject<'_> {
     }
 
     fn sidecars(&self) -> Vec<String> {
-        let mut sidecars = self.adapter.handshake().sidecars.clone();
-        sidecars.push(LOCK_FILE_NAME.to_string());
-        sidecars
+        sidecars(self.adapter)
     }
 
     fn write(&mut self, op: &WriterOp, now: &Timestamp) -> Result<Written, Failure> {

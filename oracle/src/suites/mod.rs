@@ -16,6 +16,7 @@ use crate::check::{Judged, Options, Planned};
 use crate::protocol::{Capability, Handshake};
 
 pub mod concurrency;
+pub mod injected;
 pub mod machine;
 pub mod permissions;
 pub mod power;
@@ -34,11 +35,13 @@ pub enum Suite {
     Sleep,
     Permissions,
     Concurrency,
+    Kill,
+    Faults,
     Power,
 }
 
 impl Suite {
-    pub const ALL: [Suite; 8] = [
+    pub const ALL: [Suite; 10] = [
         Suite::Smoke,
         Suite::Vectors,
         Suite::Traces,
@@ -46,6 +49,8 @@ impl Suite {
         Suite::Sleep,
         Suite::Permissions,
         Suite::Concurrency,
+        Suite::Kill,
+        Suite::Faults,
         Suite::Power,
     ];
 
@@ -58,6 +63,8 @@ impl Suite {
             Suite::Sleep => "sleep",
             Suite::Permissions => "permissions",
             Suite::Concurrency => "concurrency",
+            Suite::Kill => "kill",
+            Suite::Faults => "faults",
             Suite::Power => "power",
         }
     }
@@ -79,8 +86,13 @@ pub fn plan(suite: Suite, options: &Options, handshake: &Handshake) -> Vec<Plann
         Suite::Sleep => needs(handshake, Capability::Sleep, "sleep", || {
             sleep::plan(base_micros(handshake))
         }),
-        Suite::Permissions => permissions::plan(handshake.has(Capability::Machine)),
+        Suite::Permissions => permissions::plan(
+            handshake.has(Capability::Machine),
+            options.command_to_trace(),
+        ),
         Suite::Concurrency => concurrency::plan(),
+        Suite::Kill => injected::plan(injected::Interruption::Kill, options.command_to_trace()),
+        Suite::Faults => injected::plan(injected::Interruption::Fault, options.command_to_trace()),
         Suite::Power => power::plan(options.command_to_trace()),
     }
 }

@@ -4,7 +4,11 @@
 //! each), a save into directories that do not exist yet leaves every
 //! directory it made 0700 and the record 0600; a save over a record leaves
 //! it 0600; and, with the `machine` capability, a dispatch that creates the
-//! record does too.
+//! record does too. From a save recorded under strace (as `power` records
+//! it), into a directory that does not exist yet and over an old record:
+//! every directory it creates has mode 0700 from its creation (a `chmod`
+//! afterwards is too late), and after no operation is the record path a
+//! file of another mode than 0600.
 //!
 //! Does not promise: anything about modes of files other than the record
 //! (the lock file and preserved copies are this project's SPEC, not
@@ -15,13 +19,16 @@ use std::os::unix::fs::PermissionsExt;
 use lifecycle_harness::compare::{Finding, Rules};
 use lifecycle_harness::{Driver, Initial};
 use lifecycle_model::machine::{Event, Guards};
-use lifecycle_model::spec::DIR_MODE;
+use lifecycle_model::persistence::{self, Node, Op};
+use lifecycle_model::spec::{DIR_MODE, FILE_MODE, RECORD_FILE_NAME};
 use lifecycle_model::writer::{Found, WriterOp};
 
 use crate::adapter::{Adapter, Config};
 use crate::check::{judged, Case, Judged, Planned};
 use crate::subject::AdapterSubject;
+use crate::suites::power::{new_record, op_log_text, record_save, Start};
 use crate::suites::{record, stamp, wall_micros};
+use crate::tracer::Strace;
 
 #[derive(Clone, Copy)]
 enum Act {
@@ -86,7 +93,66 @@ fn run(case: &mut Case<'_>, umask: u32, act: Act) -> Judged {
     })
 }
 
-pub fn plan(machine: bool) -> Vec<Planned> {
+/// The modes of every step of a save recorded under strace.
+fn traced(case: &mut Case<'_>, command: Option<&str>, umask: u32, start: Start) -> Judged {
+    let Some(command) = command else {
+        return Judged::Skipped("no adapter command to trace".into());
+    };
+    let strace = match Strace::find() {
+        Ok(s) => s,
+        Err(why) => return Judged::Skipped(why),
+    };
+    let dir = case.fresh_dir().join("state");
+    let recorded = match record_save(
+        case,
+        command,
+        &strace,
+        &dir,
+        start,
+        &new_record(),
+        Some(umask),
+    ) {
+        Ok(r) => r,
+        Err(judged) => return judged,
+    };
+    let record_path = format!("{}/{RECORD_FILE_NAME}", dir.display());
+    let mut disk = recorded.before.clone();
+    for (done, traced) in recorded.ops.iter().enumerate() {
+        disk = match persistence::apply(&disk, std::slice::from_ref(&traced.op)) {
+            Ok(disk) => disk,
+            Err(e) => {
+                return Judged::OracleFailed(format!(
+                    "the persistence model rejects the op log: {e}"
+                ))
+            }
+        };
+        let broken = match (&traced.op, disk.nodes.get(&record_path)) {
+            (Op::Mkdir { path, mode }, _) if *mode != DIR_MODE => Some(format!(
+                "under umask {umask:03o} the save created the directory {path} with mode {mode:o}, not {DIR_MODE:o}"
+            )),
+            (_, Some(Node::File { mode, .. })) if *mode != FILE_MODE => Some(format!(
+                "under umask {umask:03o} the record path is a file of mode {mode:o}, not {FILE_MODE:o}, after operation {} of the save",
+                done + 1
+            )),
+            _ => None,
+        };
+        if let Some(message) = broken {
+            return Judged::FoundWith(
+                Finding::violation("§3.6", message),
+                format!(
+                    "the op log of the save, as strace recorded it:\n{}",
+                    op_log_text(&recorded, Some(done + 1), "here")
+                ),
+            );
+        }
+    }
+    Judged::Pass(format!(
+        "{} operations under umask {umask:03o}: directories 0700 from their creation, the record never visible but 0600",
+        recorded.ops.len()
+    ))
+}
+
+pub fn plan(machine: bool, command: Option<String>) -> Vec<Planned> {
     let mut cases = Vec::new();
     for umask in [0o022, 0o077] {
         let mut acts = vec![
@@ -114,6 +180,18 @@ pub fn plan(machine: bool) -> Vec<Planned> {
                 "§3.6",
                 format!("the adapter runs under umask {umask:03o}; {what}"),
                 move |case| run(case, umask, act),
+            ));
+        }
+        for start in [Start::NoDirectory, Start::OldRecord] {
+            let command = command.clone();
+            cases.push(Planned::new(
+                format!("permissions/umask_{umask:03o}/traced_{}", start.name()),
+                "§3.6",
+                format!(
+                    "the adapter runs under umask {umask:03o} and strace; {}; the modes after each operation of a save",
+                    start.describe()
+                ),
+                move |case| traced(case, command.as_deref(), umask, start),
             ));
         }
     }

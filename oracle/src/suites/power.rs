@@ -35,8 +35,9 @@ use lifecycle_model::Record;
 
 use crate::adapter::{Adapter, Config, Launch};
 use crate::check::{Case, Judged, Planned};
+use crate::protocol::Capability;
 use crate::subject::AdapterSubject;
-use crate::suites::{record, stamp, FIXED_NOW};
+use crate::suites::{record, stamp, wall_micros, FIXED_NOW};
 use crate::syscalls::convert::{self, SaveContext, TracedOp};
 use crate::syscalls::strace::{self, Trace};
 use crate::tracer::Strace;
@@ -56,16 +57,23 @@ pub enum Start {
     EmptyDirectory,
     /// It holds an old record.
     OldRecord,
+    /// The record file holds [`CORRUPT`] bytes.
+    CorruptFile,
 }
 
+/// The bytes of a corrupt record file: a record torn off mid-member.
+pub const CORRUPT: &[u8] = b"{\"current_state\":\"DROWSY\",\"since_ts\":\"2024-06";
+
 impl Start {
-    pub const ALL: [Start; 3] = [Start::NoDirectory, Start::EmptyDirectory, Start::OldRecord];
+    /// The starts of the `power` suite.
+    pub const POWER: [Start; 3] = [Start::NoDirectory, Start::EmptyDirectory, Start::OldRecord];
 
     pub fn name(self) -> &'static str {
         match self {
             Start::NoDirectory => "no_directory",
             Start::EmptyDirectory => "empty_directory",
             Start::OldRecord => "old_record",
+            Start::CorruptFile => "corrupt_file",
         }
     }
 
@@ -74,27 +82,36 @@ impl Start {
             Start::NoDirectory => "the record's directory does not exist",
             Start::EmptyDirectory => "the record's directory is empty",
             Start::OldRecord => "the record file holds an old record",
+            Start::CorruptFile => "the record file holds a corrupt record",
         }
     }
 
-    /// Makes `dir` so; the record it holds, if any.
-    pub fn make(self, dir: &Path) -> std::io::Result<Option<Record>> {
+    /// What the record path holds at the start.
+    pub fn held(self) -> Held {
+        match self {
+            Start::NoDirectory | Start::EmptyDirectory => Held::Nothing,
+            Start::OldRecord => Held::File {
+                mode: FILE_MODE,
+                data: old_record().encode(),
+            },
+            Start::CorruptFile => Held::File {
+                mode: FILE_MODE,
+                data: CORRUPT.to_vec(),
+            },
+        }
+    }
+
+    /// Makes `dir` so.
+    pub fn make(self, dir: &Path) -> std::io::Result<()> {
         if self == Start::NoDirectory {
-            return Ok(None);
+            return Ok(());
         }
         fs::DirBuilder::new()
             .recursive(true)
             .mode(DIR_MODE)
             .create(dir)?;
         fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))?;
-        if self == Start::EmptyDirectory {
-            return Ok(None);
-        }
-        let old = old_record();
-        let path = dir.join(RECORD_FILE_NAME);
-        fs::write(&path, old.encode())?;
-        fs::set_permissions(&path, fs::Permissions::from_mode(FILE_MODE))?;
-        Ok(Some(old))
+        materialize(dir, &self.held())
     }
 }
 
@@ -129,12 +146,14 @@ pub fn own_umask() -> u32 {
 pub struct Recorded {
     pub trace: Trace,
     pub ops: Vec<TracedOp>,
+    /// The calls that touch the case directory (`Converted::touching`).
+    pub touching: Vec<usize>,
     pub before: Disk,
 }
 
 /// Runs one save of `saved` into `dir` (made as `start` says) under
-/// strace: the trace, its op log, and the disk before; or why the case
-/// cannot be judged.
+/// strace, the adapter under `umask` (`None`: the run's): the trace, its
+/// op log, and the disk before; or why the case cannot be judged.
 pub fn record_save(
     case: &Case<'_>,
     command: &str,
@@ -142,6 +161,7 @@ pub fn record_save(
     dir: &Path,
     start: Start,
     saved: &Record,
+    umask: Option<u32>,
 ) -> Result<Recorded, Judged> {
     let skipped = |why: String| Judged::Skipped(why);
     // The model follows the calls under the directory above the record's,
@@ -153,7 +173,7 @@ pub fn record_save(
         .recursive(true)
         .mode(DIR_MODE)
         .create(scope)
-        .and_then(|()| start.make(dir).map(drop))
+        .and_then(|()| start.make(dir))
         .map_err(|e| {
             skipped(format!(
                 "the oracle could not make the starting directory: {e}"
@@ -169,11 +189,12 @@ pub fn record_save(
     })?;
     let trace_path = case.fresh_dir().with_extension("trace");
     let usual = case.adapter.config();
+    let usual_umask = usual.umask;
     let config = Config {
         launch: Launch::Command(strace.recording(command, &trace_path)),
         // strace slows every call down.
         timeout: usual.timeout * TRACED_TIMEOUT_FACTOR,
-        umask: usual.umask,
+        umask: umask.or(usual.umask),
     };
     let mut traced = Adapter::start(config).map_err(|e| {
         Judged::Found(Finding::violation(
@@ -202,15 +223,20 @@ pub fn record_save(
     let context = SaveContext {
         dir: dir_text,
         before: &before,
-        umask: own_umask(),
+        umask: umask.or(usual_umask).unwrap_or_else(own_umask),
         cwd: &cwd,
     };
-    let ops = convert::op_log(&trace.calls, &context).map_err(|refusal| {
+    let converted = convert::convert(&trace.calls, &context).map_err(|refusal| {
         skipped(format!(
             "the save made a call the persistence model cannot hold: {refusal}"
         ))
     })?;
-    Ok(Recorded { trace, ops, before })
+    Ok(Recorded {
+        trace,
+        ops: converted.ops,
+        touching: converted.touching,
+        before,
+    })
 }
 
 /// An operation of the log in words.
@@ -240,12 +266,14 @@ pub fn describe(op: &Op) -> String {
     }
 }
 
-/// The op log, numbered, with the strace line of each operation, and a
-/// mark after operation `cut` (where the power went).
-pub fn op_log_text(recorded: &Recorded, cut: Option<usize>) -> String {
+/// The op log, numbered, with the strace line of each operation, and
+/// `mark` after the first `cut` operations (where the power went, or the
+/// process was killed).
+pub fn op_log_text(recorded: &Recorded, cut: Option<usize>, mark: &str) -> String {
     let mut lines = Vec::new();
+    let mark = format!("  -- {mark} --");
     if cut == Some(0) {
-        lines.push("  -- the power goes here, before the first operation --".to_string());
+        lines.push(mark.clone());
     }
     for (i, traced) in recorded.ops.iter().enumerate() {
         let line = recorded.trace.calls.get(traced.call).map_or(0, |c| c.line);
@@ -255,7 +283,7 @@ pub fn op_log_text(recorded: &Recorded, cut: Option<usize>) -> String {
             describe(&traced.op)
         ));
         if cut == Some(i + 1) {
-            lines.push("  -- the power goes here --".to_string());
+            lines.push(mark.clone());
         }
     }
     if recorded.ops.is_empty() {
@@ -284,7 +312,21 @@ impl Held {
         }
     }
 
-    fn describe(&self) -> String {
+    /// What `dir`'s record path holds on the real disk.
+    pub fn read(dir: &Path) -> std::io::Result<Held> {
+        let path = dir.join(RECORD_FILE_NAME);
+        match fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Held::Nothing),
+            Err(e) => Err(e),
+            Ok(meta) if meta.is_dir() => Ok(Held::Directory),
+            Ok(meta) => Ok(Held::File {
+                mode: meta.permissions().mode() & 0o7777,
+                data: fs::read(&path)?,
+            }),
+        }
+    }
+
+    pub fn describe(&self) -> String {
         match self {
             Held::Nothing => "no file".to_string(),
             Held::Directory => "a directory".to_string(),
@@ -294,7 +336,7 @@ impl Held {
         }
     }
 
-    fn found(&self) -> Found {
+    pub fn found(&self) -> Found {
         match self {
             Held::Nothing => Found::Missing,
             Held::Directory => Found::Unreadable,
@@ -303,20 +345,15 @@ impl Held {
     }
 }
 
-/// Whether the record path may hold `held`: the old record (or nothing,
-/// when there was none) unless `returned`, else the new one; 0600.
-fn allowed(held: &Held, old: Option<&Record>, new: &Record, returned: bool) -> Result<(), String> {
-    let world = World::new(FIXED_NOW, Found::Missing).with_rules(Rules::Requirements);
-    let is = |r: &Record, data: &[u8]| {
-        lifecycle_model::record::decode(data).is_ok_and(|d| compare::same_record(&world, r, &d))
-    };
+/// Whether the record path may hold `held`: what it held before (`old`)
+/// unless `returned`, or the new record; a record file 0600.
+pub fn allowed(held: &Held, old: &Held, new: &Record, returned: bool) -> Result<(), String> {
     match held {
         Held::File { mode, .. } if *mode != FILE_MODE => Err(format!(
             "the record file has mode {mode:o}, not {FILE_MODE:o}"
         )),
-        Held::File { data, .. } if is(new, data) => Ok(()),
-        Held::File { data, .. } if !returned && old.is_some_and(|o| is(o, data)) => Ok(()),
-        Held::Nothing if !returned && old.is_none() => Ok(()),
+        Held::File { data, .. } if holds(data, new) => Ok(()),
+        _ if !returned && held == old => Ok(()),
         _ if returned => {
             Err("the save had returned success, so only the new record may be there".into())
         }
@@ -329,7 +366,7 @@ fn allowed(held: &Held, old: Option<&Record>, new: &Record, returned: bool) -> R
 fn judge_states(
     recorded: &Recorded,
     record_path: &str,
-    old: Option<&Record>,
+    old: &Held,
     new: &Record,
 ) -> Result<BTreeMap<Held, (usize, usize)>, Judged> {
     let ops: Vec<Op> = recorded.ops.iter().map(|t| t.op.clone()).collect();
@@ -345,6 +382,21 @@ fn judge_states(
                 Judged::OracleFailed(format!("the persistence model rejects the op log: {e}"))
             })?;
             for disk in space.states() {
+                if let Some(stray) = stray_file(&disk, &recorded.before, record_path) {
+                    return Err(Judged::FoundWith(
+                        Finding::violation(
+                            "§3.3",
+                            format!(
+                                "a power loss after operation {cut} of {} ({block}-byte blocks) may leave {stray}, a file outside the record's directory that no writer sweeps: the temp file belongs in the record's directory (§3.3 step 3)",
+                                ops.len()
+                            ),
+                        ),
+                        format!(
+                            "the op log of the save, as strace recorded it:\n{}",
+                            op_log_text(recorded, Some(cut), "the power goes here")
+                        ),
+                    ));
+                }
                 let held = Held::of(&disk, record_path);
                 if seen.contains_key(&held) && cut < ops.len() {
                     continue;
@@ -370,7 +422,7 @@ fn judge_states(
                         ),
                         format!(
                             "the op log of the save, as strace recorded it:\n{}",
-                            op_log_text(recorded, Some(cut))
+                            op_log_text(recorded, Some(cut), "the power goes here")
                         ),
                     ));
                 }
@@ -381,12 +433,47 @@ fn judge_states(
     Ok(seen)
 }
 
-fn held_mode_wrong(held: &Held) -> bool {
+/// Whether `data` is `record` (timestamps as instants, unknown members
+/// as JSON values: requirements §7).
+pub fn holds(data: &[u8], record: &Record) -> bool {
+    let world = World::new(FIXED_NOW, Found::Missing).with_rules(Rules::Requirements);
+    lifecycle_model::record::decode(data).is_ok_and(|d| compare::same_record(&world, record, &d))
+}
+
+/// A file of `disk` that was not there `before`, outside the directory
+/// of `record_path`.
+fn stray_file(disk: &Disk, before: &Disk, record_path: &str) -> Option<String> {
+    let dir = record_path.rsplit_once('/').map_or("", |(d, _)| d);
+    disk.nodes.iter().find_map(|(path, node)| {
+        let outside = path
+            .rsplit_once('/')
+            .is_none_or(|(parent, _)| parent != dir);
+        (matches!(node, Node::File { .. }) && outside && !before.nodes.contains_key(path))
+            .then(|| path.clone())
+    })
+}
+
+/// Whether `held` is a record file of a mode other than 0600.
+pub fn held_mode_wrong(held: &Held) -> bool {
     matches!(held, Held::File { mode, .. } if *mode != FILE_MODE)
 }
 
+/// Loads the record in `dir` through the adapter and judges the answer as
+/// the model's load of `held`: at the oracle's fixed instant with the
+/// `clock` capability, else within the request's window of wall time.
+pub fn judge_load(adapter: &mut Adapter, dir: &Path, held: &Held) -> Result<(), Finding> {
+    let clock = adapter.handshake().has(Capability::Clock);
+    let start = if clock { FIXED_NOW } else { wall_micros() };
+    let mut world = World::new(start, held.found()).with_rules(Rules::Requirements);
+    let loaded = AdapterSubject::new(adapter, dir).load(&at_micros(start));
+    if !clock {
+        world.set_window_end(wall_micros());
+    }
+    compare::load(&world, &loaded)
+}
+
 /// Puts what `held` says at the record path of a fresh directory.
-fn materialize(dir: &Path, held: &Held) -> std::io::Result<()> {
+pub fn materialize(dir: &Path, held: &Held) -> std::io::Result<()> {
     fs::DirBuilder::new()
         .recursive(true)
         .mode(DIR_MODE)
@@ -412,35 +499,29 @@ fn power_case(case: &mut Case<'_>, command: Option<&str>, start: Start) -> Judge
     };
     let dir = case.dir.join("state");
     let new = new_record();
-    let old = match start {
-        Start::OldRecord => Some(old_record()),
-        _ => None,
-    };
-    let recorded = match record_save(case, command, &strace, &dir, start, &new) {
+    let old = start.held();
+    let recorded = match record_save(case, command, &strace, &dir, start, &new, None) {
         Ok(r) => r,
         Err(judged) => return judged,
     };
     let record_path = format!("{}/{RECORD_FILE_NAME}", dir.display());
-    let seen = match judge_states(&recorded, &record_path, old.as_ref(), &new) {
+    let seen = match judge_states(&recorded, &record_path, &old, &new) {
         Ok(seen) => seen,
         Err(judged) => return judged,
     };
     // Each distinct record file, loaded through the adapter as it is.
-    let now = at_micros(FIXED_NOW);
     for (n, held) in seen.keys().enumerate() {
         let fresh: PathBuf = case.fresh_dir().join(format!("state-{n}"));
         if let Err(e) = materialize(&fresh, held) {
             return Judged::Skipped(format!("the oracle could not materialize a state: {e}"));
         }
-        let loaded = AdapterSubject::new(&mut *case.adapter, &fresh).load(&now);
-        let world = World::new(FIXED_NOW, held.found()).with_rules(Rules::Requirements);
-        if let Err(f) = compare::load(&world, &loaded) {
+        if let Err(f) = judge_load(case.adapter, &fresh, held) {
             return Judged::FoundWith(
                 f,
                 format!(
                     "the record path holds {} after a power loss during the save; load\nthe op log of the save:\n{}",
                     held.describe(),
-                    op_log_text(&recorded, None)
+                    op_log_text(&recorded, None, "")
                 ),
             );
         }
@@ -453,7 +534,7 @@ fn power_case(case: &mut Case<'_>, command: Option<&str>, start: Start) -> Judge
 }
 
 pub fn plan(command: Option<String>) -> Vec<Planned> {
-    Start::ALL
+    Start::POWER
         .into_iter()
         .map(|start| {
             let command = command.clone();

@@ -134,6 +134,22 @@ impl std::error::Error for Refusal {}
 /// they were when it was entered: another thread may close a descriptor,
 /// or get its number back from an open, while the call runs.
 pub fn op_log(calls: &[Call], context: &SaveContext<'_>) -> Result<Vec<TracedOp>, Refusal> {
+    convert(calls, context).map(|converted| converted.ops)
+}
+
+/// What [`convert`] makes of a save's calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Converted {
+    /// The op log, as [`op_log`] returns it.
+    pub ops: Vec<TracedOp>,
+    /// [`Call::index`] of every call, failed or not, that names a path at,
+    /// under or above D (by a string or by a descriptor), in the order the
+    /// calls were entered: the calls a kill or a fault may hit.
+    pub touching: Vec<usize>,
+}
+
+/// The op log and the calls that touch `context.dir`.
+pub fn convert(calls: &[Call], context: &SaveContext<'_>) -> Result<Converted, Refusal> {
     let mut converter = Converter::new(context);
     for (_, returns, call) in entries_and_returns(calls) {
         if returns {
@@ -142,7 +158,11 @@ pub fn op_log(calls: &[Call], context: &SaveContext<'_>) -> Result<Vec<TracedOp>
             converter.enter(call);
         }
     }
-    Ok(converter.ops)
+    converter.touching.sort_unstable();
+    Ok(Converted {
+        ops: converter.ops,
+        touching: converter.touching,
+    })
 }
 
 /// Each call twice, (line, returns, call), in the order of the trace's
@@ -289,6 +309,7 @@ struct Converter {
     /// The same for the call being converted.
     at_entry: HashMap<i64, Description>,
     ops: Vec<TracedOp>,
+    touching: Vec<usize>,
 }
 
 /// Calls that read, stat, lock or set times: nothing the model holds
@@ -367,6 +388,7 @@ impl Converter {
             entered: HashMap::new(),
             at_entry: HashMap::new(),
             ops: Vec::new(),
+            touching: Vec::new(),
         }
     }
 
@@ -389,6 +411,9 @@ impl Converter {
     fn call(&mut self, call: &Call) -> Result<(), Refusal> {
         self.at_entry = self.entered.remove(&call.index).unwrap_or_default();
         self.learn_cwd(call);
+        if self.touched(call).is_some() {
+            self.touching.push(call.index);
+        }
         let name = call.name.as_str();
         match &call.result {
             CallResult::Err { .. } => {
@@ -1505,6 +1530,34 @@ mod tests {
                 Op::FsyncDir { path: "/d".into() },
             ]
         );
+    }
+
+    #[test]
+    fn the_calls_that_touch_the_directory_are_counted_failed_or_not() {
+        let trace = "\
+1 openat(-100</w>, \"/lib/libc.so\", 0x80000) = 3</lib/libc.so>
+1 close(3</lib/libc.so>) = 0
+1 newfstatat(-100</w>, \"/d/f\", 0x7ffd, 0) = -1 ENOENT (No such file or directory)
+1 openat(-100</w>, \"/d/t\", 0x800c1, 0600) = 3</d/t>
+1 write(1<pipe:[7]>, \"{}\", 2) = 2
+1 write(3</d/t>, \"new\", 3) = 3
+1 close(3</d/t>) = 0
+1 openat(-100</w>, \"/\", 0x90000) = 4</>
+";
+        let calls = match parse(trace) {
+            Ok(trace) => trace.calls,
+            Err(e) => panic!("{e}"),
+        };
+        let disk = before();
+        let context = SaveContext {
+            dir: "/d",
+            before: &disk,
+            umask: 0o022,
+            cwd: "/w",
+        };
+        let converted = super::convert(&calls, &context).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(converted.touching, vec![2, 3, 5, 6]);
+        assert_eq!(converted.ops.len(), 2);
     }
 
     #[test]

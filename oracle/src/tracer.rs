@@ -1,13 +1,18 @@
 //! The adapter run under a system-call tracer: recorded, or killed or
 //! failed at one chosen call.
 //!
-//! Promises: [`Strace`] finds `strace` (or says how to install it) and
+//! Promises: the suites see a tracer only as a [`Tracer`]: a command line
+//! that runs the adapter's command observed from outside, and a reader of
+//! what it wrote, in the parsed form of [`Trace`]; [`find`] gives the
+//! tracer this machine has (today strace; a ptrace tracer written in Rust
+//! would be a second implementation, found the same way).
+//! [`Strace`] finds `strace` (or says how to install it) and
 //! wraps an adapter's command line so the adapter runs under it: recording
 //! every call of every process it starts into a trace file
-//! ([`Strace::recording`], in the format `syscalls::strace` reads), or
+//! ([`Tracer::recording`], in the format `syscalls::strace` reads), or
 //! also injecting, at the `ordinal`-th call named `syscall` of its process,
 //! a SIGKILL before the call runs or an error instead of it
-//! ([`Strace::injecting`]). [`Injection::target`] computes that ordinal
+//! ([`Tracer::injecting`]). [`Injection::ordinal_of`] computes that ordinal
 //! from a recorded trace, strace's own way of counting (per system call,
 //! per process), so a replay with the same requests hits the same call.
 //!
@@ -15,10 +20,28 @@
 //! the replay's trace that the call hit is the one meant, and report the
 //! case as the harness's failure when it is not.
 
+use std::fs;
 use std::path::Path;
 use std::process::Command;
 
 use crate::check::shell_quote;
+use crate::syscalls::strace::{self, Trace};
+
+/// Observes an adapter's system calls from outside its process.
+pub trait Tracer {
+    /// `command` with every call of every process it starts written to
+    /// `trace`.
+    fn recording(&self, command: &str, trace: &Path) -> String;
+    /// The same, and `injection` done at its call.
+    fn injecting(&self, command: &str, trace: &Path, injection: &Injection) -> String;
+    /// The calls a trace file written by one of these command lines holds.
+    fn read(&self, trace: &Path) -> Result<Trace, String>;
+}
+
+/// The tracer this machine has; else how to install one.
+pub fn find() -> Result<Box<dyn Tracer>, String> {
+    Strace::find().map(|s| Box::new(s) as Box<dyn Tracer>)
+}
 
 /// What to do at the chosen call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,9 +109,11 @@ impl Strace {
             ),
         }
     }
+}
 
+impl Tracer for Strace {
     /// `command` under strace, its trace written to `trace`.
-    pub fn recording(&self, command: &str, trace: &Path) -> String {
+    fn recording(&self, command: &str, trace: &Path) -> String {
         format!(
             "exec {} {OPTIONS} -o {} -- sh -c {}",
             self.program,
@@ -103,7 +128,7 @@ impl Strace {
     /// what the trace is for (checking the call hit) needs none of them.
     /// strace counts each call name apart, so leaving some out shifts no
     /// ordinal.
-    pub fn injecting(&self, command: &str, trace: &Path, injection: &Injection) -> String {
+    fn injecting(&self, command: &str, trace: &Path, injection: &Injection) -> String {
         let traced = if READS.contains(&injection.syscall.as_str()) {
             String::new()
         } else {
@@ -116,6 +141,12 @@ impl Strace {
             shell_quote(&trace.display().to_string()),
             shell_quote(command)
         )
+    }
+    fn read(&self, trace: &Path) -> Result<Trace, String> {
+        let text = fs::read(trace)
+            .map_err(|e| format!("strace wrote no trace at {}: {e}", trace.display()))?;
+        strace::parse(&String::from_utf8_lossy(&text))
+            .map_err(|e| format!("the trace at {} does not parse: {e}", trace.display()))
     }
 }
 

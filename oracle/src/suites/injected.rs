@@ -22,15 +22,13 @@
 //! - `faults`: at each point that changes the disk or makes it durable
 //!   (create, write, truncate, chmod, mkdir, rename, fsync, the open of a
 //!   directory that is then fsynced, the close of a written file) the call
-//!   fails, not run, with the errno a disk gives there: ENOSPC for writes,
-//!   truncations and renames, EDQUOT for creations, EIO for the rest. The
-//!   save must return an error (§3.5: a success after a failed fsync is a
+//!   fails, not run, with ENOSPC, with EDQUOT and with EIO (a replay
+//!   each). The save must return an error (§3.5: a success after a failed fsync is a
 //!   violation), add nothing to the directory but the record and the
 //!   declared sidecar files, and leave the old record; after a failure
 //!   that follows the rename onto the record path, the old or the new.
 //!
-//! Does not promise: that every errno is tried at every call; faults in
-//! calls that only read, stat or remove (a failed sweep or cleanup need
+//! Does not promise: faults in calls that only read, stat or remove (a failed sweep or cleanup need
 //! not fail a save); more than the first finding of a case (each finding
 //! names its point and carries the op log, marked where the save stopped).
 
@@ -58,8 +56,8 @@ use crate::suites::power::{
 };
 use crate::suites::FIXED_NOW;
 use crate::syscalls::convert::shown;
-use crate::syscalls::strace::{self, Arg, Call, CallResult, EventKind, Trace};
-use crate::tracer::{Action, Injection, Strace};
+use crate::syscalls::strace::{Arg, Call, CallResult, EventKind, Trace};
+use crate::tracer::{self, Action, Injection, Tracer};
 
 /// The starts of both suites.
 const STARTS: [Start; 3] = [Start::NoDirectory, Start::OldRecord, Start::CorruptFile];
@@ -369,25 +367,8 @@ fn call_text(call: &Call, place: &Place) -> String {
     }
 }
 
-/// The errno a disk gives at `call`.
-fn errno_for(call: &Call) -> &'static str {
-    match call.name.as_str() {
-        "write" | "pwrite64" | "writev" | "pwritev" | "pwritev2" | "truncate" | "ftruncate"
-        | "rename" | "renameat" | "renameat2" => "ENOSPC",
-        "creat" | "mkdir" | "mkdirat" => "EDQUOT",
-        "open" | "openat" | "openat2" if creates(call) => "EDQUOT",
-        _ => "EIO",
-    }
-}
-
-fn creates(call: &Call) -> bool {
-    const O_CREAT: i64 = 0o100;
-    let flags = call.args.iter().find_map(|a| match a {
-        Arg::Int(v) => Some(*v),
-        _ => None,
-    });
-    flags.is_some_and(|f| f & O_CREAT != 0)
-}
+/// The errnos of a failed disk: full, over quota, broken.
+const ERRNOS: [&str; 3] = ["ENOSPC", "EDQUOT", "EIO"];
 
 /// The descriptor a call returned or acted on, in its process.
 fn descriptor(call: &Call) -> Option<(u32, i64)> {
@@ -481,7 +462,7 @@ struct Replay {
 fn replay(
     case: &Case<'_>,
     command: &str,
-    strace: &Strace,
+    tracer: &dyn Tracer,
     start: Start,
     point: &Point,
     new: &Record,
@@ -501,7 +482,7 @@ fn replay(
     let trace_path = place.scope.with_extension("trace");
     let usual = case.adapter.config();
     let config = Config {
-        launch: Launch::Command(strace.injecting(command, &trace_path, &point.injection)),
+        launch: Launch::Command(tracer.injecting(command, &trace_path, &point.injection)),
         timeout: usual.timeout * TRACED_TIMEOUT_FACTOR,
         umask: usual.umask,
     };
@@ -515,11 +496,7 @@ fn replay(
         .once();
     let saved = AdapterSubject::new(&mut adapter, &place.dir).save(new);
     adapter.finish(Duration::from_secs(10));
-    let text = fs::read(&trace_path)
-        .map_err(|e| Judged::OracleFailed(format!("strace wrote no trace of the replay: {e}")))?;
-    let trace = strace::parse(&String::from_utf8_lossy(&text)).map_err(|e| {
-        Judged::OracleFailed(format!("the trace of the replay does not parse: {e}"))
-    })?;
+    let trace = tracer.read(&trace_path).map_err(Judged::OracleFailed)?;
     if let Err(why) = point.verify(&trace, &place) {
         return Err(Judged::OracleFailed(format!(
             "the replay meant to interrupt {}, but {why}; the adapter does not make the same calls in every run",
@@ -680,8 +657,11 @@ fn judge_fault(
     record_path: &str,
     run: &Replay,
     new: &Record,
-    errno: &str,
 ) -> Result<(), Judged> {
+    let errno = match point.injection.action {
+        Action::Fail(errno) => errno,
+        Action::Kill => "SIGKILL",
+    };
     match &run.saved {
         Ok(()) => {
             return Err(found(
@@ -770,13 +750,21 @@ fn run_case(
     let Some(command) = command else {
         return Judged::Skipped("no adapter command to trace".into());
     };
-    let strace = match Strace::find() {
-        Ok(s) => s,
+    let tracer = match tracer::find() {
+        Ok(t) => t,
         Err(why) => return Judged::Skipped(why),
     };
     let new = new_record();
     let place = Place::new(case.fresh_dir(), &sidecars(case.adapter));
-    let recorded = match power::record_save(case, command, &strace, &place.dir, start, &new, None) {
+    let recorded = match power::record_save(
+        case,
+        command,
+        tracer.as_ref(),
+        &place.dir,
+        start,
+        &new,
+        None,
+    ) {
         Ok(r) => r,
         Err(judged) => return judged,
     };
@@ -788,16 +776,18 @@ fn run_case(
     // Runs whose killed save left something no writer of the adapter may
     // sweep, and one such name.
     let mut left_behind: (usize, Option<String>) = (0, None);
-    for &index in &indices {
-        let errno = recorded.trace.calls.get(index).map_or("EIO", errno_for);
-        let action = match what {
-            Interruption::Kill => Action::Kill,
-            Interruption::Fault => Action::Fail(errno),
-        };
+    let runs: Vec<(usize, Action)> = match what {
+        Interruption::Kill => indices.iter().map(|&i| (i, Action::Kill)).collect(),
+        Interruption::Fault => indices
+            .iter()
+            .flat_map(|&i| ERRNOS.map(|errno| (i, Action::Fail(errno))))
+            .collect(),
+    };
+    for &(index, action) in &runs {
         let Some(point) = Point::new(&recorded, &place, index, action) else {
             return Judged::OracleFailed(format!("call {index} is not in the recorded trace"));
         };
-        let run = match replay(case, command, &strace, start, &point, &new) {
+        let run = match replay(case, command, tracer.as_ref(), start, &point, &new) {
             Ok(run) => run,
             Err(judged) => return judged,
         };
@@ -810,21 +800,20 @@ fn run_case(
                     }
                 })
             }
-            Interruption::Fault => {
-                judge_fault(start, &point, &recorded, &record_path, &run, &new, errno)
-            }
+            Interruption::Fault => judge_fault(start, &point, &recorded, &record_path, &run, &new),
         };
         if let Err(judged) = judged {
             return judged;
         }
     }
     let mut message = format!(
-        "{} calls of the save touch the case directory; {} interrupted ({}), each as allowed",
+        "{} calls of the save touch the case directory; {} interrupted in {} runs ({}), each as allowed",
         recorded.touching.len(),
         indices.len(),
+        runs.len(),
         match what {
             Interruption::Kill => "SIGKILL as the call is entered",
-            Interruption::Fault => "the call fails with ENOSPC, EDQUOT or EIO",
+            Interruption::Fault => "the call fails with ENOSPC, EDQUOT and EIO in turn",
         }
     );
     if let (runs, Some(example)) = left_behind {
@@ -842,7 +831,7 @@ pub fn plan(what: Interruption, command: Option<String>) -> Vec<Planned> {
             let command = command.clone();
             let how = match what {
                 Interruption::Kill => "SIGKILL as it enters each of its calls in the case directory; the record path, a load, a later writer",
-                Interruption::Fault => "ENOSPC, EDQUOT or EIO at each call that changes the disk or syncs it; save must fail and leave the old record, no temp file",
+                Interruption::Fault => "ENOSPC, EDQUOT and EIO at each call that changes the disk or syncs it; save must fail and leave the old record, no temp file",
             };
             Planned::new(
                 format!("{}/{}", what.suite(), start.name()),
@@ -866,7 +855,7 @@ mod tests {
     use super::*;
 
     fn call(line: &str) -> Call {
-        match strace::parse(line) {
+        match crate::syscalls::strace::parse(line) {
             Ok(trace) => trace.calls.into_iter().next().expect("one call"),
             Err(e) => panic!("{e}"),
         }
@@ -896,20 +885,5 @@ mod tests {
         assert_eq!(paths(&open), vec![b"/r/s".to_vec(), b"/r/s/t".to_vec()]);
         let cwd = call("1 openat(-100</w>, \"/r/s/t\", 0x0) = 3</r/s/t>\n");
         assert_eq!(paths(&cwd), vec![b"/r/s/t".to_vec()]);
-    }
-
-    #[test]
-    fn each_call_fails_with_the_errno_a_disk_gives_there() {
-        assert_eq!(errno_for(&call("1 write(3</t>, \"a\", 1) = 1\n")), "ENOSPC");
-        assert_eq!(errno_for(&call("1 fsync(3</t>) = 0\n")), "EIO");
-        assert_eq!(
-            errno_for(&call("1 openat(-100</w>, \"/t\", 0x800c1, 0600) = 3</t>\n")),
-            "EDQUOT"
-        );
-        assert_eq!(
-            errno_for(&call("1 openat(-100</w>, \"/d\", 0x90000) = 3</d>\n")),
-            "EIO"
-        );
-        assert_eq!(errno_for(&call("1 rename(\"/a\", \"/b\") = 0\n")), "ENOSPC");
     }
 }

@@ -28,7 +28,7 @@ use crate::check::{judged, Case, Judged, Planned};
 use crate::subject::AdapterSubject;
 use crate::suites::power::{new_record, op_log_text, record_save, Start};
 use crate::suites::{record, stamp, wall_micros};
-use crate::tracer::Strace;
+use crate::tracer;
 
 #[derive(Clone, Copy)]
 enum Act {
@@ -98,15 +98,15 @@ fn traced(case: &mut Case<'_>, command: Option<&str>, umask: u32, start: Start) 
     let Some(command) = command else {
         return Judged::Skipped("no adapter command to trace".into());
     };
-    let strace = match Strace::find() {
-        Ok(s) => s,
+    let tracer = match tracer::find() {
+        Ok(t) => t,
         Err(why) => return Judged::Skipped(why),
     };
     let dir = case.fresh_dir().join("state");
     let recorded = match record_save(
         case,
         command,
-        &strace,
+        tracer.as_ref(),
         &dir,
         start,
         &new_record(),

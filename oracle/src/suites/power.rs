@@ -39,8 +39,8 @@ use crate::protocol::Capability;
 use crate::subject::AdapterSubject;
 use crate::suites::{record, stamp, wall_micros, FIXED_NOW};
 use crate::syscalls::convert::{self, SaveContext, TracedOp};
-use crate::syscalls::strace::{self, Trace};
-use crate::tracer::Strace;
+use crate::syscalls::strace::Trace;
+use crate::tracer::{self, Tracer};
 
 /// How many times the usual timeout a traced adapter's request may take.
 pub const TRACED_TIMEOUT_FACTOR: u32 = 5;
@@ -157,7 +157,7 @@ pub struct Recorded {
 pub fn record_save(
     case: &Case<'_>,
     command: &str,
-    strace: &Strace,
+    tracer: &dyn Tracer,
     dir: &Path,
     start: Start,
     saved: &Record,
@@ -191,7 +191,7 @@ pub fn record_save(
     let usual = case.adapter.config();
     let usual_umask = usual.umask;
     let config = Config {
-        launch: Launch::Command(strace.recording(command, &trace_path)),
+        launch: Launch::Command(tracer.recording(command, &trace_path)),
         // strace slows every call down.
         timeout: usual.timeout * TRACED_TIMEOUT_FACTOR,
         umask: umask.or(usual.umask),
@@ -213,9 +213,7 @@ pub fn record_save(
             ),
         )));
     }
-    let text = fs::read(&trace_path).map_err(|e| skipped(format!("strace wrote no trace: {e}")))?;
-    let trace = strace::parse(&String::from_utf8_lossy(&text))
-        .map_err(|e| Judged::OracleFailed(format!("the trace of the save does not parse: {e}")))?;
+    let trace = tracer.read(&trace_path).map_err(Judged::OracleFailed)?;
     let cwd = std::env::current_dir()
         .ok()
         .and_then(|d| d.to_str().map(str::to_string))
@@ -493,14 +491,14 @@ fn power_case(case: &mut Case<'_>, command: Option<&str>, start: Start) -> Judge
     let Some(command) = command else {
         return Judged::Skipped("no adapter command to trace".into());
     };
-    let strace = match Strace::find() {
-        Ok(s) => s,
+    let tracer = match tracer::find() {
+        Ok(t) => t,
         Err(why) => return Judged::Skipped(why),
     };
     let dir = case.dir.join("state");
     let new = new_record();
     let old = start.held();
-    let recorded = match record_save(case, command, &strace, &dir, start, &new, None) {
+    let recorded = match record_save(case, command, tracer.as_ref(), &dir, start, &new, None) {
         Ok(r) => r,
         Err(judged) => return judged,
     };

@@ -521,6 +521,69 @@ fn each_broken_save_protocol_is_caught_by_the_kill_suite() {
     );
 }
 
+/// The strict store with a `dispatch` that only does what the kill suite
+/// asks of a writer holding the lock (a tick: load, write nothing), with or
+/// without the sweep of SPEC §3.7.
+fn store_with_a_tick(dir: &Path, name: &str, sweeps: bool) -> PathBuf {
+    let text = fs::read_to_string(repo().join("adapters/python/conforming_store.py"))
+        .expect("the strict store");
+    let sweep = if sweeps {
+        "    import fcntl, glob\n    directory = os.path.dirname(os.fspath(path))\n    lock = os.open(os.path.join(directory, \".lifecycle.lock\"), os.O_RDWR | os.O_CREAT, 0o600)\n    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)\n    for stale in glob.glob(os.path.join(directory, \".lifecycle_state.*.tmp\")):\n        os.unlink(stale)\n    os.close(lock)\n"
+    } else {
+        ""
+    };
+    let path = dir.join(format!("{name}.py"));
+    fs::write(
+        &path,
+        format!(
+            "{text}\n\ndef dispatch(path, event, sleep_eligible, still_idle, shadow_run, now=None):\n    record = load_state(path, now)\n{sweep}    return {{\"record\": record, \"wrote\": False}}\n"
+        ),
+    )
+    .expect("written");
+    path
+}
+
+#[test]
+fn a_temp_file_of_a_killed_save_that_the_next_dispatch_leaves_is_a_divergence() {
+    if !python() || !strace() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let leaves = store_with_a_tick(dir.path(), "tick_leaves_temp_files", false);
+    let (code, report, printed) = check(&[
+        "--adapter",
+        &python_adapter(&leaves),
+        "--suite",
+        "kill",
+        "--case",
+        "kill/old_record",
+    ]);
+    // A SHOULD: reported, but no violation.
+    assert_eq!(code, 0, "{printed}");
+    let found = finding(&report, "kill/old_record").expect("reported");
+    assert_eq!(found["verdict"], "divergence", "{found}");
+    assert_eq!(found["spec"], "§3.7", "{found}");
+    assert!(
+        found["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(".lifecycle_state.")),
+        "{found}"
+    );
+    // The same store, sweeping under the lock: nothing to report.
+    let sweeps = store_with_a_tick(dir.path(), "tick_sweeps", true);
+    let (code, report, printed) = check(&[
+        "--adapter",
+        &python_adapter(&sweeps),
+        "--suite",
+        "kill",
+        "--case",
+        "kill/old_record",
+    ]);
+    assert_eq!(code, 0, "{printed}");
+    assert_eq!(findings(&report), Vec::<&Value>::new(), "{printed}");
+    assert_eq!(results(&report).len(), 1, "{printed}");
+}
+
 /// An adapter around `lifecycle adapter` that misbehaves once (`once`) or
 /// always, at its `at`-th request: `how` is `hang`, `exit` or `garbage`.
 fn misbehaving_adapter(dir: &Path, how: &str, at: u32, once: bool) -> String {

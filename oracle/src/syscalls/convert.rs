@@ -1439,7 +1439,8 @@ mod tests {
         disk
     }
 
-    fn convert(trace: &str) -> Result<Vec<Op>, Refusal> {
+    /// What `super::convert` makes of `trace`, a save into `/d`.
+    fn converted(trace: &str) -> Result<Converted, Refusal> {
         let calls = match parse(trace) {
             Ok(trace) => trace.calls,
             Err(e) => panic!("{e}"),
@@ -1451,7 +1452,11 @@ mod tests {
             umask: 0o022,
             cwd: "/w",
         };
-        op_log(&calls, &context).map(|ops| ops.into_iter().map(|t| t.op).collect())
+        super::convert(&calls, &context)
+    }
+
+    fn convert(trace: &str) -> Result<Vec<Op>, Refusal> {
+        converted(trace).map(|c| c.ops.into_iter().map(|t| t.op).collect())
     }
 
     fn ops(trace: &str) -> Vec<Op> {
@@ -1544,18 +1549,7 @@ mod tests {
 1 close(3</d/t>) = 0
 1 openat(-100</w>, \"/\", 0x90000) = 4</>
 ";
-        let calls = match parse(trace) {
-            Ok(trace) => trace.calls,
-            Err(e) => panic!("{e}"),
-        };
-        let disk = before();
-        let context = SaveContext {
-            dir: "/d",
-            before: &disk,
-            umask: 0o022,
-            cwd: "/w",
-        };
-        let converted = super::convert(&calls, &context).unwrap_or_else(|e| panic!("{e}"));
+        let converted = converted(trace).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(converted.touching, vec![2, 3, 5, 6]);
         assert_eq!(converted.ops.len(), 2);
     }

@@ -14,7 +14,8 @@
 //! - the wire: [`schema`] (checks a message against `protocol/schema.json`),
 //!   [`protocol`] (requests and replies of version 1), [`adapter`] (the child
 //!   process: started, timed, killed, restarted), [`tracer`] (the adapter
-//!   under strace: recorded, or killed or failed at one call);
+//!   under a tracer, strace today: recorded, or killed or failed at one
+//!   call);
 //! - judging: [`subject`] (the adapter as a subject of the harness),
 //!   [`suites`] (the cases), [`vectors`] (the conformance vectors, embedded,
 //!   exported and read back), [`check`] (one run);
@@ -22,10 +23,10 @@
 //!   save, parsed, as the persistence model's op log);
 //! - reporting: [`report`] (JSON, JUnit, Markdown and the terminal).
 //!
-//! Does not promise: kill and fault injection at every system call (the
-//! `kill` and `faults` suites are still to come; the `power` suite records a
-//! save under strace and judges every disk a power loss may leave), nor
-//! anything about several writers at once.
+//! Does not promise: anything about several writers at once, nor about
+//! an implementation's own system calls without a tracer (the `kill`,
+//! `faults`, `power` and traced `permissions` cases are skipped without
+//! strace).
 
 pub mod adapter;
 pub mod check;

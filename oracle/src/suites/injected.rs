@@ -117,11 +117,12 @@ const PATH_CALLS: &[&str] = &[
 ];
 
 /// A case directory: the scope strace's calls are counted in, the
-/// record's directory inside it, and the names that were there before.
+/// record's directory inside it, and the names the case fixes.
 struct Place {
     scope: PathBuf,
     dir: PathBuf,
-    /// Names relative to `scope` whose kind of path is their name.
+    /// Names relative to `scope` whose kind of path is their name: the
+    /// record's directory, the record, the sidecar files.
     known: BTreeSet<String>,
 }
 
@@ -148,9 +149,8 @@ impl Place {
     }
 
     /// The kind of a path, the same in every run of a case: a name the
-    /// case fixes (the record, its directory, a sidecar, what was there
-    /// before), a new name in a directory (a temp file's random name), or
-    /// outside the case.
+    /// case fixes (the record, its directory, a sidecar), a new name in a
+    /// directory (a temp file's random name), or outside the case.
     fn role(&self, path: &[u8]) -> String {
         match self.relative(path) {
             None => "(outside the case directory)".to_string(),

@@ -7,7 +7,10 @@
 //! and for 512- and 4096-byte blocks, every disk `model::persistence`
 //! allows is judged: the record path must hold the complete old record
 //! (nothing, when there was none) or the complete new one, 0600; once the
-//! whole save has run (it returned success), only the new one (SPEC §3.4).
+//! whole save has run (it returned success), only the new one (SPEC §3.4);
+//! and no disk may hold a new file outside the record's directory, where
+//! no writer would ever sweep it (§3.3 step 3: the temp file belongs
+//! beside the record).
 //! Each distinct file the record path may hold is also materialized in a
 //! fresh directory and loaded through the adapter, which must read it as
 //! the model does. A finding shows the op log, with the strace line of

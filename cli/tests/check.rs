@@ -521,6 +521,38 @@ fn each_broken_save_protocol_is_caught_by_the_kill_suite() {
     );
 }
 
+#[test]
+fn a_store_that_makes_other_calls_in_each_run_ends_the_kill_suite_as_harness_broken() {
+    if !python() || !strace() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // A random number of extra opens before the temp file's: a replay's
+    // n-th open is then most likely not the one recorded.
+    let store = broken_store(
+        dir.path(),
+        "random_opens",
+        "    temp = os.path.join(directory, \".lifecycle_state.%s.tmp\" % secrets.token_hex(8))",
+        "    for _ in range(1 + secrets.randbelow(50)):\n        os.close(os.open(directory, os.O_RDONLY))\n    temp = os.path.join(directory, \".lifecycle_state.%s.tmp\" % secrets.token_hex(8))",
+    );
+    let (code, report, printed) = check(&[
+        "--adapter",
+        &python_adapter(&store),
+        "--suite",
+        "kill",
+        "--case",
+        "kill/old_record",
+    ]);
+    assert_eq!(code, 3, "{printed}");
+    assert!(
+        report["harness_broken"]
+            .as_str()
+            .is_some_and(|why| why.contains("does not make the same calls in every run")),
+        "{printed}"
+    );
+    assert_eq!(findings(&report), Vec::<&Value>::new(), "{printed}");
+}
+
 /// The strict store with a `dispatch` that only does what the kill suite
 /// asks of a writer holding the lock (a tick: load, write nothing), with or
 /// without the sweep of SPEC §3.7.

@@ -314,15 +314,17 @@ impl Point {
             .nth(usize::try_from(self.injection.ordinal.saturating_sub(1)).unwrap_or(usize::MAX));
         let Some(hit) = hit else {
             return Err(format!(
-                "the replay made no {}th {} call, so {} was not hit",
-                self.injection.ordinal, self.injection.syscall, self.text
+                "the replay made no {} {} call, so {} was not hit",
+                nth(self.injection.ordinal),
+                self.injection.syscall,
+                self.text
             ));
         };
         let roles: Vec<String> = paths(hit).iter().map(|p| place.role(p)).collect();
         if roles != self.roles {
             return Err(format!(
-                "the replay's {}th {} call was {} (line {} of its trace), not {}",
-                self.injection.ordinal,
+                "the replay's {} {} call was {} (line {} of its trace), not {}",
+                nth(self.injection.ordinal),
                 self.injection.syscall,
                 call_text(hit, place),
                 hit.line,
@@ -351,6 +353,18 @@ impl Point {
             ))
         }
     }
+}
+
+/// `n` as an English ordinal: 1st, 2nd, 3rd, 4th, 11th, 22nd.
+fn nth(n: u64) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 /// A call in words: its name and its paths in the case directory.
@@ -875,6 +889,21 @@ mod tests {
             "(outside the case directory)"
         );
         assert_eq!(place.role(b"pipe:[77]"), "(outside the case directory)");
+    }
+
+    #[test]
+    fn ordinals_read_as_english() {
+        let read: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111, 157]
+            .into_iter()
+            .map(nth)
+            .collect();
+        assert_eq!(
+            read,
+            [
+                "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st",
+                "111th", "157th"
+            ]
+        );
     }
 
     #[test]

@@ -142,9 +142,10 @@ pub fn op_log(calls: &[Call], context: &SaveContext<'_>) -> Result<Vec<TracedOp>
 pub struct Converted {
     /// The op log, as [`op_log`] returns it.
     pub ops: Vec<TracedOp>,
-    /// [`Call::index`] of every call, failed or not, that names a path at,
-    /// under or above D (by a string or by a descriptor), in the order the
-    /// calls were entered: the calls a kill or a fault may hit.
+    /// [`Call::index`] of every call, failed or not, that names a path at
+    /// or under D (by a string or by a descriptor), in the order the calls
+    /// were entered: the calls a kill or a fault may hit. The directories
+    /// above D do not count: every process resolves them.
     pub touching: Vec<usize>,
 }
 
@@ -411,7 +412,7 @@ impl Converter {
     fn call(&mut self, call: &Call) -> Result<(), Refusal> {
         self.at_entry = self.entered.remove(&call.index).unwrap_or_default();
         self.learn_cwd(call);
-        if self.touched(call).is_some() {
+        if self.inside(call) {
             self.touching.push(call.index);
         }
         let name = call.name.as_str();
@@ -1244,19 +1245,35 @@ impl Converter {
     /// The first path at, under or above D that a call names, by a
     /// descriptor or by a string.
     fn touched(&self, call: &Call) -> Option<Vec<u8>> {
+        self.named(call, true, Place::touches)
+    }
+
+    /// Whether a call names a path at or under D (the directories above
+    /// D are everyone's: an interpreter resolves them as it starts).
+    fn inside(&self, call: &Call) -> bool {
+        self.named(call, false, |place| {
+            matches!(place, Place::Dir | Place::Under)
+        })
+        .is_some()
+    }
+
+    /// The first path a call names, by a descriptor or by a string, whose
+    /// place is `wanted` (or, when `open_counts`, by a descriptor the
+    /// converter follows).
+    fn named(&self, call: &Call, open_counts: bool, wanted: fn(Place) -> bool) -> Option<Vec<u8>> {
         let data_only = NO_PATHS.contains(&call.name.as_str());
         let mut previous: Option<&Arg> = None;
         for arg in &call.args {
             let named = match arg {
                 Arg::Fd { fd, path, .. } if *fd != linux::AT_FDCWD => {
-                    let open = self.at_entry.contains_key(fd);
-                    Some(path.clone()).filter(|path| open || self.place(path).touches())
+                    let open = open_counts && self.at_entry.contains_key(fd);
+                    Some(path.clone()).filter(|path| open || wanted(self.place(path)))
                 }
                 Arg::Str(text) if !data_only && looks_like_path(text) => {
                     // A string after a descriptor is relative to it (the *at calls).
                     let base = previous.filter(|p| matches!(p, Arg::Fd { .. }));
                     self.resolve(base, text)
-                        .filter(|path| self.place(path).touches())
+                        .filter(|path| wanted(self.place(path)))
                 }
                 _ => None,
             };
@@ -1552,6 +1569,20 @@ mod tests {
         let converted = converted(trace).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(converted.touching, vec![2, 3, 5, 6]);
         assert_eq!(converted.ops.len(), 2);
+        // Above D: an interpreter resolving its own path, not the save.
+        let calls = match parse("1 readlink(\"/d\", 0x7ffd, 4096) = -1 EINVAL (Invalid argument)\n1 newfstatat(-100</w>, \"/d/e/f\", 0x7ffd, 0) = -1 ENOENT (No such file or directory)\n") {
+            Ok(trace) => trace.calls,
+            Err(e) => panic!("{e}"),
+        };
+        let disk = before();
+        let context = SaveContext {
+            dir: "/d/e",
+            before: &disk,
+            umask: 0o022,
+            cwd: "/w",
+        };
+        let converted = super::convert(&calls, &context).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(converted.touching, vec![1]);
     }
 
     #[test]

@@ -25,7 +25,7 @@
 //! Does not check: concurrent writers, or file systems weaker than the
 //! persistence model (`model/README.md`).
 
-use lifecycle_harness::crash::{initial_disk, judge_disk, Allowed, Layout, Start, STARTS};
+use lifecycle_harness::crash::{initial_disk, judge_disk_read, Allowed, Layout, Start, STARTS};
 use lifecycle_harness::generate::record::RecordSpec;
 use lifecycle_harness::input::{Reader, Shape, Writer};
 use lifecycle_harness::subject::{Failure, Subject};
@@ -187,13 +187,13 @@ pub fn crash_schedule(data: &[u8]) {
     if let Err(e) = sim.recover(plan.crash, plan.state) {
         panic!("{context}: SimFs logged what the persistence model calls impossible: {e}");
     }
-    if let Err(what) = judge_disk(&sim.disk(), &initial, &layout, &allowed) {
+    // What the record path holds as the model reads it: read once, for the
+    // crash judge and for the load after.
+    let found = compare::found_at(subject.entries().get(&layout.record));
+    if let Err(what) = judge_disk_read(&sim.disk(), &initial, &layout, &allowed, &found) {
         panic!("{context}: {what}");
     }
-    let world = World::new(
-        EPOCH_MICROS,
-        compare::found_at(subject.entries().get(&layout.record)),
-    );
+    let world = World::new(EPOCH_MICROS, found);
     if let Err(message) = compare::load(&world, &subject.load(&world.now())) {
         panic!("{context}: {message}");
     }

@@ -306,7 +306,17 @@ pub fn write(
     op: &WriterOp,
     observed: &Result<Written, Failure>,
 ) -> Result<(), Finding> {
-    let expected = before.predict(op);
+    write_predicted(before, op, &before.predict(op), observed)
+}
+
+/// [`write`] for a caller that already asked the model: `expected` is
+/// `before.predict(op)`.
+pub fn write_predicted(
+    before: &World,
+    op: &WriterOp,
+    expected: &Result<Outcome, Expected>,
+    observed: &Result<Written, Failure>,
+) -> Result<(), Finding> {
     let later = before.at_window_end().map(|w| w.predict(op));
     let spec = section(op);
     let context = || {
@@ -326,7 +336,7 @@ pub fn write(
             ),
         ))
     };
-    match (&expected, observed) {
+    match (expected, observed) {
         (Ok(outcome), Ok(written)) => {
             let hi = match &later {
                 Some(Ok(o)) => &o.record,
@@ -340,7 +350,7 @@ pub fn write(
                 return differ(
                     spec,
                     "the result",
-                    expected_text(&expected),
+                    expected_text(expected),
                     observed_text(observed),
                 );
             }
@@ -402,7 +412,7 @@ pub fn write(
         _ => differ(
             spec,
             "the result",
-            expected_text(&expected),
+            expected_text(expected),
             observed_text(observed),
         ),
     }
@@ -596,34 +606,44 @@ pub fn save_judged(
     field: Option<&str>,
     observed: &Result<(), Failure>,
 ) -> Result<(), Finding> {
-    if matches!(observed, Ok(())) && valid {
-        return Ok(());
-    }
-    let record = shown();
+    // The record is shown only in a finding: a save judged right costs no
+    // formatting.
     match observed {
         Ok(()) if valid => Ok(()),
         Ok(()) => Err(Finding::violation(
             "§3.1",
-            format!("save of {record} succeeded; the record breaks SPEC §1 and must be refused"),
+            format!(
+                "save of {} succeeded; the record breaks SPEC §1 and must be refused",
+                shown()
+            ),
         )),
         Err(Failure::InvalidRecord { field: named }) if !valid => match (field, named) {
             (Some(want), Some(got)) if !same_field(want, got) => Err(Finding::violation(
                 "§3.1",
-                format!("save of {record} was refused naming the field {got}, not {want}"),
+                format!(
+                    "save of {} was refused naming the field {got}, not {want}",
+                    shown()
+                ),
             )),
             (Some(want), None) => Err(Finding::violation(
                 "§3.1",
-                format!("save of {record} was refused without naming the field {want}"),
+                format!(
+                    "save of {} was refused without naming the field {want}",
+                    shown()
+                ),
             )),
             _ => Ok(()),
         },
         Err(failure) if valid => Err(Finding::violation(
             "§3",
-            format!("save of the valid record {record} failed: {failure}"),
+            format!("save of the valid record {} failed: {failure}", shown()),
         )),
         Err(failure) => Err(Finding::violation(
             "§3.1",
-            format!("save of {record} failed with {failure}, not as an invalid record"),
+            format!(
+                "save of {} failed with {failure}, not as an invalid record",
+                shown()
+            ),
         )),
     }
 }

@@ -20,7 +20,9 @@ use std::cell::OnceCell;
 use std::fmt;
 
 use lifecycle_model::persistence::{Crash, CrashSpace, Disk, InodeId, Node, Op};
+use lifecycle_model::record::Corrupt;
 use lifecycle_model::spec::{self, DIR_MODE, FILE_MODE};
+use lifecycle_model::writer::Found;
 use lifecycle_model::Record;
 
 use crate::report;
@@ -144,6 +146,61 @@ pub fn judge_disk(
     allowed: &Allowed,
 ) -> Result<(), String> {
     let record_path = layout.record_path();
+    judge_files(disk, initial, layout, &record_path)?;
+    match disk.nodes.get(&record_path) {
+        None if allowed.missing => Ok(()),
+        None => Err("the record file is gone (SPEC §3.4.1)".to_string()),
+        Some(Node::Dir { .. }) => Err("a directory is at the record path".to_string()),
+        // Most states hold an allowed record in the model's own spelling:
+        // recognized by its bytes, without decoding them again.
+        Some(Node::File { data, .. }) if allowed.encoded().iter().any(|e| e == data) => Ok(()),
+        Some(Node::File { data, .. }) => {
+            judge_record(data, &lifecycle_model::record::decode(data), allowed)
+        }
+    }
+}
+
+/// [`judge_disk`] for a caller that has the model read the record path
+/// anyway: `read` is what it holds as the model reads it
+/// (`compare::found_at`). The same verdict, with the record file judged by
+/// its decoded record first and by its bytes only when that fails (where
+/// [`judge_disk`], which judges many disks against one `allowed`, does the
+/// opposite), so a disk judged once is decoded once and no allowed record
+/// is encoded.
+pub fn judge_disk_read(
+    disk: &Disk,
+    initial: &Disk,
+    layout: &Layout,
+    allowed: &Allowed,
+    read: &Found,
+) -> Result<(), String> {
+    let record_path = layout.record_path();
+    judge_files(disk, initial, layout, &record_path)?;
+    match (disk.nodes.get(&record_path), read) {
+        (None, _) if allowed.missing => Ok(()),
+        (None, _) => Err("the record file is gone (SPEC §3.4.1)".to_string()),
+        (Some(Node::Dir { .. }), _) => Err("a directory is at the record path".to_string()),
+        (Some(Node::File { .. }), Found::Valid(record)) if allowed.records.contains(record) => {
+            Ok(())
+        }
+        (Some(Node::File { data, .. }), _) if allowed.encoded().iter().any(|e| e == data) => Ok(()),
+        (Some(Node::File { data, .. }), Found::Valid(record)) => {
+            judge_record(data, &Ok(record.clone()), allowed)
+        }
+        (Some(Node::File { data, .. }), _) => {
+            judge_record(data, &lifecycle_model::record::decode(data), allowed)
+        }
+    }
+}
+
+/// Modes of the record file and of new directories, and that every new
+/// file is the record or a sidecar.
+fn judge_files(
+    disk: &Disk,
+    initial: &Disk,
+    layout: &Layout,
+    record_path: &str,
+) -> Result<(), String> {
     for (path, node) in &disk.nodes {
         let is_new = !initial.nodes.contains_key(path);
         match node {
@@ -165,24 +222,26 @@ pub fn judge_disk(
             _ => {}
         }
     }
-    match disk.nodes.get(&record_path) {
-        None if allowed.missing => Ok(()),
-        None => Err("the record file is gone (SPEC §3.4.1)".to_string()),
-        Some(Node::Dir { .. }) => Err("a directory is at the record path".to_string()),
-        // Most states hold an allowed record in the model's own spelling:
-        // recognized by its bytes, without decoding them again.
-        Some(Node::File { data, .. }) if allowed.encoded().iter().any(|e| e == data) => Ok(()),
-        Some(Node::File { data, .. }) => match lifecycle_model::record::decode(data) {
-            Ok(record) if allowed.records.contains(&record) => Ok(()),
-            Ok(record) => Err(format!(
-                "the record file holds {}, which is none of the records allowed (SPEC §3.4)",
-                report::record(&record)
-            )),
-            Err(_) => Err(format!(
-                "the record file is neither the old nor the new record: {} (SPEC §3.4.1)",
-                report::excerpt(data)
-            )),
-        },
+    Ok(())
+}
+
+/// The record file `data`, which is none of the allowed encodings, read by
+/// the model as `decoded`.
+fn judge_record(
+    data: &[u8],
+    decoded: &Result<Record, Corrupt>,
+    allowed: &Allowed,
+) -> Result<(), String> {
+    match decoded {
+        Ok(record) if allowed.records.contains(record) => Ok(()),
+        Ok(record) => Err(format!(
+            "the record file holds {}, which is none of the records allowed (SPEC §3.4)",
+            report::record(record)
+        )),
+        Err(_) => Err(format!(
+            "the record file is neither the old nor the new record: {} (SPEC §3.4.1)",
+            report::excerpt(data)
+        )),
     }
 }
 

@@ -338,9 +338,12 @@ impl<S: Subject> Driver<S> {
             coverage::hit("unsupported");
             return;
         }
-        check(compare::write(&before, op, &observed));
+        // The model is asked once: its answer judges the subject's and
+        // says what the disk must hold.
+        let expected = before.predict(op);
+        check(compare::write_predicted(&before, op, &expected, &observed));
         count_outcome(&before, op);
-        let expected = before.predict(op).ok();
+        let expected = expected.ok();
         let entries = self.subject.entries();
         let name = self.name();
         if let Ok(written) = &observed {
@@ -473,26 +476,32 @@ impl<S: Subject> Driver<S> {
     /// `field` and touches nothing (SPEC §3.1): the locked save when the
     /// subject has it, else the library save.
     fn refused_save(&mut self, record: &Record, field: Option<&str>) {
-        let text = report::record_text(record);
         if self.locked_save() {
             let op = WriterOp::Save(record.clone());
-            self.refused(&text, field, "a locked save", |s, now| {
+            // The record's text only for a finding.
+            let shown = || shown_text(&report::record_text(record));
+            self.refused(shown, field, "a locked save", |s, now| {
                 s.write(&op, now).map(|_| ())
             });
         } else {
-            self.refused_save_json(&text, field);
+            self.refused_save_json(&report::record_text(record), field);
         }
     }
 
     /// The library save of a record given as JSON text that breaks SPEC §1
     /// is refused naming `field` and touches nothing (SPEC §3.1).
     pub fn refused_save_json(&mut self, json: &str, field: Option<&str>) {
-        self.refused(json, field, "a save", |s, _| s.save_json(json));
+        self.refused(
+            || shown_text(json),
+            field,
+            "a save",
+            |s, _| s.save_json(json),
+        );
     }
 
     fn refused(
         &mut self,
-        text: &str,
+        shown: impl FnOnce() -> String,
         field: Option<&str>,
         what: &str,
         request: impl FnOnce(&mut S, &Timestamp) -> Result<(), Failure>,
@@ -500,12 +509,7 @@ impl<S: Subject> Driver<S> {
         let before = self.subject.entries();
         let calls = self.subject.simulation().map(|s| s.calls());
         let (_, observed) = self.ask(request);
-        let shown = if text.len() > 400 {
-            report::excerpt(text.as_bytes())
-        } else {
-            text.to_string()
-        };
-        let judged = compare::save_judged(|| shown, false, field, &observed);
+        let judged = compare::save_judged(shown, false, field, &observed);
         check(judged.map_err(|mut f| {
             f.message = format!("{what}: {}", f.message);
             f
@@ -732,6 +736,15 @@ impl<S: Subject> Driver<S> {
             });
         }
         self.world.file = compare::found_at(actual.as_ref());
+    }
+}
+
+/// A record's text as a finding shows it: an excerpt when long.
+fn shown_text(text: &str) -> String {
+    if text.len() > 400 {
+        report::excerpt(text.as_bytes())
+    } else {
+        text.to_string()
     }
 }
 

@@ -127,12 +127,50 @@ impl Record {
                 .is_none_or(|q| unknown_ok(&q.unknown, &QUARANTINE_KEYS))
         };
         // The size first: it is cheaper than checking an oversize record's
-        // unknown members one by one.
+        // unknown members one by one; and a record whose serialized form
+        // cannot reach the limit is not encoded to measure it.
         self.wrapper_event_seq <= MAX_INTEGER
-            && self.encode().len() <= MAX_FILE_BYTES
+            && (self.encoded_len_bound() <= MAX_FILE_BYTES || self.encode().len() <= MAX_FILE_BYTES)
             && progress_ok()
             && quarantine_ok()
             && unknown_ok(&self.unknown, &TOP_KEYS)
+    }
+
+    /// An upper bound of `self.encode().len()`, without encoding: every
+    /// byte of a string may take six once escaped (`\u001f`), every name
+    /// and raw value its quotes, colon and comma, and everything else of
+    /// the form (the known names, numbers, literals, braces, the newline)
+    /// is under [`FIXED_FORM_BOUND`] bytes.
+    pub fn encoded_len_bound(&self) -> usize {
+        fn string(s: &str) -> usize {
+            6 * s.len() + 2
+        }
+        fn unknown(members: &Unknown) -> usize {
+            members
+                .iter()
+                .map(|(name, raw)| string(name) + raw.len() + 2)
+                .sum()
+        }
+        let progress = self.sleep_cycle_progress.as_ref().map_or(0, |p| {
+            p.last_error
+                .as_ref()
+                .and_then(Option::as_deref)
+                .map_or(0, string)
+                + p.started_at.as_ref().map_or(0, |t| string(t.as_str()))
+                + unknown(&p.unknown)
+        });
+        let quarantine = self.quarantine.as_ref().map_or(0, |q| {
+            string(q.until_ts.as_str())
+                + string(q.since_ts.as_str())
+                + string(&q.reason)
+                + unknown(&q.unknown)
+        });
+        FIXED_FORM_BOUND
+            + string(self.since_ts.as_str())
+            + string(self.last_activity_ts.as_str())
+            + progress
+            + quarantine
+            + unknown(&self.unknown)
     }
 
     /// The serialized form of SPEC §3.2: compact JSON and one `\n`, known
@@ -190,6 +228,12 @@ pub fn decode(bytes: &[u8]) -> Result<Record, Corrupt> {
         unknown: top.unknown,
     })
 }
+
+/// More than the serialized form of a record holds besides its strings
+/// and unknown members: the known names with their quotes, colons and
+/// commas (under 250 bytes), the state name, three integers of at most 20
+/// digits, `null`/`true`/`false`, braces and the newline.
+const FIXED_FORM_BOUND: usize = 512;
 
 /// Known member names, in the order of SPEC §1.2 / §3.2.
 pub const TOP_KEYS: [&str; 7] = [
@@ -901,5 +945,49 @@ mod tests {
         assert!(!r.is_quarantined(&ts("2024-01-02T00:00:00+00:00")));
         assert!(!Record::default_at(&ts("2024-01-01T00:00:00Z"))
             .is_quarantined(&ts("2000-01-01T00:00:00Z")));
+    }
+
+    #[test]
+    fn the_size_bound_is_never_below_the_serialized_size() {
+        let control: String = (0u8..0x20).map(char::from).collect();
+        let mut worst = sample();
+        worst.wrapper_event_seq = u64::MAX;
+        if let Some(p) = worst.sleep_cycle_progress.as_mut() {
+            p.last_completed_step = Some(u64::MAX);
+            p.attempt = Some(u64::MAX);
+            p.last_error = Some(Some(control.repeat(3)));
+        }
+        if let Some(q) = worst.quarantine.as_mut() {
+            q.reason = format!("{control}\"\\");
+            q.unknown.push((control.clone(), "null".to_string()));
+        }
+        worst.current_state = State::Hibernation;
+        worst.unknown = vec![(control.clone(), "[]".to_string()); 5];
+        let mut empty_progress = sample();
+        empty_progress.sleep_cycle_progress = Some(Progress::default());
+        let at = ts("2024-01-01T00:00:00Z");
+        for record in [sample(), worst, empty_progress, Record::default_at(&at)] {
+            assert!(
+                record.encoded_len_bound() >= record.encode().len(),
+                "{record:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_record_past_the_bound_is_measured() {
+        let mut big = sample();
+        big.unknown = vec![(
+            "x".to_string(),
+            format!("\"{}\"", "a".repeat(MAX_FILE_BYTES)),
+        )];
+        assert!(big.encoded_len_bound() > MAX_FILE_BYTES && !big.is_valid());
+        big.unknown = vec![(
+            "x".to_string(),
+            format!("\"{}\"", "a".repeat(MAX_FILE_BYTES / 2)),
+        )];
+        assert!(big.encoded_len_bound() <= MAX_FILE_BYTES);
+        big.unknown[0].0 = "n".repeat(MAX_FILE_BYTES / 10);
+        assert!(big.encoded_len_bound() > MAX_FILE_BYTES && big.is_valid());
     }
 }

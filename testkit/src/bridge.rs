@@ -78,6 +78,27 @@ fn store_unknown(members: &[(String, String)]) -> lifecycle_state::record::Unkno
 
 /// The model's record for a store record.
 pub fn to_model(r: &lifecycle_state::Record) -> Record {
+    convert(r, timestamp)
+}
+
+/// [`to_model`], where `known` is a timestamp the model already holds
+/// (the `now` of the request): a store timestamp spelled exactly as it is
+/// `known` itself, not parsed again (the model's reading of one text is
+/// one timestamp); any other is parsed.
+pub fn to_model_knowing(r: &lifecycle_state::Record, known: &Timestamp) -> Record {
+    convert(r, |ts| {
+        if ts.as_str() == known.as_str() {
+            known.clone()
+        } else {
+            timestamp(ts)
+        }
+    })
+}
+
+fn convert(
+    r: &lifecycle_state::Record,
+    timestamp: impl Fn(&lifecycle_state::Timestamp) -> Timestamp,
+) -> Record {
     Record {
         current_state: state(r.current_state),
         since_ts: timestamp(&r.since_ts),
@@ -87,7 +108,7 @@ pub fn to_model(r: &lifecycle_state::Record) -> Record {
             last_completed_step: p.last_completed_step,
             attempt: p.attempt,
             last_error: p.last_error.clone(),
-            started_at: p.started_at.as_ref().map(timestamp),
+            started_at: p.started_at.as_ref().map(&timestamp),
             unknown: unknown(&p.unknown),
         }),
         quarantine: r.quarantine.as_ref().map(|q| Quarantine {

@@ -82,8 +82,8 @@ impl<B: Backend> StoreSubject<B> {
     }
 }
 
-/// What a writer of the store reports, in the model's words.
-fn written(updated: Updated) -> Written {
+/// What a writer of the store reports at `now`, in the model's words.
+fn written(updated: Updated, now: &Timestamp) -> Written {
     let (found, preserved_as) = match &updated.found {
         Found::Valid => (LoadKind::Valid, None),
         Found::Missing => (LoadKind::Missing, None),
@@ -98,7 +98,7 @@ fn written(updated: Updated) -> Written {
         ),
     };
     Written {
-        record: Ok(bridge::to_model(&updated.record)),
+        record: Ok(bridge::to_model_knowing(&updated.record, now)),
         found: Some(found),
         preserved_as: Some(preserved_as),
         wrote: Some(updated.wrote),
@@ -160,7 +160,7 @@ impl<B: Backend> Subject for StoreSubject<B> {
                     Ok(d) => Ok(Written {
                         shutdown: Some(bridge::shutdown(d.shutdown)),
                         transitioned: Some(d.transitioned()),
-                        ..written(d.update)
+                        ..written(d.update, now)
                     }),
                     Err(e) => Err(failure(&e)),
                 };
@@ -179,7 +179,7 @@ impl<B: Backend> Subject for StoreSubject<B> {
             WriterOp::ResetQuarantine => self.store(options).reset_quarantine(),
             WriterOp::Save(record) => self.store(options).save(&bridge::to_store(record)),
         };
-        result.map(written).map_err(|e| failure(&e))
+        result.map(|u| written(u, now)).map_err(|e| failure(&e))
     }
 
     fn save(&mut self, record: &Record) -> Result<(), Failure> {
@@ -189,9 +189,10 @@ impl<B: Backend> Subject for StoreSubject<B> {
 
     fn default_record(&mut self, now: &Timestamp) -> Result<Answer, Failure> {
         self.set_clock(now);
-        Ok(Ok(bridge::to_model(&lifecycle_state::Record::default_at(
-            self.clock.now(),
-        ))))
+        Ok(Ok(bridge::to_model_knowing(
+            &lifecycle_state::Record::default_at(self.clock.now()),
+            now,
+        )))
     }
 
     fn save_json(&mut self, json: &str) -> Result<(), Failure> {
@@ -215,7 +216,7 @@ impl<B: Backend> Subject for StoreSubject<B> {
         };
         Ok(Loaded {
             kind: Some(kind),
-            record: Ok(bridge::to_model(&loaded.record)),
+            record: Ok(bridge::to_model_knowing(&loaded.record, now)),
         })
     }
 

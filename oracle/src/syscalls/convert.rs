@@ -1456,15 +1456,15 @@ mod tests {
         disk
     }
 
-    /// What `super::convert` makes of `trace`, a save into `/d`.
-    fn converted(trace: &str) -> Result<Converted, Refusal> {
+    /// What `super::convert` makes of `trace`, a save into `dir`.
+    fn converted_in(dir: &str, trace: &str) -> Result<Converted, Refusal> {
         let calls = match parse(trace) {
             Ok(trace) => trace.calls,
             Err(e) => panic!("{e}"),
         };
         let disk = before();
         let context = SaveContext {
-            dir: "/d",
+            dir,
             before: &disk,
             umask: 0o022,
             cwd: "/w",
@@ -1473,7 +1473,7 @@ mod tests {
     }
 
     fn convert(trace: &str) -> Result<Vec<Op>, Refusal> {
-        converted(trace).map(|c| c.ops.into_iter().map(|t| t.op).collect())
+        converted_in("/d", trace).map(|c| c.ops.into_iter().map(|t| t.op).collect())
     }
 
     fn ops(trace: &str) -> Vec<Op> {
@@ -1566,22 +1566,12 @@ mod tests {
 1 close(3</d/t>) = 0
 1 openat(-100</w>, \"/\", 0x90000) = 4</>
 ";
-        let converted = converted(trace).unwrap_or_else(|e| panic!("{e}"));
+        let converted = converted_in("/d", trace).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(converted.touching, vec![2, 3, 5, 6]);
         assert_eq!(converted.ops.len(), 2);
         // Above D: an interpreter resolving its own path, not the save.
-        let calls = match parse("1 readlink(\"/d\", 0x7ffd, 4096) = -1 EINVAL (Invalid argument)\n1 newfstatat(-100</w>, \"/d/e/f\", 0x7ffd, 0) = -1 ENOENT (No such file or directory)\n") {
-            Ok(trace) => trace.calls,
-            Err(e) => panic!("{e}"),
-        };
-        let disk = before();
-        let context = SaveContext {
-            dir: "/d/e",
-            before: &disk,
-            umask: 0o022,
-            cwd: "/w",
-        };
-        let converted = super::convert(&calls, &context).unwrap_or_else(|e| panic!("{e}"));
+        let above = "1 readlink(\"/d\", 0x7ffd, 4096) = -1 EINVAL (Invalid argument)\n1 newfstatat(-100</w>, \"/d/e/f\", 0x7ffd, 0) = -1 ENOENT (No such file or directory)\n";
+        let converted = converted_in("/d/e", above).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(converted.touching, vec![1]);
     }
 

@@ -34,16 +34,16 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lifecycle_harness::compare::Finding;
+use lifecycle_harness::generate::record::at_micros;
 use lifecycle_harness::report;
 use lifecycle_harness::subject::{Failure, Subject};
 use lifecycle_model::machine::{Event, Guards};
 use lifecycle_model::persistence::Op;
-use lifecycle_model::spec::{DIR_MODE, FILE_MODE, RECORD_FILE_NAME};
+use lifecycle_model::spec::{FILE_MODE, RECORD_FILE_NAME};
 use lifecycle_model::writer::WriterOp;
 use lifecycle_model::Record;
 
@@ -240,6 +240,26 @@ fn processes(trace: &Trace) -> Vec<u32> {
     out
 }
 
+/// What every point of a recorded save is counted against: each call's
+/// process and name, and the processes in order of appearance.
+struct Counted<'t> {
+    named: Vec<(u32, &'t str)>,
+    processes: Vec<u32>,
+}
+
+impl<'t> Counted<'t> {
+    fn of(trace: &'t Trace) -> Counted<'t> {
+        Counted {
+            named: trace
+                .calls
+                .iter()
+                .map(|c| (c.pid, c.name.as_str()))
+                .collect(),
+            processes: processes(trace),
+        }
+    }
+}
+
 /// One call of the recorded save to kill or fail.
 struct Point {
     /// Its index in the recorded trace.
@@ -258,22 +278,20 @@ struct Point {
 }
 
 impl Point {
-    fn new(recorded: &Recorded, place: &Place, index: usize, action: Action) -> Option<Point> {
+    fn new(
+        recorded: &Recorded,
+        counted: &Counted<'_>,
+        place: &Place,
+        index: usize,
+        action: Action,
+    ) -> Option<Point> {
         let call = recorded.trace.calls.get(index)?;
-        let named: Vec<(u32, &str)> = recorded
-            .trace
-            .calls
-            .iter()
-            .map(|c| (c.pid, c.name.as_str()))
-            .collect();
-        let process = processes(&recorded.trace)
-            .iter()
-            .position(|&p| p == call.pid)?;
+        let process = counted.processes.iter().position(|&p| p == call.pid)?;
         Some(Point {
             call: index,
             injection: Injection {
                 syscall: call.name.clone(),
-                ordinal: Injection::ordinal_of(&named, index),
+                ordinal: Injection::ordinal_of(&counted.named, index),
                 action,
             },
             process,
@@ -482,16 +500,11 @@ fn replay(
     new: &Record,
 ) -> Result<Replay, Judged> {
     let place = Place::new(case.fresh_dir(), &sidecars(case.adapter));
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(DIR_MODE)
-        .create(&place.scope)
-        .and_then(|()| start.make(&place.dir))
-        .map_err(|e| {
-            Judged::Skipped(format!(
-                "the oracle could not make the starting directory: {e}"
-            ))
-        })?;
+    start.make(&place.dir).map_err(|e| {
+        Judged::Skipped(format!(
+            "the oracle could not make the starting directory: {e}"
+        ))
+    })?;
     let before = place.entries();
     let trace_path = place.scope.with_extension("trace");
     let usual = case.adapter.config();
@@ -586,7 +599,7 @@ fn judge_kill(
     let mut subject = AdapterSubject::new(case.adapter, dir);
     let sweeps = subject.offers(&tick());
     if !left.is_empty() && sweeps {
-        let now = lifecycle_harness::generate::record::at_micros(FIXED_NOW);
+        let now = at_micros(FIXED_NOW);
         if let Err(failure) = subject.write(&tick(), &now) {
             return Err(found(
                 Finding::violation(
@@ -790,6 +803,7 @@ fn run_case(
     // Runs whose killed save left something no writer of the adapter may
     // sweep, and one such name.
     let mut left_behind: (usize, Option<String>) = (0, None);
+    let counted = Counted::of(&recorded.trace);
     let runs: Vec<(usize, Action)> = match what {
         Interruption::Kill => indices.iter().map(|&i| (i, Action::Kill)).collect(),
         Interruption::Fault => indices
@@ -798,7 +812,7 @@ fn run_case(
             .collect(),
     };
     for &(index, action) in &runs {
-        let Some(point) = Point::new(&recorded, &place, index, action) else {
+        let Some(point) = Point::new(&recorded, &counted, &place, index, action) else {
             return Judged::OracleFailed(format!("call {index} is not in the recorded trace"));
         };
         let run = match replay(case, command, tracer.as_ref(), start, &point, &new) {

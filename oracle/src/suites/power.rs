@@ -104,17 +104,18 @@ impl Start {
         }
     }
 
-    /// Makes `dir` so.
+    /// Makes `dir` so, and the directory above it (0700) in any case.
     pub fn make(self, dir: &Path) -> std::io::Result<()> {
         if self == Start::NoDirectory {
-            return Ok(());
+            return dir.parent().map_or(Ok(()), |parent| {
+                fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(DIR_MODE)
+                    .create(parent)
+            });
         }
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(DIR_MODE)
-            .create(dir)?;
-        fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))?;
-        materialize(dir, &self.held())
+        materialize(dir, &self.held())?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))
     }
 }
 
@@ -172,16 +173,11 @@ pub fn record_save(
     let scope = dir
         .parent()
         .ok_or_else(|| skipped("the record's directory has no parent".into()))?;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(DIR_MODE)
-        .create(scope)
-        .and_then(|()| start.make(dir))
-        .map_err(|e| {
-            skipped(format!(
-                "the oracle could not make the starting directory: {e}"
-            ))
-        })?;
+    start.make(dir).map_err(|e| {
+        skipped(format!(
+            "the oracle could not make the starting directory: {e}"
+        ))
+    })?;
     let dir_text = scope
         .to_str()
         .ok_or_else(|| skipped("the case directory is not UTF-8".into()))?;

@@ -19,14 +19,17 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
+# The judge's crates are built without coverage instrumentation (see
+# fuzz/judge-uninstrumented.sh).
+judge_uninstrumented="$root/fuzz/judge-uninstrumented.sh"
 sanitizer="${SANITIZER:-none}"
 if [ -n "${FUZZING_ENGINE:-}" ]; then
-    cargo fuzz build -O
+    "$judge_uninstrumented" cargo fuzz build -O
 elif [ "$sanitizer" != none ] && cargo +nightly --version >/dev/null 2>&1; then
-    cargo +nightly fuzz build -O -s "$sanitizer"
+    "$judge_uninstrumented" cargo +nightly fuzz build -O -s "$sanitizer"
 else
     [ "$sanitizer" = none ] || echo "build.sh: no nightly toolchain, building without $sanitizer" >&2
-    RUSTC_BOOTSTRAP=1 cargo fuzz build -O -s none
+    RUSTC_BOOTSTRAP=1 "$judge_uninstrumented" cargo fuzz build -O -s none
 fi
 
 triple="$(rustc -vV | sed -n 's/^host: //p')"

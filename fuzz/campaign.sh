@@ -30,10 +30,12 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 sanitizer="${FUZZ_SANITIZER:-address}"
+# The judge's crates are built without coverage instrumentation (see
+# fuzz/judge-uninstrumented.sh).
 if [ "$sanitizer" = none ]; then
-    fuzz() { RUSTC_BOOTSTRAP=1 cargo fuzz "$@"; }
+    fuzz() { RUSTC_BOOTSTRAP=1 "$root/fuzz/judge-uninstrumented.sh" cargo fuzz "$@"; }
 else
-    fuzz() { cargo +nightly fuzz "$@"; }
+    fuzz() { "$root/fuzz/judge-uninstrumented.sh" cargo +nightly fuzz "$@"; }
 fi
 build_flags=(-O -s "$sanitizer")
 

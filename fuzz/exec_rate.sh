@@ -3,15 +3,22 @@
 # repository, measured the same way and interleaved so that a busy machine
 # slows them alike.
 #
-#   fuzz/exec_rate.sh [-r ROUNDS] [-m MAX_LEN] [-n] NAME=REV [NAME=REV ...]
+#   fuzz/exec_rate.sh [-r ROUNDS] [-m MAX_LEN] [-n] [-P NAME]... NAME=REV [NAME=REV ...]
 #
 # REV is a commit (checked out with `git worktree add --detach` under
 # $FUZZ_RATE_DIR, default /tmp/fuzzperf-rate, and built there), or `.` for
 # this checkout as it is (uncommitted changes included), or the path of
-# another checkout. Every version is built with
-# `RUSTC_BOOTSTRAP=1 cargo fuzz build -s none -O` (stable, no sanitizer;
-# -n skips the build and uses the executables already there). Then, ROUNDS
-# times (default 5), every target runs once per version, in the order given:
+# another checkout. Every version is built into its own target directory,
+# $FUZZ_RATE_DIR/target-NAME, with
+# `RUSTC_BOOTSTRAP=1 fuzz/judge-uninstrumented.sh cargo fuzz build -s none -O`
+# (stable, no sanitizer, the judge's crates without coverage
+# instrumentation, as the fuzz scripts build; the wrapper is this
+# checkout's, and changes nothing in a version without those crates). A
+# version named with -P is built with a plain `cargo fuzz build` instead,
+# every crate instrumented, so one checkout can be measured both ways in
+# the same run. -n skips the builds and uses the executables already
+# there. Then, ROUNDS times (default 5), every target runs once per
+# version, in the order given:
 #
 #   TARGET -runs=RUNS -seed=1 -max_len=MAX_LEN -print_final_stats=1 COPY
 #
@@ -33,23 +40,25 @@
 # Environment: FUZZ_RATE_TARGETS (default: all five), FUZZ_RATE_RUNS_<target>
 # (runs per execution; defaults below, about 5-10 s each on one core).
 #
-# Example (the refactor's baseline against this checkout):
-#   fuzz/exec_rate.sh old=c387b17 new=.
+# Example (the refactor's baseline against this checkout, built both ways):
+#   fuzz/exec_rate.sh -P plain old=c387b17 new=. plain=.
 set -euo pipefail
 
 usage() {
-    sed -n '2,37p' "$0" >&2
+    sed -n '2,45p' "$0" >&2
     exit 2
 }
 
 rounds=5
 max_len=4096
 build=1
-while getopts "r:m:n" opt; do
+plain=" "
+while getopts "r:m:nP:" opt; do
     case "$opt" in
         r) rounds="$OPTARG" ;;
         m) max_len="$OPTARG" ;;
         n) build=0 ;;
+        P) plain+="$OPTARG " ;;
         *) usage ;;
     esac
 done
@@ -104,10 +113,24 @@ for spec in "$@"; do
     echo "$name: $dir ($(git -C "$dir" rev-parse --short HEAD)$changes)" >&2
 done
 
+for name in $plain; do
+    if [[ " ${names[*]} " != *" $name "* ]]; then
+        echo "-P $name names no version" >&2
+        exit 2
+    fi
+done
+
 if [ "$build" = 1 ]; then
     for i in "${!dirs[@]}"; do
-        echo "building ${names[$i]} ..." >&2
-        if ! (cd "${dirs[$i]}" && RUSTC_BOOTSTRAP=1 cargo fuzz build -s none -O) \
+        build_command=("$repo/fuzz/judge-uninstrumented.sh" cargo fuzz build)
+        how="the judge uninstrumented"
+        if [[ "$plain" == *" ${names[$i]} "* ]]; then
+            build_command=(cargo fuzz build)
+            how="every crate instrumented"
+        fi
+        echo "building ${names[$i]} ($how) ..." >&2
+        if ! (cd "${dirs[$i]}" && RUSTC_BOOTSTRAP=1 "${build_command[@]}" -s none -O \
+            --target-dir "$work/target-${names[$i]}") \
             >"$work/logs/build-${names[$i]}.log" 2>&1; then
             echo "build of ${names[$i]} failed, see $work/logs/build-${names[$i]}.log" >&2
             exit 1
@@ -137,6 +160,7 @@ seed_digest() {
     done <<<"$files" | sha256sum | cut -c1-12
 }
 
+triple="$(rustc -vV | sed -n 's/^host: //p')"
 tsv="$work/runs.tsv"
 printf 'round\ttarget\tversion\truns\twall_s\tcpu_s\texec_per_cpu_s\texec_per_wall_s\texit\n' >"$tsv"
 for round in $(seq 1 "$rounds"); do
@@ -144,7 +168,7 @@ for round in $(seq 1 "$rounds"); do
         runs="$(runs_of "$target")"
         for i in "${!dirs[@]}"; do
             name="${names[$i]}"
-            bin="${dirs[$i]}/fuzz/target/x86_64-unknown-linux-gnu/release/$target"
+            bin="$work/target-$name/$triple/release/$target"
             copy="$work/inputs-$name-$target"
             rm -rf "$copy"
             mkdir -p "$copy"

@@ -13,11 +13,13 @@
 //!
 //! Does not check: which corrupt class is named, or the file system.
 
+use std::sync::Arc;
+
 use lifecycle_harness::generate::json_doc::Doc;
 use lifecycle_harness::input::Shape;
 
 use crate::load_bytes::one_file;
 
 pub fn codec_differential(data: &[u8]) {
-    one_file(&Doc::from_bytes(data).render(), true);
+    one_file(Arc::new(Doc::from_bytes(data).render()), true);
 }

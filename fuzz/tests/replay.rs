@@ -13,6 +13,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use lifecycle_fuzz::Target;
 
@@ -132,7 +133,7 @@ fn load_bytes_holds_at_both_sides_of_the_size_limit() {
         let mut file = base.to_vec();
         file.resize(size, b' ');
         lifecycle_fuzz::load_bytes(&file);
-        lifecycle_fuzz::load_bytes::one_file(&file, true);
+        lifecycle_fuzz::load_bytes::one_file(Arc::new(file), true);
     }
 }
 
@@ -151,6 +152,6 @@ fn load_bytes_and_the_codec_hold_for_deep_nesting() {
     ] {
         let file = format!(r#"{base}"{name}":{value}}}"#);
         lifecycle_fuzz::load_bytes(file.as_bytes());
-        lifecycle_fuzz::load_bytes::one_file(file.as_bytes(), true);
+        lifecycle_fuzz::load_bytes::one_file(Arc::new(file.into_bytes()), true);
     }
 }

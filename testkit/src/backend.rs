@@ -8,6 +8,7 @@
 //! crash to survive.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use lifecycle_harness::directory::RealDirectory;
 use lifecycle_harness::subject::{Entry, Listing};
@@ -170,6 +171,11 @@ impl MemDisk {
     /// Empties the directory, so one subject serves input after input.
     pub fn clear(&self) {
         self.fs.clear();
+    }
+
+    /// See [`MemFs::put_shared`].
+    pub fn put_shared(&self, name: &str, data: Arc<Vec<u8>>, mode: u32) {
+        self.fs.put_shared(name, data, mode);
     }
 }
 

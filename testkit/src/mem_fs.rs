@@ -11,6 +11,7 @@
 //! bounded read of a regular file); a path elsewhere is `NotFound`, a
 //! directory cannot be made or removed, and the lock is always free.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -34,18 +35,26 @@ pub struct MemFs {
 /// An open file of [`MemFs`]: its name.
 pub struct MemFile(String);
 
-fn name_of(path: &Path) -> io::Result<String> {
+/// The name of a path in [`DIR`], borrowed when it is UTF-8 (as the store's
+/// names are): the fuzz targets make several calls per input.
+fn name_of(path: &Path) -> io::Result<Cow<'_, str>> {
     match (path.parent(), path.file_name()) {
-        (Some(dir), Some(name)) if dir == Path::new(DIR) => Ok(name.to_string_lossy().into_owned()),
+        (Some(dir), Some(name)) if dir == Path::new(DIR) => Ok(name.to_string_lossy()),
         _ => Err(io::ErrorKind::NotFound.into()),
     }
 }
 
 impl MemFs {
     pub fn put(&self, name: &str, data: &[u8], mode: u32) {
+        self.put_shared(name, Arc::new(data.to_vec()), mode);
+    }
+
+    /// Puts a file whose contents the caller holds too, without copying
+    /// them (a file of a mebibyte is common in the fuzz targets).
+    pub fn put_shared(&self, name: &str, data: Arc<Vec<u8>>, mode: u32) {
         self.files
             .borrow_mut()
-            .insert(name.to_string(), (mode, Arc::new(data.to_vec())));
+            .insert(name.to_string(), (mode, data));
     }
 
     pub fn remove(&self, name: &str) {
@@ -74,9 +83,10 @@ impl Fs for MemFs {
     fn create_exclusive(&self, path: &Path, mode: u32) -> io::Result<MemFile> {
         let name = name_of(path)?;
         let mut files = self.files.borrow_mut();
-        if files.contains_key(&name) {
+        if files.contains_key(name.as_ref()) {
             return Err(io::ErrorKind::AlreadyExists.into());
         }
+        let name = name.into_owned();
         files.insert(name.clone(), (mode, Arc::new(Vec::new())));
         Ok(MemFile(name))
     }
@@ -108,9 +118,9 @@ impl Fs for MemFs {
         let (from, to) = (name_of(from)?, name_of(to)?);
         let mut files = self.files.borrow_mut();
         let file = files
-            .remove(&from)
+            .remove(from.as_ref())
             .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
-        files.insert(to, file);
+        files.insert(to.into_owned(), file);
         Ok(())
     }
 
@@ -119,7 +129,7 @@ impl Fs for MemFs {
     }
 
     fn remove_file(&self, path: &Path) -> io::Result<()> {
-        match self.files.borrow_mut().remove(&name_of(path)?) {
+        match self.files.borrow_mut().remove(name_of(path)?.as_ref()) {
             Some(_) => Ok(()),
             None => Err(io::ErrorKind::NotFound.into()),
         }
@@ -140,7 +150,7 @@ impl Fs for MemFs {
     fn read_bounded(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>> {
         let files = self.files.borrow();
         let (_, data) = files
-            .get(&name_of(path)?)
+            .get(name_of(path)?.as_ref())
             .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
         let n = usize::try_from(limit).unwrap_or(usize::MAX).min(data.len());
         Ok(data[..n].to_vec())

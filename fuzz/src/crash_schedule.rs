@@ -194,7 +194,7 @@ pub fn crash_schedule(data: &[u8]) {
         panic!("{context}: {what}");
     }
     let world = World::new(EPOCH_MICROS, found);
-    if let Err(message) = compare::load(&world, &subject.load(&world.now())) {
+    if let Err(message) = compare::load(&world, &subject.load(world.now())) {
         panic!("{context}: {message}");
     }
     next_writer_sweeps(&mut subject, &world, &context);
@@ -276,7 +276,7 @@ fn run_saves(
 /// SPEC §3.7: the next lock holder removes what a killed writer left.
 fn next_writer_sweeps(subject: &mut Saver, world: &World, context: &str) {
     let before = subject.entries();
-    if let Err(e) = subject.write(&WriterOp::CycleDone, &world.now()) {
+    if let Err(e) = subject.write(&WriterOp::CycleDone, world.now()) {
         panic!("{context}: the first writer after recovery failed: {e}");
     }
     let sidecars = subject.sidecars();

@@ -19,7 +19,6 @@ use lifecycle_harness::subject::{Entry, Subject};
 use lifecycle_harness::{compare, World};
 use lifecycle_model::spec::{FILE_MODE, RECORD_FILE_NAME};
 use lifecycle_model::writer::Found;
-use lifecycle_model::Timestamp;
 use lifecycle_testkit::subject::MemSubject;
 
 use crate::EPOCH_MICROS;
@@ -35,7 +34,6 @@ struct Fixture {
     subject: MemSubject,
     /// At [`EPOCH_MICROS`]; its file is the run's.
     world: World,
-    now: Timestamp,
 }
 
 /// The whole check on one file content; with `check_form`, also that the
@@ -44,30 +42,22 @@ struct Fixture {
 /// one input in 32 of `codec_differential` is a mebibyte long.
 pub fn one_file(bytes: Arc<Vec<u8>>, check_form: bool) {
     thread_local! {
-        static FIXTURE: RefCell<Fixture> = RefCell::new({
-            let world = World::new(EPOCH_MICROS, Found::Missing);
-            Fixture {
-                subject: MemSubject::default(),
-                now: world.now(),
-                world,
-            }
+        static FIXTURE: RefCell<Fixture> = RefCell::new(Fixture {
+            subject: MemSubject::default(),
+            world: World::new(EPOCH_MICROS, Found::Missing),
         });
     }
     FIXTURE.with(|fixture| check(&mut fixture.borrow_mut(), bytes, check_form));
 }
 
 fn check(fixture: &mut Fixture, bytes: Arc<Vec<u8>>, check_form: bool) {
-    let Fixture {
-        subject,
-        world,
-        now,
-    } = fixture;
+    let Fixture { subject, world } = fixture;
     subject.backend().clear();
     world.file = Found::of_bytes(&bytes);
     subject
         .backend()
         .put_shared(RECORD_FILE_NAME, bytes, FILE_MODE);
-    if let Err(message) = compare::load(world, &subject.load(now)) {
+    if let Err(message) = compare::load(world, &subject.load(world.now())) {
         panic!("{message}");
     }
     let Found::Valid(record) = &world.file else {
@@ -88,7 +78,7 @@ fn check(fixture: &mut Fixture, bytes: Arc<Vec<u8>>, check_form: bool) {
         }
     }
     // The world still holds the same valid record at the same now.
-    if let Err(message) = compare::load(world, &subject.load(now)) {
+    if let Err(message) = compare::load(world, &subject.load(world.now())) {
         panic!("a valid record did not survive save + load: {message}");
     }
 }

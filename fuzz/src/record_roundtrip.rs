@@ -46,7 +46,7 @@ pub fn record_roundtrip(data: &[u8]) {
         panic!("{message}");
     }
     let world = World::new(EPOCH_MICROS, Found::Valid(record.clone()));
-    let loaded = subject.load(&world.now());
+    let loaded = subject.load(world.now());
     if let Err(message) = compare::load(&world, &loaded) {
         panic!("{message}");
     }

@@ -554,8 +554,8 @@ pub fn load(world: &World, observed: &Result<Loaded, Failure>) -> Result<(), Fin
 /// Whether `observed` is the default record of SPEC §1.7 at the world's
 /// now.
 pub fn default_record(world: &World, observed: &Result<Answer, Failure>) -> Result<(), Finding> {
-    let expected = Record::default_at(&world.now());
-    let later = world.at_window_end().map(|w| Record::default_at(&w.now()));
+    let expected = Record::default_at(world.now());
+    let later = world.at_window_end().map(|w| Record::default_at(w.now()));
     let same = match observed {
         Ok(Ok(record)) => same_record_between(
             world,

@@ -165,8 +165,7 @@ impl<S: Subject> Driver<S> {
         if !self.subject.takes_now() {
             self.world.set_clock(wall_micros());
         }
-        let now = self.world.now();
-        let answer = request(&mut self.subject, &now);
+        let answer = request(&mut self.subject, self.world.now());
         if !self.subject.takes_now() {
             self.world.set_window_end(wall_micros());
         }
@@ -450,7 +449,7 @@ impl<S: Subject> Driver<S> {
     }
 
     fn save_invalid(&mut self, kind: &InvalidSave) {
-        let base = self.world.file.loaded(&self.world.now());
+        let base = self.world.file.loaded(self.world.now());
         let (record, field) = kind.build(&base);
         assert!(
             !record.is_valid(),
@@ -468,7 +467,7 @@ impl<S: Subject> Driver<S> {
 
     /// Whether the subject has the locked save (SPEC §7 `save`).
     fn locked_save(&self) -> bool {
-        let probe = WriterOp::Save(Record::default_at(&self.world.now()));
+        let probe = WriterOp::Save(Record::default_at(self.world.now()));
         self.subject.offers(&probe)
     }
 
@@ -658,7 +657,7 @@ impl<S: Subject> Driver<S> {
         }
         self.simulation().crash_before_call(at_call);
         // Whatever the subject answers, it answered as it died.
-        let _ = self.subject.write(op, &before.now());
+        let _ = self.subject.write(op, before.now());
         self.recover(crash, choice);
         self.observe("a crash", &candidates);
         self.undurable.clear();
@@ -678,7 +677,7 @@ impl<S: Subject> Driver<S> {
     pub fn fault(&mut self, op: &WriterOp, at_call: u64, fault: Injected) {
         let before = self.world.clone();
         self.simulation().fail_call(at_call, fault);
-        let observed = self.subject.write(op, &before.now());
+        let observed = self.subject.write(op, before.now());
         self.simulation().clear_faults();
         match (&observed, compare::write(&before, op, &observed)) {
             // The fault struck no call, or one whose failure is harmless

@@ -84,13 +84,13 @@ impl World {
         }
     }
 
-    pub fn now(&self) -> Timestamp {
-        self.now.clone()
+    pub fn now(&self) -> &Timestamp {
+        &self.now
     }
 
     /// SPEC §4.3/§5.1: what a conforming writer does with `op` now.
     pub fn predict(&self, op: &WriterOp) -> Result<Outcome, Failure> {
-        writer::operate(&self.file, op, &self.now())
+        writer::operate(&self.file, op, self.now())
     }
 
     /// The file after `op` ran to completion.

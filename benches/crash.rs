@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use lifecycle_harness::crash::Start;
+use lifecycle_harness::crash::StartingDisk;
 use lifecycle_model::Record;
 use lifecycle_state::persist;
 use lifecycle_testkit::crash::check;
@@ -32,7 +32,7 @@ fn store_save(fs: &SimFs, path: &Path, bytes: &[u8]) -> Result<(), String> {
 fn bench_crash_states(c: &mut Criterion) {
     let (old, new) = (record(7, 300), record(8, 1700));
     let mut group = c.benchmark_group("crash");
-    for start in [Start::OldRecord, Start::NoDirectory] {
+    for start in [StartingDisk::OldRecord, StartingDisk::NoDirectory] {
         let states = match check(store_save, start, &old, &new) {
             Ok(checked) => checked.states,
             Err(violation) => panic!("{violation}"),

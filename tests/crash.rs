@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use lifecycle_harness::crash::{Start, STARTS};
+use lifecycle_harness::crash::{StartingDisk, STARTING_DISKS};
 use lifecycle_model::Record;
 use lifecycle_state::fs::Fs;
 use lifecycle_state::persist::{self, parent_dir};
@@ -56,7 +56,7 @@ fn store_save(fs: &SimFs, path: &Path, bytes: &[u8]) -> Result<(), String> {
 #[test]
 fn every_crash_during_a_save_recovers_the_old_or_the_new_record() {
     let mut states = 0;
-    for start in STARTS {
+    for start in STARTING_DISKS {
         for (name, old, new) in pairs() {
             match check(store_save, start, &old, &new) {
                 Ok(checked) => {
@@ -81,7 +81,7 @@ fn the_store_save_with_a_record_passes_the_exhaustive_check() {
         persist::save_with(fs, path, &record).map_err(|e| e.to_string())
     }
     let (_, old, new) = pairs().remove(0);
-    if let Err(violation) = check(save_record, Start::OldRecord, &old, &new) {
+    if let Err(violation) = check(save_record, StartingDisk::OldRecord, &old, &new) {
         panic!("{violation}");
     }
 }
@@ -164,7 +164,7 @@ fn temp_in_another_directory(fs: &SimFs, path: &Path, bytes: &[u8]) -> Result<()
 /// Runs the exhaustive check on `protocol` and returns its first violation
 /// over every start and record pair, if any.
 fn first_violation(protocol: Protocol) -> Option<String> {
-    for start in STARTS {
+    for start in STARTING_DISKS {
         for (name, old, new) in pairs() {
             if let Err(violation) = check(protocol, start, &old, &new) {
                 return Some(format!("{start:?}, {name}: {violation}"));

@@ -8,7 +8,7 @@
 
 use lifecycle_harness::generate::clock::START_MICROS as NOW;
 use lifecycle_harness::generate::record::at_micros;
-use lifecycle_harness::{Driver, Initial, Injected};
+use lifecycle_harness::{Driver, Finding, Initial, Injected};
 use lifecycle_model::spec::{MAX_FILE_BYTES, MAX_INTEGER};
 use lifecycle_model::writer::{Found, WriterOp};
 use lifecycle_model::{Event, Guards, Progress, Quarantine, Record, Timestamp};
@@ -50,13 +50,19 @@ fn request_arrived() -> WriterOp {
     }
 }
 
-/// Whether running `steps` on a fresh driver from `file` panics.
-fn fails(file: &Found, steps: impl FnOnce(&mut Driver<StoreSubject<SimDisk>>)) -> bool {
-    let run = || {
-        let mut d = driver(file.clone());
-        steps(&mut d);
-    };
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).is_err()
+type Steps = Driver<StoreSubject<SimDisk>>;
+
+/// Whether running `steps` on a fresh driver from `file` finds something.
+fn fails(file: &Found, steps: impl FnOnce(&mut Steps) -> Result<(), Finding>) -> bool {
+    steps(&mut driver(file.clone())).is_err()
+}
+
+/// Runs `steps` on a fresh driver from `file`; fails the test with the
+/// finding, if any.
+fn holds(file: Found, steps: impl FnOnce(&mut Steps) -> Result<(), Finding>) {
+    if let Err(finding) = steps(&mut driver(file)) {
+        panic!("{finding}");
+    }
 }
 
 /// SPEC §1.4 compares the fraction as a decimal of any length, so a
@@ -67,9 +73,10 @@ fn fails(file: &Found, steps: impl FnOnce(&mut Driver<StoreSubject<SimDisk>>)) -
 #[test]
 fn quarantine_with_ten_fraction_digits_is_still_in_force() {
     let record = quarantined_until("2024-01-01T00:00:00.0000000001Z");
-    let mut d = driver(Found::Valid(record));
-    d.write(&WriterOp::Begin(3));
-    d.after_step();
+    holds(Found::Valid(record), |d| {
+        d.write(&WriterOp::Begin(3))?;
+        d.after_step()
+    });
 }
 
 /// SPEC §4.6 says "changed" compares known members "by value"; the model
@@ -85,8 +92,10 @@ fn saving_the_stored_record_respelled_writes_the_new_spelling() {
         ..stored.clone()
     };
     let mut d = driver(Found::Valid(stored));
-    d.write(&WriterOp::Save(respelled.clone()));
-    d.after_step();
+    let saved = d
+        .write(&WriterOp::Save(respelled.clone()))
+        .and_then(|_| d.after_step());
+    assert_eq!(saved, Ok(()));
     assert_eq!(
         d.world()
             .file
@@ -111,12 +120,12 @@ fn a_save_after_a_failed_parent_fsync_survives_power_loss() {
             fails(&Found::Missing, |d| {
                 // Call 2 of a writer on a missing directory is the fsync
                 // of `/` after `mkdir /state` (lock, mkdir, fsync).
-                d.fault(&request_arrived(), 2, Injected::Io);
-                d.after_step();
-                d.write(&request_arrived());
-                d.after_step();
-                d.power_loss(4096, choice);
-                d.after_step();
+                d.fault(&request_arrived(), 2, Injected::Io)?;
+                d.after_step()?;
+                d.write(&request_arrived())?;
+                d.after_step()?;
+                d.power_loss(4096, choice)?;
+                d.after_step()
             })
         })
         .collect();
@@ -139,9 +148,10 @@ fn step_done_after_the_largest_step_is_refused_and_writes_nothing() {
         }),
         ..Record::default_at(&at_micros(NOW))
     };
-    let mut d = driver(Found::Valid(record));
-    d.write(&WriterOp::StepDone(MAX_INTEGER + 1));
-    d.after_step();
+    holds(Found::Valid(record), |d| {
+        d.write(&WriterOp::StepDone(MAX_INTEGER + 1))?;
+        d.after_step()
+    });
 }
 
 /// SPEC §4.4.1, §3.5.2: a writer renames an oversize corrupt file away, then
@@ -163,10 +173,10 @@ fn a_power_loss_after_a_failed_save_may_leave_the_oversize_file_moved_away() {
         .flat_map(|at_call| (0..8).map(move |choice| (at_call, choice)))
         .filter(|&(at_call, choice)| {
             fails(&file, |d| {
-                d.fault(&request_arrived(), at_call, Injected::Io);
-                d.after_step();
-                d.power_loss(4096, choice);
-                d.after_step();
+                d.fault(&request_arrived(), at_call, Injected::Io)?;
+                d.after_step()?;
+                d.power_loss(4096, choice)?;
+                d.after_step()
             })
         })
         .collect();

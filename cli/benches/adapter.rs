@@ -20,7 +20,8 @@ use lifecycle_model::persistence::{Crash, CrashSpace, Disk, Node, Op};
 use lifecycle_model::spec::{DIR_MODE, FILE_MODE, RECORD_FILE_NAME};
 use lifecycle_model::Record;
 use lifecycle_oracle::adapter::{Adapter, Config, Launch};
-use lifecycle_oracle::suites::power::{judge_load, materialize, Held};
+use lifecycle_oracle::traced::held::{materialize, Held};
+use lifecycle_oracle::traced::load::judge_load;
 
 const DIR: &str = "/s";
 

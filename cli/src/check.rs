@@ -13,11 +13,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
 use lifecycle_oracle::adapter::{Config, Launch};
-use lifecycle_oracle::check::shell_quote;
+use lifecycle_oracle::options::shell_word;
 use lifecycle_oracle::suites::Suite;
-use lifecycle_oracle::{vectors, Options, Report};
+use lifecycle_oracle::{vectors, Options, Report, Selection};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -25,9 +26,8 @@ pub struct CheckArgs {
     /// store, in process).
     #[arg(long)]
     adapter: Option<String>,
-    /// Run only this suite (repeatable): smoke, vectors, traces, machine,
-    /// sleep, permissions.
-    #[arg(long = "suite", value_parser = parse_suite)]
+    /// Run only this suite (repeatable).
+    #[arg(long = "suite", value_parser = suite_parser())]
     suites: Vec<Suite>,
     /// Run only cases whose id matches this glob (repeatable), e.g.
     /// 'vectors/load/*'.
@@ -67,14 +67,11 @@ pub struct CheckArgs {
     markdown: Option<PathBuf>,
 }
 
-fn parse_suite(name: &str) -> Result<Suite, String> {
-    Suite::from_name(name).ok_or_else(|| {
-        let names: Vec<&str> = Suite::ALL.iter().map(|s| s.name()).collect();
-        format!(
-            "unknown suite {name:?}; expected one of {}",
-            names.join(", ")
-        )
-    })
+/// The suites by name, every one listed in the help and in the error for
+/// an unknown name.
+fn suite_parser() -> impl TypedValueParser<Value = Suite> {
+    PossibleValuesParser::new(Suite::ALL.map(Suite::name))
+        .try_map(|name| Suite::from_name(&name).ok_or(format!("unknown suite {name:?}")))
 }
 
 fn parse_timeout(text: &str) -> Result<f64, String> {
@@ -119,6 +116,13 @@ pub fn run(args: CheckArgs) -> ExitCode {
         },
         None => vectors::embedded(),
     };
+    let selection = match Selection::new(&args.run, &args.skip, args.case.clone()) {
+        Ok(selection) => selection,
+        Err(e) => {
+            eprintln!("lifecycle check: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
     let launch = match &args.adapter {
         Some(command) => Launch::Command(command.clone()),
         None => Launch::InProcess(Arc::new(crate::adapter::answer)),
@@ -130,9 +134,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
             umask: None,
         },
         suites: args.suites.clone(),
-        run: args.run.clone(),
-        skip: args.skip.clone(),
-        case: args.case.clone(),
+        selection,
         seed: args.seed,
         cases: args.cases,
         vectors,
@@ -141,7 +143,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         // The in-process store, as a process strace can follow.
         trace_command: std::env::current_exe()
             .ok()
-            .map(|exe| format!("{} adapter", shell_quote(&exe.display().to_string()))),
+            .map(|exe| format!("{} adapter", shell_word(&exe.display().to_string()))),
     };
     let report = match lifecycle_oracle::run(&options) {
         Ok(report) => report,

@@ -833,7 +833,35 @@ fn a_case_reruns_alone_and_bad_usage_exits_2() {
     assert_eq!(code, 2, "{printed}");
     let (code, _, printed) = check(&["--suite", "bogus"]);
     assert_eq!(code, 2, "{printed}");
-    assert!(printed.contains("unknown suite"), "{printed}");
+    assert!(printed.contains("invalid value 'bogus'"), "{printed}");
+    let (code, _, printed) = check(&["--run", "vectors/["]);
+    assert_eq!(code, 2, "{printed}");
+    assert!(printed.contains("--run \"vectors/[\""), "{printed}");
+}
+
+#[test]
+fn the_help_and_a_wrong_suite_name_every_suite() {
+    let help = Command::new(LIFECYCLE)
+        .args(["check", "--help"])
+        .output()
+        .expect("lifecycle runs");
+    let help = String::from_utf8_lossy(&help.stdout);
+    let (_, _, wrong) = check(&["--suite", "bogus"]);
+    for suite in [
+        "smoke",
+        "vectors",
+        "traces",
+        "machine",
+        "sleep",
+        "permissions",
+        "concurrency",
+        "kill",
+        "faults",
+        "power",
+    ] {
+        assert!(help.contains(suite), "{suite} is not in the help:\n{help}");
+        assert!(wrong.contains(suite), "{suite} is not named:\n{wrong}");
+    }
 }
 
 #[test]

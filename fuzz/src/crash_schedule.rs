@@ -25,7 +25,9 @@
 //! Does not check: concurrent writers, or file systems weaker than the
 //! persistence model (`model/README.md`).
 
-use lifecycle_harness::crash::{initial_disk, judge_disk_read, Allowed, Layout, Start, STARTS};
+use lifecycle_harness::crash::{
+    initial_disk, judge_disk_read, Allowed, Layout, StartingDisk, STARTING_DISKS,
+};
 use lifecycle_harness::generate::record::RecordSpec;
 use lifecycle_harness::input::{Reader, Shape, Writer};
 use lifecycle_harness::subject::{Failure, Subject};
@@ -83,7 +85,7 @@ impl Shape for FaultSpec {
 /// The whole schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
-    pub start: Start,
+    pub start: StartingDisk,
     pub old: RecordSpec,
     /// One to three saves.
     pub saves: Vec<SaveSpec>,
@@ -98,7 +100,7 @@ pub struct Plan {
 
 impl Shape for Plan {
     fn read(r: &mut Reader<'_>) -> Self {
-        let start = r.pick(&STARTS);
+        let start = r.pick(&STARTING_DISKS);
         let old = r.read();
         let count = 1 + r.below(3);
         Plan {
@@ -112,7 +114,7 @@ impl Shape for Plan {
         }
     }
     fn write(&self, w: &mut Writer) {
-        w.pick(&STARTS, &self.start);
+        w.pick(&STARTING_DISKS, &self.start);
         w.write(&self.old);
         assert!((1..=3).contains(&self.saves.len()), "one to three saves");
         w.below(self.saves.len() - 1, 3);
@@ -141,7 +143,7 @@ pub fn crash_schedule(data: &[u8]) {
     let old = plan.old.build(EPOCH_MICROS);
     // An invalid old record would be a corrupt file, not an "old record".
     let start = match plan.start {
-        Start::OldRecord if !old.is_valid() => Start::NoRecord,
+        StartingDisk::OldRecord if !old.is_valid() => StartingDisk::NoRecord,
         start => start,
     };
     let initial = initial_disk(&layout, start, &old);
@@ -175,7 +177,7 @@ pub fn crash_schedule(data: &[u8]) {
     let crash_before = u64::from(plan.crash_call) % (calls + 1);
     sim.crash_at_call(crash_before);
     let durable = match start {
-        Start::OldRecord => Allowed::default().or(&old),
+        StartingDisk::OldRecord => Allowed::default().or(&old),
         _ => Allowed::default().or_missing(),
     };
     let allowed = run_saves(&mut subject, &sim, &layout, &saves, durable, false);

@@ -13,7 +13,7 @@
 //! `load_bytes` has no seeds here: its seeds are copies of
 //! `tests/vectors/*.json`, one per rule, under their own names.
 
-use lifecycle_harness::crash::Start as CrashStart;
+use lifecycle_harness::crash::StartingDisk;
 use lifecycle_harness::generate::clock::{ClockMove, ClockStart};
 use lifecycle_harness::generate::file::FileSpec;
 use lifecycle_harness::generate::json_doc::{
@@ -653,7 +653,7 @@ fn crash_schedule() -> Vec<(&'static str, Plan)> {
         (
             "power_loss_mid_save_over_old",
             Plan {
-                start: CrashStart::OldRecord,
+                start: StartingDisk::OldRecord,
                 old: RecordSpec::plain(State::Wake),
                 saves: vec![SaveSpec {
                     record: full_spec(),
@@ -668,7 +668,7 @@ fn crash_schedule() -> Vec<(&'static str, Plan)> {
         (
             "process_crash_creating_the_directory",
             Plan {
-                start: CrashStart::NoDirectory,
+                start: StartingDisk::NoDirectory,
                 old: RecordSpec::plain(State::Wake),
                 saves: vec![save(State::Drowsy, true)],
                 crash_call: 2,
@@ -680,7 +680,7 @@ fn crash_schedule() -> Vec<(&'static str, Plan)> {
         (
             "three_saves_fault_then_power_loss",
             Plan {
-                start: CrashStart::NoRecord,
+                start: StartingDisk::NoRecord,
                 old: RecordSpec::plain(State::Wake),
                 saves: vec![
                     save(State::Drowsy, false),
@@ -699,7 +699,7 @@ fn crash_schedule() -> Vec<(&'static str, Plan)> {
         (
             "directory_fsync_fails_then_power_loss",
             Plan {
-                start: CrashStart::OldRecord,
+                start: StartingDisk::OldRecord,
                 old: RecordSpec::plain(State::Sleep),
                 saves: vec![save(State::Wake, false)],
                 crash_call: u16::MAX,
@@ -732,7 +732,7 @@ fn crash_schedule_regressions() -> Vec<(&'static str, Plan)> {
     vec![(
         "locked_save_of_the_default_on_a_missing_file_writes_nothing",
         Plan {
-            start: CrashStart::NoRecord,
+            start: StartingDisk::NoRecord,
             old: RecordSpec::plain(State::Wake),
             saves: vec![SaveSpec {
                 record: default,

@@ -23,8 +23,14 @@ use lifecycle_testkit::StoreSubject;
 pub fn transitions(data: &[u8]) {
     let script = Script::from_bytes(data);
     let mut driver = Driver::new(StoreSubject::<SimDisk>::default(), &script.start.build());
-    driver.after_step();
-    for transition in &script.transitions {
-        driver.apply(transition);
+    let run = driver.after_step().and_then(|()| {
+        script
+            .transitions
+            .iter()
+            .try_for_each(|transition| driver.apply(transition).map(drop))
+    });
+    // libFuzzer sees a finding as a panic.
+    if let Err(finding) = run {
+        panic!("{finding}");
     }
 }

@@ -18,8 +18,6 @@
 //! Does not promise: anything about timing or the order of file-system
 //! calls; `invariants` and the crash judge look at the disk.
 
-use std::fmt;
-
 use lifecycle_model::machine::Shutdown;
 use lifecycle_model::record::Corrupt;
 use lifecycle_model::sleep_cycle::Refusal;
@@ -27,98 +25,11 @@ use lifecycle_model::writer::{Failure as Expected, Found, Outcome, WriterOp};
 use lifecycle_model::{Progress, Quarantine, Record, State, Timestamp};
 
 use crate::canonical;
+use crate::finding::Finding;
 use crate::json_value;
 use crate::report;
 use crate::subject::{refusal, Answer, Entry, Failure, Loaded, Written};
-use crate::world::World;
-
-/// How records are compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Rules {
-    /// This project's SPEC.
-    #[default]
-    Spec,
-    /// requirements §7, for any implementation.
-    Requirements,
-}
-
-/// How bad a disagreement is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
-    /// A MUST broke.
-    Violation,
-    /// A SHOULD broke.
-    Divergence,
-}
-
-/// A disagreement with the SPEC.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub level: Level,
-    /// The SPEC section, e.g. `§3.4`.
-    pub spec: &'static str,
-    pub message: String,
-}
-
-impl Finding {
-    pub fn violation(spec: &'static str, message: impl Into<String>) -> Finding {
-        Finding {
-            level: Level::Violation,
-            spec,
-            message: message.into(),
-        }
-    }
-
-    pub fn divergence(spec: &'static str, message: impl Into<String>) -> Finding {
-        Finding {
-            level: Level::Divergence,
-            spec,
-            message: message.into(),
-        }
-    }
-
-    /// The finding as one line a panic can carry, which [`Finding::parse`]
-    /// reads back: `violation of SPEC §2.1: …`.
-    pub fn line(&self) -> String {
-        self.to_string()
-    }
-
-    /// Reads back a message written by [`Finding::line`]; `None` for any
-    /// other message (a panic of the harness itself, not a finding).
-    pub fn parse(message: &str) -> Option<Finding> {
-        let (level, rest) = if let Some(rest) = message.strip_prefix("violation of SPEC ") {
-            (Level::Violation, rest)
-        } else {
-            (
-                Level::Divergence,
-                message.strip_prefix("divergence from SPEC ")?,
-            )
-        };
-        let (spec, text) = rest.split_once(": ")?;
-        Some(Finding {
-            level,
-            spec: SECTIONS.iter().find(|s| **s == spec)?,
-            message: text.to_string(),
-        })
-    }
-}
-
-/// The sections findings name, so a parsed one is `'static` again.
-const SECTIONS: [&str; 40] = [
-    "§1", "§1.1", "§1.2", "§1.3", "§1.4", "§1.5", "§1.6", "§1.7", "§2", "§2.1", "§2.2", "§2.2.2",
-    "§2.2.4", "§2.2.5", "§2.3", "§3", "§3.1", "§3.2", "§3.3", "§3.4", "§3.5", "§3.6", "§3.7", "§4",
-    "§4.2", "§4.3", "§4.4", "§4.5", "§4.6", "§4.7", "§5", "§5.1", "§5.2", "§5.3", "§5.4", "§5.5",
-    "§5.6", "§6", "§6.1", "§7",
-];
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.level {
-            Level::Violation => write!(f, "violation of SPEC {}: {}", self.spec, self.message),
-            Level::Divergence => write!(f, "divergence from SPEC {}: {}", self.spec, self.message),
-        }
-    }
-}
+use crate::world::{Rules, World};
 
 // ------------------------------------------------------------------ records
 
@@ -327,15 +238,17 @@ pub fn write_predicted(
             report::found(&before.file)
         )
     };
-    let differ = |spec: &'static str, what: &str, model: String, subject: String| {
-        Err(Finding::violation(
-            spec,
-            format!(
-                "{}: {what}: the model expects {model}, the implementation {subject}",
-                context()
-            ),
-        ))
-    };
+    let differ =
+        |spec: &'static str, rule: &'static str, what: &str, model: String, subject: String| {
+            Err(Finding::violation(
+                spec,
+                rule,
+                format!(
+                    "{}: {what}: the model expects {model}, the implementation {subject}",
+                    context()
+                ),
+            ))
+        };
     match (expected, observed) {
         (Ok(outcome), Ok(written)) => {
             let hi = match &later {
@@ -349,6 +262,7 @@ pub fn write_predicted(
             if !same || written.wrote.is_some_and(|w| w != outcome.wrote) {
                 return differ(
                     spec,
+                    RESULT_RULE,
                     "the result",
                     expected_text(expected),
                     observed_text(observed),
@@ -358,6 +272,7 @@ pub fn write_predicted(
                 if shutdown != outcome.shutdown {
                     return differ(
                         "§4.3",
+                        "dispatch reports the shutdown signal of step 7",
                         "the shutdown signal (step 7)",
                         shutdown_text(outcome.shutdown).into(),
                         shutdown_text(shutdown).into(),
@@ -365,15 +280,13 @@ pub fn write_predicted(
                 }
             }
             if let (Some(t), Ok(record)) = (written.transitioned, &written.record) {
-                transitioned(before, record, t).map_err(|mut f| {
-                    f.message = format!("{}: {}", context(), f.message);
-                    f
-                })?;
+                transitioned(before, record, t).map_err(|f| f.during(context()))?;
             }
             if let Some(found) = written.found {
                 if found != before.file.kind() {
                     return differ(
                         "§2.1",
+                        "a writer says what its load found",
                         "what the load found",
                         before.file.kind().as_str().into(),
                         found.as_str().into(),
@@ -391,6 +304,7 @@ pub fn write_predicted(
                     };
                     return differ(
                         "§4.4",
+                        "a writer that replaces a corrupt file preserves its bytes",
                         "preservation",
                         said(outcome.preserved),
                         said(preserved_as.is_some()),
@@ -411,12 +325,17 @@ pub fn write_predicted(
         }
         _ => differ(
             spec,
+            RESULT_RULE,
             "the result",
             expected_text(expected),
             observed_text(observed),
         ),
     }
 }
+
+/// The rule a writer's answer breaks when it is not the model's.
+const RESULT_RULE: &str =
+    "a writer operation answers and writes what the SPEC's rules give for the file and the clock";
 
 /// Whether a dispatch that reports `transitioned` reports what the table
 /// says (SPEC §4.2): a transition exactly when the state changed.
@@ -431,6 +350,7 @@ pub fn transitioned(before: &World, after: &Record, transitioned: bool) -> Resul
     }
     Err(Finding::violation(
         "§4.2",
+        "dispatch reports a transition exactly when the state changed",
         format!(
             "from {} to {}, the implementation reports transitioned: {transitioned}",
             from.name(),
@@ -495,6 +415,7 @@ pub fn load(world: &World, observed: &Result<Loaded, Failure>) -> Result<(), Fin
         Err(failure) => {
             return Err(Finding::violation(
                 "§2.2.4",
+                "load returns a record and never fails",
                 format!(
                     "{}: load must return a record, never fail; it answered: {failure}",
                     context()
@@ -512,6 +433,7 @@ pub fn load(world: &World, observed: &Result<Loaded, Failure>) -> Result<(), Fin
             if let Err(corrupt) = lifecycle_model::record::decode(bytes) {
                 return Err(Finding::violation(
                     section_of(&corrupt),
+                    "load of a file that breaks SPEC §1 returns the default record",
                     format!(
                         "{}: the file breaks {}, so load must return the default {}; it returned {}",
                         context(),
@@ -522,13 +444,20 @@ pub fn load(world: &World, observed: &Result<Loaded, Failure>) -> Result<(), Fin
                 ));
             }
         }
-        let spec = if loaded.record.is_err() {
-            "§2.3"
+        let (spec, rule) = if loaded.record.is_err() {
+            (
+                "§2.3",
+                "load returns a record of SPEC §1 with every known member",
+            )
         } else {
-            "§2.1"
+            (
+                "§2.1",
+                "load returns the stored record of a valid file, else the default",
+            )
         };
         return Err(Finding::violation(
             spec,
+            rule,
             format!(
                 "{}: the model expects {}, the implementation returned {}",
                 context(),
@@ -540,6 +469,7 @@ pub fn load(world: &World, observed: &Result<Loaded, Failure>) -> Result<(), Fin
     match loaded.kind {
         Some(k) if k != kind => Err(Finding::divergence(
             "§2.1",
+            "load says what it found: valid, missing, corrupt or unreadable",
             format!(
                 "{}: load returned the right record but said it found {}, not {}",
                 context(),
@@ -574,6 +504,7 @@ pub fn default_record(world: &World, observed: &Result<Answer, Failure>) -> Resu
     };
     Err(Finding::violation(
         "§1.7",
+        "the default record is the one of SPEC §1.7 at now",
         format!(
             "the default record at {} is {}; the implementation returned {got}",
             world.now().as_str(),
@@ -612,6 +543,7 @@ pub fn save_judged(
         Ok(()) if valid => Ok(()),
         Ok(()) => Err(Finding::violation(
             "§3.1",
+            "save refuses a record that breaks SPEC §1",
             format!(
                 "save of {} succeeded; the record breaks SPEC §1 and must be refused",
                 shown()
@@ -620,6 +552,7 @@ pub fn save_judged(
         Err(Failure::InvalidRecord { field: named }) if !valid => match (field, named) {
             (Some(want), Some(got)) if !same_field(want, got) => Err(Finding::violation(
                 "§3.1",
+                NAMES_FIELD,
                 format!(
                     "save of {} was refused naming the field {got}, not {want}",
                     shown()
@@ -627,6 +560,7 @@ pub fn save_judged(
             )),
             (Some(want), None) => Err(Finding::violation(
                 "§3.1",
+                NAMES_FIELD,
                 format!(
                     "save of {} was refused without naming the field {want}",
                     shown()
@@ -636,10 +570,12 @@ pub fn save_judged(
         },
         Err(failure) if valid => Err(Finding::violation(
             "§3",
+            "save of a valid record succeeds",
             format!("save of the valid record {} failed: {failure}", shown()),
         )),
         Err(failure) => Err(Finding::violation(
             "§3.1",
+            "save refuses a record that breaks SPEC §1 as an invalid record",
             format!(
                 "save of {} failed with {failure}, not as an invalid record",
                 shown()
@@ -647,6 +583,9 @@ pub fn save_judged(
         )),
     }
 }
+
+/// The rule a refusal that names another field, or none, breaks.
+const NAMES_FIELD: &str = "a refused save names the field that breaks SPEC §1";
 
 /// Whether a refusal naming `got` names the field path `want`: the same
 /// path, or one of its enclosing objects or members (`quarantine` for
@@ -672,6 +611,7 @@ pub fn serialized_form(bytes: &[u8], record: &Record) -> Result<(), Finding> {
     }
     Err(Finding::violation(
         "§3.2",
+        "the record file holds the record's serialized form",
         format!(
             "the file is not the serialized form:\n  file:  {}\n  model: {}",
             report::excerpt(bytes),
@@ -720,6 +660,7 @@ pub fn observe<'c>(
             };
             Finding::violation(
                 "§3.4",
+                "an interrupted writer leaves the record path holding one of the files the SPEC allows",
                 format!(
                     "after {after}, the record path holds {held}; the SPEC allows only: {}",
                     allowed.join("; or ")
@@ -785,19 +726,6 @@ mod tests {
         let c = record("2024-01-01T00:00:00.000003Z", &[]);
         assert!(same_record(&world, &a, &b));
         assert!(!same_record(&world, &a, &c));
-    }
-
-    #[test]
-    fn a_finding_reads_back_from_its_line() {
-        let f = Finding::divergence("§2.1", "load said missing: not so");
-        assert_eq!(Finding::parse(&f.line()), Some(f));
-        let g = Finding::violation("§3.4", "after a crash: gone");
-        assert_eq!(Finding::parse(&g.line()), Some(g));
-        assert_eq!(Finding::parse("boom"), None);
-        assert_eq!(
-            Finding::parse("violation of SPEC §99: no such section"),
-            None
-        );
     }
 
     #[test]

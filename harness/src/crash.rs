@@ -61,7 +61,7 @@ impl Layout {
 
 /// What the disk holds before the save.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Start {
+pub enum StartingDisk {
     /// The directory holds the old record.
     OldRecord,
     /// The directory exists, the record file does not.
@@ -70,7 +70,11 @@ pub enum Start {
     NoDirectory,
 }
 
-pub const STARTS: [Start; 3] = [Start::OldRecord, Start::NoRecord, Start::NoDirectory];
+pub const STARTING_DISKS: [StartingDisk; 3] = [
+    StartingDisk::OldRecord,
+    StartingDisk::NoRecord,
+    StartingDisk::NoDirectory,
+];
 
 /// The inode of the old record on an initial disk (any number no save
 /// reuses: saves number their files from the largest inode on).
@@ -78,13 +82,13 @@ const OLD_INODE: InodeId = 1;
 
 /// The disk before the save: the old record (its serialized form, mode
 /// 0600) in a 0700 directory, an empty directory, or nothing.
-pub fn initial_disk(layout: &Layout, start: Start, old: &Record) -> Disk {
+pub fn initial_disk(layout: &Layout, start: StartingDisk, old: &Record) -> Disk {
     let mut disk = Disk::default();
-    if start != Start::NoDirectory {
+    if start != StartingDisk::NoDirectory {
         disk.nodes
             .insert(layout.dir.clone(), Node::Dir { mode: DIR_MODE });
     }
-    if start == Start::OldRecord {
+    if start == StartingDisk::OldRecord {
         disk.nodes.insert(
             layout.record_path(),
             Node::File {

@@ -7,9 +7,12 @@
 //! is refused naming its field and touches nothing (not a single
 //! file-system call, on a simulated disk); every load answers what the
 //! model predicts; and the invariants of [`invariants`] hold on the
-//! directory. A broken rule panics with a [`Finding`]'s line (the SPEC
-//! section and a message in the SPEC's words), which is how proptest and
-//! libFuzzer see it and how the oracle reads it back.
+//! directory. A broken rule ends the step with a [`Finding`] (the SPEC
+//! section, the rule and a message in the SPEC's words), returned to the
+//! caller as a value; an operation the subject does not offer, or declines,
+//! is a [`Step::Skipped`], never a pass. (proptest's state machine and the
+//! fuzz targets, which can only report by panicking, panic with the
+//! finding's line.)
 //!
 //! Any implementation. Answers are compared by the world's rules: this
 //! project's SPEC, or requirements §7 for another implementation
@@ -48,14 +51,15 @@ use lifecycle_model::spec::{self, FILE_MODE};
 use lifecycle_model::writer::{Found, Outcome, WriterOp};
 use lifecycle_model::{Record, Timestamp};
 
-use crate::compare::{self, Finding, Rules};
+use crate::compare;
 use crate::coverage;
+use crate::finding::Finding;
 use crate::generate::invalid::InvalidSave;
 use crate::invariants;
 use crate::report;
 use crate::subject::{Entry, Failure, Injected, Simulation, Subject, Written};
 use crate::transition::{Start, Transition};
-use crate::world::World;
+use crate::world::{Rules, World};
 
 /// Where a run starts: the clock and what the record path holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,14 +78,19 @@ impl Start {
     }
 }
 
-/// Panics with the finding's line when `result` is one: how a run
-/// reports (proptest and libFuzzer see a panic; the oracle reads the line
-/// back with [`Finding::parse`]).
-fn check(result: Result<(), Finding>) {
-    if let Err(finding) = result {
-        panic!("{}", finding.line());
-    }
+/// What a step of a run came to when it broke no rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// The subject was asked (or the disk set from outside) and what it
+    /// did was judged.
+    Judged,
+    /// Nothing was judged: the subject does not offer the operation, or
+    /// declined it; why, in words.
+    Skipped(String),
 }
+
+/// A step's outcome: what it came to, or the rule it broke.
+pub type Judgement = Result<Step, Finding>;
 
 /// The wall clock, µs since the epoch.
 fn wall_micros() -> i64 {
@@ -188,29 +197,31 @@ impl<S: Subject> Driver<S> {
         self.subject.entries().remove(self.subject.record_name())
     }
 
-    pub fn apply(&mut self, transition: &Transition) {
+    pub fn apply(&mut self, transition: &Transition) -> Judgement {
         coverage::kind(transition.kind());
         if coverage::on() {
             if let Some(detail) = transition.detail() {
                 coverage::hit(detail);
             }
         }
-        match transition {
-            Transition::Write(spec) => {
-                if let Some(op) = spec.resolve(&self.world) {
+        let step = match transition {
+            Transition::Write(spec) => match spec.resolve(&self.world) {
+                Some(op) => {
                     let offered = self.subject.offers(&op);
                     self.note(|_| match &op {
                         WriterOp::Save(r) if !offered => format!("save of {}", report::record(r)),
                         op if !offered => format!("({}: not offered, skipped)", report::op(op)),
                         op => report::op(op),
                     });
-                    self.write(&op);
+                    self.write(&op)?
                 }
-            }
-            Transition::SaveInvalid(kind) => self.save_invalid(kind),
+                None => Step::Judged,
+            },
+            Transition::SaveInvalid(kind) => self.save_invalid(kind)?,
             Transition::Load => {
                 self.note(|_| "load".to_string());
-                self.load_writes_nothing();
+                self.load_writes_nothing()?;
+                Step::Judged
             }
             Transition::Clock(step) => {
                 // A subject that reads its own clock cannot be moved.
@@ -221,6 +232,7 @@ impl<S: Subject> Driver<S> {
                     self.world.set_clock(target);
                     self.note(|w| format!("the clock moves to {}", w.now().as_str()));
                 }
+                Step::Judged
             }
             Transition::Corrupt(corruption) => {
                 let current = match self.record_entry() {
@@ -245,6 +257,7 @@ impl<S: Subject> Driver<S> {
                 self.subject.put_file(&name, &bytes, FILE_MODE);
                 self.world.file = file;
                 self.undurable.clear();
+                Step::Judged
             }
             Transition::Replace(spec) => {
                 let file = spec.build(self.world.now_micros);
@@ -255,16 +268,19 @@ impl<S: Subject> Driver<S> {
                     )
                 });
                 self.set_from_outside(file);
+                Step::Judged
             }
             Transition::PutDirectory => {
                 self.note(|_| "a directory is put at the record path".to_string());
                 self.set_from_outside(Found::Unreadable);
+                Step::Judged
             }
             Transition::StaleTemp(n) => {
                 let name = spec::temp_name(*n);
                 self.note(|_| format!("a stale temp file {name} is put beside the record"));
                 self.subject.put_file(&name, b"{\"stale\":", FILE_MODE);
                 self.undurable.clear();
+                Step::Judged
             }
             Transition::Crash {
                 op,
@@ -273,34 +289,41 @@ impl<S: Subject> Driver<S> {
                 choice,
             } => {
                 if let Some(op) = op.resolve(&self.world) {
-                    self.crash(&op, u64::from(*at_call), *crash, *choice);
+                    self.crash(&op, u64::from(*at_call), *crash, *choice)?;
                 }
+                Step::Judged
             }
-            Transition::PowerLoss { block_size, choice } => self.power_loss(*block_size, *choice),
+            Transition::PowerLoss { block_size, choice } => {
+                self.power_loss(*block_size, *choice)?;
+                Step::Judged
+            }
             Transition::Fault { op, at_call, fault } => {
                 if let Some(op) = op.resolve(&self.world) {
-                    self.fault(&op, u64::from(*at_call), *fault);
+                    self.fault(&op, u64::from(*at_call), *fault)?;
                 }
+                Step::Judged
             }
-        }
-        self.after_step();
+        };
+        self.after_step()?;
+        Ok(step)
     }
 
     /// What is checked after every step: modes, and load against the model.
-    pub fn after_step(&mut self) {
-        check(invariants::files_are_private(
+    pub fn after_step(&mut self) -> Result<(), Finding> {
+        invariants::files_are_private(
             self.world.rules(),
             self.subject.record_name(),
             &self.subject.entries(),
             self.subject.dir_mode(),
-        ));
-        self.check_load();
+        )?;
+        self.check_load()?;
         let state = self
             .world
             .file
             .record()
             .map_or(lifecycle_model::State::Wake, |r| r.current_state);
         coverage::state(state);
+        Ok(())
     }
 
     /// The record path set from outside, durably.
@@ -312,7 +335,7 @@ impl<S: Subject> Driver<S> {
     }
 
     /// One writer operation, run to completion and judged.
-    pub fn write(&mut self, op: &WriterOp) {
+    pub fn write(&mut self, op: &WriterOp) -> Judgement {
         if let WriterOp::Save(record) = op {
             if !record.is_valid() {
                 return self.refused_save(record, None);
@@ -320,48 +343,55 @@ impl<S: Subject> Driver<S> {
         }
         if !self.subject.offers(op) {
             if let WriterOp::Save(record) = op {
-                return self.library_save(record);
+                self.library_save(record)?;
+                return Ok(Step::Judged);
             }
             coverage::hit("unsupported");
-            return;
+            return Ok(Step::Skipped(format!(
+                "the implementation does not offer {}",
+                report::op(op)
+            )));
         }
         if self.other_side().is_some() {
             // Which side of §7 the implementation takes decides what the
             // writer finds: a load says.
-            self.check_load();
+            self.check_load()?;
         }
         let entries_before = self.subject.entries();
         let (before, observed) = self.ask(|s, now| s.write(op, now));
-        if let Err(Failure::Unsupported { .. }) = &observed {
+        if let Err(Failure::Unsupported { message }) = observed {
             // The adapter skipped it (a known bug it wants recorded).
             coverage::hit("unsupported");
-            return;
+            return Ok(Step::Skipped(format!(
+                "the implementation declined {}: {message}",
+                report::op(op)
+            )));
         }
         // The model is asked once: its answer judges the subject's and
         // says what the disk must hold.
         let expected = before.predict(op);
-        check(compare::write_predicted(&before, op, &expected, &observed));
+        compare::write_predicted(&before, op, &expected, &observed)?;
         count_outcome(&before, op);
         let expected = expected.ok();
         let entries = self.subject.entries();
         let name = self.name();
         if let Ok(written) = &observed {
             let wrote = wrote(&observed, expected.as_ref());
-            check(invariants::record_file_holds(
+            invariants::record_file_holds(
                 &before,
                 &name,
                 &entries_before,
                 &entries,
                 wrote,
                 &written.record,
-            ));
-            check(invariants::no_temp_files_remain(
+            )?;
+            invariants::no_temp_files_remain(
                 &name,
                 &self.sidecars,
                 &entries_before,
                 &entries,
                 before.file != Found::Unreadable && before.rules() == Rules::Spec,
-            ));
+            )?;
             if wrote {
                 // Equal to the model's record by value; kept as the
                 // implementation spelled it, since "changed" (SPEC §4.6) is
@@ -372,83 +402,74 @@ impl<S: Subject> Driver<S> {
             let preserved = expected.as_ref().is_some_and(|o| o.preserved);
             if let (true, Found::Corrupt(bytes)) = (preserved, &before.file) {
                 let said = written.preserved_as.clone().flatten();
-                check(invariants::corrupt_bytes_are_preserved(
-                    &name,
-                    &entries,
-                    bytes,
-                    said.as_deref(),
-                ));
+                invariants::corrupt_bytes_are_preserved(&name, &entries, bytes, said.as_deref())?;
             }
         } else {
-            check(invariants::nothing_written(
+            invariants::nothing_written(
                 &format!("a failed {}", report::op(op)),
                 &self.sidecars,
                 &entries_before,
                 &entries,
                 before.file != Found::Unreadable,
-            ));
+            )?;
         }
-        check(invariants::sequence_never_goes_backwards(
-            op,
-            &before.file,
-            &self.world.file,
-        ));
+        invariants::sequence_never_goes_backwards(op, &before.file, &self.world.file)?;
+        Ok(Step::Judged)
     }
 
     /// The library save of SPEC §3 of a valid record, for a subject without
     /// the locked one: it succeeds and the record path holds the record,
     /// or, over a directory, it fails with an I/O error and writes nothing.
-    pub fn library_save(&mut self, record: &Record) {
+    pub fn library_save(&mut self, record: &Record) -> Result<(), Finding> {
         let entries_before = self.subject.entries();
         let (before, observed) = self.ask(|s, _| s.save(record));
         let entries = self.subject.entries();
         let name = self.name();
         match &observed {
             _ if self.may_refuse(record, &observed) => {
-                check(invariants::nothing_written(
+                return invariants::nothing_written(
                     "a refused save of a record on a point of requirements §7",
                     &self.sidecars,
                     &entries_before,
                     &entries,
                     false,
-                ));
-                return;
+                );
             }
             Err(Failure::Io { .. }) if before.file == Found::Unreadable => {
-                check(invariants::nothing_written(
+                return invariants::nothing_written(
                     "a save over a directory that failed",
                     &self.sidecars,
                     &entries_before,
                     &entries,
                     false,
-                ));
-                return;
+                );
             }
             _ if before.file == Found::Unreadable => {}
-            _ => check(compare::save(record, None, &observed)),
+            _ => compare::save(record, None, &observed)?,
         }
         if observed.is_ok() {
-            check(invariants::record_file_holds(
+            invariants::record_file_holds(
                 &before,
                 &name,
                 &entries_before,
                 &entries,
                 true,
                 &Ok(record.clone()),
-            ));
-            check(invariants::no_temp_files_remain(
+            )?;
+            invariants::no_temp_files_remain(
                 &name,
                 &self.sidecars,
                 &entries_before,
                 &entries,
                 false,
-            ));
+            )?;
             self.world.file = compare::found_at(entries.get(&name));
             self.undurable.clear();
         }
+        Ok(())
     }
 
-    fn save_invalid(&mut self, kind: &InvalidSave) {
+    fn save_invalid(&mut self, kind: &InvalidSave) -> Judgement {
         let base = self.world.file.loaded(self.world.now());
         let (record, field) = kind.build(&base);
         assert!(
@@ -459,10 +480,12 @@ impl<S: Subject> Driver<S> {
             // A JSON request cannot carry two members of one name to most
             // languages: the vectors suite checks such files through load.
             coverage::hit("unsupported");
-            return;
+            return Ok(Step::Skipped(
+                "a record with two members of one name goes only to a locked save".to_string(),
+            ));
         }
         self.note(|_| format!("save of the invalid record {}", report::record(&record)));
-        self.refused_save(&record, field.as_deref());
+        self.refused_save(&record, field.as_deref())
     }
 
     /// Whether the subject has the locked save (SPEC §7 `save`).
@@ -474,28 +497,29 @@ impl<S: Subject> Driver<S> {
     /// A save of `record`, which the model calls invalid, is refused naming
     /// `field` and touches nothing (SPEC §3.1): the locked save when the
     /// subject has it, else the library save.
-    fn refused_save(&mut self, record: &Record, field: Option<&str>) {
+    fn refused_save(&mut self, record: &Record, field: Option<&str>) -> Judgement {
         if self.locked_save() {
             let op = WriterOp::Save(record.clone());
             // The record's text only for a finding.
             let shown = || shown_text(&report::record_text(record));
             self.refused(shown, field, "a locked save", |s, now| {
                 s.write(&op, now).map(|_| ())
-            });
+            })?;
         } else {
-            self.refused_save_json(&report::record_text(record), field);
+            self.refused_save_json(&report::record_text(record), field)?;
         }
+        Ok(Step::Judged)
     }
 
     /// The library save of a record given as JSON text that breaks SPEC §1
     /// is refused naming `field` and touches nothing (SPEC §3.1).
-    pub fn refused_save_json(&mut self, json: &str, field: Option<&str>) {
+    pub fn refused_save_json(&mut self, json: &str, field: Option<&str>) -> Result<(), Finding> {
         self.refused(
             || shown_text(json),
             field,
             "a save",
             |s, _| s.save_json(json),
-        );
+        )
     }
 
     fn refused(
@@ -504,39 +528,38 @@ impl<S: Subject> Driver<S> {
         field: Option<&str>,
         what: &str,
         request: impl FnOnce(&mut S, &Timestamp) -> Result<(), Failure>,
-    ) {
+    ) -> Result<(), Finding> {
         let before = self.subject.entries();
         let calls = self.subject.simulation().map(|s| s.calls());
         let (_, observed) = self.ask(request);
-        let judged = compare::save_judged(shown, false, field, &observed);
-        check(judged.map_err(|mut f| {
-            f.message = format!("{what}: {}", f.message);
-            f
-        }));
+        compare::save_judged(shown, false, field, &observed).map_err(|f| f.during(what))?;
         let after = self.subject.entries();
         if after != before {
-            check(Err(Finding::violation(
+            return Err(Finding::violation(
                 "§3.1",
+                REFUSED_TOUCHES_NOTHING,
                 format!(
                     "{what} of an invalid record changed the directory from {} to {}",
                     report::listing(&before),
                     report::listing(&after)
                 ),
-            )));
+            ));
         }
         let calls_after = self.subject.simulation().map(|s| s.calls());
         if calls_after != calls {
-            check(Err(Finding::violation(
+            return Err(Finding::violation(
                 "§3.1",
+                REFUSED_TOUCHES_NOTHING,
                 format!("{what} of an invalid record made file-system calls"),
-            )));
+            ));
         }
+        Ok(())
     }
 
     /// The default record is the one of SPEC §1.7 at now.
-    pub fn check_default(&mut self) {
+    pub fn check_default(&mut self) -> Result<(), Finding> {
         let (world, answer) = self.ask(|s, now| s.default_record(now));
-        check(compare::default_record(&world, &answer));
+        compare::default_record(&world, &answer)
     }
 
     /// The record path was set from outside to hold what the model reads
@@ -546,30 +569,33 @@ impl<S: Subject> Driver<S> {
         self.undurable.clear();
     }
 
-    fn load_writes_nothing(&mut self) {
+    fn load_writes_nothing(&mut self) -> Result<(), Finding> {
         let before = self.subject.entries();
         let ops = self.subject.simulation().map(|s| s.ops());
         let _ = self.ask(|s, now| s.load(now));
         let after = self.subject.entries();
         if after != before {
-            check(Err(Finding::violation(
+            return Err(Finding::violation(
                 "§2.2",
+                LOAD_WRITES_NOTHING,
                 format!(
                     "a load changed the directory from {} to {}",
                     report::listing(&before),
                     report::listing(&after)
                 ),
-            )));
+            ));
         }
         if self.subject.simulation().map(|s| s.ops()) != ops {
-            check(Err(Finding::violation(
+            return Err(Finding::violation(
                 "§2.2",
+                LOAD_WRITES_NOTHING,
                 "a load made a persistence operation",
-            )));
+            ));
         }
+        Ok(())
     }
 
-    fn check_load(&mut self) {
+    fn check_load(&mut self) -> Result<(), Finding> {
         if coverage::on() {
             if let Found::Corrupt(bytes) = &self.world.file {
                 if let Err(corrupt) = lifecycle_model::record::decode(bytes) {
@@ -585,11 +611,11 @@ impl<S: Subject> Driver<S> {
                     // The implementation chose the other side of a point
                     // of requirements §7; the model follows its choice.
                     self.world.file = other;
-                    return;
+                    return Ok(());
                 }
             }
         }
-        check(judged);
+        judged
     }
 
     /// Under requirements §7, the other reading of a file on one of its
@@ -639,17 +665,24 @@ impl<S: Subject> Driver<S> {
 
     /// The machine loses power between operations; the disk comes back in
     /// state `choice` of those the persistence model allows.
-    pub fn power_loss(&mut self, block_size: usize, choice: u64) {
+    pub fn power_loss(&mut self, block_size: usize, choice: u64) -> Result<(), Finding> {
         let mut candidates = vec![self.world.file.clone()];
         candidates.extend(self.undurable.iter().cloned());
         self.recover(Crash::PowerLoss { block_size }, choice);
-        self.observe("a power loss", &candidates);
+        self.observe("a power loss", &candidates)?;
         self.undurable.clear();
+        Ok(())
     }
 
     /// `op` cut short before its call `at_call` by `crash`; the disk comes
     /// back in state `choice` of those the persistence model allows.
-    pub fn crash(&mut self, op: &WriterOp, at_call: u64, crash: Crash, choice: u64) {
+    pub fn crash(
+        &mut self,
+        op: &WriterOp,
+        at_call: u64,
+        crash: Crash,
+        choice: u64,
+    ) -> Result<(), Finding> {
         let before = self.world.clone();
         let mut candidates = before.interrupted(op);
         if matches!(crash, Crash::PowerLoss { .. }) {
@@ -659,22 +692,19 @@ impl<S: Subject> Driver<S> {
         // Whatever the subject answers, it answered as it died.
         let _ = self.subject.write(op, before.now());
         self.recover(crash, choice);
-        self.observe("a crash", &candidates);
+        self.observe("a crash", &candidates)?;
         self.undurable.clear();
         // A power loss may legitimately bring back a file older than
         // `before` (one whose replacement's directory fsync failed, SPEC
         // §3.5.2); the sequence is only monotonic across the op itself.
         if before.interrupted(op).contains(&self.world.file) {
-            check(invariants::sequence_never_goes_backwards(
-                op,
-                &before.file,
-                &self.world.file,
-            ));
+            invariants::sequence_never_goes_backwards(op, &before.file, &self.world.file)?;
         }
+        Ok(())
     }
 
     /// `op` with its call `at_call` failing once with `fault`.
-    pub fn fault(&mut self, op: &WriterOp, at_call: u64, fault: Injected) {
+    pub fn fault(&mut self, op: &WriterOp, at_call: u64, fault: Injected) -> Result<(), Finding> {
         let before = self.world.clone();
         self.simulation().fail_call(at_call, fault);
         let observed = self.subject.write(op, before.now());
@@ -687,21 +717,21 @@ impl<S: Subject> Driver<S> {
                     coverage::hit("fault/no_effect");
                 }
             }
-            (Err(Failure::Io { errno, .. }), Err(disagreement)) => {
+            (Err(Failure::Io { errno, .. }), Err(mut disagreement)) => {
                 if *errno != Some(fault.errno()) {
-                    panic!(
-                        "{}, and the error is not the injected {}",
-                        disagreement.line(),
+                    disagreement.message.push_str(&format!(
+                        ", and the error is not the injected {}",
                         fault.name()
-                    );
+                    ));
+                    return Err(disagreement);
                 }
                 if coverage::on() {
                     coverage::hit("fault/reported");
                 }
             }
-            (_, Err(disagreement)) => panic!("{}", disagreement.line()),
+            (_, Err(disagreement)) => return Err(disagreement),
         }
-        self.observe("an injected fault", &before.interrupted(op));
+        self.observe("an injected fault", &before.interrupted(op))?;
         if wrote(&observed, before.predict(op).ok().as_ref()) {
             self.undurable.clear();
         } else if self.world.file != before.file {
@@ -714,19 +744,14 @@ impl<S: Subject> Driver<S> {
                 }
             }
         }
-        check(invariants::sequence_never_goes_backwards(
-            op,
-            &before.file,
-            &self.world.file,
-        ));
+        invariants::sequence_never_goes_backwards(op, &before.file, &self.world.file)
     }
 
     /// Requires the record path to hold one of `candidates` and continues
     /// from what it holds.
-    fn observe(&mut self, after: &str, candidates: &[Found]) {
+    fn observe(&mut self, after: &str, candidates: &[Found]) -> Result<(), Finding> {
         let actual = self.record_entry();
-        let matched = compare::observe(&self.world, after, actual.as_ref(), candidates)
-            .unwrap_or_else(|finding| panic!("{}", finding.line()));
+        let matched = compare::observe(&self.world, after, actual.as_ref(), candidates)?;
         if coverage::on() {
             coverage::hit(if *matched == self.world.file {
                 "observed/old_file"
@@ -735,8 +760,12 @@ impl<S: Subject> Driver<S> {
             });
         }
         self.world.file = compare::found_at(actual.as_ref());
+        Ok(())
     }
 }
+
+const REFUSED_TOUCHES_NOTHING: &str = "a refused save of an invalid record touches nothing";
+const LOAD_WRITES_NOTHING: &str = "load writes nothing";
 
 /// A record's text as a finding shows it: an excerpt when long.
 fn shown_text(text: &str) -> String {

@@ -22,10 +22,11 @@
 use lifecycle_model::spec::{self, CORRUPT_COPIES_KEPT, DIR_MODE, FILE_MODE};
 use lifecycle_model::writer::{Found, WriterOp};
 
-use crate::compare::{self, Finding, Rules};
+use crate::compare;
+use crate::finding::Finding;
 use crate::report::{excerpt, listing};
 use crate::subject::{Answer, Entry, Listing};
-use crate::world::World;
+use crate::world::{Rules, World};
 
 /// Modes: the record file 0600 and the directory 0700 by any rules; by this
 /// project's SPEC every file 0600 and every directory 0700.
@@ -38,6 +39,7 @@ pub fn files_are_private(
     if let Some(mode) = dir_mode.filter(|m| *m != DIR_MODE) {
         return Err(Finding::violation(
             "§3.6",
+            DIRECTORY_0700,
             format!("the record's directory has mode {mode:o}, not {DIR_MODE:o}"),
         ));
     }
@@ -47,18 +49,21 @@ pub fn files_are_private(
         }
         match entry {
             Entry::File { mode, .. } if *mode != FILE_MODE => {
+                let (spec, rule) = if name == record_name {
+                    ("§3.6", "the record file has mode 0600")
+                } else {
+                    ("§4.5", "every file the store keeps has mode 0600")
+                };
                 return Err(Finding::violation(
-                    if name == record_name {
-                        "§3.6"
-                    } else {
-                        "§4.5"
-                    },
+                    spec,
+                    rule,
                     format!("{name} has mode {mode:o}, not {FILE_MODE:o}"),
-                ))
+                ));
             }
             Entry::Dir { mode } if *mode != DIR_MODE => {
                 return Err(Finding::violation(
                     "§3.6",
+                    DIRECTORY_0700,
                     format!("{name} has mode {mode:o}, not {DIR_MODE:o}"),
                 ))
             }
@@ -67,6 +72,8 @@ pub fn files_are_private(
     }
     Ok(())
 }
+
+const DIRECTORY_0700: &str = "every directory the store makes has mode 0700";
 
 /// Whether `name` is the record, a sidecar or a preserved copy: a file an
 /// implementation may keep.
@@ -93,6 +100,7 @@ pub fn no_temp_files_remain(
     if !left.is_empty() {
         return Err(Finding::violation(
             "§3.5",
+            "a completed operation leaves no file but the record, its sidecars and preserved copies",
             format!("the operation left files behind: {}", names(&left)),
         ));
     }
@@ -100,6 +108,7 @@ pub fn no_temp_files_remain(
     if swept && !stale.is_empty() {
         return Err(Finding::divergence(
             "§3.7",
+            "a writer that loaded a readable file sweeps stale temp files",
             format!(
                 "stale temp files remain after a writer that loaded a readable file: {}",
                 names(&stale)
@@ -145,6 +154,7 @@ pub fn nothing_written(
     }
     Err(Finding::violation(
         "§5.1",
+        "a writer that fails or is refused writes nothing",
         format!(
             "{what} changed the directory from {} to {}",
             listing(before),
@@ -171,6 +181,7 @@ pub fn record_file_holds(
         }
         return Err(Finding::violation(
             "§4.6",
+            "a writer that wrote nothing leaves the record file as it was",
             format!(
                 "the writer wrote nothing by the SPEC, but the record file went from {} to {}",
                 entry(before.get(record_name)),
@@ -189,6 +200,7 @@ pub fn record_file_holds(
                 Ok(held) if compare::same_record(world, record, &held) => Ok(()),
                 _ => Err(Finding::violation(
                     "§3.4",
+                    HOLDS_WHAT_WAS_WRITTEN,
                     format!(
                         "the record file should now hold {}, but holds {}",
                         crate::report::record(record),
@@ -199,6 +211,7 @@ pub fn record_file_holds(
         }
         (other, _) => Err(Finding::violation(
             "§3.4",
+            HOLDS_WHAT_WAS_WRITTEN,
             format!(
                 "the writer wrote, but the record path holds {}",
                 entry(other)
@@ -207,11 +220,14 @@ pub fn record_file_holds(
     }
 }
 
+const HOLDS_WHAT_WAS_WRITTEN: &str =
+    "after a writer wrote, the record file holds the record it wrote";
+
 /// A directory entry in a message.
 pub fn entry(entry: Option<&Entry>) -> String {
     match entry {
         None => "nothing".to_string(),
-        Some(e) => format!("{e:?}"),
+        Some(e) => e.to_string(),
     }
 }
 
@@ -234,6 +250,7 @@ pub fn sequence_never_goes_backwards(
     }
     Err(Finding::violation(
         "§4.3",
+        "wrapper_event_seq never goes backwards",
         format!(
             "wrapper_event_seq went from {} to {}",
             b.wrapper_event_seq, a.wrapper_event_seq
@@ -255,6 +272,7 @@ pub fn corrupt_bytes_are_preserved(
         Some(name) if !spec::is_corrupt_copy_of(name, record_name) => {
             return Err(Finding::violation(
                 "§4.4",
+                PRESERVED,
                 format!(
                     "the corrupt bytes were preserved as {name}, not as {}* ",
                     spec::corrupt_copy_prefix(record_name)
@@ -266,6 +284,7 @@ pub fn corrupt_bytes_are_preserved(
             Some(Entry::File { data, .. }) => {
                 return Err(Finding::violation(
                     "§4.4",
+                    PRESERVED,
                     format!(
                         "{name} holds {}, not the corrupt bytes {}",
                         excerpt(data),
@@ -276,6 +295,7 @@ pub fn corrupt_bytes_are_preserved(
             other => {
                 return Err(Finding::violation(
                     "§4.4",
+                    PRESERVED,
                     format!(
                         "the corrupt bytes were preserved as {name}, which is {}",
                         entry(other)
@@ -291,6 +311,7 @@ pub fn corrupt_bytes_are_preserved(
             if !copy {
                 return Err(Finding::violation(
                     "§4.4",
+                    PRESERVED,
                     format!(
                         "the corrupt file {} was replaced, and no {}* copy holds its bytes",
                         excerpt(bytes),
@@ -303,6 +324,9 @@ pub fn corrupt_bytes_are_preserved(
     at_most_five_copies(record_name, entries)
 }
 
+const PRESERVED: &str =
+    "a writer that replaces a corrupt file keeps its exact bytes in a copy beside the record";
+
 pub fn at_most_five_copies(record_name: &str, entries: &Listing) -> Result<(), Finding> {
     let copies: Vec<&String> = entries
         .keys()
@@ -313,6 +337,7 @@ pub fn at_most_five_copies(record_name: &str, entries: &Listing) -> Result<(), F
     }
     Err(Finding::violation(
         "§4.4",
+        "at most five corrupt copies remain",
         format!(
             "{} corrupt copies remain, more than {CORRUPT_COPIES_KEPT}: {}",
             copies.len(),

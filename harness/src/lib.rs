@@ -16,7 +16,9 @@
 //!   [`vocabulary`] (the words they are made of);
 //! - judging: [`subject`] (what an implementation is asked and what it
 //!   answers), [`directory`] (a real record directory seen and set from
-//!   outside), [`world`] (what the model expects), [`compare`] (the one
+//!   outside), [`world`] (what the model expects, and the [`Rules`] an
+//!   answer is compared by), [`finding`] (a broken rule as a value, from
+//!   where it is found to the report), [`compare`] (the one
 //!   comparator of an answer with the model, by this project's SPEC or by
 //!   requirements §7, with [`json_value`] for unknown members as JSON
 //!   values), [`invariants`] (what must hold on the disk), [`crash`] (the one crash judge over a disk and an
@@ -36,6 +38,7 @@ pub mod coverage;
 pub mod crash;
 pub mod directory;
 pub mod driver;
+pub mod finding;
 pub mod generate;
 pub mod input;
 pub mod invariants;
@@ -47,8 +50,8 @@ pub mod transition;
 pub mod vocabulary;
 pub mod world;
 
-pub use compare::{Finding, Level, Rules};
-pub use driver::{Driver, Initial};
+pub use driver::{Driver, Initial, Judgement, Step};
+pub use finding::{Finding, Level};
 pub use subject::{Entry, Failure, Injected, Listing, Loaded, Simulation, Subject, Written};
 pub use transition::Transition;
-pub use world::World;
+pub use world::{Rules, World};

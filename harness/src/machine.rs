@@ -90,7 +90,10 @@ impl<F: Subjects> StateMachineTest for Machine<F> {
         _ref_state: &RefState,
         transition: Transition,
     ) -> Driver<F::Subject> {
-        driver.apply(&transition);
+        // A state machine test reports by panicking; proptest shrinks on it.
+        if let Err(finding) = driver.apply(&transition) {
+            panic!("{finding}");
+        }
         driver
     }
 }

@@ -3,12 +3,16 @@
 //! Promises: a message built from these reads without the harness's source
 //! at hand: a record is its JSON text (the serialized form of SPEC §3.2), an
 //! operation is named in the SPEC's words with its arguments, a file's bytes
-//! are escaped and capped. Never a Rust `Debug` dump of internal types.
+//! are escaped and capped. Never a Rust `Debug` dump of internal types:
+//! the subject's answers that appear in messages ([`NotARecord`], [`Entry`])
+//! read through the `Display` this module gives them.
+
+use std::fmt;
 
 use lifecycle_model::writer::{Found, WriterOp};
 use lifecycle_model::Record;
 
-use crate::subject::Listing;
+use crate::subject::{Entry, Listing, NotARecord};
 
 /// The most bytes a message shows of a file.
 const SHOWN: usize = 400;
@@ -58,9 +62,32 @@ pub fn found(found: &Found) -> String {
 pub fn listing(entries: &Listing) -> String {
     let items: Vec<String> = entries
         .iter()
-        .map(|(name, entry)| format!("{name}: {entry:?}"))
+        .map(|(name, entry)| format!("{name}: {entry}"))
         .collect();
     format!("{{{}}}", items.join(", "))
+}
+
+impl fmt::Display for NotARecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", excerpt(self.json.as_bytes()), self.why)
+    }
+}
+
+impl fmt::Display for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Entry::File { mode, data } => write!(f, "file {mode:o} {}", excerpt(data)),
+            Entry::Dir { mode } => write!(f, "directory {mode:o}"),
+            Entry::Other { what } => write!(f, "{what}"),
+        }
+    }
+}
+
+impl fmt::Debug for Entry {
+    // Files may be megabytes; a failed assertion needs their mode and head.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }
 
 /// A writer operation in the words of SPEC §4 and §5 (and §7 `save`).

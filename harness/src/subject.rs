@@ -25,24 +25,17 @@ use lifecycle_model::sleep_cycle::Refusal;
 use lifecycle_model::writer::{LoadKind, WriterOp};
 use lifecycle_model::{Record, Timestamp};
 
-use crate::report::excerpt;
-
 /// A record an implementation returned: the model's record, or what it
 /// returned instead.
 pub type Answer = Result<Record, NotARecord>;
 
-/// A returned value that is not a record of SPEC §1.
+/// A returned value that is not a record of SPEC §1 (`report` says how it
+/// reads in a message).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotARecord {
     /// The JSON text returned (empty when there was none).
     pub json: String,
     pub why: String,
-}
-
-impl fmt::Display for NotARecord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", excerpt(self.json.as_bytes()), self.why)
-    }
 }
 
 /// What a writer operation that succeeded reports (SPEC §4.7). Beside the
@@ -142,7 +135,8 @@ pub struct Loaded {
     pub record: Answer,
 }
 
-/// One entry of the record's directory.
+/// One entry of the record's directory (`report` says how it reads in a
+/// message, and keeps a megabyte file out of a `Debug` dump).
 #[derive(Clone, PartialEq, Eq)]
 pub enum Entry {
     /// Shared with the file system's own copy where it has one.
@@ -157,17 +151,6 @@ pub enum Entry {
     Other {
         what: String,
     },
-}
-
-impl fmt::Debug for Entry {
-    // Files may be megabytes; a report needs their mode and head.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Entry::File { mode, data } => write!(f, "file {mode:o} {}", excerpt(data)),
-            Entry::Dir { mode } => write!(f, "directory {mode:o}"),
-            Entry::Other { what } => write!(f, "{what}"),
-        }
-    }
 }
 
 /// The record's directory: entries by name (subdirectories not listed).

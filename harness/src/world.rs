@@ -3,14 +3,26 @@
 //! Promises: every prediction goes through `lifecycle_model`
 //! (`record::decode` for bytes, `writer::operate` for writer operations);
 //! this module only keeps the state they are asked about, and lists the
-//! files an interrupted operation may leave.
+//! files an interrupted operation may leave; and the [`Rules`] an answer
+//! is compared by.
 
 use lifecycle_model::spec::MAX_FILE_BYTES;
 use lifecycle_model::writer::{self, Failure, Found, LoadKind, Outcome, WriterOp};
 use lifecycle_model::{Record, Timestamp};
 
-use crate::compare::Rules;
 use crate::generate::record::{at_micros, MAX_MICROS, MIN_MICROS};
+
+/// How an answer is compared with the model: by this project's SPEC, or by
+/// requirements §7 for any implementation (the comparator, `compare`, says
+/// what each allows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rules {
+    /// This project's SPEC.
+    #[default]
+    Spec,
+    /// requirements §7, for any implementation.
+    Requirements,
+}
 
 /// The clock and the file, as the model sees them, and how an answer is
 /// compared with them.

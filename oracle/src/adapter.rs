@@ -311,7 +311,7 @@ impl Adapter {
     }
 
     /// Starts the adapter, keeping every message it sends in a transcript.
-    pub fn start_recording(config: Config) -> Result<Adapter, String> {
+    pub fn start_keeping_transcript(config: Config) -> Result<Adapter, String> {
         Adapter::begin(config, Some(Vec::new()))
     }
 

@@ -10,18 +10,24 @@
 //! reports each case as pass, violation, divergence, info or skipped, with a
 //! minimal reproduction and the command that re-runs it.
 //!
-//! Modules, one job each:
+//! Modules, one job each, each depending only on those listed before it
+//! (`oracle/README.md` says where a new suite, system call, starting state
+//! or report format goes):
 //! - the wire: [`schema`] (checks a message against `protocol/schema.json`),
 //!   [`protocol`] (requests and replies of version 1), [`adapter`] (the child
-//!   process: started, timed, killed, restarted), [`tracer`] (the adapter
-//!   under a tracer, strace today: recorded, or killed or failed at one
-//!   call);
+//!   process: started, timed, killed, restarted);
+//! - system calls: [`syscalls`] (the one table of what each call means, an
+//!   strace of a save parsed and turned into the persistence model's op
+//!   log), [`tracer`] (the adapter under a tracer, strace today: recorded,
+//!   or killed or failed at one call);
 //! - judging: [`subject`] (the adapter as a subject of the harness),
-//!   [`suites`] (the cases), [`vectors`] (the conformance vectors, embedded,
-//!   exported and read back), [`check`] (one run);
-//! - crash states of another implementation: [`syscalls`] (an strace of a
-//!   save, parsed, as the persistence model's op log);
-//! - reporting: [`report`] (JSON, JUnit, Markdown and the terminal).
+//!   [`vectors`] (the conformance vectors, embedded, exported and read
+//!   back), [`case`] (what a case is and how it came out: the types every
+//!   suite shares), [`traced`] (a save recorded under the tracer, replayed,
+//!   and what it left), [`suites`] (the cases, one module a suite);
+//! - a run: [`options`] (what the command line asked), [`report`] (JSON,
+//!   JUnit, Markdown and the terminal), [`check`] (one run: suites in
+//!   order, each case's outcome into the report).
 //!
 //! Does not promise: anything about several writers at once, nor about
 //! an implementation's own system calls without a tracer (the `kill`,
@@ -29,15 +35,19 @@
 //! strace).
 
 pub mod adapter;
+pub mod case;
 pub mod check;
+pub mod options;
 pub mod protocol;
 pub mod report;
 pub mod schema;
 pub mod subject;
 pub mod suites;
 pub mod syscalls;
+pub mod traced;
 pub mod tracer;
 pub mod vectors;
 
-pub use check::{run, Options};
+pub use check::run;
+pub use options::{Options, Selection};
 pub use report::{Report, Verdict};

@@ -24,7 +24,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::check::shell_quote;
+use crate::options::shell_word;
 use crate::syscalls::strace::{self, Trace};
 
 /// Observes an adapter's system calls from outside its process.
@@ -117,8 +117,8 @@ impl Tracer for Strace {
         format!(
             "exec {} {OPTIONS} -o {} -- sh -c {}",
             self.program,
-            shell_quote(&trace.display().to_string()),
-            shell_quote(command)
+            shell_word(&trace.display().to_string()),
+            shell_word(command)
         )
     }
 
@@ -138,8 +138,8 @@ impl Tracer for Strace {
             "exec {} {OPTIONS} {traced}-e {} -o {} -- sh -c {}",
             self.program,
             injection.rule(),
-            shell_quote(&trace.display().to_string()),
-            shell_quote(command)
+            shell_word(&trace.display().to_string()),
+            shell_word(command)
         )
     }
     fn read(&self, trace: &Path) -> Result<Trace, String> {
@@ -195,7 +195,7 @@ mod tests {
         );
         assert_eq!(
             line,
-            "exec strace -f -y -xx -X raw -s 2097152 -o '/t/x y.trace' -- sh -c 'python3 a.py --module '\\''my store.py'\\'''"
+            "exec strace -f -y -xx -X raw -s 2097152 -o '/t/x y.trace' -- sh -c \"python3 a.py --module 'my store.py'\""
         );
     }
 }

@@ -10,7 +10,9 @@
 
 use std::path::Path;
 
-use lifecycle_harness::crash::{initial_disk, judge_save, Checked, Layout, Start, Violation};
+use lifecycle_harness::crash::{
+    initial_disk, judge_save, Checked, Layout, StartingDisk, Violation,
+};
 use lifecycle_model::persistence::{Crash, Node};
 use lifecycle_model::Record;
 
@@ -25,7 +27,7 @@ pub type Protocol = fn(&SimFs, &Path, &[u8]) -> Result<(), String>;
 /// violation too.
 pub fn check(
     protocol: Protocol,
-    start: Start,
+    start: StartingDisk,
     old: &Record,
     new: &Record,
 ) -> Result<Checked, Box<Violation>> {

@@ -144,7 +144,7 @@ pub fn encoded(record: &Record) -> String {
 
 /// One entry of a [`snapshot`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Entry {
+pub enum SnapshotEntry {
     /// `ino` tells an entry replaced (say by a rename) from one left in place.
     File {
         ino: u64,
@@ -168,7 +168,7 @@ pub enum Entry {
 /// Every entry under `root` (recursively, `root` itself as `""`), with
 /// inodes, modes, file contents and symlink targets: equal snapshots mean the tree
 /// was left exactly as it was.
-pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Entry> {
+pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, SnapshotEntry> {
     let mut out = BTreeMap::new();
     let mut pending = vec![PathBuf::new()];
     while let Some(rel) = pending.pop() {
@@ -178,7 +178,7 @@ pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Entry> {
         let mode = meta.permissions().mode() & 0o7777;
         let ino = meta.ino();
         let entry = if meta.file_type().is_symlink() {
-            Entry::Symlink {
+            SnapshotEntry::Symlink {
                 ino,
                 target: fs::read_link(&full).expect("readlink"),
             }
@@ -186,15 +186,15 @@ pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Entry> {
             for child in fs::read_dir(&full).expect("read_dir") {
                 pending.push(rel.join(child.expect("dir entry").file_name()));
             }
-            Entry::Dir { ino, mode }
+            SnapshotEntry::Dir { ino, mode }
         } else if meta.is_file() {
-            Entry::File {
+            SnapshotEntry::File {
                 ino,
                 mode,
                 bytes: fs::read(&full).expect("read"),
             }
         } else {
-            Entry::Other { ino, mode }
+            SnapshotEntry::Other { ino, mode }
         };
         out.insert(rel, entry);
     }

@@ -39,15 +39,16 @@ pub fn is_crash(error: &io::Error) -> bool {
     error.kind() == io::ErrorKind::Other && error.to_string() == CRASH_MESSAGE
 }
 
+/// What a name of the simulated file system refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Entry {
+enum Named {
     Dir { mode: u32 },
     File(InodeId),
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    names: BTreeMap<String, Entry>,
+    names: BTreeMap<String, Named>,
     /// Shared with [`SimEntry`] listings, copied only when written.
     inodes: BTreeMap<InodeId, (u32, Arc<Vec<u8>>)>,
     next_inode: InodeId,
@@ -225,10 +226,10 @@ impl SimFs {
         let mut inner = self.inner.borrow_mut();
         inner.make_parents(&path);
         let id = match inner.names.get(&path) {
-            Some(Entry::File(id)) => *id,
+            Some(Named::File(id)) => *id,
             _ => inner.new_inode(),
         };
-        inner.names.insert(path, Entry::File(id));
+        inner.names.insert(path, Named::File(id));
         inner.inodes.insert(id, (mode, Arc::new(data.to_vec())));
         inner.base = inner.disk();
         inner.log.clear();
@@ -240,7 +241,7 @@ impl SimFs {
         let mut inner = self.inner.borrow_mut();
         inner.make_parents(&path);
         inner.remove_tree(&path);
-        inner.names.insert(path, Entry::Dir { mode });
+        inner.names.insert(path, Named::Dir { mode });
         inner.base = inner.disk();
         inner.log.clear();
     }
@@ -262,8 +263,8 @@ impl SimFs {
         let mut inner = self.inner.borrow_mut();
         inner.begin_call()?;
         match inner.names.get(&path) {
-            Some(Entry::File(inode)) => Ok(SimFile { inode: *inode }),
-            Some(Entry::Dir { .. }) => Err(errno(libc::EISDIR)),
+            Some(Named::File(inode)) => Ok(SimFile { inode: *inode }),
+            Some(Named::Dir { .. }) => Err(errno(libc::EISDIR)),
             None => Err(errno(libc::ENOENT)),
         }
     }
@@ -275,13 +276,13 @@ impl SimFs {
         let mut inner = self.inner.borrow_mut();
         inner.begin_call()?;
         match inner.lookup(&path)? {
-            Entry::File(inode) => {
+            Named::File(inode) => {
                 if let Some((m, _)) = inner.inodes.get_mut(&inode) {
                     *m = mode;
                 }
             }
-            Entry::Dir { .. } => {
-                inner.names.insert(path.clone(), Entry::Dir { mode });
+            Named::Dir { .. } => {
+                inner.names.insert(path.clone(), Named::Dir { mode });
             }
         }
         inner.log.push(Op::Chmod { path, mode });
@@ -306,8 +307,8 @@ impl SimFs {
             .filter(|(name, _)| !name[prefix.len()..].contains('/'))
             .map(|(name, entry)| {
                 let listed = match *entry {
-                    Entry::Dir { mode } => SimEntry::Dir { mode },
-                    Entry::File(inode) => {
+                    Named::Dir { mode } => SimEntry::Dir { mode },
+                    Named::File(inode) => {
                         let (mode, data) = &inner.inodes[&inode];
                         SimEntry::File {
                             mode: *mode,
@@ -323,7 +324,7 @@ impl SimFs {
     /// The mode of the directory at `path`, if there is one.
     pub fn dir_mode(&self, path: impl AsRef<Path>) -> Option<u32> {
         match self.inner.borrow().names.get(&normalize(path.as_ref())) {
-            Some(Entry::Dir { mode }) => Some(*mode),
+            Some(Named::Dir { mode }) => Some(*mode),
             _ => None,
         }
     }
@@ -344,8 +345,8 @@ impl Inner {
             .iter()
             .map(|(path, entry)| {
                 let node = match *entry {
-                    Entry::Dir { mode } => Node::Dir { mode },
-                    Entry::File(inode) => {
+                    Named::Dir { mode } => Node::Dir { mode },
+                    Named::File(inode) => {
                         let (mode, data) = &self.inodes[&inode];
                         Node::File {
                             inode,
@@ -366,10 +367,10 @@ impl Inner {
         for (path, node) in &disk.nodes {
             match node {
                 Node::Dir { mode } => {
-                    self.names.insert(path.clone(), Entry::Dir { mode: *mode });
+                    self.names.insert(path.clone(), Named::Dir { mode: *mode });
                 }
                 Node::File { inode, mode, data } => {
-                    self.names.insert(path.clone(), Entry::File(*inode));
+                    self.names.insert(path.clone(), Named::File(*inode));
                     self.inodes.insert(*inode, (*mode, Arc::new(data.clone())));
                     self.next_inode = self.next_inode.max(inode + 1);
                 }
@@ -391,10 +392,10 @@ impl Inner {
 
     fn make_parents(&mut self, path: &str) {
         let parent = parent_of(path);
-        if parent != "/" && !matches!(self.names.get(parent), Some(Entry::Dir { .. })) {
+        if parent != "/" && !matches!(self.names.get(parent), Some(Named::Dir { .. })) {
             self.make_parents(parent);
             self.names
-                .insert(parent.to_string(), Entry::Dir { mode: 0o700 });
+                .insert(parent.to_string(), Named::Dir { mode: 0o700 });
         }
     }
 
@@ -425,8 +426,8 @@ impl Inner {
             return Ok(());
         }
         match self.names.get(parent) {
-            Some(Entry::Dir { .. }) => self.check_parent(parent),
-            Some(Entry::File(_)) => Err(errno(libc::ENOTDIR)),
+            Some(Named::Dir { .. }) => self.check_parent(parent),
+            Some(Named::File(_)) => Err(errno(libc::ENOTDIR)),
             None => {
                 self.check_parent(parent)?;
                 Err(errno(libc::ENOENT))
@@ -434,9 +435,9 @@ impl Inner {
         }
     }
 
-    fn lookup(&self, path: &str) -> io::Result<Entry> {
+    fn lookup(&self, path: &str) -> io::Result<Named> {
         if path == "/" {
-            return Ok(Entry::Dir { mode: 0o755 });
+            return Ok(Named::Dir { mode: 0o755 });
         }
         self.check_parent(path)?;
         self.names
@@ -451,7 +452,7 @@ impl Inner {
             return Err(errno(libc::EEXIST));
         }
         let inode = self.new_inode();
-        self.names.insert(path.to_string(), Entry::File(inode));
+        self.names.insert(path.to_string(), Named::File(inode));
         self.inodes.insert(inode, (mode, Arc::new(Vec::new())));
         self.log.push(Op::Create {
             path: path.to_string(),
@@ -510,11 +511,11 @@ impl Fs for SimFs {
         let mut inner = self.inner.borrow_mut();
         inner.begin_call()?;
         let entry = inner.lookup(&from)?;
-        if matches!(entry, Entry::Dir { .. }) {
+        if matches!(entry, Named::Dir { .. }) {
             return Err(errno(libc::EXDEV)); // directory renames are not simulated
         }
         inner.check_parent(&to)?;
-        if let Some(Entry::Dir { .. }) = inner.names.get(&to) {
+        if let Some(Named::Dir { .. }) = inner.names.get(&to) {
             return Err(errno(libc::EISDIR));
         }
         inner.names.remove(&from);
@@ -528,11 +529,11 @@ impl Fs for SimFs {
         let mut inner = self.inner.borrow_mut();
         inner.begin_call()?;
         match inner.lookup(&dir)? {
-            Entry::Dir { .. } => {
+            Named::Dir { .. } => {
                 inner.log.push(Op::FsyncDir { path: dir });
                 Ok(())
             }
-            Entry::File(_) => Err(errno(libc::ENOTDIR)),
+            Named::File(_) => Err(errno(libc::ENOTDIR)),
         }
     }
 
@@ -541,12 +542,12 @@ impl Fs for SimFs {
         let mut inner = self.inner.borrow_mut();
         inner.begin_call()?;
         match inner.lookup(&path)? {
-            Entry::File(_) => {
+            Named::File(_) => {
                 inner.names.remove(&path);
                 inner.log.push(Op::Unlink { path });
                 Ok(())
             }
-            Entry::Dir { .. } => Err(errno(libc::EISDIR)),
+            Named::Dir { .. } => Err(errno(libc::EISDIR)),
         }
     }
 
@@ -558,7 +559,7 @@ impl Fs for SimFs {
             return Err(errno(libc::EEXIST));
         }
         inner.check_parent(&path)?;
-        inner.names.insert(path.clone(), Entry::Dir { mode });
+        inner.names.insert(path.clone(), Named::Dir { mode });
         inner.log.push(Op::Mkdir { path, mode });
         Ok(())
     }
@@ -568,8 +569,8 @@ impl Fs for SimFs {
         let mut inner = self.inner.borrow_mut();
         inner.begin_call()?;
         match inner.lookup(&path)? {
-            Entry::Dir { .. } if path == "/" => Err(errno(libc::EBUSY)),
-            Entry::Dir { .. } => {
+            Named::Dir { .. } if path == "/" => Err(errno(libc::EBUSY)),
+            Named::Dir { .. } => {
                 let prefix = format!("{path}/");
                 if inner.names.keys().any(|name| name.starts_with(&prefix)) {
                     return Err(errno(libc::ENOTEMPTY));
@@ -578,7 +579,7 @@ impl Fs for SimFs {
                 inner.log.push(Op::Rmdir { path });
                 Ok(())
             }
-            Entry::File(_) => Err(errno(libc::ENOTDIR)),
+            Named::File(_) => Err(errno(libc::ENOTDIR)),
         }
     }
 
@@ -587,12 +588,12 @@ impl Fs for SimFs {
         let mut inner = self.inner.borrow_mut();
         inner.begin_call()?;
         match inner.lookup(&path)? {
-            Entry::File(inode) => {
+            Named::File(inode) => {
                 let data = &inner.inodes[&inode].1;
                 let n = usize::try_from(limit).unwrap_or(usize::MAX).min(data.len());
                 Ok(data[..n].to_vec())
             }
-            Entry::Dir { .. } => Err(io::Error::new(
+            Named::Dir { .. } => Err(io::Error::new(
                 io::ErrorKind::IsADirectory,
                 "is a directory, not a regular file",
             )),
@@ -603,7 +604,7 @@ impl Fs for SimFs {
         let dir = normalize(dir);
         let mut inner = self.inner.borrow_mut();
         inner.begin_call()?;
-        if let Entry::File(_) = inner.lookup(&dir)? {
+        if let Named::File(_) = inner.lookup(&dir)? {
             return Err(errno(libc::ENOTDIR));
         }
         let prefix = if dir == "/" {
@@ -625,8 +626,8 @@ impl Fs for SimFs {
         let mut inner = self.inner.borrow_mut();
         inner.begin_call().map_err(LockError::Io)?;
         match inner.names.get(&path) {
-            Some(Entry::File(_)) => {}
-            Some(Entry::Dir { .. }) => return Err(LockError::Io(errno(libc::EISDIR))),
+            Some(Named::File(_)) => {}
+            Some(Named::Dir { .. }) => return Err(LockError::Io(errno(libc::EISDIR))),
             None => {
                 inner.create(&path, 0o600).map_err(LockError::Io)?;
             }

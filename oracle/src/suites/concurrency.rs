@@ -17,19 +17,19 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use lifecycle_harness::compare::{self, Finding, Rules};
 use lifecycle_harness::generate::record::at_micros;
 use lifecycle_harness::report;
 use lifecycle_harness::subject::Subject;
 use lifecycle_harness::World;
+use lifecycle_harness::{compare, Finding, Rules};
 use lifecycle_model::spec::{FILE_MODE, RECORD_FILE_NAME};
 use lifecycle_model::writer::Found;
 use lifecycle_model::Record;
 
 use crate::adapter::{Adapter, Config};
-use crate::check::{Case, Judged, Planned};
+use crate::case::{record, stamp, FIXED_NOW};
+use crate::case::{Case, Judged, Planned};
 use crate::subject::AdapterSubject;
-use crate::suites::{record, stamp, FIXED_NOW};
 
 /// Reader processes beside the writer.
 pub const READERS: usize = 2;
@@ -149,6 +149,7 @@ fn readers_during_saves(case: &mut Case<'_>) -> Judged {
             Err(why) => {
                 return Judged::Found(Finding::violation(
                     "§6.1",
+                    "the adapter starts for each reader and the writer",
                     format!("an adapter for the readers or the writer did not start: {why}"),
                 ))
             }
@@ -199,11 +200,16 @@ fn readers_during_saves(case: &mut Case<'_>) -> Judged {
     if let Some(problem) = seen.iter().find_map(|s| s.problem.clone()) {
         return Judged::Found(Finding::violation(
             "§6.1",
+            "a load while a writer saves returns a record that was saved, never older than one it returned before",
             format!("while a writer saved r1..r{saved} over r0: {problem}"),
         ));
     }
     if let Some(why) = failed {
-        return Judged::Found(Finding::violation("§3", why));
+        return Judged::Found(Finding::violation(
+            "§3",
+            "save of a valid record succeeds",
+            why,
+        ));
     }
     Judged::Pass(format!(
         "{total} loads by {READERS} readers while {saved} saves ran: never the default, never backwards"

@@ -12,14 +12,12 @@
 //!
 //! Does not promise: anything about a second writer (the lock).
 
-use lifecycle_harness::Initial;
 use lifecycle_model::machine::{Event, Guards};
 use lifecycle_model::spec::MAX_INTEGER;
 use lifecycle_model::writer::{Found, WriterOp};
 use lifecycle_model::State;
 
-use crate::check::{judged, Judged, Planned};
-use crate::suites::{record, stamp};
+use crate::case::{record, stamp, Planned};
 
 /// A valid record in `state`, its sequence at `seq`.
 fn in_state(state: State, seq: u64, now: i64) -> lifecycle_model::Record {
@@ -29,27 +27,6 @@ fn in_state(state: State, seq: u64, now: i64) -> lifecycle_model::Record {
         stamp(now - 3_600_000_000),
         stamp(now - 60_000_000),
     ))
-}
-
-/// A case: `op` on `file` at `now`, judged by the driver.
-pub fn writer_case(id: String, spec: &'static str, now: i64, file: Found, op: WriterOp) -> Planned {
-    let reproduction = format!(
-        "the record path holds {}; {}",
-        lifecycle_harness::report::found(&file),
-        lifecycle_harness::report::op(&op)
-    );
-    Planned::new(id, spec, reproduction, move |case| {
-        let initial = Initial {
-            now_micros: now,
-            file,
-        };
-        judged(|| {
-            let mut driver = case.driver(&initial);
-            driver.write(&op);
-            driver.after_step();
-            Judged::Pass("as the model says".into())
-        })
-    })
 }
 
 fn dispatch(event: Event, sleep_eligible: bool, still_idle: bool, shadow_run: bool) -> WriterOp {
@@ -80,7 +57,7 @@ pub fn plan(now: i64) -> Vec<Planned> {
                         id.push_str(name);
                     }
                 }
-                cases.push(writer_case(
+                cases.push(Planned::writer(
                     id,
                     "§4.2",
                     now,
@@ -123,7 +100,7 @@ pub fn plan(now: i64) -> Vec<Planned> {
         ),
     ];
     for (id, spec, file, op) in edges {
-        cases.push(writer_case(id.to_string(), spec, now, file, op));
+        cases.push(Planned::writer(id.to_string(), spec, now, file, op));
     }
     cases
 }

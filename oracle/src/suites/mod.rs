@@ -8,15 +8,14 @@
 //! Does not promise: that two runs plan the same generated traces unless
 //! they have the same `--seed`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use lifecycle_model::Record;
-
-use crate::check::{Judged, Options, Planned};
-use crate::protocol::{Capability, Handshake};
+use crate::adapter::Adapter;
+use crate::case::{Judged, Planned, Planning};
+use crate::protocol::Capability;
+use crate::report::CaseResult;
 
 pub mod concurrency;
-pub mod injected;
+pub mod faults;
+pub mod kill;
 pub mod machine;
 pub mod permissions;
 pub mod power;
@@ -26,6 +25,9 @@ pub mod smoke;
 pub mod traces;
 pub mod vectors;
 
+/// The suites of `lifecycle check`, in the order they run (the `protocol`
+/// suite of `--validate-protocol` is not one: it judges the run's
+/// transcript after the others).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Suite {
     Smoke,
@@ -74,36 +76,41 @@ impl Suite {
     }
 }
 
-/// The cases of `suite` for an adapter that made `handshake`.
-pub fn plan(suite: Suite, options: &Options, handshake: &Handshake) -> Vec<Planned> {
+/// The cases of `suite` for the run `planning` describes.
+pub fn plan(suite: Suite, planning: &Planning<'_>) -> Vec<Planned> {
+    let now = planning.now();
+    let traced = || planning.command_to_trace.clone();
     match suite {
         Suite::Smoke => smoke::plan(),
-        Suite::Vectors => vectors::plan(&options.vectors, base_micros(handshake)),
-        Suite::Traces => traces::plan(options.cases),
-        Suite::Machine => needs(handshake, Capability::Machine, "machine", || {
-            machine::plan(base_micros(handshake))
+        Suite::Vectors => vectors::plan(planning.vectors, now),
+        Suite::Traces => traces::plan(planning.traces),
+        Suite::Machine => needs(planning, Capability::Machine, "machine", || {
+            machine::plan(now)
         }),
-        Suite::Sleep => needs(handshake, Capability::Sleep, "sleep", || {
-            sleep::plan(base_micros(handshake))
-        }),
-        Suite::Permissions => permissions::plan(
-            handshake.has(Capability::Machine),
-            options.command_to_trace(),
-        ),
+        Suite::Sleep => needs(planning, Capability::Sleep, "sleep", || sleep::plan(now)),
+        Suite::Permissions => {
+            permissions::plan(planning.handshake.has(Capability::Machine), traced())
+        }
         Suite::Concurrency => concurrency::plan(),
-        Suite::Kill => injected::plan(injected::Interruption::Kill, options.command_to_trace()),
-        Suite::Faults => injected::plan(injected::Interruption::Fault, options.command_to_trace()),
-        Suite::Power => power::plan(options.command_to_trace()),
+        Suite::Kill => kill::plan(traced()),
+        Suite::Faults => faults::plan(traced()),
+        Suite::Power => power::plan(traced()),
     }
 }
 
+/// The results of the `protocol` suite: every message the adapter sent,
+/// checked against the schema (when the run kept a transcript).
+pub fn judge_transcript(adapter: &Adapter) -> Vec<CaseResult> {
+    protocol::judge_transcript(adapter)
+}
+
 fn needs(
-    handshake: &Handshake,
+    planning: &Planning<'_>,
     capability: Capability,
     suite: &'static str,
     plan: impl FnOnce() -> Vec<Planned>,
 ) -> Vec<Planned> {
-    if handshake.has(capability) {
+    if planning.handshake.has(capability) {
         return plan();
     }
     let why = format!(
@@ -113,38 +120,4 @@ fn needs(
     vec![Planned::new(suite, "§1", "", move |_| {
         Judged::Skipped(why)
     })]
-}
-
-/// The fixed instant the oracle's clock stands at for an adapter with the
-/// `clock` capability; else the wall clock, which the implementation reads.
-fn base_micros(handshake: &Handshake) -> i64 {
-    if handshake.has(Capability::Clock) {
-        FIXED_NOW
-    } else {
-        wall_micros()
-    }
-}
-
-/// 2024-06-01T12:00:00Z.
-pub const FIXED_NOW: i64 = 1_717_243_200_000_000;
-
-pub fn wall_micros() -> i64 {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
-}
-
-/// A record written as JSON text by a suite: valid by construction, which
-/// the suites' tests check.
-pub fn record(json: &str) -> Record {
-    lifecycle_model::record::decode(json.as_bytes())
-        .unwrap_or_else(|e| panic!("a suite's record is invalid (item {}): {json}", e.item()))
-}
-
-/// A timestamp `micros` µs after the epoch, as JSON text.
-pub fn stamp(micros: i64) -> String {
-    lifecycle_harness::generate::record::at_micros(micros)
-        .as_str()
-        .to_string()
 }

@@ -16,19 +16,23 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use lifecycle_harness::compare::{Finding, Rules};
-use lifecycle_harness::{Driver, Initial};
+use lifecycle_harness::{Driver, Finding, Initial, Rules, Step};
 use lifecycle_model::machine::{Event, Guards};
 use lifecycle_model::persistence::{self, Node, Op};
-use lifecycle_model::spec::{DIR_MODE, FILE_MODE, RECORD_FILE_NAME};
+use lifecycle_model::spec::{DIR_MODE, FILE_MODE};
 use lifecycle_model::writer::{Found, WriterOp};
 
 use crate::adapter::{Adapter, Config};
-use crate::check::{judged, Case, Judged, Planned};
+use crate::case::{record, stamp, wall_micros, Case, Judged, Planned};
 use crate::subject::AdapterSubject;
-use crate::suites::power::{new_record, op_log_text, record_save, Start};
-use crate::suites::{record, stamp, wall_micros};
-use crate::tracer;
+use crate::traced::op_log::op_log_text;
+use crate::traced::record::{record_save, Traced};
+use crate::traced::start::{new_record, StartingState};
+
+/// The rule of every finding of the suite but a directory's mode.
+const RECORD_0600: &str = "the record file has mode 0600 whenever it is visible";
+/// The rule a directory made with another mode breaks.
+const DIRECTORY_0700: &str = "every directory a save makes has mode 0700 from its creation";
 
 #[derive(Clone, Copy)]
 enum Act {
@@ -47,6 +51,7 @@ fn run(case: &mut Case<'_>, umask: u32, act: Act) -> Judged {
         Err(why) => {
             return Judged::Found(Finding::violation(
                 "§3.6",
+                "the adapter starts under any umask",
                 format!("the adapter did not start under umask {umask:03o}: {why}"),
             ))
         }
@@ -66,56 +71,48 @@ fn run(case: &mut Case<'_>, umask: u32, act: Act) -> Judged {
         now_micros: now,
         file,
     };
-    judged(|| {
-        let subject = AdapterSubject::new(&mut adapter, &dir);
-        let mut driver = Driver::judged_by(subject, &initial, Rules::Requirements);
-        match act {
-            Act::DispatchCreatesRecord => driver.write(&WriterOp::Dispatch {
-                event: Event::RequestArrived,
-                guards: Guards::default(),
-                shadow_run: false,
-            }),
-            _ => driver.library_save(&saved),
+    let subject = AdapterSubject::new(&mut adapter, &dir);
+    let mut driver = Driver::judged_by(subject, &initial, Rules::Requirements);
+    let step = match act {
+        Act::DispatchCreatesRecord => driver.write(&WriterOp::Dispatch {
+            event: Event::RequestArrived,
+            guards: Guards::default(),
+            shadow_run: false,
+        }),
+        _ => driver.library_save(&saved).map(|()| Step::Judged),
+    };
+    match step.and_then(|step| driver.after_step().map(|()| step)) {
+        Ok(Step::Judged) => {}
+        Ok(Step::Skipped(why)) => return Judged::Skipped(why),
+        Err(finding) => return Judged::Found(finding),
+    }
+    if let Ok(meta) = std::fs::metadata(&outer) {
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode != DIR_MODE {
+            return Judged::Found(Finding::violation(
+                "§3.6",
+                DIRECTORY_0700,
+                format!(
+                    "under umask {umask:03o} the save made the record's parent directory with mode {mode:o}, not {DIR_MODE:o}"
+                ),
+            ));
         }
-        driver.after_step();
-        if let Ok(meta) = std::fs::metadata(&outer) {
-            let mode = meta.permissions().mode() & 0o7777;
-            if mode != DIR_MODE {
-                return Judged::Found(Finding::violation(
-                    "§3.6",
-                    format!(
-                        "under umask {umask:03o} the save made the record's parent directory with mode {mode:o}, not {DIR_MODE:o}"
-                    ),
-                ));
-            }
-        }
-        Judged::Pass(format!("modes hold under umask {umask:03o}"))
-    })
+    }
+    Judged::Pass(format!("modes hold under umask {umask:03o}"))
 }
 
 /// The modes of every step of a save recorded under strace.
-fn traced(case: &mut Case<'_>, command: Option<&str>, umask: u32, start: Start) -> Judged {
-    let Some(command) = command else {
-        return Judged::Skipped("no adapter command to trace".into());
-    };
-    let tracer = match tracer::find() {
-        Ok(t) => t,
-        Err(why) => return Judged::Skipped(why),
+fn traced(case: &mut Case<'_>, command: Option<&str>, umask: u32, start: StartingState) -> Judged {
+    let traced = match Traced::find(command) {
+        Ok(traced) => traced,
+        Err(judged) => return judged,
     };
     let dir = case.fresh_dir().join("state");
-    let recorded = match record_save(
-        case,
-        command,
-        tracer.as_ref(),
-        &dir,
-        start,
-        &new_record(),
-        Some(umask),
-    ) {
+    let recorded = match record_save(case, &traced, &dir, start, &new_record(), Some(umask)) {
         Ok(r) => r,
         Err(judged) => return judged,
     };
-    let record_path = format!("{}/{RECORD_FILE_NAME}", dir.display());
+    let record_path = &recorded.record_path;
     let mut disk = recorded.before.clone();
     for (done, traced) in recorded.ops.iter().enumerate() {
         disk = match persistence::apply(&disk, std::slice::from_ref(&traced.op)) {
@@ -126,24 +123,23 @@ fn traced(case: &mut Case<'_>, command: Option<&str>, umask: u32, start: Start) 
                 ))
             }
         };
-        let broken = match (&traced.op, disk.nodes.get(&record_path)) {
-            (Op::Mkdir { path, mode }, _) if *mode != DIR_MODE => Some(format!(
+        let broken = match (&traced.op, disk.nodes.get(record_path)) {
+            (Op::Mkdir { path, mode }, _) if *mode != DIR_MODE => Some((DIRECTORY_0700, format!(
                 "under umask {umask:03o} the save created the directory {path} with mode {mode:o}, not {DIR_MODE:o}"
-            )),
-            (_, Some(Node::File { mode, .. })) if *mode != FILE_MODE => Some(format!(
+            ))),
+            (_, Some(Node::File { mode, .. })) if *mode != FILE_MODE => Some((RECORD_0600, format!(
                 "under umask {umask:03o} the record path is a file of mode {mode:o}, not {FILE_MODE:o}, after operation {} of the save",
                 done + 1
-            )),
+            ))),
             _ => None,
         };
-        if let Some(message) = broken {
-            return Judged::FoundWith(
-                Finding::violation("§3.6", message),
+        if let Some((rule, message)) = broken {
+            return Judged::Found(Finding::violation("§3.6", rule, message).reproduced_by(
                 format!(
                     "the op log of the save, as strace recorded it:\n{}",
                     op_log_text(&recorded, Some(done + 1), "here")
                 ),
-            );
+            ));
         }
     }
     Judged::Pass(format!(
@@ -182,7 +178,7 @@ pub fn plan(machine: bool, command: Option<String>) -> Vec<Planned> {
                 move |case| run(case, umask, act),
             ));
         }
-        for start in [Start::NoDirectory, Start::OldRecord] {
+        for start in [StartingState::NoDirectory, StartingState::OldRecord] {
             let command = command.clone();
             cases.push(Planned::new(
                 format!("permissions/umask_{umask:03o}/traced_{}", start.name()),

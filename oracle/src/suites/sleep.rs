@@ -13,9 +13,7 @@
 use lifecycle_model::spec::MAX_INTEGER;
 use lifecycle_model::writer::{Found, WriterOp};
 
-use crate::check::Planned;
-use crate::suites::machine::writer_case;
-use crate::suites::{record, stamp};
+use crate::case::{record, stamp, Planned};
 
 const HOUR: i64 = 3_600_000_000;
 
@@ -93,7 +91,7 @@ pub fn plan(now: i64) -> Vec<Planned> {
                 WriterOp::CycleDone => "§5.5",
                 _ => "§5.6",
             };
-            cases.push(writer_case(
+            cases.push(Planned::writer(
                 format!("sleep/{start}/{name}"),
                 spec,
                 now,

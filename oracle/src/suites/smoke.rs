@@ -10,16 +10,17 @@
 //!
 //! Does not promise: that the answers are right; the other suites judge.
 
-use lifecycle_harness::compare::Finding;
 use lifecycle_harness::generate::record::at_micros;
 use lifecycle_harness::subject::{Answer, Failure, Subject};
+use lifecycle_harness::Finding;
 
-use crate::check::{Judged, Planned};
-use crate::suites::{record, stamp, wall_micros};
+use crate::case::{record, stamp, wall_micros};
+use crate::case::{Judged, Planned};
 
 fn broken(what: &str, failure: &Failure) -> Judged {
     Judged::Found(Finding::violation(
         "§2.2.4",
+        "every request gets an answer of the protocol",
         format!("{what}: the adapter gave no answer of the protocol: {failure}"),
     ))
 }
@@ -31,6 +32,7 @@ fn not_a_record(what: &str, answer: &Answer) -> Option<Judged> {
     let not = answer.as_ref().err().filter(|not| not.json.is_empty())?;
     Some(Judged::Found(Finding::violation(
         "§2.3",
+        "a result carries a record",
         format!("{what} returned no record: {not}"),
     )))
 }

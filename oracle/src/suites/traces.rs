@@ -17,14 +17,13 @@
 
 use std::cell::RefCell;
 
-use lifecycle_harness::compare::{Finding, Rules};
 use lifecycle_harness::generate;
 use lifecycle_harness::transition::Script;
-use lifecycle_harness::Driver;
+use lifecycle_harness::{Driver, Finding, Rules};
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 
 use crate::adapter::Adapter;
-use crate::check::{judged, Judged, Planned};
+use crate::case::{Judged, Planned};
 use crate::subject::AdapterSubject;
 
 /// Runs of one trace at most, shrinking included: each runs the whole
@@ -38,25 +37,23 @@ fn on_a_real_disk(mut script: Script) -> Script {
 }
 
 /// Runs `script` on a fresh directory: what each step did (when `journal`)
-/// and why it stopped, if it did (a finding, or the oracle's own failure).
+/// and the finding it stopped at, if it did.
 fn run_script(
     adapter: &mut Adapter,
     dir: &std::path::Path,
     script: &Script,
     journal: bool,
-) -> (Vec<String>, Option<Judged>) {
+) -> (Vec<String>, Option<Finding>) {
     let subject = AdapterSubject::new(adapter, dir);
     let mut driver = Driver::judged_by(subject, &script.start.build(), Rules::Requirements);
     if journal {
         driver.keep_journal();
     }
     for transition in &script.transitions {
-        let step = judged(|| {
-            driver.apply(transition);
-            Judged::Pass(String::new())
-        });
-        if !matches!(step, Judged::Pass(_)) {
-            return (driver.journal().to_vec(), Some(step));
+        // A step the adapter does not offer is left out, as shrinking
+        // would leave it out: the trace goes on with the next.
+        if let Err(finding) = driver.apply(transition) {
+            return (driver.journal().to_vec(), Some(finding));
         }
     }
     (driver.journal().to_vec(), None)
@@ -93,6 +90,10 @@ pub fn plan(cases: u32) -> Vec<Planned> {
                     let root = case.fresh_dir();
                     let adapter = RefCell::new(&mut *case.adapter);
                     let runs = RefCell::new(0u64);
+                    // The finding of the last failing run: proptest ends
+                    // its shrinking on the last sequence that failed, so
+                    // this is the minimal sequence's.
+                    let last_finding: RefCell<Option<Finding>> = RefCell::new(None);
                     let strategy = generate::strategy::<Script>();
                     let result = runner.run(&strategy, |script| {
                         let script = on_a_real_disk(script);
@@ -108,9 +109,12 @@ pub fn plan(cases: u32) -> Vec<Planned> {
                             return Ok(());
                         }
                         match run_script(&mut adapter, &dir, &script, false) {
-                            (_, Some(Judged::Found(f))) => Err(TestCaseError::fail(f.line())),
-                            (_, Some(Judged::OracleFailed(why))) => Err(TestCaseError::fail(why)),
-                            _ => Ok(()),
+                            (_, Some(finding)) => {
+                                let reason = TestCaseError::fail(finding.to_string());
+                                last_finding.replace(Some(finding));
+                                Err(reason)
+                            }
+                            (_, None) => Ok(()),
                         }
                     });
                     match result {
@@ -123,11 +127,7 @@ pub fn plan(cases: u32) -> Vec<Planned> {
                             // The finding of the run that wrote the steps
                             // down; shrinking's own when a flaky adapter
                             // passed this time.
-                            let again = match again {
-                                Some(Judged::Found(f)) => Some(f),
-                                _ => None,
-                            };
-                            let Some(finding) = again.or_else(|| Finding::parse(reason.message())) else {
+                            let Some(finding) = again.or_else(|| last_finding.take()) else {
                                 return Judged::OracleFailed(reason.message().to_string());
                             };
                             let reproduction = steps
@@ -136,10 +136,9 @@ pub fn plan(cases: u32) -> Vec<Planned> {
                                 .map(|(i, s)| format!("{}. {s}", i + 1))
                                 .collect::<Vec<_>>()
                                 .join("\n");
-                            Judged::FoundWith(
-                                finding,
-                                format!("{reproduction}\n(after every step the oracle loads the record and checks the directory)"),
-                            )
+                            Judged::Found(finding.reproduced_by(format!(
+                                "{reproduction}\n(after every step the oracle loads the record and checks the directory)"
+                            )))
                         }
                         Err(TestError::Abort(why)) => {
                             Judged::Skipped(format!("proptest gave up: {why}"))

@@ -33,20 +33,20 @@ use std::os::unix::fs::{symlink, DirBuilderExt, PermissionsExt};
 use std::path::Path;
 
 use lifecycle_harness::canonical;
-use lifecycle_harness::compare::{self, section_of, Finding, Rules};
+use lifecycle_harness::compare::{self, section_of};
 use lifecycle_harness::generate::invalid::InvalidSave;
 use lifecycle_harness::invariants;
 use lifecycle_harness::report;
 use lifecycle_harness::subject::Subject;
 use lifecycle_harness::Initial;
+use lifecycle_harness::{Finding, Rules};
 use lifecycle_model::implementation_defined;
 use lifecycle_model::record::{decode, Corrupt};
 use lifecycle_model::spec::{DIR_MODE, FILE_MODE, RECORD_FILE_NAME};
 use lifecycle_model::writer::{Found, LoadKind};
 use lifecycle_model::Record;
 
-use crate::check::{judged, Case, Judged, Planned};
-use crate::suites::{record, stamp};
+use crate::case::{record, stamp, Case, Judged, Planned, FIXED_NOW};
 use crate::vectors::{Expected, Vector};
 
 /// Makes the case's directory, 0700, so a save does not have to.
@@ -67,10 +67,7 @@ pub fn plan(vectors: &[Vector], now: i64) -> Vec<Planned> {
                 now_micros: now,
                 file: Found::Missing,
             };
-            judged(|| {
-                case.driver(&initial).check_default();
-                Judged::Pass("the default record".into())
-            })
+            Judged::pass_unless(case.driver(&initial).check_default(), "the default record")
         },
     )];
     for v in vectors {
@@ -136,28 +133,17 @@ fn load_case(v: &Vector, now: i64) -> Planned {
                 Expected::ImplementationDefined(points) => {
                     either_side(case, &initial, &bytes, &points)
                 }
-                _ => judged(|| {
+                _ => {
                     let mut driver = case.driver(&initial);
                     let (world, loaded) = driver.ask(|s, now| s.load(now));
-                    match compare::load(&world, &loaded) {
-                        Ok(()) => Judged::Pass("load returns what the model reads".into()),
-                        Err(f) => Judged::Found(f),
-                    }
-                }),
+                    Judged::pass_unless(
+                        compare::load(&world, &loaded),
+                        "load returns what the model reads",
+                    )
+                }
             }
         },
     )
-}
-
-impl Judged {
-    /// The same judgement, its finding (if any) rewritten by `f`.
-    fn relabel(self, f: impl FnOnce(Finding) -> Finding) -> Judged {
-        match self {
-            Judged::Found(finding) => Judged::Found(f(finding)),
-            Judged::FoundWith(finding, r) => Judged::FoundWith(f(finding), r),
-            other => other,
-        }
-    }
 }
 
 /// A file on a point of requirements §7: the stored record or the default
@@ -169,7 +155,7 @@ fn either_side(
     points: &[implementation_defined::Point],
 ) -> Judged {
     let valid = implementation_defined::as_valid(bytes);
-    judged(|| {
+    {
         let mut driver = case.driver(initial);
         let (world, loaded) = driver.ask(|s, now| s.load(now));
         let as_corrupt = world.with_file(Found::Corrupt(bytes.to_vec()));
@@ -197,11 +183,12 @@ fn either_side(
         let spec = if loaded.is_err() { "§2.2.4" } else { "§2.1" };
         Judged::Found(Finding::violation(
             spec,
+            "on a point requirements §7 leaves open, load returns the stored record or the default",
             format!(
                 "on a point requirements §7 leaves open ({on}), load must return the stored record or the default; it returned {returned}"
             ),
         ))
-    })
+    }
 }
 
 fn roundtrip_case(name: &str, saved: Record, now: i64) -> Planned {
@@ -213,7 +200,7 @@ fn roundtrip_case(name: &str, saved: Record, now: i64) -> Planned {
         reproduction,
         move |case| {
             prepare(&case.dir);
-            judged(|| {
+            {
                 let initial = Initial {
                     now_micros: now,
                     file: Found::Missing,
@@ -223,6 +210,7 @@ fn roundtrip_case(name: &str, saved: Record, now: i64) -> Planned {
                 if let Err(failure) = answer {
                     return Judged::Found(Finding::violation(
                         "§3",
+                        "save of a valid record succeeds",
                         format!(
                             "save of the valid record {} failed: {failure}",
                             report::record(&saved)
@@ -251,30 +239,36 @@ fn roundtrip_case(name: &str, saved: Record, now: i64) -> Planned {
                         ),
                         _ => false,
                     };
-                    let (spec, what) = if unknown_lost {
-                        ("§1.5", "unknown members did not survive a save and a load")
+                    let (spec, rule, what) = if unknown_lost {
+                        (
+                            "§1.5",
+                            "unknown members survive a save and a load",
+                            "unknown members did not survive a save and a load",
+                        )
                     } else {
                         (
                             "§3.2",
+                            "a load of a saved valid record returns that record",
                             "a load of a saved valid record must return that record",
                         )
                     };
                     return Judged::Found(Finding {
                         spec,
-                        message: format!("{what}: {}", f.message),
-                        ..f
+                        rule,
+                        ..f.during(what)
                     });
                 }
                 let subject = driver.subject();
-                invariants::files_are_private(
-                    Rules::Requirements,
-                    RECORD_FILE_NAME,
-                    &subject.entries(),
-                    subject.dir_mode(),
+                Judged::pass_unless(
+                    invariants::files_are_private(
+                        Rules::Requirements,
+                        RECORD_FILE_NAME,
+                        &subject.entries(),
+                        subject.dir_mode(),
+                    ),
+                    "saved and loaded back",
                 )
-                .map(|()| Judged::Pass("saved and loaded back".into()))
-                .unwrap_or_else(Judged::Found)
-            })
+            }
         },
     )
 }
@@ -310,12 +304,13 @@ fn save_invalid_case(name: &str, json: String, field: Option<String>, now: i64) 
                 now_micros: now,
                 file: Found::Valid(base_record(now)),
             };
-            judged(|| {
-                let mut driver = case.driver(&initial);
-                driver.refused_save_json(&json, field.as_deref());
-                driver.after_step();
-                Judged::Pass("refused, nothing touched".into())
-            })
+            let mut driver = case.driver(&initial);
+            Judged::pass_unless(
+                driver
+                    .refused_save_json(&json, field.as_deref())
+                    .and_then(|()| driver.after_step()),
+                "refused, nothing touched",
+            )
         },
     )
 }
@@ -396,11 +391,11 @@ fn path_states() -> Vec<PathState> {
             make: |dir| {
                 fs::DirBuilder::new().mode(DIR_MODE).create(dir)?;
                 let target = dir.join("target.json");
-                fs::write(&target, base_record(super::FIXED_NOW).encode())?;
+                fs::write(&target, base_record(FIXED_NOW).encode())?;
                 fs::set_permissions(&target, fs::Permissions::from_mode(FILE_MODE))?;
                 symlink(&target, dir.join(RECORD_FILE_NAME))
             },
-            file: |_| Found::Valid(base_record(super::FIXED_NOW)),
+            file: |_| Found::Valid(base_record(FIXED_NOW)),
         },
         PathState {
             name: "symlink_to_device",
@@ -417,7 +412,7 @@ fn path_states() -> Vec<PathState> {
             make: |dir| {
                 fs::DirBuilder::new().mode(DIR_MODE).create(dir)?;
                 let path = dir.join(RECORD_FILE_NAME);
-                fs::write(&path, base_record(super::FIXED_NOW).encode())?;
+                fs::write(&path, base_record(FIXED_NOW).encode())?;
                 fs::set_permissions(&path, fs::Permissions::from_mode(0o000))
             },
             file: |_| Found::Unreadable,
@@ -456,22 +451,16 @@ fn path_cases(now: i64) -> Vec<Planned> {
                             "the oracle could not make the path state: {e}"
                         ));
                     }
-                    judged(|| {
-                        driver.set_file((state.file)(now));
-                        driver.after_step();
-                        Judged::Pass("load returns what the model expects".into())
-                    })
-                    .relabel(|f| match (state.name, f.spec) {
-                        ("fifo", "§2.2.4") => Finding {
-                            spec: "§2.2",
-                            message: format!(
-                                "load must not block on a FIFO (§2.2.2): {}",
-                                f.message
-                            ),
-                            ..f
-                        },
-                        _ => f,
-                    })
+                    driver.set_file((state.file)(now));
+                    Judged::pass_unless(driver.after_step(), "load returns what the model expects")
+                        .relabel(|f| match (state.name, f.spec) {
+                            ("fifo", "§2.2.4") => Finding {
+                                spec: "§2.2",
+                                rule: "load does not block on a FIFO",
+                                ..f.during("load must not block on a FIFO (§2.2.2)")
+                            },
+                            _ => f,
+                        })
                 },
             )
         })
@@ -502,6 +491,7 @@ fn outcome_case(now: i64) -> Planned {
                 [Some(_), Some(_)] => Judged::Pass("load says which case happened".into()),
                 _ => Judged::Found(Finding::divergence(
                     "§2.1",
+                    "load says what it found: valid, missing, corrupt or unreadable",
                     "load does not say which case happened (valid, missing, corrupt or unreadable): a caller cannot tell a missing file from a corrupt one",
                 )),
             }

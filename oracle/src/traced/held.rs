@@ -1,0 +1,144 @@
+//! What the record path holds, on the real disk or in a disk of the
+//! persistence model, and which of those a save may leave.
+//!
+//! Promises: [`Held`] is the record path's content as the traced suites
+//! judge it (nothing, a directory, or a file with its mode and bytes), read
+//! from the real disk ([`Held::read`]) or from a model disk
+//! ([`Held::of`]), and put on a real disk again ([`materialize`]) so an
+//! adapter can load it; [`allowed`] says whether an interrupted or finished
+//! save may leave it (the old record or the complete new one, 0600).
+//! Records compare by requirements §7 (timestamps as instants, unknown
+//! members as JSON values).
+//!
+//! Does not promise: anything about the other files of the directory; the
+//! suites judge leftovers themselves.
+
+use std::fs;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::Path;
+
+use lifecycle_harness::{compare, report, Rules, World};
+use lifecycle_model::persistence::{Disk, Node};
+use lifecycle_model::spec::{DIR_MODE, FILE_MODE, RECORD_FILE_NAME};
+use lifecycle_model::writer::Found;
+use lifecycle_model::Record;
+
+use crate::case::FIXED_NOW;
+
+/// What the record path holds in a disk.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Held {
+    Nothing,
+    Directory,
+    File { mode: u32, data: Vec<u8> },
+}
+
+impl Held {
+    pub fn of(disk: &Disk, record_path: &str) -> Held {
+        match disk.nodes.get(record_path) {
+            None => Held::Nothing,
+            Some(Node::Dir { .. }) => Held::Directory,
+            Some(Node::File { mode, data, .. }) => Held::File {
+                mode: *mode,
+                data: data.clone(),
+            },
+        }
+    }
+
+    /// What `dir`'s record path holds on the real disk.
+    pub fn read(dir: &Path) -> std::io::Result<Held> {
+        let path = dir.join(RECORD_FILE_NAME);
+        match fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Held::Nothing),
+            Err(e) => Err(e),
+            Ok(meta) if meta.is_dir() => Ok(Held::Directory),
+            Ok(meta) => Ok(Held::File {
+                mode: meta.permissions().mode() & 0o7777,
+                data: fs::read(&path)?,
+            }),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Held::Nothing => "no file".to_string(),
+            Held::Directory => "a directory".to_string(),
+            Held::File { mode, data } => {
+                format!("a file of mode {mode:o} holding {}", report::excerpt(data))
+            }
+        }
+    }
+
+    /// What the model's load reads there.
+    pub fn found(&self) -> Found {
+        match self {
+            Held::Nothing => Found::Missing,
+            Held::Directory => Found::Unreadable,
+            Held::File { data, .. } => Found::of_bytes(data),
+        }
+    }
+
+    /// Whether it is a record file of a mode other than 0600 (SPEC §3.6).
+    pub fn mode_is_wrong(&self) -> bool {
+        matches!(self, Held::File { mode, .. } if *mode != FILE_MODE)
+    }
+
+    /// The section a disallowed `self` breaks: §3.6 for a wrong mode, else
+    /// §3.4 (atomicity).
+    pub fn section(&self) -> &'static str {
+        if self.mode_is_wrong() {
+            "§3.6"
+        } else {
+            "§3.4"
+        }
+    }
+}
+
+/// Whether the record path may hold `held`: what it held before (`old`)
+/// unless `returned`, or the new record; a record file 0600.
+pub fn allowed(held: &Held, old: &Held, new: &Record, returned: bool) -> Result<(), String> {
+    match held {
+        Held::File { mode, .. } if *mode != FILE_MODE => Err(format!(
+            "the record file has mode {mode:o}, not {FILE_MODE:o}"
+        )),
+        Held::File { data, .. } if holds(data, new) => Ok(()),
+        _ if !returned && held == old => Ok(()),
+        _ if returned => {
+            Err("the save had returned success, so only the new record may be there".into())
+        }
+        _ => Err("only the complete old record or the complete new one may be there".into()),
+    }
+}
+
+/// The rule a disallowed [`Held`] breaks, by its section.
+pub fn rule_of(section: &str) -> &'static str {
+    if section == "§3.6" {
+        "the record file has mode 0600 whenever it is visible"
+    } else {
+        "a save is atomic: the record path holds the complete old record or the complete new one"
+    }
+}
+
+/// Whether `data` is `record` (timestamps as instants, unknown members
+/// as JSON values: requirements §7).
+pub fn holds(data: &[u8], record: &Record) -> bool {
+    let world = World::new(FIXED_NOW, Found::Missing).with_rules(Rules::Requirements);
+    lifecycle_model::record::decode(data).is_ok_and(|d| compare::same_record(&world, record, &d))
+}
+
+/// Puts what `held` says at the record path of a fresh directory.
+pub fn materialize(dir: &Path, held: &Held) -> std::io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)?;
+    let path = dir.join(RECORD_FILE_NAME);
+    match held {
+        Held::Nothing => Ok(()),
+        Held::Directory => fs::DirBuilder::new().mode(DIR_MODE).create(&path),
+        Held::File { mode, data } => {
+            fs::write(&path, data)?;
+            fs::set_permissions(&path, fs::Permissions::from_mode(*mode))
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! The traced save: one save of an adapter recorded under a system-call
+//! tracer, and what the `power`, `kill`, `faults` and traced `permissions`
+//! suites judge it with. They use this module as peers; none imports
+//! another.
+//!
+//! Promises, one job a module:
+//! - [`start`]: the disks a traced save starts from, made on the real disk,
+//!   and the record it saves;
+//! - [`record`]: the save recorded under the tracer and turned into the
+//!   persistence model's op log (or skipped, naming the call the model
+//!   cannot hold);
+//! - [`held`]: what the record path holds, on the real disk or in a model
+//!   disk, and which of those a save may leave;
+//! - [`load`]: a load through the adapter of what a save left, judged by
+//!   the model;
+//! - [`op_log`]: the op log in words, for a reproduction;
+//! - [`replay`]: the save replayed with one call killed or failed, each
+//!   replay checked to hit the call it meant (for `kill` and `faults`).
+//!
+//! Does not promise: anything without a tracer (every traced case is then
+//! skipped, saying how to install one).
+
+pub mod held;
+pub mod load;
+pub mod op_log;
+pub mod record;
+pub mod replay;
+pub mod start;

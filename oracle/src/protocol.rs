@@ -90,7 +90,7 @@ impl Handshake {
                 "the adapter refused protocol version {VERSION}: {error}"
             ));
         }
-        if let Some(version) = value.get("version").and_then(Value::as_u64) {
+        if let Some(version) = value.get("version").and_then(integer) {
             if version != VERSION {
                 return Err(format!(
                     "the adapter speaks protocol version {version}; this oracle speaks version {VERSION}"
@@ -356,7 +356,7 @@ impl Reply {
                     )
                 })?;
         }
-        let seq = value.get("seq").and_then(Value::as_u64).unwrap_or_default();
+        let seq = value.get("seq").and_then(integer).unwrap_or_default();
         let text = |v: &Value, name: &str| v.get(name).and_then(Value::as_str).map(String::from);
         let body = if let Some(outcome) = outcome {
             ReplyBody::Result(outcome)
@@ -366,8 +366,8 @@ impl Reply {
                 field: text(e, "field"),
                 errno: text(e, "errno"),
                 reason: text(e, "reason"),
-                expected: e.get("expected").and_then(Value::as_u64),
-                got: e.get("got").and_then(Value::as_u64),
+                expected: e.get("expected").and_then(integer),
+                got: e.get("got").and_then(integer),
                 message: text(e, "message").unwrap_or_default(),
             })
         } else if let Some(s) = value.get("skipped") {
@@ -385,6 +385,17 @@ impl Reply {
         };
         Ok(Reply { seq, body })
     }
+}
+
+/// A whole number as the schema counts one: JSON Schema 2020-12 takes `1.0`
+/// for the integer 1, so a reply that passed it means 1 by it.
+fn integer(value: &Value) -> Option<u64> {
+    value.as_u64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n < 2f64.powi(64))
+            .map(|n| n as u64)
+    })
 }
 
 #[cfg(test)]
@@ -433,6 +444,27 @@ mod tests {
         assert!(error.contains("at /result/outcome"), "{error}");
         let error = Reply::parse("Traceback (most recent call last):", &load).expect_err("garbage");
         assert!(error.contains("not a JSON object"), "{error}");
+    }
+
+    #[test]
+    fn numbers_written_with_a_zero_fraction_are_read_as_the_integers_they_are() {
+        let load = Request::new("load").text("path", "/x");
+        let reply = Reply::parse(r#"{"seq":7.0,"result":{"record":{}}}"#, &load).expect("a reply");
+        assert_eq!(reply.seq, 7);
+        let reply = Reply::parse(
+            r#"{"seq":8,"error":{"class":"refused","reason":"wrong_step","expected":2.0,"got":3}}"#,
+            &load,
+        )
+        .expect("a reply");
+        let ReplyBody::Error(error) = reply.body else {
+            panic!("an error")
+        };
+        assert_eq!((error.expected, error.got), (Some(2), Some(3)));
+        let error = Handshake::parse(
+            r#"{"cmd":"start","version":2.0,"implementation":{"name":"x","language":"go"},"capabilities":["store"]}"#,
+        )
+        .expect_err("version 2.0 is version 2");
+        assert!(error.contains("version 2;"), "{error}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use crate::protocol::Implementation;
 
@@ -101,14 +101,54 @@ impl CaseResult {
     }
 }
 
-/// A suite's counts in the order of [`Verdict::ALL`].
 /// A duration in seconds, to the millisecond.
 fn seconds(d: Duration) -> f64 {
     (d.as_millis() as f64) / 1000.0
 }
 
+/// A suite's counts in the order of [`Verdict::ALL`].
 fn row(counts: &BTreeMap<Verdict, usize>) -> [usize; 5] {
     Verdict::ALL.map(|v| counts.get(&v).copied().unwrap_or(0))
+}
+
+/// The JSON report, borrowed from a [`Report`]: what `--json` writes.
+#[derive(Debug, Serialize)]
+pub struct JsonReport<'a> {
+    implementation: JsonImplementation<'a>,
+    /// One count per verdict name.
+    summary: BTreeMap<&'static str, usize>,
+    /// Per suite that ran.
+    seconds: BTreeMap<&'static str, f64>,
+    exit_code: u8,
+    // Null when absent, where a result's optional members are left out:
+    // readers of the report test these two for null.
+    harness_broken: Option<&'a str>,
+    adapter_broken: Option<&'a str>,
+    results: Vec<JsonResult<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonImplementation<'a> {
+    name: &'a str,
+    language: &'a str,
+    version: &'a str,
+    homepage: &'a str,
+    capabilities: &'a [String],
+}
+
+#[derive(Debug, Serialize)]
+struct JsonResult<'a> {
+    suite: &'static str,
+    case: &'a str,
+    spec: &'a str,
+    verdict: &'static str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reproduction: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rerun: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stderr: Option<&'a str>,
 }
 
 /// The whole run.
@@ -164,53 +204,44 @@ impl Report {
         rows
     }
 
-    pub fn to_json(&self) -> Value {
-        let summary: serde_json::Map<String, Value> = Verdict::ALL
-            .iter()
-            .map(|v| (v.name().to_string(), json!(self.count(*v))))
-            .collect();
-        let results: Vec<Value> = self
-            .results
-            .iter()
-            .map(|r| {
-                let mut o = json!({
-                    "suite": r.suite,
-                    "case": r.case,
-                    "spec": r.spec,
-                    "verdict": r.verdict.name(),
-                    "message": r.message,
-                });
-                for (name, value) in [
-                    ("reproduction", &r.reproduction),
-                    ("rerun", &r.rerun),
-                    ("stderr", &r.stderr),
-                ] {
-                    if let Some(v) = value {
-                        o[name] = json!(v);
-                    }
-                }
-                o
-            })
-            .collect();
-        json!({
-            "implementation": {
-                "name": self.implementation.name,
-                "language": self.implementation.language,
-                "version": self.implementation.version,
-                "homepage": self.implementation.homepage,
-                "capabilities": self.capabilities,
+    /// The report as JSON: serialize it (`serde_json::to_string_pretty`).
+    pub fn to_json(&self) -> JsonReport<'_> {
+        let implementation = &self.implementation;
+        JsonReport {
+            implementation: JsonImplementation {
+                name: &implementation.name,
+                language: &implementation.language,
+                version: &implementation.version,
+                homepage: &implementation.homepage,
+                capabilities: &self.capabilities,
             },
-            "summary": summary,
-            "seconds": self
+            summary: Verdict::ALL
+                .iter()
+                .map(|v| (v.name(), self.count(*v)))
+                .collect(),
+            seconds: self
                 .durations
                 .iter()
-                .map(|(suite, d)| (suite.to_string(), json!(seconds(*d))))
-                .collect::<serde_json::Map<String, Value>>(),
-            "exit_code": self.exit_code(),
-            "harness_broken": self.harness_broken,
-            "adapter_broken": self.adapter_broken,
-            "results": results,
-        })
+                .map(|(suite, d)| (*suite, seconds(*d)))
+                .collect(),
+            exit_code: self.exit_code(),
+            harness_broken: self.harness_broken.as_deref(),
+            adapter_broken: self.adapter_broken.as_deref(),
+            results: self
+                .results
+                .iter()
+                .map(|r| JsonResult {
+                    suite: r.suite,
+                    case: &r.case,
+                    spec: &r.spec,
+                    verdict: r.verdict.name(),
+                    message: &r.message,
+                    reproduction: r.reproduction.as_deref(),
+                    rerun: r.rerun.as_deref(),
+                    stderr: r.stderr.as_deref(),
+                })
+                .collect(),
+        }
     }
 
     /// JUnit XML: one test suite per suite, one test case per case; a
@@ -406,5 +437,82 @@ impl Report {
             }
         }
         md
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn small_report() -> Report {
+        let case = |id: &str| format!("vectors/load/{id}");
+        let mut violation = CaseResult::pass("vectors", case("corrupt_bom"), "§3.4", "")
+            .with(Verdict::Violation, "accepted a BOM")
+            .reproduce("write \\xef\\xbb\\xbf{} then load");
+        violation.rerun = Some("lifecycle check --case vectors/load/corrupt_bom".to_string());
+        Report {
+            implementation: Implementation {
+                name: "strict".to_string(),
+                language: "python".to_string(),
+                version: "1.2".to_string(),
+                homepage: String::new(),
+            },
+            capabilities: vec!["store".to_string()],
+            results: vec![
+                CaseResult::pass("vectors", case("valid"), "§3.1", "loaded"),
+                violation,
+                CaseResult::pass("sleep", "sleep/cycle".to_string(), "§5", "")
+                    .with(Verdict::Skipped, "no sleep capability"),
+            ],
+            durations: BTreeMap::from([
+                ("vectors", Duration::from_millis(1500)),
+                ("sleep", Duration::ZERO),
+            ]),
+            harness_broken: None,
+            adapter_broken: None,
+        }
+    }
+
+    #[test]
+    fn the_json_report_has_exactly_the_members_and_values_of_the_run() {
+        let json = serde_json::to_value(small_report().to_json()).expect("serializes");
+        assert_eq!(
+            json,
+            json!({
+                "implementation": {
+                    "name": "strict",
+                    "language": "python",
+                    "version": "1.2",
+                    "homepage": "",
+                    "capabilities": ["store"],
+                },
+                "summary": {"pass": 1, "violation": 1, "divergence": 0, "info": 0, "skipped": 1},
+                "seconds": {"vectors": 1.5, "sleep": 0.0},
+                "exit_code": 1,
+                "harness_broken": null,
+                "adapter_broken": null,
+                "results": [
+                    {"suite": "vectors", "case": "vectors/load/valid", "spec": "§3.1",
+                     "verdict": "pass", "message": "loaded"},
+                    {"suite": "vectors", "case": "vectors/load/corrupt_bom", "spec": "§3.4",
+                     "verdict": "violation", "message": "accepted a BOM",
+                     "reproduction": "write \\xef\\xbb\\xbf{} then load",
+                     "rerun": "lifecycle check --case vectors/load/corrupt_bom"},
+                    {"suite": "sleep", "case": "sleep/cycle", "spec": "§5",
+                     "verdict": "skipped", "message": "no sleep capability"},
+                ],
+            })
+        );
+    }
+
+    #[test]
+    fn a_broken_run_says_why_in_the_json_report() {
+        let mut report = small_report();
+        report.adapter_broken = Some("the smoke suite failed".to_string());
+        let json: Value = serde_json::to_value(report.to_json()).expect("serializes");
+        assert_eq!(json["adapter_broken"], "the smoke suite failed");
+        assert_eq!(json["harness_broken"], Value::Null);
+        assert_eq!(json["exit_code"], 3);
     }
 }

@@ -2,25 +2,36 @@
 //! is wrong.
 //!
 //! Promises: [`Schema::check`] validates a JSON value against one definition
-//! of the schema (`#/$defs/<name>`) with the subset of JSON Schema 2020-12
-//! the schema uses (`type`, `const`, `enum`, `required`, `properties`,
-//! `additionalProperties`, `items`, `minimum`, `$ref`, `oneOf`), and reports
-//! the first violation as a JSON pointer and a sentence: `at /error/class:
-//! "bogus" is not one of "invalid_record", "io", …`. The schema is compiled
-//! into the binary, so the check needs no file at run time.
+//! of the schema (`#/$defs/<name>`) by JSON Schema 2020-12, every keyword
+//! the schema uses included (`pattern` too, and `1.0` counts as an
+//! integer), and reports one violation as a JSON pointer and a sentence:
+//! `at /error/class: "bogus" is not one of "invalid_record", "io", …`. Of
+//! several violations it reports the deepest; when no form of a `oneOf`
+//! fits, the deepest violation of the form that came closest. The schema is
+//! compiled into the binary, so the check needs no file at run time, and
+//! nothing is fetched from the network.
 //!
-//! Does not promise: the rest of JSON Schema. `pattern` is not checked (only
-//! the oracle's own requests carry one), nor formats.
+//! Does not promise: every violation (only one), nor `format` assertions
+//! (the schema has none). The `jsonschema` crate does the validation; this
+//! module compiles one validator per definition, the first time it is
+//! asked for, and words the crate's errors.
 
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use serde_json::{Map, Value};
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::{ValidationError, Validator};
+use serde_json::{json, Value};
 
 /// The schema of PROTOCOL.md, as shipped beside it.
 pub const SCHEMA_TEXT: &str = include_str!("../../protocol/schema.json");
 
 pub struct Schema {
     root: Value,
+    /// One validator per definition, compiled when first asked for: a run
+    /// checks a handful of the definitions, not all of them.
+    validators: BTreeMap<String, OnceLock<Result<Validator, String>>>,
 }
 
 impl Schema {
@@ -30,161 +41,189 @@ impl Schema {
         SCHEMA.get_or_init(|| {
             // The schema is part of this program, checked by its tests: a
             // failure here is a build that cannot have passed them.
-            let root = serde_json::from_str(SCHEMA_TEXT).expect("protocol/schema.json is JSON");
-            Schema { root }
+            let root: Value =
+                serde_json::from_str(SCHEMA_TEXT).expect("protocol/schema.json is JSON");
+            let validators = root
+                .get("$defs")
+                .and_then(Value::as_object)
+                .map(|defs| defs.keys().map(|name| (name.clone(), OnceLock::new())))
+                .into_iter()
+                .flatten()
+                .collect();
+            Schema { root, validators }
         })
     }
 
     /// `Ok` when `value` is a `#/$defs/<definition>`, else where and why not.
     pub fn check(&self, definition: &str, value: &Value) -> Result<(), String> {
-        let schema = self
-            .definition(definition)
+        let validator = self.validator(definition)?;
+        let errors: Vec<ValidationError<'_>> = validator.iter_errors(value).collect();
+        match most_telling(&errors) {
+            None => Ok(()),
+            Some(error) => Err(self.explain(error, value)),
+        }
+    }
+
+    fn validator(&self, definition: &str) -> Result<&Validator, String> {
+        let compiled = self
+            .validators
+            .get(definition)
             .ok_or_else(|| format!("the schema has no definition {definition}"))?;
-        self.validate(schema, value, "")
+        compiled
+            .get_or_init(|| {
+                // A document holding the schema's definitions whose root is
+                // the one asked for: its `$ref`s resolve as in the schema,
+                // and errors' schema paths point into the schema's `$defs`.
+                let wrapper = json!({
+                    "$schema": self.root.get("$schema"),
+                    "$defs": self.root.get("$defs"),
+                    "$ref": format!("#/$defs/{definition}"),
+                });
+                jsonschema::draft202012::options()
+                    .offline()
+                    .build(&wrapper)
+                    .map_err(|e| format!("the schema's {definition} does not compile: {e}"))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
-    fn definition(&self, name: &str) -> Option<&Value> {
-        self.root.get("$defs")?.get(name)
-    }
-
-    fn resolve(&self, reference: &str) -> Result<&Value, String> {
-        reference
-            .strip_prefix("#/$defs/")
-            .and_then(|name| self.definition(name))
-            .ok_or_else(|| format!("the schema's reference {reference} leads nowhere"))
-    }
-
-    fn validate(&self, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
-        let Some(schema) = schema.as_object() else {
-            return Ok(());
+    /// `at <pointer>: <sentence>` for `error`, found checking `value`.
+    fn explain(&self, error: &ValidationError<'_>, value: &Value) -> String {
+        let at = pointer(error);
+        let context = match error.kind() {
+            ValidationErrorKind::OneOfNotValid { context }
+            | ValidationErrorKind::OneOfMultipleValid { context } => context,
+            _ => return format!("at {at}: {}", self.sentence(error, value)),
         };
-        let here = || {
-            if at.is_empty() {
-                "/".to_string()
+        let holding = context.iter().filter(|errors| errors.is_empty()).count();
+        if let Some(forms) = self.only_required(error.schema_path().as_str()) {
+            return format!(
+                "at {at}: expected exactly one of the members {}, found {holding}",
+                forms.join(", ")
+            );
+        }
+        if holding > 0 {
+            return format!("at {at}: the message matches more than one form");
+        }
+        if let Some(sentence) = no_constant_fits(context) {
+            return sentence;
+        }
+        // The closest form is the one whose constants the message has (its
+        // `cmd`, say), then the one it breaks in the fewest places.
+        let closest = context.iter().min_by_key(|errors| {
+            let constants = errors
+                .iter()
+                .filter(|e| matches!(e.kind(), ValidationErrorKind::Constant { .. }))
+                .count();
+            (constants, errors.len())
+        });
+        match closest.and_then(|errors| most_telling(errors)) {
+            Some(error) => self.explain(error, value),
+            None => format!("at {at}: matches no form"),
+        }
+    }
+
+    /// The sentence for one error other than a `oneOf`'s.
+    fn sentence(&self, error: &ValidationError<'_>, value: &Value) -> String {
+        let found = error.instance();
+        match error.kind() {
+            ValidationErrorKind::Type { kind } => {
+                let expected: Vec<String> = match kind {
+                    TypeKind::Single(t) => vec![t.to_string()],
+                    TypeKind::Multiple(ts) => ts.iter().map(|t| t.to_string()).collect(),
+                };
+                format!(
+                    "expected {}, found {}",
+                    expected.join(" or "),
+                    describe(found)
+                )
+            }
+            ValidationErrorKind::Constant { expected_value } => {
+                format!("expected {expected_value}, found {found}")
+            }
+            ValidationErrorKind::Enum { options } => {
+                let names: Vec<String> = match options.as_ref() {
+                    Value::Array(options) => options.iter().map(Value::to_string).collect(),
+                    other => vec![other.to_string()],
+                };
+                format!("{found} is not one of {}", names.join(", "))
+            }
+            ValidationErrorKind::Minimum { limit } => format!("{found} is below {limit}"),
+            ValidationErrorKind::Pattern { pattern } => {
+                format!("{found} does not match the pattern {pattern}")
+            }
+            ValidationErrorKind::Required { property } => {
+                format!("the member {property} is missing")
+            }
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                self.unexpected(unexpected, error.schema_path().as_str())
+            }
+            // `additionalProperties: false` beside no `properties` reports
+            // the first extra member's value, not its name: name them from
+            // the object itself.
+            ValidationErrorKind::FalseSchema
+                if error
+                    .schema_path()
+                    .as_str()
+                    .ends_with("/additionalProperties") =>
+            {
+                let schema_path = error.schema_path().as_str();
+                let allowed = self.allowed(schema_path);
+                let unexpected: Vec<String> = value
+                    .pointer(error.instance_path().as_str())
+                    .and_then(Value::as_object)
+                    .map(|members| {
+                        members
+                            .keys()
+                            .filter(|name| !allowed.contains(name))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.unexpected(&unexpected, schema_path)
+            }
+            _ => error.to_string(),
+        }
+    }
+
+    fn unexpected(&self, names: &[String], schema_path: &str) -> String {
+        let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+        let allowed = self.allowed(schema_path);
+        format!(
+            "unexpected member{} {} (allowed: {})",
+            if names.len() == 1 { "" } else { "s" },
+            quoted.join(", "),
+            if allowed.is_empty() {
+                "none".to_string()
             } else {
-                at.to_string()
+                allowed.join(", ")
             }
-        };
-        if let Some(Value::String(reference)) = schema.get("$ref") {
-            self.validate(self.resolve(reference)?, value, at)?;
-        }
-        if let Some(types) = schema.get("type") {
-            let allowed: Vec<&str> = match types {
-                Value::String(t) => vec![t.as_str()],
-                Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
-                _ => Vec::new(),
-            };
-            if !allowed.iter().any(|t| is_type(value, t)) {
-                return Err(format!(
-                    "at {}: expected {}, found {}",
-                    here(),
-                    allowed.join(" or "),
-                    describe(value)
-                ));
-            }
-        }
-        if let Some(expected) = schema.get("const") {
-            if value != expected {
-                return Err(format!("at {}: expected {expected}, found {value}", here()));
-            }
-        }
-        if let Some(Value::Array(options)) = schema.get("enum") {
-            if !options.contains(value) {
-                let names: Vec<String> = options.iter().map(Value::to_string).collect();
-                return Err(format!(
-                    "at {}: {value} is not one of {}",
-                    here(),
-                    names.join(", ")
-                ));
-            }
-        }
-        if let (Some(minimum), Some(n)) = (
-            schema.get("minimum").and_then(Value::as_f64),
-            value.as_f64(),
-        ) {
-            if n < minimum {
-                return Err(format!("at {}: {value} is below {minimum}", here()));
-            }
-        }
-        if let Value::Object(members) = value {
-            self.validate_object(schema, members, at)?;
-        }
-        if let (Some(items), Value::Array(values)) = (schema.get("items"), value) {
-            for (i, item) in values.iter().enumerate() {
-                self.validate(items, item, &format!("{at}/{i}"))?;
-            }
-        }
-        if let Some(Value::Array(branches)) = schema.get("oneOf") {
-            self.one_of(branches, value, at)?;
-        }
-        Ok(())
+        )
     }
 
-    fn validate_object(
-        &self,
-        schema: &Map<String, Value>,
-        members: &Map<String, Value>,
-        at: &str,
-    ) -> Result<(), String> {
-        let here = || {
-            if at.is_empty() {
-                "/".to_string()
-            } else {
-                at.to_string()
-            }
-        };
-        if let Some(Value::Array(required)) = schema.get("required") {
-            for name in required.iter().filter_map(Value::as_str) {
-                if !members.contains_key(name) {
-                    return Err(format!("at {}: the member {name:?} is missing", here()));
-                }
-            }
-        }
-        let properties = schema.get("properties").and_then(Value::as_object);
-        for (name, member) in members {
-            let path = format!("{at}/{name}");
-            match properties.and_then(|p| p.get(name)) {
-                Some(property) => self.validate(property, member, &path)?,
-                None => match schema.get("additionalProperties") {
-                    Some(Value::Bool(false)) => {
-                        let known: Vec<&String> =
-                            properties.map(|p| p.keys().collect()).unwrap_or_default();
-                        return Err(format!(
-                            "at {}: unexpected member {name:?} (allowed: {})",
-                            here(),
-                            known
-                                .iter()
-                                .map(|k| k.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ));
-                    }
-                    Some(extra @ Value::Object(_)) => self.validate(extra, member, &path)?,
-                    _ => {}
-                },
-            }
-        }
-        Ok(())
+    /// The members the object schema holding `additional_properties` (the
+    /// path of its `additionalProperties`) names.
+    fn allowed(&self, additional_properties: &str) -> Vec<String> {
+        additional_properties
+            .strip_suffix("/additionalProperties")
+            .and_then(|object| self.root.pointer(&format!("{object}/properties")))
+            .and_then(Value::as_object)
+            .map(|properties| properties.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
-    /// Exactly one branch holds. When every branch only requires members,
-    /// say which members; otherwise say why the closest branch failed.
-    fn one_of(&self, branches: &[Value], value: &Value, at: &str) -> Result<(), String> {
-        let results: Vec<Result<(), String>> = branches
+    /// For a `oneOf` whose forms only require members, each form's members
+    /// (`result`, `error`, …).
+    fn only_required(&self, one_of: &str) -> Option<Vec<String>> {
+        self.root
+            .pointer(one_of)?
+            .as_array()?
             .iter()
-            .map(|b| self.validate(b, value, at))
-            .collect();
-        let holding = results.iter().filter(|r| r.is_ok()).count();
-        if holding == 1 {
-            return Ok(());
-        }
-        let here = if at.is_empty() { "/" } else { at };
-        let only_required: Option<Vec<String>> = branches
-            .iter()
-            .map(|b| {
-                let object = b.as_object()?;
-                let required = object.get("required")?.as_array()?;
-                (object.len() == 1).then(|| {
+            .map(|form| {
+                let form = form.as_object()?;
+                let required = form.get("required")?.as_array()?;
+                (form.len() == 1).then(|| {
                     required
                         .iter()
                         .filter_map(Value::as_str)
@@ -192,35 +231,51 @@ impl Schema {
                         .join(" and ")
                 })
             })
-            .collect();
-        if let Some(names) = only_required {
-            return Err(format!(
-                "at {here}: expected exactly one of the members {}, found {holding}",
-                names.join(", ")
-            ));
-        }
-        if holding > 1 {
-            return Err(format!("at {here}: the message matches more than one form"));
-        }
-        // The error that got deepest is the most telling.
-        let deepest = results
-            .into_iter()
-            .filter_map(Result::err)
-            .max_by_key(|e| e.split(':').next().map_or(0, |p| p.matches('/').count()));
-        Err(deepest.unwrap_or_else(|| format!("at {here}: matches no form")))
+            .collect()
     }
 }
 
-fn is_type(value: &Value, name: &str) -> bool {
-    match name {
-        "object" => value.is_object(),
-        "array" => value.is_array(),
-        "string" => value.is_string(),
-        "boolean" => value.is_boolean(),
-        "null" => value.is_null(),
-        "number" => value.is_number(),
-        "integer" => value.is_u64() || value.is_i64(),
-        _ => false,
+/// The error that got deepest into the message (the first of those), as it
+/// names the field most precisely.
+fn most_telling<'e, 'i>(errors: &'e [ValidationError<'i>]) -> Option<&'e ValidationError<'i>> {
+    errors
+        .iter()
+        .min_by_key(|e| Reverse(e.instance_path().as_str().matches('/').count()))
+}
+
+/// When every form of a `oneOf` wants another constant at one place (a
+/// request's `cmd`), that place and every constant: naming one form's would
+/// point at a form the message may not mean.
+fn no_constant_fits(forms: &[Vec<ValidationError<'static>>]) -> Option<String> {
+    let mut place: Option<(&str, &Value)> = None;
+    let mut constants: Vec<String> = Vec::new();
+    for form in forms {
+        let (error, expected_value) = form.iter().find_map(|e| match e.kind() {
+            ValidationErrorKind::Constant { expected_value } => Some((e, expected_value)),
+            _ => None,
+        })?;
+        let here = (error.instance_path().as_str(), error.instance().as_ref());
+        if *place.get_or_insert(here) != here {
+            return None;
+        }
+        let constant = expected_value.to_string();
+        if !constants.contains(&constant) {
+            constants.push(constant);
+        }
+    }
+    let (path, found) = place?;
+    let at = if path.is_empty() { "/" } else { path };
+    Some(format!(
+        "at {at}: {found} is not one of {}",
+        constants.join(", ")
+    ))
+}
+
+/// The error's JSON pointer into the message, `/` for the message itself.
+fn pointer(error: &ValidationError<'_>) -> String {
+    match error.instance_path().as_str() {
+        "" => "/".to_string(),
+        path => path.to_string(),
     }
 }
 
@@ -240,7 +295,6 @@ fn describe(value: &Value) -> String {
         format!("{kind} ({text})")
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,6 +347,60 @@ mod tests {
         assert!(check("result_begin", json!({"record": {}, "wrote": true})).is_ok());
         let error = check("result_save", json!({"extra": 1})).expect_err("an extra member");
         assert!(error.contains("unexpected member \"extra\""), "{error}");
+    }
+
+    #[test]
+    fn a_timestamp_that_breaks_its_pattern_is_rejected_naming_its_path() {
+        let request = json!({"cmd": "load", "seq": 2, "path": "/x", "now": "yesterday"});
+        let error = check("request", request).expect_err("a bad timestamp");
+        assert!(error.starts_with("at /now:"), "{error}");
+        assert!(error.contains("does not match the pattern"), "{error}");
+        assert!(check("timestamp", json!("2024-01-01 00:00:00Z")).is_err());
+        assert_eq!(
+            check("timestamp", json!("2024-01-01T00:00:00.5+00:00")),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_number_with_no_fraction_is_an_integer_however_it_is_written() {
+        assert_eq!(check("reply", json!({"seq": 1.0, "result": {}})), Ok(()));
+        let error = check("reply", json!({"seq": 1.5, "result": {}})).expect_err("a fraction");
+        assert!(error.starts_with("at /seq: expected integer"), "{error}");
+    }
+
+    #[test]
+    fn a_request_is_judged_by_the_form_its_cmd_names() {
+        let error = check("request", json!({"cmd": "load", "seq": 2})).expect_err("no path");
+        assert_eq!(error, "at /: the member \"path\" is missing");
+    }
+
+    #[test]
+    fn a_cmd_no_form_has_is_named_with_every_cmd_there_is() {
+        let error = check("request", json!({"cmd": "teleport", "seq": 1})).expect_err("no form");
+        assert!(
+            error.starts_with("at /cmd: \"teleport\" is not one of \"start\", \"stop\""),
+            "{error}"
+        );
+        assert!(error.ends_with("\"reset_quarantine\""), "{error}");
+    }
+
+    #[test]
+    fn an_unexpected_member_is_named_beside_the_members_allowed() {
+        let load = json!({"record": {}, "mood": "fine"});
+        let error = check("result_load", load).expect_err("an extra member");
+        assert_eq!(
+            error,
+            "at /: unexpected member \"mood\" (allowed: outcome, reason, record)"
+        );
+        let error = check("result_save", json!({"extra": 1})).expect_err("an extra member");
+        assert_eq!(error, "at /: unexpected member \"extra\" (allowed: none)");
+    }
+
+    #[test]
+    fn a_definition_the_schema_lacks_is_an_error_not_a_pass() {
+        let error = check("result_teleport", json!({})).expect_err("no such definition");
+        assert!(error.contains("no definition result_teleport"), "{error}");
     }
 
     #[test]

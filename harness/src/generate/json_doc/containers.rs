@@ -32,46 +32,27 @@ pub enum Punct {
     Comment,
 }
 
-const PUNCTS: [Punct; 31] = [
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::Proper,
-    Punct::TrailingComma,
-    Punct::LeadingComma,
-    Punct::DoubleComma,
-    Punct::MissingComma,
-    Punct::MissingColon,
-    Punct::EqualsForColon,
-    Punct::SingleQuotedName,
-    Punct::Unclosed,
-    Punct::ExtraClose,
-    Punct::WrongClose,
-    Punct::Comment,
+const PUNCTS: [(u8, Punct); 12] = [
+    (20, Punct::Proper),
+    (1, Punct::TrailingComma),
+    (1, Punct::LeadingComma),
+    (1, Punct::DoubleComma),
+    (1, Punct::MissingComma),
+    (1, Punct::MissingColon),
+    (1, Punct::EqualsForColon),
+    (1, Punct::SingleQuotedName),
+    (1, Punct::Unclosed),
+    (1, Punct::ExtraClose),
+    (1, Punct::WrongClose),
+    (1, Punct::Comment),
 ];
 
 impl Shape for Punct {
     fn read(r: &mut Reader<'_>) -> Self {
-        r.pick(&PUNCTS)
+        r.pick_weighted(&PUNCTS)
     }
     fn write(&self, w: &mut Writer) {
-        w.pick(&PUNCTS, self);
+        w.pick_weighted(&PUNCTS, self);
     }
 }
 

@@ -22,11 +22,11 @@ pub enum Body {
     Value(Value),
 }
 
-const BODY_IS_RECORD: [bool; 8] = [true, true, true, true, true, true, true, false];
+const BODY_IS_RECORD: [(u8, bool); 2] = [(7, true), (1, false)];
 
 impl Shape for Body {
     fn read(r: &mut Reader<'_>) -> Self {
-        if r.pick(&BODY_IS_RECORD) {
+        if r.pick_weighted(&BODY_IS_RECORD) {
             Body::Record(r.read())
         } else {
             Body::Value(r.read())
@@ -35,11 +35,11 @@ impl Shape for Body {
     fn write(&self, w: &mut Writer) {
         match self {
             Body::Record(record) => {
-                w.pick(&BODY_IS_RECORD, &true);
+                w.pick_weighted(&BODY_IS_RECORD, &true);
                 w.write(record);
             }
             Body::Value(value) => {
-                w.pick(&BODY_IS_RECORD, &false);
+                w.pick_weighted(&BODY_IS_RECORD, &false);
                 w.write(value);
             }
         }
@@ -60,12 +60,11 @@ pub enum Tail {
     Pad(i8),
 }
 
-/// One tail in 32 pads (the size limit is decided before any parsing, so
-/// a too-large file is cheap; only [`Tail::Pad`] offsets 0, -1, -2 make a
-/// file the decoders read to the end).
-const TAILS: [u8; 32] = [
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 5,
-];
+/// Weights of the tags, in the order of [`Tail`]'s variants. One tail in
+/// 32 pads (the size limit is decided before any parsing, so a too-large
+/// file is cheap; only [`Tail::Pad`] offsets 0, -1, -2 make a file the
+/// decoders read to the end).
+const TAILS: [(u8, u8); 6] = [(16, 0), (8, 1), (2, 2), (3, 3), (2, 4), (1, 5)];
 
 /// Pad offsets: bytes 253-255 are 1 MiB − 2, − 1 and exactly 1 MiB (valid
 /// sizes, read whole); any other byte is 1 to 8 bytes too large.
@@ -90,7 +89,7 @@ fn pad_byte(offset: i8) -> u8 {
 
 impl Shape for Tail {
     fn read(r: &mut Reader<'_>) -> Self {
-        match r.pick(&TAILS) {
+        match r.pick_weighted(&TAILS) {
             0 => Tail::Nothing,
             1 => Tail::Newline,
             2 => Tail::Ws(r.read()),
@@ -101,29 +100,26 @@ impl Shape for Tail {
     }
     fn write(&self, w: &mut Writer) {
         match self {
-            Tail::Nothing => w.pick(&TAILS, &0),
-            Tail::Newline => w.pick(&TAILS, &1),
+            Tail::Nothing => w.pick_weighted(&TAILS, &0),
+            Tail::Newline => w.pick_weighted(&TAILS, &1),
             Tail::Ws(ws) => {
-                w.pick(&TAILS, &2);
+                w.pick_weighted(&TAILS, &2);
                 w.write(ws);
             }
             Tail::Second(v) => {
-                w.pick(&TAILS, &3);
+                w.pick_weighted(&TAILS, &3);
                 w.write(v);
             }
-            Tail::Comma => w.pick(&TAILS, &4),
+            Tail::Comma => w.pick_weighted(&TAILS, &4),
             Tail::Pad(offset) => {
-                w.pick(&TAILS, &5);
+                w.pick_weighted(&TAILS, &5);
                 w.byte(pad_byte(*offset));
             }
         }
     }
 }
 
-const BOMS: [bool; 16] = [
-    false, false, false, false, false, false, false, false, false, false, false, false, false,
-    false, false, true,
-];
+const BOMS: [(u8, bool); 2] = [(15, false), (1, true)];
 
 /// A whole file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,14 +133,14 @@ pub struct Doc {
 impl Shape for Doc {
     fn read(r: &mut Reader<'_>) -> Self {
         Doc {
-            bom: r.pick(&BOMS),
+            bom: r.pick_weighted(&BOMS),
             lead: r.read(),
             body: r.read(),
             tail: r.read(),
         }
     }
     fn write(&self, w: &mut Writer) {
-        w.pick(&BOMS, &self.bom);
+        w.pick_weighted(&BOMS, &self.bom);
         w.write(&self.lead);
         w.write(&self.body);
         w.write(&self.tail);

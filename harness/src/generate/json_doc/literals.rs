@@ -31,29 +31,23 @@ pub enum Lit {
     Nothing,
 }
 
-const LITS: [Lit; 22] = [
-    Lit::Null,
-    Lit::Null,
-    Lit::Null,
-    Lit::True,
-    Lit::True,
-    Lit::True,
-    Lit::False,
-    Lit::False,
-    Lit::False,
-    Lit::NaN,
-    Lit::Infinity,
-    Lit::NegInfinity,
-    Lit::Undefined,
-    Lit::PyNone,
-    Lit::CapitalTrue,
-    Lit::Truncated,
-    Lit::SingleQuoted,
-    Lit::LineComment,
-    Lit::BlockComment,
-    Lit::Hex,
-    Lit::Plus,
-    Lit::Nothing,
+const LITS: [(u8, Lit); 16] = [
+    (3, Lit::Null),
+    (3, Lit::True),
+    (3, Lit::False),
+    (1, Lit::NaN),
+    (1, Lit::Infinity),
+    (1, Lit::NegInfinity),
+    (1, Lit::Undefined),
+    (1, Lit::PyNone),
+    (1, Lit::CapitalTrue),
+    (1, Lit::Truncated),
+    (1, Lit::SingleQuoted),
+    (1, Lit::LineComment),
+    (1, Lit::BlockComment),
+    (1, Lit::Hex),
+    (1, Lit::Plus),
+    (1, Lit::Nothing),
 ];
 
 impl Lit {
@@ -81,9 +75,9 @@ impl Lit {
 
 impl Shape for Lit {
     fn read(r: &mut Reader<'_>) -> Self {
-        r.pick(&LITS)
+        r.pick_weighted(&LITS)
     }
     fn write(&self, w: &mut Writer) {
-        w.pick(&LITS, self);
+        w.pick_weighted(&LITS, self);
     }
 }

@@ -78,25 +78,21 @@ impl Render for Option<Str> {
 
 /// JSON texts for `current_state`: the four states (weighted), near misses,
 /// and valid spellings through escapes.
-pub const STATE_TEXTS: &[&str] = &[
-    "\"WAKE\"",
-    "\"WAKE\"",
-    "\"DROWSY\"",
-    "\"DROWSY\"",
-    "\"SLEEP\"",
-    "\"SLEEP\"",
-    "\"HIBERNATION\"",
-    "\"HIBERNATION\"",
-    "\"wake\"",
-    "\"Wake\"",
-    "\"HIBERNATE\"",
-    "\"\"",
-    "\" WAKE\"",
-    "\"WAKE \"",
-    "\"WAKE\\u0000\"",
-    "\"\\u0057AKE\"",
-    "\"SLEEP\\n\"",
-    "\"D\\u0052OWSY\"",
+pub const STATE_TEXTS: &[(u8, &str)] = &[
+    (2, "\"WAKE\""),
+    (2, "\"DROWSY\""),
+    (2, "\"SLEEP\""),
+    (2, "\"HIBERNATION\""),
+    (1, "\"wake\""),
+    (1, "\"Wake\""),
+    (1, "\"HIBERNATE\""),
+    (1, "\"\""),
+    (1, "\" WAKE\""),
+    (1, "\"WAKE \""),
+    (1, "\"WAKE\\u0000\""),
+    (1, "\"\\u0057AKE\""),
+    (1, "\"SLEEP\\n\""),
+    (1, "\"D\\u0052OWSY\""),
 ];
 
 /// A member value that is one JSON text picked from a fixed list.
@@ -107,10 +103,10 @@ macro_rules! picked_text {
 
         impl Shape for $name {
             fn read(r: &mut Reader<'_>) -> Self {
-                $name(r.pick($texts))
+                $name(r.pick_weighted($texts))
             }
             fn write(&self, w: &mut Writer) {
-                w.pick($texts, &self.0);
+                w.pick_weighted($texts, &self.0);
             }
         }
 
@@ -125,22 +121,16 @@ macro_rules! picked_text {
 picked_text!(StateVal, STATE_TEXTS);
 
 /// JSON texts for `shadow_run`.
-pub const BOOL_TEXTS: &[&str] = &[
-    "true",
-    "true",
-    "true",
-    "true",
-    "false",
-    "false",
-    "false",
-    "false",
-    "0",
-    "1",
-    "\"true\"",
-    "\"false\"",
-    "null",
-    "True",
-    "[]",
+pub const BOOL_TEXTS: &[(u8, &str)] = &[
+    (4, "true"),
+    (4, "false"),
+    (1, "0"),
+    (1, "1"),
+    (1, "\"true\""),
+    (1, "\"false\""),
+    (1, "null"),
+    (1, "True"),
+    (1, "[]"),
 ];
 
 picked_text!(BoolVal, BOOL_TEXTS);
@@ -250,20 +240,16 @@ pub const FIXED_TIMESTAMPS: &[&str] = &[
     "\u{662}024-01-01T00:00:00Z",
 ];
 
-const SEPARATORS: [&str; 8] = ["T", "T", "T", "T", "T", "T", "t", " "];
-const OFFSETS: [&str; 12] = [
-    "Z",
-    "Z",
-    "Z",
-    "Z",
-    "+00:00",
-    "+00:00",
-    "z",
-    "-00:00",
-    "+01:00",
-    "",
-    "+0000",
-    "+00:00:00",
+const SEPARATORS: [(u8, &str); 3] = [(6, "T"), (1, "t"), (1, " ")];
+const OFFSETS: [(u8, &str); 8] = [
+    (4, "Z"),
+    (2, "+00:00"),
+    (1, "z"),
+    (1, "-00:00"),
+    (1, "+01:00"),
+    (1, ""),
+    (1, "+0000"),
+    (1, "+00:00:00"),
 ];
 
 /// A timestamp built from fields, each a little past its range sometimes.
@@ -303,8 +289,8 @@ impl Shape for TsVal {
             minute: r.below(61) as u8,
             second: r.below(62) as u8,
             fraction: r.read(),
-            separator: r.pick(&SEPARATORS),
-            offset: r.pick(&OFFSETS),
+            separator: r.pick_weighted(&SEPARATORS),
+            offset: r.pick_weighted(&OFFSETS),
         })
     }
     fn write(&self, w: &mut Writer) {
@@ -325,8 +311,8 @@ impl Shape for TsVal {
                 w.below(usize::from(p.minute), 61);
                 w.below(usize::from(p.second), 62);
                 w.write(&p.fraction);
-                w.pick(&SEPARATORS, &p.separator);
-                w.pick(&OFFSETS, &p.offset);
+                w.pick_weighted(&SEPARATORS, &p.separator);
+                w.pick_weighted(&OFFSETS, &p.offset);
             }
         }
     }

@@ -46,23 +46,12 @@ pub enum NumForm {
     Hex,
 }
 
-const NUM_FORMS: [NumForm; 16] = [
-    NumForm::Plain,
-    NumForm::Plain,
-    NumForm::Plain,
-    NumForm::Plain,
-    NumForm::Plain,
-    NumForm::Plain,
-    NumForm::Plain,
-    NumForm::Plain,
-    NumForm::Plain,
-    NumForm::Plain,
-    NumForm::Plain,
-    NumForm::Plain,
-    NumForm::LeadingPlus,
-    NumForm::LeadingDot,
-    NumForm::TrailingDot,
-    NumForm::Hex,
+const NUM_FORMS: [(u8, NumForm); 5] = [
+    (12, NumForm::Plain),
+    (1, NumForm::LeadingPlus),
+    (1, NumForm::LeadingDot),
+    (1, NumForm::TrailingDot),
+    (1, NumForm::Hex),
 ];
 
 /// `e`/`E`, an optional sign, digits.
@@ -156,7 +145,7 @@ impl Num {
 impl Shape for Num {
     fn read(r: &mut Reader<'_>) -> Self {
         Num {
-            form: r.pick(&NUM_FORMS),
+            form: r.pick_weighted(&NUM_FORMS),
             negative: r.flag(),
             int: r.read(),
             frac: r.read(),
@@ -164,7 +153,7 @@ impl Shape for Num {
         }
     }
     fn write(&self, w: &mut Writer) {
-        w.pick(&NUM_FORMS, &self.form);
+        w.pick_weighted(&NUM_FORMS, &self.form);
         w.flag(self.negative);
         w.write(&self.int);
         w.write(&self.frac);

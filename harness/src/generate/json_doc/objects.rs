@@ -74,9 +74,9 @@ impl Shape for Edit {
     }
 }
 
-/// How many edits an object gets: usually none, so most records stay
-/// near-valid.
-const EDIT_COUNTS: [usize; 10] = [0, 0, 0, 0, 0, 0, 1, 1, 2, 3];
+/// How many edits an object gets, with weights: usually none, so most
+/// records stay near-valid.
+const EDIT_COUNTS: [(u8, usize); 4] = [(6, 0), (2, 1), (1, 2), (1, 3)];
 
 /// The edits of one object.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -84,11 +84,11 @@ pub struct Edits(pub Vec<Edit>);
 
 impl Shape for Edits {
     fn read(r: &mut Reader<'_>) -> Self {
-        let n = r.pick(&EDIT_COUNTS);
+        let n = r.pick_weighted(&EDIT_COUNTS);
         Edits((0..n).map(|_| r.read()).collect())
     }
     fn write(&self, w: &mut Writer) {
-        w.pick(&EDIT_COUNTS, &self.0.len());
+        w.pick_weighted(&EDIT_COUNTS, &self.0.len());
         self.0.iter().for_each(|e| e.write(w));
     }
 }
@@ -158,11 +158,12 @@ pub enum Nullable<T> {
     Present(T),
 }
 
-const NULLABLE: [u8; 8] = [0, 1, 1, 2, 2, 2, 2, 2];
+/// Weights of absent (0), `null` (1) and an object (2).
+const NULLABLE: [(u8, u8); 3] = [(1, 0), (2, 1), (5, 2)];
 
 impl<T: Shape> Shape for Nullable<T> {
     fn read(r: &mut Reader<'_>) -> Self {
-        match r.pick(&NULLABLE) {
+        match r.pick_weighted(&NULLABLE) {
             0 => Nullable::Absent,
             1 => Nullable::Null,
             _ => Nullable::Present(r.nested(|r| r.read())),
@@ -170,10 +171,10 @@ impl<T: Shape> Shape for Nullable<T> {
     }
     fn write(&self, w: &mut Writer) {
         match self {
-            Nullable::Absent => w.pick(&NULLABLE, &0),
-            Nullable::Null => w.pick(&NULLABLE, &1),
+            Nullable::Absent => w.pick_weighted(&NULLABLE, &0),
+            Nullable::Null => w.pick_weighted(&NULLABLE, &1),
             Nullable::Present(t) => {
-                w.pick(&NULLABLE, &2);
+                w.pick_weighted(&NULLABLE, &2);
                 w.write(t);
             }
         }

@@ -74,22 +74,14 @@ enum PieceTag {
     Bad,
 }
 
-const PIECE_TAGS: [PieceTag; 15] = [
-    PieceTag::Word,
-    PieceTag::Word,
-    PieceTag::Word,
-    PieceTag::Ascii,
-    PieceTag::Ascii,
-    PieceTag::Ascii,
-    PieceTag::Ascii,
-    PieceTag::Char,
-    PieceTag::Char,
-    PieceTag::Escape,
-    PieceTag::Escape,
-    PieceTag::U,
-    PieceTag::U,
-    PieceTag::Pair,
-    PieceTag::Bad,
+const PIECE_TAGS: [(u8, PieceTag); 7] = [
+    (3, PieceTag::Word),
+    (4, PieceTag::Ascii),
+    (2, PieceTag::Char),
+    (2, PieceTag::Escape),
+    (2, PieceTag::U),
+    (1, PieceTag::Pair),
+    (1, PieceTag::Bad),
 ];
 
 /// `code % 0x110000` as a char; surrogates become U+FFFD.
@@ -139,7 +131,7 @@ impl Piece {
 
 impl Shape for Piece {
     fn read(r: &mut Reader<'_>) -> Self {
-        match r.pick(&PIECE_TAGS) {
+        match r.pick_weighted(&PIECE_TAGS) {
             PieceTag::Word => Piece::Word(r.below(WORDS.len()) as u8),
             PieceTag::Ascii => Piece::Ascii(0x20 + r.below(95) as u8),
             PieceTag::Char => Piece::Char(scalar(r.u32())),
@@ -153,7 +145,7 @@ impl Shape for Piece {
         }
     }
     fn write(&self, w: &mut Writer) {
-        w.pick(&PIECE_TAGS, &self.tag());
+        w.pick_weighted(&PIECE_TAGS, &self.tag());
         match self {
             Piece::Word(i) => w.below(usize::from(*i), WORDS.len()),
             Piece::Ascii(c) => w.below(usize::from(c - 0x20), 95),

@@ -52,20 +52,13 @@ enum ValueTag {
     Nest,
 }
 
-const VALUE_TAGS: [ValueTag; 13] = [
-    ValueTag::Lit,
-    ValueTag::Lit,
-    ValueTag::Num,
-    ValueTag::Num,
-    ValueTag::Num,
-    ValueTag::Str,
-    ValueTag::Str,
-    ValueTag::Str,
-    ValueTag::Array,
-    ValueTag::Array,
-    ValueTag::Object,
-    ValueTag::Object,
-    ValueTag::Nest,
+const VALUE_TAGS: [(u8, ValueTag); 6] = [
+    (2, ValueTag::Lit),
+    (3, ValueTag::Num),
+    (3, ValueTag::Str),
+    (2, ValueTag::Array),
+    (2, ValueTag::Object),
+    (1, ValueTag::Nest),
 ];
 
 /// Nesting is `selector % SHALLOW` levels deep, or up to [`MAX_DEPTH`]
@@ -145,7 +138,7 @@ impl Value {
 
 impl Shape for Value {
     fn read(r: &mut Reader<'_>) -> Self {
-        let tag = r.pick(&VALUE_TAGS);
+        let tag = r.pick_weighted(&VALUE_TAGS);
         let container = matches!(tag, ValueTag::Array | ValueTag::Object | ValueTag::Nest);
         if container && r.is_deep() {
             return Value::Lit(Lit::Null);
@@ -181,7 +174,7 @@ impl Shape for Value {
         }
     }
     fn write(&self, w: &mut Writer) {
-        w.pick(&VALUE_TAGS, &self.tag());
+        w.pick_weighted(&VALUE_TAGS, &self.tag());
         match self {
             Value::Lit(lit) => w.write(lit),
             Value::Num(num) => w.write(num),

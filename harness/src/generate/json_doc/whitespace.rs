@@ -27,24 +27,19 @@ pub enum Ws {
     Bom,
 }
 
-const WS: [Ws; 17] = [
-    Ws::None,
-    Ws::None,
-    Ws::None,
-    Ws::None,
-    Ws::None,
-    Ws::None,
-    Ws::Space,
-    Ws::Newline,
-    Ws::Tab,
-    Ws::CrLf,
-    Ws::Indent,
-    Ws::FormFeed,
-    Ws::VerticalTab,
-    Ws::Nbsp,
-    Ws::LineSeparator,
-    Ws::Nul,
-    Ws::Bom,
+const WS: [(u8, Ws); 12] = [
+    (6, Ws::None),
+    (1, Ws::Space),
+    (1, Ws::Newline),
+    (1, Ws::Tab),
+    (1, Ws::CrLf),
+    (1, Ws::Indent),
+    (1, Ws::FormFeed),
+    (1, Ws::VerticalTab),
+    (1, Ws::Nbsp),
+    (1, Ws::LineSeparator),
+    (1, Ws::Nul),
+    (1, Ws::Bom),
 ];
 
 impl Ws {
@@ -68,9 +63,9 @@ impl Ws {
 
 impl Shape for Ws {
     fn read(r: &mut Reader<'_>) -> Self {
-        r.pick(&WS)
+        r.pick_weighted(&WS)
     }
     fn write(&self, w: &mut Writer) {
-        w.pick(&WS, self);
+        w.pick_weighted(&WS, self);
     }
 }

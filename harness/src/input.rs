@@ -4,13 +4,17 @@
 //! turns *any* byte string into a value (bytes past the end read as zero, so
 //! a short input is a small value, never an error), and [`Shape::write`] is
 //! its inverse for the values `read` produces: `read(write(x)) == x`. That
-//! inverse is what lets the hand-made seeds (`crate::seeds`) be written as
-//! readable Rust values instead of opaque bytes; `tests/seeds.rs` checks it.
+//! inverse is what lets the hand-made seeds (the fuzz crate's `seeds`
+//! module, `fuzz/src/seeds.rs`) be written as readable Rust values instead
+//! of opaque bytes; `fuzz/tests/seeds.rs` checks it.
 //!
 //! Each choice is one byte (or a fixed number of bytes), read front to back
 //! through [`arbitrary::Unstructured`]; that keeps the format simple enough
 //! to invert, and libFuzzer's byte-level mutations map to local changes of
-//! the structure.
+//! the structure. A weighted choice is a table of `(weight, value)` pairs
+//! read exactly as the table repeating each value `weight` times would be
+//! ([`Reader::pick_weighted`]), so a table's weights read at a glance while
+//! the committed seeds keep their meaning.
 //!
 //! Does not promise: that `write(read(bytes)) == bytes` (many byte strings
 //! read to one value), nor stability of the format across versions of this

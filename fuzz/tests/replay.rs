@@ -1,11 +1,13 @@
 //! Replays every committed fuzz input through its target on stable Rust.
 //!
-//! Each test runs every file of `fuzz/seeds/<target>/` and
-//! `fuzz/regressions/<target>/` (both committed, and never written by a
-//! fuzzer: `cargo fuzz run` grows the ignored `fuzz/corpus/<target>/`)
-//! through the same library function the cargo-fuzz binary calls, and
-//! fails with the names of the files that panicked. A minimum file count
-//! makes the test fail if the seeds vanished.
+//! For each target of `lifecycle_fuzz::TARGETS`, the replay runs every
+//! file of `fuzz/seeds/<target>/` and `fuzz/regressions/<target>/` (both
+//! committed, and never written by a fuzzer: `cargo fuzz run` grows the
+//! ignored `fuzz/corpus/<target>/`) through the same library function the
+//! cargo-fuzz binary calls, and fails with the names of the files that
+//! panicked, of every target at once. A minimum file count per target
+//! makes it fail if the seeds vanished. A target added to `TARGETS` is
+//! replayed with no change here.
 //!
 //! A regression named `open-*` reproduces a bug that is not fixed yet: it
 //! must still fail, and the test says so when it stops failing (then drop
@@ -36,46 +38,48 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-fn replay(target: &str, body: Target, at_least: usize) {
+/// What went wrong replaying `target`'s committed inputs through `body`:
+/// too few of them, files that failed, `open-` files that pass; one line
+/// each.
+fn replay(target: &str, body: Target, at_least: usize) -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut inputs = files(&root.join("seeds").join(target));
     inputs.extend(files(&root.join("regressions").join(target)));
-    assert!(
-        inputs.len() >= at_least,
-        "only {} inputs for {target}, expected at least {at_least}: did the seeds vanish?",
-        inputs.len()
-    );
-    let unexpected: Vec<String> = inputs
-        .iter()
-        .filter_map(|path| {
-            let data = std::fs::read(path)
-                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-            let failed = catch_unwind(AssertUnwindSafe(|| body(&data))).is_err();
-            let open = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("open-"));
-            match (failed, open) {
-                (true, false) => Some(format!("fails: {}", path.display())),
-                (false, true) => Some(format!(
-                    "passes now, drop its open- prefix: {}",
-                    path.display()
-                )),
-                _ => None,
-            }
-        })
-        .collect();
-    assert!(
-        unexpected.is_empty(),
-        "{} of {} {target} inputs:\n{}",
-        unexpected.len(),
-        inputs.len(),
-        unexpected.join("\n")
-    );
+    let mut wrong = Vec::new();
+    if inputs.len() < at_least {
+        wrong.push(format!(
+            "only {} inputs, expected at least {at_least}: did the seeds vanish?",
+            inputs.len()
+        ));
+    }
+    wrong.extend(inputs.iter().filter_map(|path| {
+        let data =
+            std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let failed = catch_unwind(AssertUnwindSafe(|| body(&data))).is_err();
+        let open = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("open-"));
+        match (failed, open) {
+            (true, false) => Some(format!("fails: {}", path.display())),
+            (false, true) => Some(format!(
+                "passes now, drop its open- prefix: {}",
+                path.display()
+            )),
+            _ => None,
+        }
+    }));
+    wrong
 }
 
-/// The number of hand-made seeds of `target` (all are in its seed folder).
-fn seeds(target: &str) -> usize {
+/// The fewest committed inputs `target` may have before its seeds count as
+/// vanished: for `load_bytes`, the copies of tests/vectors (one file per
+/// rule of SPEC §1); for the others, their hand-made seeds (all are in
+/// their seed folders).
+fn at_least(target: &str) -> usize {
+    if target == "load_bytes" {
+        return 400;
+    }
     lifecycle_fuzz::seeds::all()
         .into_iter()
         .find(|(t, _)| *t == target)
@@ -83,45 +87,16 @@ fn seeds(target: &str) -> usize {
 }
 
 #[test]
-fn every_load_bytes_corpus_file_replays_cleanly() {
-    // The copies of tests/vectors: one file per rule of SPEC §1.
-    replay("load_bytes", lifecycle_fuzz::load_bytes, 400);
-}
-
-#[test]
-fn every_codec_differential_corpus_file_replays_cleanly() {
-    replay(
-        "codec_differential",
-        lifecycle_fuzz::codec_differential,
-        seeds("codec_differential"),
-    );
-}
-
-#[test]
-fn every_record_roundtrip_corpus_file_replays_cleanly() {
-    replay(
-        "record_roundtrip",
-        lifecycle_fuzz::record_roundtrip,
-        seeds("record_roundtrip"),
-    );
-}
-
-#[test]
-fn every_transitions_corpus_file_replays_cleanly() {
-    replay(
-        "transitions",
-        lifecycle_fuzz::transitions,
-        seeds("transitions"),
-    );
-}
-
-#[test]
-fn every_crash_schedule_corpus_file_replays_cleanly() {
-    replay(
-        "crash_schedule",
-        lifecycle_fuzz::crash_schedule,
-        seeds("crash_schedule"),
-    );
+fn every_corpus_file_of_every_target_replays_cleanly() {
+    let report: Vec<String> = lifecycle_fuzz::TARGETS
+        .iter()
+        .flat_map(|(target, body)| {
+            replay(target, *body, at_least(target))
+                .into_iter()
+                .map(move |line| format!("{target}: {line}"))
+        })
+        .collect();
+    assert!(report.is_empty(), "{}", report.join("\n"));
 }
 
 /// SPEC §1.6.1 from both sides, which the committed corpus is too small to

@@ -4,13 +4,17 @@
 //! turns *any* byte string into a value (bytes past the end read as zero, so
 //! a short input is a small value, never an error), and [`Shape::write`] is
 //! its inverse for the values `read` produces: `read(write(x)) == x`. That
-//! inverse is what lets the hand-made seeds (`crate::seeds`) be written as
-//! readable Rust values instead of opaque bytes; `tests/seeds.rs` checks it.
+//! inverse is what lets the hand-made seeds (the fuzz crate's `seeds`
+//! module, `fuzz/src/seeds.rs`) be written as readable Rust values instead
+//! of opaque bytes; `fuzz/tests/seeds.rs` checks it.
 //!
 //! Each choice is one byte (or a fixed number of bytes), read front to back
 //! through [`arbitrary::Unstructured`]; that keeps the format simple enough
 //! to invert, and libFuzzer's byte-level mutations map to local changes of
-//! the structure.
+//! the structure. A weighted choice is a table of `(weight, value)` pairs
+//! read exactly as the table repeating each value `weight` times would be
+//! ([`Reader::pick_weighted`]), so a table's weights read at a glance while
+//! the committed seeds keep their meaning.
 //!
 //! Does not promise: that `write(read(bytes)) == bytes` (many byte strings
 //! read to one value), nor stability of the format across versions of this
@@ -71,9 +75,17 @@ impl<'a> Reader<'a> {
         usize::from(self.byte()) % n
     }
 
-    /// `table[b % len]`: repeated entries weight a choice.
+    /// `table[b % len]`: every entry as likely ([`Reader::pick_weighted`]
+    /// weighs them).
     pub fn pick<T: Copy>(&mut self, table: &[T]) -> T {
         table[self.below(table.len())]
+    }
+
+    /// A value of `table`, as likely as its weight: byte `b` reads as
+    /// [`weighted`]`(table, b)`, the entry `b % total` of the table with each
+    /// value repeated `weight` times, as [`Reader::pick`] reads that table.
+    pub fn pick_weighted<T: Copy>(&mut self, table: &[(u8, T)]) -> T {
+        weighted(table, self.below(total_weight(table)))
     }
 
     pub fn u16(&mut self) -> u16 {
@@ -153,6 +165,15 @@ impl Writer {
         self.below(index, table.len());
     }
 
+    /// Writes the first index of `value` in the expansion of `table` for a
+    /// [`Reader::pick_weighted`] (the byte [`Writer::pick`] writes for the
+    /// expanded table).
+    pub fn pick_weighted<T: PartialEq + std::fmt::Debug>(&mut self, table: &[(u8, T)], value: &T) {
+        let index =
+            weighted_index(table, value).unwrap_or_else(|| panic!("{value:?} is not in its table"));
+        self.below(index, total_weight(table));
+    }
+
     pub fn u16(&mut self, v: u16) {
         self.bytes.extend_from_slice(&v.to_le_bytes());
     }
@@ -180,6 +201,40 @@ impl Writer {
     pub fn write<T: Shape>(&mut self, value: &T) {
         value.write(self);
     }
+}
+
+/// The sum of the weights of `table`: how many entries its expansion has.
+pub fn total_weight<T>(table: &[(u8, T)]) -> usize {
+    table.iter().map(|(weight, _)| usize::from(*weight)).sum()
+}
+
+/// Entry `index % total` of `table` expanded, each value repeated `weight`
+/// times in a row. A table of pairs reads exactly as its expansion would,
+/// so a table can be written either way without changing what any
+/// committed input means.
+pub fn weighted<T: Copy>(table: &[(u8, T)], index: usize) -> T {
+    let mut rest = index % total_weight(table);
+    for &(weight, value) in table {
+        let weight = usize::from(weight);
+        if rest < weight {
+            return value;
+        }
+        rest -= weight;
+    }
+    unreachable!("an index below the total weight falls in some entry")
+}
+
+/// The first index of `value` in the expansion of `table` (an entry of
+/// weight 0 has none).
+pub fn weighted_index<T: PartialEq>(table: &[(u8, T)], value: &T) -> Option<usize> {
+    let mut start = 0;
+    for (weight, v) in table {
+        if *weight > 0 && v == value {
+            return Some(start);
+        }
+        start += usize::from(*weight);
+    }
+    None
 }
 
 impl Shape for bool {
@@ -226,5 +281,44 @@ impl<T: Shape> Shape for Option<T> {
     }
     fn write(&self, w: &mut Writer) {
         w.option(self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A value twice, apart, as a table that grew at its end has it.
+    const TABLE: [(u8, char); 4] = [(3, 'a'), (1, 'b'), (2, 'c'), (1, 'a')];
+
+    fn expansion(table: &[(u8, char)]) -> Vec<char> {
+        table
+            .iter()
+            .flat_map(|(weight, value)| std::iter::repeat_n(*value, usize::from(*weight)))
+            .collect()
+    }
+
+    #[test]
+    fn a_weighted_table_reads_byte_b_as_entry_b_mod_total_of_its_expansion() {
+        let expanded = expansion(&TABLE);
+        assert_eq!(expanded.len(), total_weight(&TABLE));
+        for b in 0..=u8::MAX {
+            let value = Reader::new(&[b]).pick_weighted(&TABLE);
+            assert_eq!(value, expanded[usize::from(b) % expanded.len()], "byte {b}");
+            assert_eq!(value, Reader::new(&[b]).pick(&expanded), "byte {b}");
+        }
+    }
+
+    #[test]
+    fn a_weighted_value_is_written_as_its_expansion_writes_it_and_reads_back() {
+        for value in expansion(&TABLE) {
+            let mut w = Writer::default();
+            w.pick_weighted(&TABLE, &value);
+            let bytes = w.into_bytes();
+            let mut expanded = Writer::default();
+            expanded.pick(&expansion(&TABLE), &value);
+            assert_eq!(bytes, expanded.into_bytes(), "{value}");
+            assert_eq!(Reader::new(&bytes).pick_weighted(&TABLE), value);
+        }
     }
 }

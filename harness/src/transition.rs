@@ -16,7 +16,7 @@ use crate::generate::corruption::Corruption;
 use crate::generate::file::FileSpec;
 use crate::generate::invalid::InvalidSave;
 use crate::generate::op::{EventSpec, OpSpec};
-use crate::input::{Reader, Shape, Writer};
+use crate::input::{weighted, weighted_index, Reader, Shape, Writer};
 use crate::subject::Injected;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,22 +68,30 @@ pub const BLOCK_SIZES: [usize; 2] = [512, 4096];
 /// Crash and fault points lie within the first calls of an operation.
 const CALLS: usize = 20;
 
-/// Writer operations dominate a run; the rest are the world around them.
-const TAGS: [u8; 32] = [
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 3, 3, 3, 4, 4, 5, 6, 7,
+/// Weights of the tags, in the order of [`Transition`]'s variants: writer
+/// operations dominate a run; the rest are the world around them.
+const TAGS: [(u8, u8); 8] = [
+    (21, 0),
+    (1, 1),
+    (1, 2),
+    (4, 3),
+    (2, 4),
+    (1, 5),
+    (1, 6),
+    (1, 7),
 ];
 /// Bytes from this on choose among [`SIMULATED_TAGS`]: one transition in
 /// seven, as many as a crash, a fault or a power loss needs to be met often
 /// without starving the rest.
 const SIMULATED_FROM: u8 = 220;
 /// Crashes, power losses and faults: only on a simulated disk.
-const SIMULATED_TAGS: [u8; 10] = [8, 8, 8, 8, 9, 9, 10, 10, 10, 10];
+const SIMULATED_TAGS: [(u8, u8); 3] = [(4, 8), (2, 9), (4, 10)];
 
 impl Shape for Transition {
     fn read(r: &mut Reader<'_>) -> Self {
         let tag = match r.byte() {
-            b if b < SIMULATED_FROM => TAGS[usize::from(b) % TAGS.len()],
-            b => SIMULATED_TAGS[usize::from(b - SIMULATED_FROM) % SIMULATED_TAGS.len()],
+            b if b < SIMULATED_FROM => weighted(&TAGS, usize::from(b)),
+            b => weighted(&SIMULATED_TAGS, usize::from(b - SIMULATED_FROM)),
         };
         match tag {
             0 => Transition::Write(r.read()),
@@ -113,12 +121,10 @@ impl Shape for Transition {
     }
     fn write(&self, w: &mut Writer) {
         let tag = |w: &mut Writer, t: u8| {
-            let byte = match TAGS.iter().position(|x| *x == t) {
+            let byte = match weighted_index(&TAGS, &t) {
                 Some(i) => i as u8,
                 None => {
-                    let i = SIMULATED_TAGS
-                        .iter()
-                        .position(|x| *x == t)
+                    let i = weighted_index(&SIMULATED_TAGS, &t)
                         .unwrap_or_else(|| panic!("transition tag {t} has no byte"));
                     SIMULATED_FROM + i as u8
                 }

@@ -63,15 +63,14 @@ impl ClockStart {
     }
 }
 
-/// Ranges a step of the clock falls in, µs: below a millisecond, seconds to
-/// minutes, hours, days to months.
-const STEPS: [(u64, u64); 4] = [
-    (1, 1_000),
-    (1_000_000, 600_000_000),
-    (3_600_000_000, 108_000_000_000),
-    (DAY_MICROS, 100 * DAY_MICROS),
+/// Ranges a step of the clock falls in, µs, with their weights: below a
+/// millisecond, seconds to minutes, hours, days to months.
+const STEPS: [(u8, (u64, u64)); 4] = [
+    (2, (1, 1_000)),
+    (3, (1_000_000, 600_000_000)),
+    (2, (3_600_000_000, 108_000_000_000)),
+    (1, (DAY_MICROS, 100 * DAY_MICROS)),
 ];
-const STEP_WEIGHTS: [u8; 8] = [0, 0, 1, 1, 1, 2, 2, 3];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClockMove {
@@ -84,13 +83,15 @@ pub enum ClockMove {
     ToQuarantineEnd(i8),
 }
 
-const MOVE_TAGS: [u8; 8] = [0, 0, 0, 0, 0, 1, 2, 2];
+/// Weights of a step forward (0), a jump to an instant (1) and a move to the
+/// quarantine's end (2).
+const MOVE_TAGS: [(u8, u8); 3] = [(5, 0), (1, 1), (2, 2)];
 
 impl Shape for ClockMove {
     fn read(r: &mut Reader<'_>) -> Self {
-        match r.pick(&MOVE_TAGS) {
+        match r.pick_weighted(&MOVE_TAGS) {
             0 => {
-                let (lo, hi) = STEPS[usize::from(r.pick(&STEP_WEIGHTS))];
+                let (lo, hi) = r.pick_weighted(&STEPS);
                 ClockMove::By(lo + r.u64() % (hi - lo))
             }
             1 => ClockMove::To(r.read()),
@@ -100,20 +101,20 @@ impl Shape for ClockMove {
     fn write(&self, w: &mut Writer) {
         match self {
             ClockMove::By(us) => {
-                w.pick(&MOVE_TAGS, &0);
-                let range = STEPS
+                w.pick_weighted(&MOVE_TAGS, &0);
+                let (_, range) = STEPS
                     .iter()
-                    .position(|(lo, hi)| (lo..hi).contains(&us))
+                    .find(|(_, (lo, hi))| (lo..hi).contains(&us))
                     .unwrap_or_else(|| panic!("{us} µs is in no range of a clock step"));
-                w.pick(&STEP_WEIGHTS, &(range as u8));
-                w.u64(us - STEPS[range].0);
+                w.pick_weighted(&STEPS, range);
+                w.u64(us - range.0);
             }
             ClockMove::To(ts) => {
-                w.pick(&MOVE_TAGS, &1);
+                w.pick_weighted(&MOVE_TAGS, &1);
                 w.write(ts);
             }
             ClockMove::ToQuarantineEnd(d) => {
-                w.pick(&MOVE_TAGS, &2);
+                w.pick_weighted(&MOVE_TAGS, &2);
                 w.below((d + 2) as usize, 5);
             }
         }

@@ -90,12 +90,31 @@ pub enum Oversize {
 
 const OVERSIZES: [Oversize; 3] = [Oversize::Exactly, Oversize::OneOver, Oversize::Double];
 
-/// Weights: truncations, bit flips and wrong types are the common damage.
-const TAGS: [u8; 20] = [0, 0, 0, 1, 1, 1, 2, 3, 4, 5, 6, 7, 7, 7, 8, 9, 10, 0, 1, 7];
+/// Weights of the tags, in the order of [`Corruption`]'s variants:
+/// truncations, bit flips and wrong types are the common damage. Those
+/// three come back in the last pairs because bytes 17 to 19 read them:
+/// folding them into the first pairs would change what committed inputs
+/// mean.
+const TAGS: [(u8, u8); 14] = [
+    (3, 0),
+    (3, 1),
+    (1, 2),
+    (1, 3),
+    (1, 4),
+    (1, 5),
+    (1, 6),
+    (3, 7),
+    (1, 8),
+    (1, 9),
+    (1, 10),
+    (1, 0),
+    (1, 1),
+    (1, 7),
+];
 
 impl Shape for Corruption {
     fn read(r: &mut Reader<'_>) -> Self {
-        match r.pick(&TAGS) {
+        match r.pick_weighted(&TAGS) {
             0 => Corruption::Truncate(r.read()),
             1 => Corruption::BitFlip(r.read(), r.below(8) as u8),
             2 => Corruption::Garbage((0..r.below(48)).map(|_| r.byte()).collect()),
@@ -118,49 +137,49 @@ impl Shape for Corruption {
     fn write(&self, w: &mut Writer) {
         match self {
             Corruption::Truncate(at) => {
-                w.pick(&TAGS, &0);
+                w.pick_weighted(&TAGS, &0);
                 w.write(at);
             }
             Corruption::BitFlip(at, bit) => {
-                w.pick(&TAGS, &1);
+                w.pick_weighted(&TAGS, &1);
                 w.write(at);
                 w.below(usize::from(*bit), 8);
             }
             Corruption::Garbage(bytes) => {
-                w.pick(&TAGS, &2);
+                w.pick_weighted(&TAGS, &2);
                 w.below(bytes.len(), 48);
                 bytes.iter().for_each(|b| w.byte(*b));
             }
             Corruption::DuplicateKey(v) => {
-                w.pick(&TAGS, &3);
+                w.pick_weighted(&TAGS, &3);
                 w.below(usize::from(*v), 3);
             }
             Corruption::NonFinite { token, as_sequence } => {
-                w.pick(&TAGS, &4);
+                w.pick_weighted(&TAGS, &4);
                 w.below(usize::from(*token), 3);
                 w.flag(*as_sequence);
             }
             Corruption::Deep(deep) => {
-                w.pick(&TAGS, &5);
+                w.pick_weighted(&TAGS, &5);
                 w.pick(&DEEPS, deep);
             }
             Corruption::Oversize(size) => {
-                w.pick(&TAGS, &6);
+                w.pick_weighted(&TAGS, &6);
                 w.pick(&OVERSIZES, size);
             }
             Corruption::WrongType { field, value } => {
-                w.pick(&TAGS, &7);
+                w.pick_weighted(&TAGS, &7);
                 w.write(field);
                 w.write(value);
             }
-            Corruption::Bom => w.pick(&TAGS, &8),
+            Corruption::Bom => w.pick_weighted(&TAGS, &8),
             Corruption::InvalidUtf8(at, kind) => {
-                w.pick(&TAGS, &9);
+                w.pick_weighted(&TAGS, &9);
                 w.write(at);
                 w.below(usize::from(*kind), 5);
             }
             Corruption::BadString(kind) => {
-                w.pick(&TAGS, &10);
+                w.pick_weighted(&TAGS, &10);
                 w.below(usize::from(*kind), BAD_STRINGS.len());
             }
         }

@@ -68,17 +68,17 @@ impl StepNo {
     }
 }
 
-/// Quarantine lengths, seconds: none, short, the default, past year 9999.
-pub const TTLS: [u64; 9] = [
-    0,
-    1,
-    59,
-    3_600,
-    86_400,
-    86_400,
-    31_536_000,
-    315_360_000_000,
-    u64::MAX,
+/// Quarantine lengths, seconds, with weights: none, short, the default
+/// (twice as likely), past year 9999.
+pub const TTLS: [(u8, u64); 8] = [
+    (1, 0),
+    (1, 1),
+    (1, 59),
+    (1, 3_600),
+    (2, 86_400),
+    (1, 31_536_000),
+    (1, 315_360_000_000),
+    (1, u64::MAX),
 ];
 
 /// The event of a dispatch.
@@ -116,14 +116,21 @@ pub enum OpSpec {
 }
 
 /// Dispatch is the common operation; saves of records and respellings are
-/// rarer.
-const OP_TAGS: [u8; 22] = [
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 3, 4, 5, 6, 6, 7,
+/// rarer. Weights of the tags, in the order of [`OpSpec`]'s variants.
+const OP_TAGS: [(u8, u8); 8] = [
+    (9, 0),
+    (2, 1),
+    (3, 2),
+    (3, 3),
+    (1, 4),
+    (1, 5),
+    (2, 6),
+    (1, 7),
 ];
 
 impl Shape for OpSpec {
     fn read(r: &mut Reader<'_>) -> Self {
-        match r.pick(&OP_TAGS) {
+        match r.pick_weighted(&OP_TAGS) {
             0 => {
                 let forward = r.below(5) < 3;
                 let event = if forward {
@@ -146,7 +153,7 @@ impl Shape for OpSpec {
             3 => OpSpec::StepFailed {
                 step: r.read(),
                 error: r.read(),
-                ttl_secs: r.pick(&TTLS),
+                ttl_secs: r.pick_weighted(&TTLS),
             },
             4 => OpSpec::CycleDone,
             5 => OpSpec::ResetQuarantine,
@@ -161,7 +168,7 @@ impl Shape for OpSpec {
                 guards,
                 shadow_run,
             } => {
-                w.pick(&OP_TAGS, &0);
+                w.pick_weighted(&OP_TAGS, &0);
                 match event {
                     EventSpec::Forward => w.below(0, 5),
                     EventSpec::Is(e) => {
@@ -174,11 +181,11 @@ impl Shape for OpSpec {
                 w.below(if *shadow_run { 0 } else { 3 }, 10);
             }
             OpSpec::Begin(n) => {
-                w.pick(&OP_TAGS, &1);
+                w.pick_weighted(&OP_TAGS, &1);
                 w.write(n);
             }
             OpSpec::StepDone(n) => {
-                w.pick(&OP_TAGS, &2);
+                w.pick_weighted(&OP_TAGS, &2);
                 w.write(n);
             }
             OpSpec::StepFailed {
@@ -186,19 +193,19 @@ impl Shape for OpSpec {
                 error,
                 ttl_secs,
             } => {
-                w.pick(&OP_TAGS, &3);
+                w.pick_weighted(&OP_TAGS, &3);
                 w.write(step);
                 w.write(error);
-                w.pick(&TTLS, ttl_secs);
+                w.pick_weighted(&TTLS, ttl_secs);
             }
-            OpSpec::CycleDone => w.pick(&OP_TAGS, &4),
-            OpSpec::ResetQuarantine => w.pick(&OP_TAGS, &5),
+            OpSpec::CycleDone => w.pick_weighted(&OP_TAGS, &4),
+            OpSpec::ResetQuarantine => w.pick_weighted(&OP_TAGS, &5),
             OpSpec::Save(spec) => {
-                w.pick(&OP_TAGS, &6);
+                w.pick_weighted(&OP_TAGS, &6);
                 w.write(spec);
             }
             OpSpec::Respell(i) => {
-                w.pick(&OP_TAGS, &7);
+                w.pick_weighted(&OP_TAGS, &7);
                 w.byte(*i);
             }
         }

@@ -139,13 +139,14 @@ pub enum Shift {
     Day(i64),
 }
 
-const SHIFTS: [u8; 6] = [0, 0, 0, 1, 1, 2];
+/// Weights of now (0), seconds (1) and a day (2) away.
+const SHIFTS: [(u8, u8); 3] = [(3, 0), (2, 1), (1, 2)];
 const TWO_SECONDS: u64 = 2_000_000;
 const A_DAY: u64 = 100_000_000_000;
 
 impl Shape for Shift {
     fn read(r: &mut Reader<'_>) -> Self {
-        match r.pick(&SHIFTS) {
+        match r.pick_weighted(&SHIFTS) {
             0 => Shift::Now,
             1 => {
                 Shift::Seconds((r.u32() as u64 % (2 * TWO_SECONDS + 1)) as i32 - TWO_SECONDS as i32)
@@ -155,13 +156,13 @@ impl Shape for Shift {
     }
     fn write(&self, w: &mut Writer) {
         match self {
-            Shift::Now => w.pick(&SHIFTS, &0),
+            Shift::Now => w.pick_weighted(&SHIFTS, &0),
             Shift::Seconds(us) => {
-                w.pick(&SHIFTS, &1);
+                w.pick_weighted(&SHIFTS, &1);
                 w.u32((i64::from(*us) + TWO_SECONDS as i64) as u32);
             }
             Shift::Day(us) => {
-                w.pick(&SHIFTS, &2);
+                w.pick_weighted(&SHIFTS, &2);
                 w.u64((us + A_DAY as i64) as u64);
             }
         }

@@ -9,8 +9,8 @@
 //! requests, and strace acting at that call, counted strace's way (per
 //! system call, per process). The replay's own trace must show the call
 //! hit is the one meant (same system call, same process, paths of the same
-//! kind); if not, the case is the oracle's failure (harness broken), never
-//! a pass or a violation.
+//! kind, as `syscalls::paths_named` reads them); if not, the case is the
+//! oracle's failure (harness broken), never a pass or a violation.
 //!
 //! - `kill`: SIGKILL as each point is entered, and as the first call after
 //!   the last point is. The record path must hold what it held before or
@@ -56,7 +56,8 @@ use crate::suites::power::{
 };
 use crate::suites::FIXED_NOW;
 use crate::syscalls::convert::shown;
-use crate::syscalls::strace::{Arg, Call, CallResult, EventKind, Trace};
+use crate::syscalls::strace::{Call, CallResult, EventKind, Trace};
+use crate::syscalls::{descriptor, next_close, opens, paths_named};
 use crate::tracer::{self, Action, Injection, Tracer};
 
 /// The starts of both suites.
@@ -80,41 +81,6 @@ impl Interruption {
         }
     }
 }
-
-/// Calls whose string arguments are paths (the others' strings are data).
-const PATH_CALLS: &[&str] = &[
-    "open",
-    "openat",
-    "openat2",
-    "creat",
-    "mkdir",
-    "mkdirat",
-    "rename",
-    "renameat",
-    "renameat2",
-    "unlink",
-    "unlinkat",
-    "rmdir",
-    "chmod",
-    "fchmodat",
-    "fchmodat2",
-    "truncate",
-    "stat",
-    "lstat",
-    "newfstatat",
-    "statx",
-    "access",
-    "faccessat",
-    "faccessat2",
-    "readlink",
-    "readlinkat",
-    "utimensat",
-    "link",
-    "linkat",
-    "symlink",
-    "symlinkat",
-    "chdir",
-];
 
 /// A case directory: the scope strace's calls are counted in, the
 /// record's directory inside it, and the names the case fixes.
@@ -198,37 +164,6 @@ impl Place {
     }
 }
 
-/// The paths a call names, resolved: its descriptors' and, for calls that
-/// take paths, its strings (relative to the descriptor before them).
-fn paths(call: &Call) -> Vec<Vec<u8>> {
-    let takes_paths = PATH_CALLS.contains(&call.name.as_str());
-    let mut out = Vec::new();
-    let mut base: Option<&[u8]> = None;
-    for arg in &call.args {
-        match arg {
-            Arg::Fd { path, .. } => {
-                base = Some(path);
-                if !path.is_empty() && !matches!(arg, Arg::Fd { fd: -100, .. }) {
-                    out.push(path.clone());
-                }
-            }
-            Arg::Str(text) if takes_paths && !text.is_empty() => {
-                if text.starts_with(b"/") {
-                    out.push(text.clone());
-                } else if let Some(base) = base {
-                    let mut joined = base.to_vec();
-                    joined.push(b'/');
-                    joined.extend_from_slice(text);
-                    out.push(joined);
-                }
-                base = None;
-            }
-            _ => base = None,
-        }
-    }
-    out
-}
-
 /// The processes of a trace in the order they first made a call.
 fn processes(trace: &Trace) -> Vec<u32> {
     let mut out: Vec<u32> = Vec::new();
@@ -295,7 +230,7 @@ impl Point {
                 action,
             },
             process,
-            roles: paths(call).iter().map(|p| place.role(p)).collect(),
+            roles: paths_named(call).iter().map(|p| place.role(p)).collect(),
             text: call_text(call, place),
             line: call.line,
             ops_before: recorded.ops.iter().filter(|t| t.call < index).count(),
@@ -338,7 +273,7 @@ impl Point {
                 self.text
             ));
         };
-        let roles: Vec<String> = paths(hit).iter().map(|p| place.role(p)).collect();
+        let roles: Vec<String> = paths_named(hit).iter().map(|p| place.role(p)).collect();
         if roles != self.roles {
             return Err(format!(
                 "the replay's {} {} call was {} (line {} of its trace), not {}",
@@ -387,7 +322,7 @@ fn nth(n: u64) -> String {
 
 /// A call in words: its name and its paths in the case directory.
 fn call_text(call: &Call, place: &Place) -> String {
-    let named: Vec<String> = paths(call)
+    let named: Vec<String> = paths_named(call)
         .iter()
         .filter_map(|p| place.relative(p))
         .map(|rel| if rel.is_empty() { ".".to_string() } else { rel })
@@ -401,25 +336,6 @@ fn call_text(call: &Call, place: &Place) -> String {
 
 /// The errnos of a failed disk: full, over quota, broken.
 const ERRNOS: [&str; 3] = ["ENOSPC", "EDQUOT", "EIO"];
-
-/// The descriptor a call returned or acted on, in its process.
-fn descriptor(call: &Call) -> Option<(u32, i64)> {
-    let fd = match call.name.as_str() {
-        "open" | "openat" | "openat2" | "creat" => call.result.value(),
-        _ => call.args.iter().find_map(|a| match a {
-            Arg::Fd { fd, .. } if *fd >= 0 => Some(*fd),
-            _ => None,
-        }),
-    };
-    fd.map(|fd| (call.pid, fd))
-}
-
-/// The first `close` of `fd` after call `index`, in the same process.
-fn next_close(trace: &Trace, index: usize, fd: (u32, i64)) -> Option<usize> {
-    trace.calls.iter().skip(index + 1).find_map(|c| {
-        (c.pid == fd.0 && c.name == "close" && descriptor(c) == Some(fd)).then_some(c.index)
-    })
-}
 
 /// The calls of the recorded save where a fault must fail the save: those
 /// of its operations other than removals, the opens of directories it
@@ -436,11 +352,10 @@ fn fault_points(recorded: &Recorded) -> Vec<usize> {
             Op::FsyncDir { .. } => {
                 // The open that gave the descriptor fsynced.
                 if let Some(fd) = descriptor(call) {
-                    let opened = trace.calls[..traced.call].iter().rev().find(|c| {
-                        c.pid == fd.0
-                            && matches!(c.name.as_str(), "open" | "openat" | "openat2")
-                            && descriptor(c) == Some(fd)
-                    });
+                    let opened = trace.calls[..traced.call]
+                        .iter()
+                        .rev()
+                        .find(|c| c.pid == fd.0 && opens(c) && descriptor(c) == Some(fd));
                     if let Some(open) = opened {
                         points.insert(open.index);
                     }
@@ -882,13 +797,6 @@ pub fn plan(what: Interruption, command: Option<String>) -> Vec<Planned> {
 mod tests {
     use super::*;
 
-    fn call(line: &str) -> Call {
-        match crate::syscalls::strace::parse(line) {
-            Ok(trace) => trace.calls.into_iter().next().expect("one call"),
-            Err(e) => panic!("{e}"),
-        }
-    }
-
     #[test]
     fn a_temp_file_is_a_new_name_and_the_record_keeps_its_own() {
         let place = Place::new(PathBuf::from("/r/case-3"), &[]);
@@ -918,15 +826,5 @@ mod tests {
                 "111th", "157th"
             ]
         );
-    }
-
-    #[test]
-    fn only_calls_that_take_paths_have_their_strings_read_as_paths() {
-        let write = call("1 write(3</r/s/t>, \"/r/s/x\", 6) = 6\n");
-        assert_eq!(paths(&write), vec![b"/r/s/t".to_vec()]);
-        let open = call("1 openat(4</r/s>, \"t\", 0x800c1, 0600) = 3</r/s/t>\n");
-        assert_eq!(paths(&open), vec![b"/r/s".to_vec(), b"/r/s/t".to_vec()]);
-        let cwd = call("1 openat(-100</w>, \"/r/s/t\", 0x0) = 3</r/s/t>\n");
-        assert_eq!(paths(&cwd), vec![b"/r/s/t".to_vec()]);
     }
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
 use lifecycle_oracle::adapter::{Config, Launch};
-use lifecycle_oracle::options::shell_word;
+use lifecycle_oracle::shell;
 use lifecycle_oracle::suites::Suite;
 use lifecycle_oracle::{vectors, Options, Report, Selection};
 
@@ -143,7 +143,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         // The in-process store, as a process strace can follow.
         trace_command: std::env::current_exe()
             .ok()
-            .map(|exe| format!("{} adapter", shell_word(&exe.display().to_string()))),
+            .map(|exe| format!("{} adapter", shell::word(&exe.display().to_string()))),
     };
     let report = match lifecycle_oracle::run(&options) {
         Ok(report) => report,

@@ -14,8 +14,9 @@
 //! (`oracle/README.md` says where a new suite, system call, starting state
 //! or report format goes):
 //! - the wire: [`schema`] (checks a message against `protocol/schema.json`),
-//!   [`protocol`] (requests and replies of version 1), [`adapter`] (the child
-//!   process: started, timed, killed, restarted);
+//!   [`protocol`] (requests and replies of version 1), [`shell`] (a text as
+//!   one word of `sh`), [`adapter`] (the child process: started, timed,
+//!   killed, restarted);
 //! - system calls: [`syscalls`] (the one table of what each call means, an
 //!   strace of a save parsed and turned into the persistence model's op
 //!   log), [`tracer`] (the adapter under a tracer, strace today: recorded,
@@ -41,6 +42,7 @@ pub mod options;
 pub mod protocol;
 pub mod report;
 pub mod schema;
+pub mod shell;
 pub mod subject;
 pub mod suites;
 pub mod syscalls;

@@ -6,7 +6,7 @@
 //! any run of characters, `/` included, `?` one character, `[…]` a class,
 //! `{a,b}` either), checked when the selection is made, so a bad pattern
 //! is a usage error and never a silent empty run; `--case` selects exactly
-//! one id. A rerun command is quoted for `sh` (`shlex`).
+//! one id. A rerun command is quoted for `sh` (`shell`).
 //!
 //! Does not promise: that a selected id exists; the run says so when
 //! `--case` matched nothing.
@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::adapter::{Config, Launch};
+use crate::shell;
 use crate::suites::Suite;
 use crate::vectors::Vector;
 
@@ -113,30 +114,19 @@ impl Options {
     pub fn rerun(&self, id: &str, seeded: bool) -> String {
         let mut command = String::from("lifecycle check");
         if let Launch::Command(cmd) = &self.config.launch {
-            command.push_str(&format!(" --adapter {}", shell_word(cmd)));
+            command.push_str(&format!(" --adapter {}", shell::word(cmd)));
         }
         if let Some(dir) = &self.vectors_dir {
             command.push_str(&format!(
                 " --vectors {}",
-                shell_word(&dir.display().to_string())
+                shell::word(&dir.display().to_string())
             ));
         }
-        command.push_str(&format!(" --case {}", shell_word(id)));
+        command.push_str(&format!(" --case {}", shell::word(id)));
         if seeded {
             command.push_str(&format!(" --seed {}", self.seed));
         }
         command
-    }
-}
-
-/// `text` as one word of `sh`. A NUL byte, which no word of `sh` can hold,
-/// is dropped: a command line cannot carry one either.
-pub fn shell_word(text: &str) -> String {
-    let text = text.replace('\0', "");
-    match shlex::try_quote(&text) {
-        Ok(word) => word.into_owned(),
-        // Only a NUL makes try_quote fail, and there is none left.
-        Err(_) => format!("'{}'", text.replace('\'', "'\\''")),
     }
 }
 
@@ -172,18 +162,5 @@ mod tests {
         let s = Selection::new(&[], &[], Some("traces/3".into())).expect("no globs");
         assert!(s.selects("traces/3"));
         assert!(!s.selects("traces/30"));
-    }
-
-    #[test]
-    fn shell_words_survive_sh() {
-        for text in ["plain/id+x", "a b", "it's", "$HOME `x` \"q\" \\", ""] {
-            let word = shell_word(text);
-            let echoed = std::process::Command::new("sh")
-                .arg("-c")
-                .arg(format!("printf %s {word}"))
-                .output()
-                .expect("sh runs");
-            assert_eq!(String::from_utf8_lossy(&echoed.stdout), text, "{word}");
-        }
     }
 }

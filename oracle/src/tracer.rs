@@ -15,6 +15,9 @@
 //! ([`Tracer::injecting`]). [`Injection::ordinal_of`] computes that ordinal
 //! from a recorded trace, strace's own way of counting (per system call,
 //! per process), so a replay with the same requests hits the same call.
+//! A replay's trace leaves out the calls the system-call table
+//! (`syscalls::table`) says only read a descriptor's data, unless the call
+//! to hit is one.
 //!
 //! Does not promise: that a replay is the same run; the suites check in
 //! the replay's trace that the call hit is the one meant, and report the
@@ -24,8 +27,9 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::options::shell_word;
+use crate::shell;
 use crate::syscalls::strace::{self, Trace};
+use crate::syscalls::table;
 
 /// Observes an adapter's system calls from outside its process.
 pub trait Tracer {
@@ -94,9 +98,6 @@ pub struct Strace {
 /// hex every string, flags as numbers, whole write buffers.
 const OPTIONS: &str = "-f -y -xx -X raw -s 2097152";
 
-/// The calls that only read a descriptor's data.
-const READS: [&str; 5] = ["read", "readv", "pread64", "preadv", "preadv2"];
-
 impl Strace {
     /// strace, when it runs; else how to install it.
     pub fn find() -> Result<Strace, String> {
@@ -117,29 +118,31 @@ impl Tracer for Strace {
         format!(
             "exec {} {OPTIONS} -o {} -- sh -c {}",
             self.program,
-            shell_word(&trace.display().to_string()),
-            shell_word(command)
+            shell::word(&trace.display().to_string()),
+            shell::word(command)
         )
     }
 
     /// `command` under strace with `injection`, its trace written to
-    /// `trace`. The trace leaves out the calls that only read, unless one
-    /// is the call to hit: an interpreter's start-up reads megabytes, and
+    /// `trace`. The trace leaves out the calls that only read (the
+    /// system-call table's [`table::Kind::Reads`]), unless one is the call
+    /// to hit: an interpreter's start-up reads megabytes, and
     /// what the trace is for (checking the call hit) needs none of them.
     /// strace counts each call name apart, so leaving some out shifts no
     /// ordinal.
     fn injecting(&self, command: &str, trace: &Path, injection: &Injection) -> String {
-        let traced = if READS.contains(&injection.syscall.as_str()) {
+        let reads = table::reads();
+        let traced = if reads.contains(&injection.syscall.as_str()) {
             String::new()
         } else {
-            format!("-e trace=!{} ", READS.join(","))
+            format!("-e trace=!{} ", reads.join(","))
         };
         format!(
             "exec {} {OPTIONS} {traced}-e {} -o {} -- sh -c {}",
             self.program,
             injection.rule(),
-            shell_word(&trace.display().to_string()),
-            shell_word(command)
+            shell::word(&trace.display().to_string()),
+            shell::word(command)
         )
     }
     fn read(&self, trace: &Path) -> Result<Trace, String> {
@@ -153,6 +156,7 @@ impl Tracer for Strace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn ordinals_count_per_process_and_per_call_name() {
@@ -182,6 +186,34 @@ mod tests {
             ..kill
         };
         assert_eq!(fail.rule(), "inject=fsync:error=ENOSPC:when=2");
+    }
+
+    #[test]
+    fn a_replay_leaves_out_exactly_the_calls_the_table_says_only_read() {
+        let strace = Strace {
+            program: "strace".to_string(),
+        };
+        let mut injection = Injection {
+            syscall: "fsync".to_string(),
+            ordinal: 1,
+            action: Action::Kill,
+        };
+        let line = strace.injecting("true", Path::new("/t/x.trace"), &injection);
+        let left_out: BTreeSet<&str> = line
+            .split_once("-e trace=!")
+            .and_then(|(_, rest)| rest.split(' ').next())
+            .map(|list| list.split(',').collect())
+            .unwrap_or_default();
+        let only_read: BTreeSet<&str> = table::TABLE
+            .iter()
+            .filter(|s| s.kind == table::Kind::Reads)
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(left_out, only_read);
+        assert!(left_out.contains("read"), "{line}");
+        injection.syscall = "pread64".to_string();
+        let line = strace.injecting("true", Path::new("/t/x.trace"), &injection);
+        assert!(!line.contains("trace=!"), "{line}");
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! Recorded straces of one save by three implementations
 //! (`tests/fixtures/strace`, recorded by its `record.sh`), converted to the
 //! persistence model's op log: the log is exactly the save's protocol, and
-//! applying it leaves the bytes the save wrote in the record file.
+//! applying it leaves the bytes the save wrote in the record file; and the
+//! system-call table says where those calls have their descriptors and
+//! paths as strace printed them.
 
 use lifecycle_model::persistence::{apply, Crash, CrashSpace, Disk, InodeId, Node, Op};
 use lifecycle_oracle::syscalls::convert::{op_log, SaveContext, TracedOp};
 use lifecycle_oracle::syscalls::strace::{parse, Arg, Call};
+use lifecycle_oracle::syscalls::table::lookup;
 
 /// D in every fixture: the recording's directory rewritten to `/fixture`.
 const DIR: &str = "/fixture/case";
@@ -320,15 +323,18 @@ fn a_power_loss_after_the_python_original_save_may_bring_back_the_old_record() {
     assert!(records.iter().any(|r| r.as_deref() == Some(SEED_FORM)));
 }
 
+/// Every recorded trace.
+const FIXTURES: [&str; 5] = [
+    "rust-new",
+    "rust-existing",
+    "conforming-new",
+    "seed-new",
+    "seed-existing",
+];
+
 #[test]
 fn the_traces_hold_no_path_of_the_recording_machine() {
-    for name in [
-        "rust-new",
-        "rust-existing",
-        "conforming-new",
-        "seed-new",
-        "seed-existing",
-    ] {
+    for name in FIXTURES {
         for call in fixture(name) {
             for arg in &call.args {
                 if let Arg::Str(bytes) | Arg::Fd { path: bytes, .. } = arg {
@@ -338,4 +344,38 @@ fn the_traces_hold_no_path_of_the_recording_machine() {
             }
         }
     }
+}
+
+#[test]
+fn the_table_puts_descriptors_and_paths_where_strace_printed_them() {
+    let mut checked = 0;
+    for name in FIXTURES {
+        for call in fixture(name) {
+            let Some(known) = lookup(&call.name) else {
+                continue;
+            };
+            for (index, arg) in call.args.iter().enumerate() {
+                if let Arg::Fd { .. } = arg {
+                    assert!(
+                        known.fds.contains(&index),
+                        "{name} line {}: {} prints a descriptor at {index}",
+                        call.line,
+                        call.name
+                    );
+                }
+            }
+            for path in known.paths {
+                let arg = call.args.get(path.index);
+                assert!(
+                    matches!(arg, Some(Arg::Str(_))),
+                    "{name} line {}: {} has {arg:?} at {}",
+                    call.line,
+                    call.name,
+                    path.index
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "only {checked} calls the table knows");
 }

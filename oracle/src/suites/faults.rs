@@ -25,7 +25,7 @@ use lifecycle_model::persistence::Op;
 use lifecycle_model::spec::FILE_MODE;
 
 use crate::case::{Case, Judged, Planned};
-use crate::syscalls::strace::{Arg, Call, Trace};
+use crate::syscalls::{descriptor, next_close, opens};
 use crate::traced::held::{holds, Held};
 use crate::traced::record::{Recorded, Traced};
 use crate::traced::replay::{found_at, interrupt_each, Replay};
@@ -40,25 +40,6 @@ const STARTS: [StartingState; 3] = [
 
 /// The errnos of a failed disk: full, over quota, broken.
 const ERRNOS: [&str; 3] = ["ENOSPC", "EDQUOT", "EIO"];
-
-/// The descriptor a call returned or acted on, in its process.
-fn descriptor(call: &Call) -> Option<(u32, i64)> {
-    let fd = match call.name.as_str() {
-        "open" | "openat" | "openat2" | "creat" => call.result.value(),
-        _ => call.args.iter().find_map(|a| match a {
-            Arg::Fd { fd, .. } if *fd >= 0 => Some(*fd),
-            _ => None,
-        }),
-    };
-    fd.map(|fd| (call.pid, fd))
-}
-
-/// The first `close` of `fd` after call `index`, in the same process.
-fn next_close(trace: &Trace, index: usize, fd: (u32, i64)) -> Option<usize> {
-    trace.calls.iter().skip(index + 1).find_map(|c| {
-        (c.pid == fd.0 && c.name == "close" && descriptor(c) == Some(fd)).then_some(c.index)
-    })
-}
 
 /// The calls of the recorded save where a fault must fail the save: those
 /// of its operations other than removals, the opens of directories it
@@ -75,11 +56,10 @@ fn fault_points(recorded: &Recorded) -> Vec<(usize, Action)> {
             Op::FsyncDir { .. } => {
                 // The open that gave the descriptor fsynced.
                 if let Some(fd) = descriptor(call) {
-                    let opened = trace.calls[..traced.call].iter().rev().find(|c| {
-                        c.pid == fd.0
-                            && matches!(c.name.as_str(), "open" | "openat" | "openat2")
-                            && descriptor(c) == Some(fd)
-                    });
+                    let opened = trace.calls[..traced.call]
+                        .iter()
+                        .rev()
+                        .find(|c| c.pid == fd.0 && opens(c) && descriptor(c) == Some(fd));
                     if let Some(open) = opened {
                         points.insert(open.index);
                     }

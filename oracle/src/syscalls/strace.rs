@@ -15,10 +15,16 @@
 //! was killed in it) has an [`CallResult::Unknown`] result and the
 //! arguments strace printed before it stopped.
 //!
+//! It is written by hand because no crate parses the output of
+//! `strace -f -y -xx -X raw` into calls with decoded arguments, their
+//! descriptors' paths and their `<unfinished ...>` and `<... resumed>`
+//! halves joined (the `strace-parse` crate keeps each argument as
+//! undecoded text).
+//!
 //! Does not promise: to read traces written without `-xx` (a path holding
 //! `>` or `,` would be ambiguous there), with `-ff` (one file per process),
 //! `-t`/`-T`/`-r` time stamps, or `-yy`; to know what any argument means
-//! (that is the converter's job, [`super::convert`]); or to tell a
+//! (that is the system-call table's job, [`super::table`]); or to tell a
 //! truncated string (`"..."...`, longer than `-s`) from a complete one other
 //! than by its length.
 

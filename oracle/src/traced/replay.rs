@@ -9,7 +9,8 @@
 //! and the tracer acting at that call, counted the tracer's way (per system
 //! call, per process). The replay's own trace must show that the call hit
 //! is the one meant (same process, same system call and ordinal, paths of
-//! the same kind, killed or failed as meant); if not, the case is the
+//! the same kind, as `syscalls::paths_named` reads them, killed or failed
+//! as meant); if not, the case is the
 //! oracle's failure (harness broken), never a pass or a violation. The
 //! suite judges what each replay left; a finding carries the op log of the
 //! save, marked where it stopped.
@@ -30,7 +31,8 @@ use crate::adapter::Adapter;
 use crate::case::{Case, Judged};
 use crate::subject::{sidecars, AdapterSubject};
 use crate::syscalls::convert::shown;
-use crate::syscalls::strace::{Arg, Call, CallResult, EventKind, Trace};
+use crate::syscalls::paths_named;
+use crate::syscalls::strace::{Call, CallResult, EventKind, Trace};
 use crate::traced::op_log::op_log_text;
 use crate::traced::record::{record_save, Recorded, Traced};
 use crate::traced::start::{new_record, StartingState};
@@ -38,41 +40,6 @@ use crate::tracer::{Action, Injection};
 
 /// The name of the record's directory inside a case directory.
 const STATE: &str = "state";
-
-/// Calls whose string arguments are paths (the others' strings are data).
-const PATH_CALLS: &[&str] = &[
-    "open",
-    "openat",
-    "openat2",
-    "creat",
-    "mkdir",
-    "mkdirat",
-    "rename",
-    "renameat",
-    "renameat2",
-    "unlink",
-    "unlinkat",
-    "rmdir",
-    "chmod",
-    "fchmodat",
-    "fchmodat2",
-    "truncate",
-    "stat",
-    "lstat",
-    "newfstatat",
-    "statx",
-    "access",
-    "faccessat",
-    "faccessat2",
-    "readlink",
-    "readlinkat",
-    "utimensat",
-    "link",
-    "linkat",
-    "symlink",
-    "symlinkat",
-    "chdir",
-];
 
 /// A case directory: the scope strace's calls are counted in, the
 /// record's directory inside it, and the names the case fixes.
@@ -158,37 +125,6 @@ impl CaseScope {
     }
 }
 
-/// The paths a call names, resolved: its descriptors' and, for calls that
-/// take paths, its strings (relative to the descriptor before them).
-fn paths(call: &Call) -> Vec<Vec<u8>> {
-    let takes_paths = PATH_CALLS.contains(&call.name.as_str());
-    let mut out = Vec::new();
-    let mut base: Option<&[u8]> = None;
-    for arg in &call.args {
-        match arg {
-            Arg::Fd { path, .. } => {
-                base = Some(path);
-                if !path.is_empty() && !matches!(arg, Arg::Fd { fd: -100, .. }) {
-                    out.push(path.clone());
-                }
-            }
-            Arg::Str(text) if takes_paths && !text.is_empty() => {
-                if text.starts_with(b"/") {
-                    out.push(text.clone());
-                } else if let Some(base) = base {
-                    let mut joined = base.to_vec();
-                    joined.push(b'/');
-                    joined.extend_from_slice(text);
-                    out.push(joined);
-                }
-                base = None;
-            }
-            _ => base = None,
-        }
-    }
-    out
-}
-
 /// The processes of a trace in the order they first made a call.
 fn processes(trace: &Trace) -> Vec<u32> {
     let mut out: Vec<u32> = Vec::new();
@@ -255,7 +191,7 @@ impl Point {
                 action,
             },
             process,
-            roles: paths(call).iter().map(|p| scope.role(p)).collect(),
+            roles: paths_named(call).iter().map(|p| scope.role(p)).collect(),
             text: call_text(call, scope),
             line: call.line,
             ops_before: recorded.ops.iter().filter(|t| t.call < index).count(),
@@ -298,7 +234,7 @@ impl Point {
                 self.text
             ));
         };
-        let roles: Vec<String> = paths(hit).iter().map(|p| scope.role(p)).collect();
+        let roles: Vec<String> = paths_named(hit).iter().map(|p| scope.role(p)).collect();
         if roles != self.roles {
             return Err(format!(
                 "the replay's {} {} call was {} (line {} of its trace), not {}",
@@ -347,7 +283,7 @@ fn nth(n: u64) -> String {
 
 /// A call in words: its name and its paths in the case directory.
 fn call_text(call: &Call, scope: &CaseScope) -> String {
-    let named: Vec<String> = paths(call)
+    let named: Vec<String> = paths_named(call)
         .iter()
         .filter_map(|p| scope.relative(p))
         .map(|rel| if rel.is_empty() { ".".to_string() } else { rel })
@@ -486,13 +422,6 @@ pub fn interrupt_each(
 mod tests {
     use super::*;
 
-    fn call(line: &str) -> Call {
-        match crate::syscalls::strace::parse(line) {
-            Ok(trace) => trace.calls.into_iter().next().expect("one call"),
-            Err(e) => panic!("{e}"),
-        }
-    }
-
     #[test]
     fn a_temp_file_is_a_new_name_and_the_record_keeps_its_own() {
         let scope = CaseScope::new(PathBuf::from("/r/case-3"), &[]);
@@ -522,15 +451,5 @@ mod tests {
                 "111th", "157th"
             ]
         );
-    }
-
-    #[test]
-    fn only_calls_that_take_paths_have_their_strings_read_as_paths() {
-        let write = call("1 write(3</r/s/t>, \"/r/s/x\", 6) = 6\n");
-        assert_eq!(paths(&write), vec![b"/r/s/t".to_vec()]);
-        let open = call("1 openat(4</r/s>, \"t\", 0x800c1, 0600) = 3</r/s/t>\n");
-        assert_eq!(paths(&open), vec![b"/r/s".to_vec(), b"/r/s/t".to_vec()]);
-        let cwd = call("1 openat(-100</w>, \"/r/s/t\", 0x0) = 3</r/s/t>\n");
-        assert_eq!(paths(&cwd), vec![b"/r/s/t".to_vec()]);
     }
 }

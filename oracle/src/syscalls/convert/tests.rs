@@ -1,0 +1,689 @@
+//! The converter's tests: traces written by hand, each a save into `/d`
+//! (or a directory given), converted and compared with the op log or the
+//! refusal it must give.
+//!
+//! Promises: nothing beyond the tests. Does not promise: to cover the
+//! recorded saves of real implementations (`tests/strace_fixtures.rs`).
+
+use super::*;
+use crate::syscalls::strace::parse;
+use crate::syscalls::table::{Kind, TABLE};
+
+/// `/d` holds `old` (inode 1, "0123456789"); D is `/d`.
+fn before() -> Disk {
+    let mut disk = Disk::default();
+    disk.nodes.insert("/d".into(), Node::Dir { mode: 0o700 });
+    disk.nodes.insert(
+        "/d/old".into(),
+        Node::File {
+            inode: 1,
+            mode: 0o600,
+            data: b"0123456789".to_vec(),
+        },
+    );
+    disk
+}
+
+/// What `super::convert` makes of `trace`, a save into `dir`.
+fn converted_in(dir: &str, trace: &str) -> Result<Converted, Refusal> {
+    let calls = match parse(trace) {
+        Ok(trace) => trace.calls,
+        Err(e) => panic!("{e}"),
+    };
+    let disk = before();
+    let context = SaveContext {
+        dir,
+        before: &disk,
+        umask: 0o022,
+        cwd: "/w",
+    };
+    super::convert(&calls, &context)
+}
+
+fn convert(trace: &str) -> Result<Vec<Op>, Refusal> {
+    converted_in("/d", trace).map(|c| c.ops.into_iter().map(|t| t.op).collect())
+}
+
+fn ops(trace: &str) -> Vec<Op> {
+    convert(trace).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn refusal(trace: &str) -> Refusal {
+    match convert(trace) {
+        Err(refusal) => refusal,
+        Ok(ops) => panic!("converted to {ops:?}"),
+    }
+}
+
+fn create(path: &str, inode: InodeId, mode: u32) -> Op {
+    Op::Create {
+        path: path.into(),
+        inode,
+        mode,
+    }
+}
+
+fn write(inode: InodeId, offset: u64, data: &[u8]) -> Op {
+    Op::Write {
+        inode,
+        offset,
+        data: data.to_vec(),
+    }
+}
+
+#[test]
+fn calls_outside_the_directory_make_no_op() {
+    let trace = "\
+1 openat(-100</w>, \"/e/x\", 0xc1, 0600) = 3</e/x>
+1 write(3</e/x>, \"abc\", 3) = 3
+1 fsync(3</e/x>) = 0
+1 write(1<pipe:[7]>, \"reply\", 5) = 5
+1 mkdir(\"/dd\", 0700) = 0
+1 rename(\"/e/x\", \"/e/y\") = 0
+1 getrandom(\"/d/x\", 4, 0) = 4
+";
+    assert_eq!(ops(trace), vec![]);
+}
+
+#[test]
+fn failed_calls_make_no_op() {
+    let trace = "\
+1 openat(-100</w>, \"/d/a/t\", 0xc1, 0600) = -1 ENOENT (No such file or directory)
+1 mkdir(\"/d\", 0777) = -1 EEXIST (File exists)
+1 renameat2(-100</w>, \"/d/old\", -100</w>, \"/d/x\", 0x2) = -1 EINVAL (Invalid argument)
+1 link(\"/d/old\", \"/d/x\") = -1 EPERM (Operation not permitted)
+";
+    assert_eq!(ops(trace), vec![]);
+}
+
+#[test]
+fn a_save_in_the_directory_becomes_its_op_log() {
+    let trace = "\
+1 openat(-100</w>, \"/d/t\", 0x800c1, 0600) = 3</d/t>
+1 write(3</d/t>, \"new\", 3) = 3
+1 fsync(3</d/t>) = 0
+1 close(3</d/t>) = 0
+1 rename(\"/d/t\", \"/d/f\") = 0
+1 openat(-100</w>, \"/d\", 0x90000) = 3</d>
+1 fsync(3</d>) = 0
+";
+    assert_eq!(
+        ops(trace),
+        vec![
+            create("/d/t", 2, 0o600),
+            write(2, 0, b"new"),
+            Op::FsyncFile { inode: 2 },
+            Op::Rename {
+                from: "/d/t".into(),
+                to: "/d/f".into()
+            },
+            Op::FsyncDir { path: "/d".into() },
+        ]
+    );
+}
+
+#[test]
+fn the_calls_that_touch_the_directory_are_counted_failed_or_not() {
+    let trace = "\
+1 openat(-100</w>, \"/lib/libc.so\", 0x80000) = 3</lib/libc.so>
+1 close(3</lib/libc.so>) = 0
+1 newfstatat(-100</w>, \"/d/f\", 0x7ffd, 0) = -1 ENOENT (No such file or directory)
+1 openat(-100</w>, \"/d/t\", 0x800c1, 0600) = 3</d/t>
+1 write(1<pipe:[7]>, \"{}\", 2) = 2
+1 write(3</d/t>, \"new\", 3) = 3
+1 close(3</d/t>) = 0
+1 openat(-100</w>, \"/\", 0x90000) = 4</>
+";
+    let converted = converted_in("/d", trace).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(converted.touching, vec![2, 3, 5, 6]);
+    assert_eq!(converted.ops.len(), 2);
+    // Above D: an interpreter resolving its own path, not the save.
+    let above = "1 readlink(\"/d\", 0x7ffd, 4096) = -1 EINVAL (Invalid argument)\n1 newfstatat(-100</w>, \"/d/e/f\", 0x7ffd, 0) = -1 ENOENT (No such file or directory)\n";
+    let converted = converted_in("/d/e", above).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(converted.touching, vec![1]);
+}
+
+#[test]
+fn each_op_names_the_call_it_came_from() {
+    let calls = match parse(
+        "1 getpid() = 1\n1 mkdir(\"/d/n\", 0700) = 0\n1 getpid() = 1\n1 rmdir(\"/d/n\") = 0\n",
+    ) {
+        Ok(trace) => trace.calls,
+        Err(e) => panic!("{e}"),
+    };
+    let disk = before();
+    let context = SaveContext {
+        dir: "/d",
+        before: &disk,
+        umask: 0,
+        cwd: "/",
+    };
+    let log = op_log(&calls, &context).unwrap_or_else(|e| panic!("{e}"));
+    let indices: Vec<usize> = log.iter().map(|t| t.call).collect();
+    assert_eq!(indices, [1, 3]);
+}
+
+#[test]
+fn the_creation_mode_is_the_requested_one_less_the_umask() {
+    let trace = "\
+1 openat(-100</w>, \"/d/t\", 0xc1, 0666) = 3</d/t>
+1 mkdir(\"/d/n\", 0777) = 0
+";
+    assert_eq!(
+        ops(trace),
+        vec![
+            create("/d/t", 2, 0o644),
+            Op::Mkdir {
+                path: "/d/n".into(),
+                mode: 0o755
+            }
+        ]
+    );
+}
+
+#[test]
+fn a_stat_after_a_creation_tells_the_mode_the_kernel_gave() {
+    let trace = "\
+1 umask(077) = 022
+1 openat(-100</w>, \"/d/t\", 0xc1, 0666) = 3</d/t>
+1 newfstatat(3</d/t>, \"\", {st_mode=0100640, st_size=0, ...}, 0x1000) = 0
+1 mkdir(\"/d/n\", 0777) = 0
+1 statx(-100</w>, \"/d/n\", |0x100, 0xfff, {stx_mask=0x1fff, stx_mode=040750, ...}) = 0
+";
+    assert_eq!(
+        ops(trace),
+        vec![
+            create("/d/t", 2, 0o640),
+            Op::Mkdir {
+                path: "/d/n".into(),
+                mode: 0o750
+            }
+        ]
+    );
+}
+
+#[test]
+fn a_stat_after_a_chmod_does_not_change_the_creation_mode() {
+    let trace = "\
+1 openat(-100</w>, \"/d/t\", 0xc1, 0600) = 3</d/t>
+1 fchmod(3</d/t>, 0644) = 0
+1 fstat(3</d/t>, {st_mode=0100644, st_size=0, ...}) = 0
+";
+    assert_eq!(
+        ops(trace),
+        vec![
+            create("/d/t", 2, 0o600),
+            Op::Chmod {
+                path: "/d/t".into(),
+                mode: 0o644
+            }
+        ]
+    );
+}
+
+#[test]
+fn o_trunc_on_an_existing_file_is_a_truncation() {
+    let trace = "\
+1 openat(-100</w>, \"/d/old\", 0x241, 0666) = 3</d/old>
+1 write(3</d/old>, \"ab\", 2) = 2
+1 creat(\"/d/old\", 0600) = 4</d/old>
+";
+    assert_eq!(
+        ops(trace),
+        vec![
+            Op::Truncate { inode: 1, size: 0 },
+            write(1, 0, b"ab"),
+            Op::Truncate { inode: 1, size: 0 },
+        ]
+    );
+}
+
+#[test]
+fn truncate_and_ftruncate_are_truncations() {
+    let trace = "\
+1 truncate(\"/d/old\", 4) = 0
+1 openat(-100</w>, \"/d/old\", 0x2) = 3</d/old>
+1 ftruncate(3</d/old>, 20) = 0
+";
+    assert_eq!(
+        ops(trace),
+        vec![
+            Op::Truncate { inode: 1, size: 4 },
+            Op::Truncate { inode: 1, size: 20 },
+        ]
+    );
+}
+
+#[test]
+fn writes_land_at_the_offset_the_kernel_used() {
+    let trace = "\
+1 openat(-100</w>, \"/d/old\", 0x2) = 3</d/old>
+1 read(3</d/old>, \"0123\", 4) = 4
+1 write(3</d/old>, \"ab\", 2) = 2
+1 lseek(3</d/old>, 1, 0) = 1
+1 write(3</d/old>, \"c\", 1) = 1
+1 pwrite64(3</d/old>, \"zz\", 2, 8) = 2
+1 write(3</d/old>, \"d\", 1) = 1
+1 dup(3</d/old>) = 4</d/old>
+1 write(4</d/old>, \"e\", 1) = 1
+1 write(3</d/old>, \"f\", 1) = 1
+";
+    assert_eq!(
+        ops(trace),
+        vec![
+            write(1, 4, b"ab"),
+            write(1, 1, b"c"),
+            write(1, 8, b"zz"),
+            write(1, 2, b"d"),
+            write(1, 3, b"e"),
+            write(1, 4, b"f"),
+        ]
+    );
+}
+
+#[test]
+fn an_o_append_write_lands_at_the_end() {
+    let trace = "\
+1 openat(-100</w>, \"/d/old\", 0x401) = 3</d/old>
+1 write(3</d/old>, \"ab\", 2) = 2
+1 pwrite64(3</d/old>, \"c\", 1, 0) = 1
+1 fcntl(3</d/old>, 0x4, 0) = 0
+1 lseek(3</d/old>, 0, 0) = 0
+1 write(3</d/old>, \"d\", 1) = 1
+";
+    assert_eq!(
+        ops(trace),
+        vec![write(1, 10, b"ab"), write(1, 12, b"c"), write(1, 0, b"d")]
+    );
+}
+
+#[test]
+fn vectored_writes_join_their_buffers() {
+    let trace = "\
+1 openat(-100</w>, \"/d/t\", 0xc1, 0600) = 3</d/t>
+1 writev(3</d/t>, [{iov_base=\"ab\", iov_len=2}, {iov_base=\"cd\", iov_len=2}], 2) = 3
+1 pwritev(3</d/t>, [{iov_base=\"xy\", iov_len=2}], 1, 10) = 2
+";
+    assert_eq!(
+        ops(trace),
+        vec![
+            create("/d/t", 2, 0o600),
+            write(2, 0, b"abc"),
+            write(2, 10, b"xy")
+        ]
+    );
+}
+
+#[test]
+fn a_write_strace_printed_only_in_part_is_refused() {
+    let trace = "\
+1 openat(-100</w>, \"/d/t\", 0xc1, 0600) = 3</d/t>
+1 write(3</d/t>, \"ab\"..., 100) = 100
+";
+    let refusal = refusal(trace);
+    assert_eq!(refusal.syscall, "write");
+    assert!(refusal.reason.contains("2 of the 100 bytes"), "{refusal}");
+}
+
+#[test]
+fn fsync_and_fdatasync_of_files_and_directories() {
+    let trace = "\
+1 openat(-100</w>, \"/d/old\", 0x2) = 3</d/old>
+1 fdatasync(3</d/old>) = 0
+1 fsync(3</d/old>) = 0
+1 openat(-100</w>, \"/d\", 0x10000) = 4</d>
+1 fdatasync(4</d>) = 0
+";
+    assert_eq!(
+        ops(trace),
+        vec![
+            Op::FdatasyncFile { inode: 1 },
+            Op::FsyncFile { inode: 1 },
+            Op::FsyncDir { path: "/d".into() },
+        ]
+    );
+}
+
+#[test]
+fn directories_above_d_count_when_the_save_creates_or_syncs_them() {
+    let mut disk = Disk::default();
+    disk.nodes.insert("/p".into(), Node::Dir { mode: 0o755 });
+    let calls = match parse(
+        "\
+1 mkdir(\"/p/q\", 0700) = 0
+1 mkdir(\"/p/q/d\", 0700) = 0
+1 openat(-100</w>, \"/p\", 0x10000) = 3</p>
+1 fsync(3</p>) = 0
+1 mkdir(\"/p/other\", 0700) = 0
+",
+    ) {
+        Ok(trace) => trace.calls,
+        Err(e) => panic!("{e}"),
+    };
+    let context = SaveContext {
+        dir: "/p/q/d",
+        before: &disk,
+        umask: 0,
+        cwd: "/",
+    };
+    let log: Vec<Op> = match op_log(&calls, &context) {
+        Ok(log) => log.into_iter().map(|t| t.op).collect(),
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(
+        log,
+        vec![
+            Op::Mkdir {
+                path: "/p/q".into(),
+                mode: 0o700
+            },
+            Op::Mkdir {
+                path: "/p/q/d".into(),
+                mode: 0o700
+            },
+            Op::FsyncDir { path: "/p".into() },
+        ]
+    );
+}
+
+#[test]
+fn unlink_rmdir_and_unlinkat_remove_entries() {
+    let trace = "\
+1 mkdir(\"/d/n\", 0700) = 0
+1 unlinkat(-100</w>, \"/d/n\", 0x200) = 0
+1 unlinkat(-100</w>, \"/d/old\", 0) = 0
+1 mkdir(\"/d/m\", 0700) = 0
+1 rmdir(\"/d/m\") = 0
+";
+    assert_eq!(
+        ops(trace),
+        vec![
+            Op::Mkdir {
+                path: "/d/n".into(),
+                mode: 0o700
+            },
+            Op::Rmdir {
+                path: "/d/n".into()
+            },
+            Op::Unlink {
+                path: "/d/old".into()
+            },
+            Op::Mkdir {
+                path: "/d/m".into(),
+                mode: 0o700
+            },
+            Op::Rmdir {
+                path: "/d/m".into()
+            },
+        ]
+    );
+}
+
+#[test]
+fn relative_paths_resolve_against_their_directory_descriptor_or_the_cwd() {
+    let trace = "\
+1 openat(-100</w>, \"/d\", 0x10000) = 3</d>
+1 openat(3</d>, \"t\", 0xc1, 0600) = 4</d/t>
+1 renameat(3</d>, \"t\", 3</d>, \"./f\") = 0
+1 chdir(\"/d\") = 0
+1 unlink(\"../d/f\") = 0
+";
+    assert_eq!(
+        ops(trace),
+        vec![
+            create("/d/t", 2, 0o600),
+            Op::Rename {
+                from: "/d/t".into(),
+                to: "/d/f".into()
+            },
+            Op::Unlink {
+                path: "/d/f".into()
+            },
+        ]
+    );
+}
+
+#[test]
+fn an_fchmod_after_a_rename_sets_the_mode_of_the_new_name() {
+    let trace = "\
+1 openat(-100</w>, \"/d/t\", 0xc1, 0600) = 3</d/t>
+1 rename(\"/d/t\", \"/d/f\") = 0
+1 fchmod(3</d/f>, 0640) = 0
+";
+    assert_eq!(
+        ops(trace)[2],
+        Op::Chmod {
+            path: "/d/f".into(),
+            mode: 0o640
+        }
+    );
+}
+
+#[test]
+fn a_call_sees_descriptors_as_they_were_when_it_was_entered() {
+    // Thread 2 closes fd 3 while thread 1's fsync of it runs, then
+    // thread 1 opens a file that gets fd 3 back while thread 2's close
+    // of the old fd 4 runs.
+    let trace = "\
+1 openat(-100</w>, \"/d/a\", 0xc1, 0600) = 3</d/a>
+1 openat(-100</w>, \"/d/b\", 0xc1, 0600) = 4</d/b>
+1 fsync(3</d/a> <unfinished ...>
+2 close(3</d/a>) = 0
+1 <... fsync resumed>) = 0
+1 openat(-100</w>, \"/d/c\", 0xc1, 0600 <unfinished ...>
+2 close(4</d/b>) = 0
+1 <... openat resumed>) = 4</d/c>
+1 fsync(4</d/c>) = 0
+";
+    // Both threads share one table, as threads do.
+    let mut shared = String::from("1 clone3({flags=0x3d0f00, exit_signal=0}, 88) = 2\n");
+    shared.push_str(trace);
+    assert_eq!(
+        ops(&shared),
+        vec![
+            create("/d/a", 2, 0o600),
+            create("/d/b", 3, 0o600),
+            Op::FsyncFile { inode: 2 },
+            create("/d/c", 4, 0o600),
+            Op::FsyncFile { inode: 4 },
+        ]
+    );
+}
+
+#[test]
+fn a_forked_child_has_its_own_descriptor_table() {
+    let trace = "\
+1 openat(-100</w>, \"/d/old\", 0x2) = 3</d/old>
+1 clone(child_stack=NULL, flags=0x1200000|17, child_tidptr=0x7f) = 2
+2 close(3</d/old>) = 0
+1 write(3</d/old>, \"x\", 1) = 1
+2 write(3<pipe:[9]>, \"y\", 1) = 1
+";
+    assert_eq!(ops(trace), vec![write(1, 0, b"x")]);
+}
+
+#[test]
+fn renameat2_with_rename_exchange_is_refused() {
+    let refusal = refusal("1 renameat2(-100</w>, \"/d/old\", -100</w>, \"/d/x\", 0x2) = 0\n");
+    assert_eq!(refusal.syscall, "renameat2");
+    assert_eq!(refusal.path, "/d/old to /d/x");
+    assert!(refusal.reason.contains("RENAME_EXCHANGE"), "{refusal}");
+    assert_eq!(refusal.line, 1);
+}
+
+#[test]
+fn renameat2_with_rename_noreplace_is_a_rename() {
+    let trace = "1 renameat2(-100</w>, \"/d/old\", -100</w>, \"/d/x\", 0x1) = 0\n";
+    assert_eq!(
+        ops(trace),
+        vec![Op::Rename {
+            from: "/d/old".into(),
+            to: "/d/x".into()
+        }]
+    );
+}
+
+#[test]
+fn links_and_symlinks_into_the_directory_are_refused() {
+    let link = refusal("1 link(\"/e/x\", \"/d/x\") = 0\n");
+    assert_eq!(
+        (link.syscall.as_str(), link.path.as_str()),
+        ("link", "/d/x")
+    );
+    let symlink = refusal("1 symlinkat(\"/e/x\", -100</w>, \"/d/x\") = 0\n");
+    assert_eq!(symlink.path, "/d/x");
+}
+
+#[test]
+fn a_rename_into_the_directory_from_outside_is_refused() {
+    let refusal = refusal("1 rename(\"/e/t\", \"/d/f\") = 0\n");
+    assert!(refusal.reason.contains("into or out of"), "{refusal}");
+}
+
+#[test]
+fn o_tmpfile_is_refused() {
+    let refusal = refusal("1 openat(-100</w>, \"/d\", 0x410002, 0600) = 3</d/#12>(deleted)\n");
+    assert!(refusal.reason.contains("O_TMPFILE"), "{refusal}");
+}
+
+#[test]
+fn a_shared_writable_mapping_is_refused_and_a_private_one_is_not() {
+    let open = "1 openat(-100</w>, \"/d/old\", 0x2) = 3</d/old>\n";
+    let private = format!("{open}1 mmap(NULL, 10, 0x3, 0x2, 3</d/old>, 0) = 0x7f00\n");
+    assert_eq!(ops(&private), vec![]);
+    let shared = format!("{open}1 mmap(NULL, 10, 0x3, 0x1, 3</d/old>, 0) = 0x7f00\n");
+    let refusal = refusal(&shared);
+    assert_eq!(refusal.syscall, "mmap");
+    assert_eq!(refusal.line, 2);
+}
+
+#[test]
+fn other_calls_on_the_directory_are_refused() {
+    let open = "1 openat(-100</w>, \"/d/old\", 0x2) = 3</d/old>\n";
+    for call in [
+        "1 fallocate(3</d/old>, 0, 0, 4096) = 0\n",
+        "1 ioctl(3</d/old>, 0x40049409, 4) = 0\n",
+        "1 syncfs(3</d/old>) = 0\n",
+    ] {
+        let refusal = refusal(&format!("{open}{call}"));
+        assert_eq!(refusal.path, "/d/old", "{refusal}");
+    }
+}
+
+#[test]
+fn a_call_whose_outcome_is_unknown_is_refused() {
+    let trace = "\
+1 openat(-100</w>, \"/d/old\", 0x2) = 3</d/old>
+1 write(3</d/old>, \"x\", 1 <unfinished ...>
+1 +++ killed by SIGKILL +++
+";
+    let refusal = refusal(trace);
+    assert_eq!(refusal.syscall, "write");
+    assert!(refusal.reason.contains("unknown"), "{refusal}");
+}
+
+#[test]
+fn a_trace_that_contradicts_the_disk_before_is_refused() {
+    let refusal = refusal("1 openat(-100</w>, \"/d/ghost\", 0x0) = 3</d/ghost>\n");
+    assert!(refusal.reason.contains("does not hold it"), "{refusal}");
+}
+
+#[test]
+fn a_refusal_names_the_call_and_the_path_with_bytes_escaped() {
+    let refusal = refusal("1 link(\"/e/x\", \"/d/\\xff\\x0a\") = 0\n");
+    assert_eq!(
+        refusal.to_string(),
+        "link of /d/\\xff\\x0a (line 1 of the trace): \
+         the converter does not map this system call to the persistence model"
+    );
+}
+
+#[test]
+fn every_call_that_makes_an_op_is_one_the_table_says_changes_or_syncs() {
+    let trace = "\
+1 open(\"/d/a\", 0xc1, 0600) = 3</d/a>
+1 creat(\"/d/b\", 0600) = 4</d/b>
+1 openat(-100</w>, \"/d/old\", 0x201) = 5</d/old>
+1 openat2(-100</w>, \"/d/c\", {flags=0xc1, mode=0600, resolve=0}, 24) = 6</d/c>
+1 write(3</d/a>, \"a\", 1) = 1
+1 pwrite64(3</d/a>, \"b\", 1, 4) = 1
+1 writev(4</d/b>, [{iov_base=\"c\", iov_len=1}], 1) = 1
+1 pwritev(4</d/b>, [{iov_base=\"d\", iov_len=1}], 1, 8) = 1
+1 pwritev2(4</d/b>, [{iov_base=\"e\", iov_len=1}], 1, -1, 0) = 1
+1 ftruncate(5</d/old>, 2) = 0
+1 truncate(\"/d/old\", 1) = 0
+1 fsync(3</d/a>) = 0
+1 fdatasync(4</d/b>) = 0
+1 chmod(\"/d/a\", 0640) = 0
+1 fchmod(3</d/a>, 0600) = 0
+1 fchmodat(-100</w>, \"/d/b\", 0640) = 0
+1 fchmodat2(-100</w>, \"/d/b\", 0600, 0) = 0
+1 mkdir(\"/d/m\", 0700) = 0
+1 mkdirat(-100</w>, \"/d/n\", 0700) = 0
+1 rename(\"/d/a\", \"/d/a2\") = 0
+1 renameat(-100</w>, \"/d/a2\", -100</w>, \"/d/a3\") = 0
+1 renameat2(-100</w>, \"/d/a3\", -100</w>, \"/d/a4\", 0x1) = 0
+1 unlink(\"/d/a4\") = 0
+1 unlinkat(-100</w>, \"/d/b\", 0) = 0
+1 rmdir(\"/d/m\") = 0
+1 unlinkat(-100</w>, \"/d/n\", 0x200) = 0
+";
+    let calls = match parse(trace) {
+        Ok(trace) => trace.calls,
+        Err(e) => panic!("{e}"),
+    };
+    let converted = converted_in("/d", trace).unwrap_or_else(|e| panic!("{e}"));
+    let mut made = std::collections::BTreeSet::new();
+    for traced in &converted.ops {
+        let name = calls[traced.call].name.as_str();
+        let known = lookup(name).unwrap_or_else(|| panic!("{name} is not in the table"));
+        assert!(
+            matches!(known.kind, Kind::Changes | Kind::Syncs),
+            "{name} made {:?} but is {:?}",
+            traced.op,
+            known.kind
+        );
+        made.insert(known.name);
+    }
+    // The trace holds each call of every model that makes ops, and each
+    // made one.
+    let in_trace: std::collections::BTreeSet<&str> =
+        calls.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        made.iter().copied().collect::<Vec<_>>(),
+        in_trace.iter().copied().collect::<Vec<_>>()
+    );
+    let models: Vec<Model> = made
+        .iter()
+        .filter_map(|n| lookup(n))
+        .map(|k| k.model)
+        .collect();
+    for entry in TABLE.iter().filter(|k| models.contains(&k.model)) {
+        assert!(made.contains(entry.name), "no op from {}", entry.name);
+    }
+}
+
+#[test]
+fn a_call_whose_strings_are_data_does_not_touch_the_directory() {
+    let trace = "\
+1 write(1<pipe:[7]>, \"/d/old\", 6) = 6
+1 getrandom(\"/d/x\", 4, 0) = 4
+1 readlink(\"/e/l\", \"/d/old\", 4096) = 6
+";
+    let converted = converted_in("/d", trace).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(converted.touching, Vec::<usize>::new());
+    assert_eq!(converted.ops, vec![]);
+}
+
+#[test]
+fn a_call_the_table_does_not_know_is_refused_when_any_argument_names_the_directory() {
+    let absolute = refusal("1 frobnicate(\"x\", \"/d/old\") = 0\n");
+    assert_eq!(absolute.syscall, "frobnicate");
+    assert_eq!(absolute.path, "/d/old");
+    let relative = refusal("1 chdir(\"/d\") = 0\n1 frobnicate(\"old\") = 0\n");
+    assert_eq!(relative.path, "/d/old");
+    let open = "1 openat(-100</w>, \"/d/old\", 0x2) = 3</d/old>\n";
+    let by_descriptor = refusal(&format!("{open}1 frobnicate(3</d/old>) = 0\n"));
+    assert_eq!(by_descriptor.path, "/d/old");
+    assert_eq!(ops("1 frobnicate(\"/e/x\", 4</e>) = 0\n"), vec![]);
+}

@@ -7,7 +7,7 @@
 //! Proves each named case; nothing beyond it.
 
 use lifecycle_harness::generate::clock::START_MICROS as NOW;
-use lifecycle_harness::generate::record::at_micros;
+use lifecycle_harness::world::at_micros;
 use lifecycle_harness::{Driver, Finding, Initial, Injected};
 use lifecycle_model::spec::{MAX_FILE_BYTES, MAX_INTEGER};
 use lifecycle_model::writer::{Found, WriterOp};

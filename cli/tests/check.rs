@@ -8,12 +8,15 @@
 //! `faults`, `permissions`), with strace lines in the reproduction;
 //! adapters that hang, die,
 //! print garbage or speak another version are reported and the run ends.
-//! Tests that need `python3`, `strace` or `../shared` say so and skip when
-//! absent.
+//! Every verdict of the built-in store, the strict Python store and the
+//! Python original is compared with the data committed in
+//! `cli/tests/expected/`, so a change of the oracle that changes a verdict
+//! shows. Tests that need `python3`, `strace` or `../shared` say so and
+//! skip when absent.
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -122,6 +125,97 @@ fn findings(report: &Value) -> Vec<&Value> {
         .collect()
 }
 
+/// A case whose verdict depends on who runs the check (root reads a file
+/// of mode 000), left out of the committed verdicts.
+const DEPENDS_ON_THE_USER: &str = "vectors/path/unreadable_file";
+
+/// What a report's verdicts are, as `cli/tests/expected/` keeps them: the
+/// passes counted per suite, every other case with its verdict and section.
+fn verdicts(report: &Value) -> Value {
+    let mut passed: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut other: BTreeMap<&str, String> = BTreeMap::new();
+    for r in results(report) {
+        let (Some(suite), Some(case), Some(verdict)) = (
+            r["suite"].as_str(),
+            r["case"].as_str(),
+            r["verdict"].as_str(),
+        ) else {
+            panic!("a result without suite, case or verdict: {r}");
+        };
+        if case == DEPENDS_ON_THE_USER {
+            continue;
+        }
+        if verdict == "pass" {
+            *passed.entry(suite).or_default() += 1;
+        } else {
+            let spec = r["spec"].as_str().unwrap_or_default();
+            other.insert(case, format!("{verdict} {spec}"));
+        }
+    }
+    serde_json::json!({ "passed": passed, "other": other })
+}
+
+/// Every verdict of `report` is the one committed in
+/// `cli/tests/expected/NAME.json`: a change of the oracle that changes a
+/// verdict, a section or the number of cases fails here, naming the cases.
+/// `LIFECYCLE_BLESS=1` writes the file instead, for a change meant to.
+fn assert_verdicts_as_committed(report: &Value, name: &str) {
+    let path = repo()
+        .join("cli/tests/expected")
+        .join(format!("{name}.json"));
+    let actual = verdicts(report);
+    if std::env::var_os("LIFECYCLE_BLESS").is_some() {
+        let text = serde_json::to_string_pretty(&actual).expect("JSON");
+        fs::write(&path, text + "\n").expect("the expected verdicts are written");
+        return;
+    }
+    let text = fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (LIFECYCLE_BLESS=1 writes it)", path.display()));
+    let expected: Value = serde_json::from_str(&text).expect("the expected verdicts are JSON");
+    let mut differences = Vec::new();
+    if actual["passed"] != expected["passed"] {
+        differences.push(format!(
+            "passes per suite: {} now, {} committed",
+            actual["passed"], expected["passed"]
+        ));
+    }
+    let (now, then) = (&actual["other"], &expected["other"]);
+    let cases: BTreeSet<&String> = now
+        .as_object()
+        .into_iter()
+        .chain(then.as_object())
+        .flat_map(|o| o.keys())
+        .collect();
+    for case in cases {
+        if now[case] != then[case] {
+            differences.push(format!(
+                "{case}: {} now, {} committed",
+                now[case], then[case]
+            ));
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "the verdicts differ from {}:\n{}",
+        path.display(),
+        differences.join("\n")
+    );
+}
+
+/// Every suite of `lifecycle check`, by name.
+const SUITES: [&str; 10] = [
+    "smoke",
+    "vectors",
+    "traces",
+    "machine",
+    "sleep",
+    "permissions",
+    "concurrency",
+    "kill",
+    "faults",
+    "power",
+];
+
 /// Every suite ran, and nothing but a pass, an info or an allowed skip.
 fn assert_all_pass(report: &Value, printed: &str) {
     assert_eq!(findings(report), Vec::<&Value>::new(), "{printed}");
@@ -130,18 +224,7 @@ fn assert_all_pass(report: &Value, printed: &str) {
         .filter(|r| r["verdict"] == "pass")
         .filter_map(|r| r["suite"].as_str())
         .collect();
-    for suite in [
-        "smoke",
-        "vectors",
-        "traces",
-        "machine",
-        "sleep",
-        "permissions",
-        "concurrency",
-        "kill",
-        "faults",
-        "power",
-    ] {
+    for suite in SUITES {
         assert!(
             suites.contains(suite),
             "no case of {suite} passed:\n{printed}"
@@ -159,6 +242,7 @@ fn the_built_in_store_passes_every_suite_in_process() {
     let (code, report, printed) = check(&[]);
     assert_eq!(code, 0, "{printed}");
     assert_all_pass(&report, &printed);
+    assert_verdicts_as_committed(&report, "built_in_store");
     assert_eq!(report["implementation"]["name"], "lifecycle-state");
     assert!(
         report["summary"]["pass"].as_u64().unwrap_or(0) > 1000,
@@ -172,6 +256,7 @@ fn the_built_in_store_passes_every_suite_through_lifecycle_adapter() {
     let (code, report, printed) = check(&["--adapter", &adapter]);
     assert_eq!(code, 0, "{printed}");
     assert_all_pass(&report, &printed);
+    assert_verdicts_as_committed(&report, "built_in_store");
 }
 
 #[test]
@@ -183,6 +268,7 @@ fn the_strict_python_store_has_no_violation_and_no_divergence() {
     let (code, report, printed) = check(&["--adapter", &python_adapter(&store), "--cases", "200"]);
     assert_eq!(code, 0, "{printed}");
     assert_eq!(findings(&report), Vec::<&Value>::new(), "{printed}");
+    assert_verdicts_as_committed(&report, "conforming_store");
     assert_eq!(
         report["implementation"]["capabilities"],
         serde_json::json!(["store", "clock"])
@@ -201,6 +287,7 @@ fn the_python_original_is_reported_with_its_real_defects() {
     };
     let (code, report, printed) = check(&["--adapter", &python_adapter(&seed)]);
     assert_eq!(code, 1, "{printed}");
+    assert_verdicts_as_committed(&report, "python_original");
     // SPEC §8 lists them; each shows up where it should.
     let expected = [
         ("vectors/load/corrupt_seq_true", "§1.3"),
@@ -847,18 +934,7 @@ fn the_help_and_a_wrong_suite_name_every_suite() {
         .expect("lifecycle runs");
     let help = String::from_utf8_lossy(&help.stdout);
     let (_, _, wrong) = check(&["--suite", "bogus"]);
-    for suite in [
-        "smoke",
-        "vectors",
-        "traces",
-        "machine",
-        "sleep",
-        "permissions",
-        "concurrency",
-        "kill",
-        "faults",
-        "power",
-    ] {
+    for suite in SUITES {
         assert!(help.contains(suite), "{suite} is not in the help:\n{help}");
         assert!(wrong.contains(suite), "{suite} is not named:\n{wrong}");
     }

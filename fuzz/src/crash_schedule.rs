@@ -224,7 +224,7 @@ fn run_saves(
     check: bool,
 ) -> Allowed {
     let record_path = layout.record_path();
-    let now = lifecycle_harness::generate::record::at_micros(EPOCH_MICROS);
+    let now = lifecycle_harness::world::at_micros(EPOCH_MICROS);
     for Save {
         record,
         locked,

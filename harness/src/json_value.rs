@@ -8,6 +8,11 @@
 //! deeper than [`MAX_DEPTH`], or that do not parse, compare as text with
 //! their whitespace and string escapes normalized.
 //!
+//! Hand-written on purpose: a JSON crate's value type either rounds a
+//! number on reading (and `1e400` is an error to serde_json) or keeps its
+//! text (and `1.0` differs from `1`); requirements §7 wants numbers as
+//! binary64 values with the out-of-range ones clamped.
+//!
 //! Does not promise: a JSON parser for anything else; it reads values the
 //! model has already called valid.
 

@@ -3,14 +3,12 @@
 //! Promises: every prediction goes through `lifecycle_model`
 //! (`record::decode` for bytes, `writer::operate` for writer operations);
 //! this module only keeps the state they are asked about, and lists the
-//! files an interrupted operation may leave; and the [`Rules`] an answer
-//! is compared by.
+//! files an interrupted operation may leave; the [`Rules`] an answer is
+//! compared by; and the clock's bounds (SPEC §1.4's years, [`at_micros`]).
 
 use lifecycle_model::spec::MAX_FILE_BYTES;
 use lifecycle_model::writer::{self, Failure, Found, LoadKind, Outcome, WriterOp};
 use lifecycle_model::{Record, Timestamp};
-
-use crate::generate::record::{at_micros, MAX_MICROS, MIN_MICROS};
 
 /// How an answer is compared with the model: by this project's SPEC, or by
 /// requirements §7 for any implementation (the comparator, `compare`, says
@@ -140,4 +138,17 @@ impl World {
         let file = std::mem::replace(&mut self.file, Found::Missing);
         *self = World::new(micros, file).with_rules(self.rules);
     }
+}
+
+/// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z, in µs since the
+/// epoch: the clock of the harness stays between them (SPEC §1.4).
+pub const MIN_MICROS: i64 = -62_167_219_200_000_000;
+pub const MAX_MICROS: i64 = 253_402_300_799_999_999;
+
+/// The model's timestamp at `micros` since the epoch, clamped to SPEC §1.4's
+/// years.
+pub fn at_micros(micros: i64) -> Timestamp {
+    let micros = micros.clamp(MIN_MICROS, MAX_MICROS);
+    Timestamp::from_unix_micros(micros)
+        .unwrap_or_else(|| panic!("harness bug: {micros} µs has no timestamp"))
 }

@@ -21,6 +21,13 @@
 //! (5); a raw control character, an invalid escape or an unpaired surrogate
 //! inside a string: BadString (6).
 //!
+//! Hand-written on purpose: no JSON crate classifies a rejected text by the
+//! rules of SPEC §1.6 (which class, first of several), keeps a member's raw
+//! value text, and refuses duplicate names after unescaping at any depth
+//! without recursing; serde_json, for one, keeps the last duplicate and
+//! recurses. The model must also not share a parser with the store it
+//! judges.
+//!
 //! Does not promise: anything about what the members mean; that is
 //! [`crate::record`].
 

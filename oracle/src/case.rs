@@ -213,7 +213,7 @@ pub fn record(json: &str) -> Record {
 
 /// A timestamp `micros` µs after the epoch, as JSON text.
 pub fn stamp(micros: i64) -> String {
-    lifecycle_harness::generate::record::at_micros(micros)
+    lifecycle_harness::world::at_micros(micros)
         .as_str()
         .to_string()
 }

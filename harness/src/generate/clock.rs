@@ -8,9 +8,9 @@
 //! [`ClockMove::target`] resolves a move against the world; the clock never
 //! leaves SPEC §1.4's years.
 
-use crate::generate::record::{TsSpec, MAX_MICROS, MIN_MICROS};
+use crate::generate::record::TsSpec;
 use crate::input::{Reader, Shape, Writer};
-use crate::world::World;
+use crate::world::{World, MAX_MICROS, MIN_MICROS};
 
 /// 2024-01-01T00:00:00Z in µs since the epoch.
 pub const START_MICROS: i64 = 1_704_067_200_000_000;

@@ -11,8 +11,8 @@
 use lifecycle_model::spec::MAX_FILE_BYTES as LIMIT;
 use lifecycle_model::Record;
 
-use crate::generate::record::at_micros;
 use crate::input::{Reader, Shape, Writer};
+use crate::world::at_micros;
 
 const DEPTH: usize = 100_000;
 

@@ -29,6 +29,7 @@ use lifecycle_model::{Progress, Quarantine, Record, State, Timestamp};
 use crate::generate::json_doc::{scalar, Value};
 use crate::input::{Reader, Shape, Writer};
 use crate::vocabulary::{word_index, WORDS};
+use crate::world::at_micros;
 
 // ---------------------------------------------------------------- timestamps
 
@@ -252,19 +253,6 @@ impl Shape for Stamp {
             }
         }
     }
-}
-
-/// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z, in µs since the
-/// epoch: the clock of the harness stays between them (SPEC §1.4).
-pub const MIN_MICROS: i64 = -62_167_219_200_000_000;
-pub const MAX_MICROS: i64 = 253_402_300_799_999_999;
-
-/// The model's timestamp at `micros` since the epoch, clamped to SPEC §1.4's
-/// years.
-pub fn at_micros(micros: i64) -> Timestamp {
-    let micros = micros.clamp(MIN_MICROS, MAX_MICROS);
-    Timestamp::from_unix_micros(micros)
-        .unwrap_or_else(|| panic!("harness bug: {micros} µs has no timestamp"))
 }
 
 impl Stamp {

@@ -17,9 +17,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use lifecycle_harness::generate::record::at_micros;
 use lifecycle_harness::report;
 use lifecycle_harness::subject::Subject;
+use lifecycle_harness::world::at_micros;
 use lifecycle_harness::World;
 use lifecycle_harness::{compare, Finding, Rules};
 use lifecycle_model::spec::{FILE_MODE, RECORD_FILE_NAME};

@@ -18,7 +18,6 @@
 
 use std::collections::BTreeSet;
 
-use lifecycle_harness::report;
 use lifecycle_harness::subject::Failure;
 use lifecycle_harness::Finding;
 use lifecycle_model::persistence::Op;
@@ -26,6 +25,7 @@ use lifecycle_model::spec::FILE_MODE;
 
 use crate::case::{Case, Judged, Planned};
 use crate::syscalls::{descriptor, next_close, opens};
+use crate::traced;
 use crate::traced::held::{holds, Held};
 use crate::traced::record::{Recorded, Traced};
 use crate::traced::replay::{found_at, interrupt_each, Replay};
@@ -183,20 +183,12 @@ fn run_case(case: &mut Case<'_>, command: Option<&str>, start: StartingState) ->
 }
 
 pub fn plan(command: Option<String>) -> Vec<Planned> {
-    STARTS
-        .into_iter()
-        .map(|start| {
-            let command = command.clone();
-            Planned::new(
-                format!("faults/{}", start.name()),
-                "§3.5",
-                format!(
-                    "{}; save of {} under strace, ENOSPC, EDQUOT and EIO at each call that changes the disk or syncs it; save must fail and leave the old record, no temp file",
-                    start.describe(),
-                    report::record(&new_record())
-                ),
-                move |case| run_case(case, command.as_deref(), start),
-            )
-        })
-        .collect()
+    traced::per_start(
+        "faults",
+        "§3.5",
+        &STARTS,
+        "ENOSPC, EDQUOT and EIO at each call that changes the disk or syncs it; save must fail and leave the old record, no temp file",
+        command,
+        run_case,
+    )
 }

@@ -16,15 +16,15 @@
 //!
 //! Does not promise: more than the first finding of a case.
 
-use lifecycle_harness::generate::record::at_micros;
-use lifecycle_harness::report;
 use lifecycle_harness::subject::Subject;
+use lifecycle_harness::world::at_micros;
 use lifecycle_harness::Finding;
 use lifecycle_model::machine::{Event, Guards};
 use lifecycle_model::writer::WriterOp;
 
 use crate::case::{Case, Judged, Planned, FIXED_NOW};
 use crate::subject::AdapterSubject;
+use crate::traced;
 use crate::traced::held::{allowed, holds, rule_of, Held};
 use crate::traced::load::judge_load;
 use crate::traced::record::{Recorded, Traced};
@@ -213,20 +213,12 @@ fn run_case(case: &mut Case<'_>, command: Option<&str>, start: StartingState) ->
 }
 
 pub fn plan(command: Option<String>) -> Vec<Planned> {
-    STARTS
-        .into_iter()
-        .map(|start| {
-            let command = command.clone();
-            Planned::new(
-                format!("kill/{}", start.name()),
-                "§3.4",
-                format!(
-                    "{}; save of {} under strace, SIGKILL as it enters each of its calls in the case directory; the record path, a load, a later writer",
-                    start.describe(),
-                    report::record(&new_record())
-                ),
-                move |case| run_case(case, command.as_deref(), start),
-            )
-        })
-        .collect()
+    traced::per_start(
+        "kill",
+        "§3.4",
+        &STARTS,
+        "SIGKILL as it enters each of its calls in the case directory; the record path, a load, a later writer",
+        command,
+        run_case,
+    )
 }

@@ -23,11 +23,12 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use lifecycle_harness::{report, Finding};
+use lifecycle_harness::Finding;
 use lifecycle_model::persistence::{Crash, CrashSpace, Disk, Node, Op};
 use lifecycle_model::Record;
 
 use crate::case::{Case, Judged, Planned};
+use crate::traced;
 use crate::traced::held::{allowed, materialize, rule_of, Held};
 use crate::traced::load::judge_load;
 use crate::traced::op_log::op_log_text;
@@ -167,20 +168,12 @@ fn power_case(case: &mut Case<'_>, command: Option<&str>, start: StartingState) 
 }
 
 pub fn plan(command: Option<String>) -> Vec<Planned> {
-    STARTS
-        .into_iter()
-        .map(|start| {
-            let command = command.clone();
-            Planned::new(
-                format!("power/{}", start.name()),
-                "§3.4",
-                format!(
-                    "{}; save of {} recorded under strace; every disk a power loss may leave, loaded",
-                    start.describe(),
-                    report::record(&new_record())
-                ),
-                move |case| power_case(case, command.as_deref(), start),
-            )
-        })
-        .collect()
+    traced::per_start(
+        "power",
+        "§3.4",
+        &STARTS,
+        "every disk a power loss may leave, loaded",
+        command,
+        power_case,
+    )
 }

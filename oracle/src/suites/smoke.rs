@@ -10,8 +10,8 @@
 //!
 //! Does not promise: that the answers are right; the other suites judge.
 
-use lifecycle_harness::generate::record::at_micros;
 use lifecycle_harness::subject::{Answer, Failure, Subject};
+use lifecycle_harness::world::at_micros;
 use lifecycle_harness::Finding;
 
 use crate::case::{record, stamp, wall_micros};

@@ -10,8 +10,8 @@
 
 use std::path::Path;
 
-use lifecycle_harness::generate::record::at_micros;
 use lifecycle_harness::subject::Subject;
+use lifecycle_harness::world::at_micros;
 use lifecycle_harness::{compare, Finding, Rules, World};
 
 use crate::adapter::Adapter;

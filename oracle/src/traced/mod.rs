@@ -20,9 +20,43 @@
 //! Does not promise: anything without a tracer (every traced case is then
 //! skipped, saying how to install one).
 
+use lifecycle_harness::report;
+
+use crate::case::{Case, Judged, Planned};
+use start::{new_record, StartingState};
+
 pub mod held;
 pub mod load;
 pub mod op_log;
 pub mod record;
 pub mod replay;
 pub mod start;
+
+/// A traced suite's cases, one per starting state: `SUITE/START`, checking
+/// `spec`, reproduced as the start, the save of the new record under
+/// strace, then `how`; each runs `run` with the command to trace.
+pub fn per_start(
+    suite: &str,
+    spec: &'static str,
+    starts: &[StartingState],
+    how: &str,
+    command: Option<String>,
+    run: fn(&mut Case<'_>, Option<&str>, StartingState) -> Judged,
+) -> Vec<Planned> {
+    starts
+        .iter()
+        .map(|&start| {
+            let command = command.clone();
+            Planned::new(
+                format!("{suite}/{}", start.name()),
+                spec,
+                format!(
+                    "{}; save of {} under strace, {how}",
+                    start.describe(),
+                    report::record(&new_record())
+                ),
+                move |case| run(case, command.as_deref(), start),
+            )
+        })
+        .collect()
+}

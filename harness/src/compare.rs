@@ -220,7 +220,7 @@ pub fn write(
     write_predicted(before, op, &before.predict(op), observed)
 }
 
-/// [`write`] for a caller that already asked the model: `expected` is
+/// [`write()`] for a caller that already asked the model: `expected` is
 /// `before.predict(op)`.
 pub fn write_predicted(
     before: &World,

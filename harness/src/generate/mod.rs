@@ -15,7 +15,7 @@
 //! - [`corruption`]: realistic damage to the bytes of the record file;
 //! - [`op`]: writer operations, aimed at what the file holds;
 //! - [`clock`]: where the clock starts and how it moves;
-//! - [`file`]: what the record path holds, set from outside.
+//! - [`file`](mod@file): what the record path holds, set from outside.
 
 pub mod clock;
 pub mod corruption;

@@ -155,6 +155,9 @@ pub fn judge_disk(
         None if allowed.missing => Ok(()),
         None => Err("the record file is gone (SPEC §3.4.1)".to_string()),
         Some(Node::Dir { .. }) => Err("a directory is at the record path".to_string()),
+        Some(Node::Symlink { target }) => {
+            Err(format!("a symlink to {target} is at the record path"))
+        }
         // Most states hold an allowed record in the model's own spelling:
         // recognized by its bytes, without decoding them again.
         Some(Node::File { data, .. }) if allowed.encoded().iter().any(|e| e == data) => Ok(()),
@@ -184,6 +187,9 @@ pub fn judge_disk_read(
         (None, _) if allowed.missing => Ok(()),
         (None, _) => Err("the record file is gone (SPEC §3.4.1)".to_string()),
         (Some(Node::Dir { .. }), _) => Err("a directory is at the record path".to_string()),
+        (Some(Node::Symlink { target }), _) => {
+            Err(format!("a symlink to {target} is at the record path"))
+        }
         (Some(Node::File { .. }), Found::Valid(record)) if allowed.records.contains(record) => {
             Ok(())
         }
@@ -272,6 +278,7 @@ impl fmt::Display for Violation {
                 Node::File { mode, data, .. } => {
                     format!("{path} ({mode:o}, {} bytes)", data.len())
                 }
+                Node::Symlink { target } => format!("{path} -> {target}"),
             })
             .collect();
         let when = if self.after_ops == self.ops {

@@ -12,7 +12,10 @@
 //!     fsync makes a file's data, size and mode or a directory's entries
 //!     durable. A truncation is a change of size and data like a write, and
 //!     is lost or torn the same way until the file is synced; fdatasync
-//!     makes data and size durable, not the mode.
+//!     makes data and size durable, not the mode. A file may be made
+//!     without a name (`O_TMPFILE`) and linked into a directory later; a
+//!     link is a directory entry like a create's, and a file no entry
+//!     names is gone after any crash.
 //! Crash "after operation i" is the space of the log's first i operations.
 //!
 //! Does not promise: to be the weakest file system there is (see the README
@@ -21,7 +24,7 @@
 
 use std::collections::BTreeMap;
 
-/// Identifies a file across renames: two names never share one.
+/// Identifies a file across renames and links.
 pub type InodeId = u64;
 
 /// One entry of a [`Disk`].
@@ -34,6 +37,12 @@ pub enum Node {
         inode: InodeId,
         mode: u32,
         data: Vec<u8>,
+    },
+    /// A symbolic link holding `target`, as `readlink` gives it. The model
+    /// keeps it as a name: it does not follow it (whoever builds the log
+    /// resolves paths that go through one).
+    Symlink {
+        target: String,
     },
 }
 
@@ -55,6 +64,13 @@ pub enum Op {
         inode: InodeId,
         mode: u32,
     },
+    /// A new empty file `inode` that no directory entry names yet
+    /// (`O_TMPFILE`): gone after any crash until it is linked.
+    CreateUnnamed { inode: InodeId, mode: u32 },
+    /// A new directory entry `path` for the existing file `inode` (`link`,
+    /// `linkat`, also of an unnamed file): an entry operation of `path`'s
+    /// directory, like a create.
+    Link { inode: InodeId, path: String },
     /// `data` written at `offset` of `inode` (extending it if needed, a gap
     /// reading as zeros).
     Write {
@@ -79,6 +95,8 @@ pub enum Op {
     Rmdir { path: String },
     /// Sets the mode of the file or directory at `path`.
     Chmod { path: String, mode: u32 },
+    /// Sets the mode of the file `inode`, named or not (`fchmod`).
+    ChmodFile { inode: InodeId, mode: u32 },
     /// fsync of a directory: its entries become durable.
     FsyncDir { path: String },
 }
@@ -219,8 +237,12 @@ type FileOutcome = (u32, Vec<u8>);
 /// What a directory entry names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
-    Dir { mode: u32 },
+    Dir {
+        mode: u32,
+    },
     File(InodeId),
+    /// The symlink whose target is `symlinks[i]` of the replay.
+    Symlink(usize),
 }
 
 type Namespace = BTreeMap<String, Target>;
@@ -259,6 +281,8 @@ struct Replay {
     durable: Namespace,
     current: Namespace,
     inodes: BTreeMap<InodeId, Inode>,
+    /// The targets of the symlinks of the disk before.
+    symlinks: Vec<String>,
     /// Entry operations in log order, each with its directory.
     entry_ops: Vec<(String, EntryOp)>,
     /// Per directory: how many of its entry operations an fsync forced.
@@ -277,8 +301,13 @@ impl Replay {
     fn run(initial: &Disk, ops: &[Op]) -> Result<Replay, InvalidLog> {
         let mut durable = Namespace::new();
         let mut inodes = BTreeMap::new();
+        let mut symlinks = Vec::new();
         for (path, node) in &initial.nodes {
             match node {
+                Node::Symlink { target } => {
+                    durable.insert(path.clone(), Target::Symlink(symlinks.len()));
+                    symlinks.push(target.clone());
+                }
                 Node::Dir { mode } => {
                     durable.insert(path.clone(), Target::Dir { mode: *mode });
                 }
@@ -301,6 +330,7 @@ impl Replay {
             current: durable.clone(),
             durable,
             inodes,
+            symlinks,
             entry_ops: Vec::new(),
             forced: BTreeMap::new(),
         };
@@ -326,19 +356,19 @@ impl Replay {
             }
             Op::Create { path, inode, mode } => {
                 self.expect_free_name(path)?;
-                if self.inodes.contains_key(inode) {
-                    return Err(format!("inode {inode} already exists"));
-                }
-                self.inodes.insert(
-                    *inode,
-                    Inode {
-                        data: Vec::new(),
-                        mode: *mode,
-                        durable_data: Vec::new(),
-                        durable_mode: *mode,
-                        unsynced_sizes: Vec::new(),
+                self.new_inode(*inode, *mode)?;
+                self.entry(
+                    parent_of(path),
+                    EntryOp::Link {
+                        path: path.clone(),
+                        target: Target::File(*inode),
                     },
                 );
+            }
+            Op::CreateUnnamed { inode, mode } => self.new_inode(*inode, *mode)?,
+            Op::Link { inode, path } => {
+                self.expect_free_name(path)?;
+                self.inode_mut(*inode)?;
                 self.entry(
                     parent_of(path),
                     EntryOp::Link {
@@ -414,7 +444,7 @@ impl Replay {
                 }
             }
             Op::Unlink { path } => match self.current.get(path) {
-                Some(Target::File(_)) => {
+                Some(Target::File(_) | Target::Symlink(_)) => {
                     self.entry(parent_of(path), EntryOp::Remove { path: path.clone() })
                 }
                 Some(Target::Dir { .. }) => return Err(format!("unlink of directory {path}")),
@@ -432,6 +462,11 @@ impl Replay {
             }
             Op::Chmod { path, mode } => match self.current.get(path).copied() {
                 Some(Target::File(id)) => self.inode_mut(id)?.mode = *mode,
+                Some(Target::Symlink(_)) => {
+                    return Err(format!(
+                        "chmod of the symlink {path}: the log names the file it points to"
+                    ))
+                }
                 Some(Target::Dir { .. }) => {
                     // Directory modes are not part of what a crash may
                     // undo here (README: not modelled).
@@ -450,6 +485,7 @@ impl Replay {
                 }
                 None => return Err(format!("chmod of missing {path}")),
             },
+            Op::ChmodFile { inode, mode } => self.inode_mut(*inode)?.mode = *mode,
             Op::FsyncDir { path } => {
                 if path != "/" && !matches!(self.current.get(path), Some(Target::Dir { .. })) {
                     return Err(format!("fsync of missing directory {path}"));
@@ -475,6 +511,23 @@ impl Replay {
         if self.current.contains_key(path) {
             return Err(format!("{path} already exists"));
         }
+        Ok(())
+    }
+
+    fn new_inode(&mut self, id: InodeId, mode: u32) -> Result<(), String> {
+        if self.inodes.contains_key(&id) {
+            return Err(format!("inode {id} already exists"));
+        }
+        self.inodes.insert(
+            id,
+            Inode {
+                data: Vec::new(),
+                mode,
+                durable_data: Vec::new(),
+                durable_mode: mode,
+                unsynced_sizes: Vec::new(),
+            },
+        );
         Ok(())
     }
 
@@ -570,6 +623,9 @@ impl Replay {
             }
             let node = match *target {
                 Target::Dir { mode } => Node::Dir { mode },
+                Target::Symlink(i) => Node::Symlink {
+                    target: self.symlinks[i].clone(),
+                },
                 Target::File(inode) => {
                     let (mode, data) = file(inode);
                     Node::File { inode, mode, data }

@@ -412,3 +412,99 @@ fn a_truncation_of_a_missing_inode_is_refused() {
     assert!(CrashSpace::new(&dir_d(), &[truncate(9, 0)], P512).is_err());
     assert!(CrashSpace::new(&dir_d(), &[Op::FdatasyncFile { inode: 9 }], P512).is_err());
 }
+
+// Rules for files made without a name (O_TMPFILE) and linked later.
+
+fn unnamed(inode: u64) -> Op {
+    Op::CreateUnnamed { inode, mode: 0o600 }
+}
+
+fn link(inode: u64, path: &str) -> Op {
+    Op::Link {
+        inode,
+        path: path.into(),
+    }
+}
+
+#[test]
+fn a_file_without_a_name_is_gone_after_any_crash() {
+    let ops = [unnamed(1), write(1, b"data"), fsync(1)];
+    for crash in [Crash::Process, P512] {
+        for disk in states(&dir_d(), &ops, crash) {
+            assert_eq!(disk, dir_d(), "{crash:?}");
+        }
+    }
+}
+
+#[test]
+fn a_linked_file_is_a_directory_entry_lost_until_its_directory_is_synced() {
+    let ops = [unnamed(1), write(1, b"data"), fsync(1), link(1, "/d/f")];
+    let after = states(&dir_d(), &ops, P512);
+    assert!(after.iter().any(|d| data_at(d, "/d/f").is_none()));
+    assert!(after
+        .iter()
+        .any(|d| data_at(d, "/d/f") == Some(b"data".to_vec())));
+    let mut synced = ops.to_vec();
+    synced.push(fsync_dir("/d"));
+    assert!(states(&dir_d(), &synced, P512)
+        .iter()
+        .all(|d| data_at(d, "/d/f") == Some(b"data".to_vec())));
+}
+
+#[test]
+fn a_linked_file_keeps_the_data_it_had_once_synced_and_may_lose_the_rest() {
+    let ops = [
+        unnamed(1),
+        write(1, b"data"),
+        link(1, "/d/f"),
+        fsync_dir("/d"),
+    ];
+    let after = states(&dir_d(), &ops, P512);
+    assert!(after.iter().any(|d| data_at(d, "/d/f") == Some(Vec::new())));
+    assert!(after.iter().all(|d| data_at(d, "/d/f").is_some()));
+}
+
+#[test]
+fn a_link_over_an_existing_name_is_refused_as_no_kernel_would_accept_it() {
+    let initial = with_file(dir_d(), "/d/f", 1, b"old");
+    let ops = [unnamed(2), link(2, "/d/f")];
+    assert!(CrashSpace::new(&initial, &ops, P512).is_err());
+}
+
+#[test]
+fn the_mode_of_a_file_set_by_its_descriptor_is_lost_until_the_file_is_synced() {
+    let ops = [
+        unnamed(1),
+        Op::ChmodFile {
+            inode: 1,
+            mode: 0o644,
+        },
+        link(1, "/d/f"),
+        fsync_dir("/d"),
+    ];
+    let modes: Vec<u32> = states(&dir_d(), &ops, P512)
+        .iter()
+        .filter_map(|d| match d.nodes.get("/d/f") {
+            Some(Node::File { mode, .. }) => Some(*mode),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        modes.contains(&0o600) && modes.contains(&0o644),
+        "{modes:?}"
+    );
+    let after = apply(&dir_d(), &ops).unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(
+        after.nodes.get("/d/f"),
+        Some(Node::File { mode: 0o644, .. })
+    ));
+}
+
+#[test]
+fn a_second_name_for_a_file_shows_its_data_under_both() {
+    let initial = with_file(dir_d(), "/d/f", 1, b"data");
+    let ops = [link(1, "/d/g"), fsync_dir("/d")];
+    let after = apply(&initial, &ops).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(data_at(&after, "/d/g"), Some(b"data".to_vec()));
+    assert_eq!(data_at(&after, "/d/f"), Some(b"data".to_vec()));
+}

@@ -374,6 +374,9 @@ impl Inner {
                     self.inodes.insert(*inode, (*mode, Arc::new(data.clone())));
                     self.next_inode = self.next_inode.max(inode + 1);
                 }
+                // The store's own disks hold no symlink: a log of it never
+                // makes one.
+                Node::Symlink { .. } => {}
             }
         }
         self.base = disk;

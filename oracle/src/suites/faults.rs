@@ -3,39 +3,50 @@
 //! Promises: for each starting directory (none yet, an old record, a
 //! corrupt file), the adapter's save of a new record is recorded under the
 //! tracer and replayed once per call that changes the disk or makes it
-//! durable (create, write, truncate, chmod, mkdir, rename, fsync, the open
-//! of a directory that is then fsynced, the close of a written file) and
-//! per errno of a failing disk (ENOSPC, EDQUOT, EIO), the call failing
-//! instead of running; see `traced::replay`. After each: the save must
-//! return an error (§3.5: a success after a failed fsync is a violation),
-//! add nothing to the directory but the record and the declared sidecar
-//! files, and leave the old record; after a failure that follows the
-//! rename onto the record path, the old or the new.
+//! durable (create, write, truncate, chmod, mkdir, rename, link, fsync,
+//! the open of a directory that is then fsynced, the close of a written
+//! file) and per errno of a failing disk (ENOSPC, EDQUOT, EIO), the call
+//! failing instead of running; see `traced::replay`. Each replay is judged
+//! by its outcome (requirements §7: by outcome, not by steps). A save that
+//! returns an error must leave the old record (after the rename onto the
+//! record path, the old or the new), and nothing in the directory but the
+//! record and the declared sidecar files. A save that returns success must
+//! have recovered: the new record at the path, 0600, and durable, which is
+//! judged by running the replay's own trace through the power model (a
+//! swallowed failure of a write or an fsync leaves a disk without it); what
+//! it recovered from is an `info`. Every point is judged; the case reports
+//! its first finding and how many other replays broke a rule.
 //!
 //! Does not promise: faults in calls that only read, stat or remove (a
-//! failed sweep or cleanup need not fail a save); more than the first
-//! finding of a case.
+//! failed sweep or cleanup need not fail a save), nor in the calls on a
+//! temp file made outside the case directory and moved in; a replay's
+//! reads are not in its trace, so a save that reads a file through the
+//! descriptor it then writes is judged as if the read had not moved the
+//! offset.
 
 use std::collections::BTreeSet;
 
 use lifecycle_harness::subject::Failure;
 use lifecycle_harness::Finding;
-use lifecycle_model::persistence::Op;
-use lifecycle_model::spec::FILE_MODE;
+use lifecycle_model::persistence::{Crash, CrashSpace, Op};
+use lifecycle_model::spec::{FILE_MODE, RECORD_FILE_NAME};
 
 use crate::case::{Case, Judged, Planned};
 use crate::syscalls::{descriptor, next_close, opens};
 use crate::traced;
-use crate::traced::held::{holds, Held};
-use crate::traced::record::{Recorded, Traced};
+use crate::traced::held::{allowed, holds, Held};
+use crate::traced::record::{op_log_of, Recorded, Traced};
 use crate::traced::replay::{found_at, interrupt_each, Replay};
 use crate::traced::start::{new_record, StartingState};
 use crate::tracer::Action;
 
-const STARTS: [StartingState; 3] = [
+const STARTS: [StartingState; 6] = [
     StartingState::NoDirectory,
     StartingState::OldRecord,
     StartingState::CorruptFile,
+    StartingState::OldRecordOfMode(0o644),
+    StartingState::DirectoryOf0755,
+    StartingState::SymlinkToOldRecord,
 ];
 
 /// The errnos of a failed disk: full, over quota, broken.
@@ -66,6 +77,7 @@ fn fault_points(recorded: &Recorded) -> Vec<(usize, Action)> {
                 }
             }
             Op::Create { .. }
+            | Op::CreateUnnamed { .. }
             | Op::Write { .. }
             | Op::Truncate { .. }
             | Op::FsyncFile { .. }
@@ -76,22 +88,41 @@ fn fault_points(recorded: &Recorded) -> Vec<(usize, Action)> {
                     }
                 }
             }
-            Op::Chmod { .. } | Op::Mkdir { .. } | Op::Rename { .. } => {}
+            Op::Chmod { .. }
+            | Op::ChmodFile { .. }
+            | Op::Link { .. }
+            | Op::Mkdir { .. }
+            | Op::Rename { .. } => {}
         }
         points.insert(traced.call);
     }
+    // A point is addressed among the calls that touch the case directory
+    // (a temp file made outside it and moved in is not injected at).
     points
         .into_iter()
+        .filter(|i| recorded.touching.contains(i))
         .flat_map(|i| ERRNOS.map(|errno| (i, Action::Fail(errno))))
         .collect()
 }
 
 /// The rule every finding of a failed call breaks.
 const FAILED_SAVE: &str =
-    "a save whose write, sync or rename fails returns the error, leaves the old record and no temp file";
+    "a save whose write, sync or rename fails returns the error and leaves the old record and no temp file, or returns success with the new record durable";
 
-/// What a replay left, judged for a fault.
-fn judge_fault(start: StartingState, run: &Replay, recorded: &Recorded) -> Result<(), Judged> {
+/// The block sizes a power loss after a save that recovered may tear
+/// writes at.
+const BLOCKS: [usize; 2] = [512, 4096];
+
+/// What a replay left, judged for a fault: a save that returned the error
+/// left the old record (after the rename, the old or the new) and nothing
+/// else; a save that returned success left the new record, 0600, durable
+/// by the replay's own op log. `Ok(Some(_))` says what a save recovered
+/// from.
+fn judge_fault(
+    start: StartingState,
+    run: &Replay,
+    recorded: &Recorded,
+) -> Result<Option<String>, Judged> {
     let point = &run.point;
     let new = new_record();
     let errno = match point.injection.action {
@@ -100,17 +131,7 @@ fn judge_fault(start: StartingState, run: &Replay, recorded: &Recorded) -> Resul
     };
     let violation = |message: String| Finding::violation("§3.5", FAILED_SAVE, message);
     match &run.saved {
-        Ok(()) => {
-            return Err(found_at(
-                violation(format!(
-                    "save returned success though {} failed with {errno}",
-                    point.text
-                )),
-                point,
-                recorded,
-                "save must return the error",
-            ))
-        }
+        Ok(()) => return judge_recovered(run, recorded, errno).map(Some),
         Err(Failure::Crashed { what }) => {
             return Err(found_at(
                 violation(format!(
@@ -124,8 +145,7 @@ fn judge_fault(start: StartingState, run: &Replay, recorded: &Recorded) -> Resul
         }
         Err(_) => {}
     }
-    let held = Held::read(&run.scope.dir)
-        .map_err(|e| Judged::Skipped(format!("the oracle could not read the record path: {e}")))?;
+    let held = Held::read(&run.scope.dir).map_err(unreadable)?;
     let after_rename = recorded.ops.iter().any(|t| {
         t.call < point.call && matches!(&t.op, Op::Rename { to, .. } if *to == recorded.record_path)
     });
@@ -163,7 +183,68 @@ fn judge_fault(start: StartingState, run: &Replay, recorded: &Recorded) -> Resul
             "then the directory is listed",
         ));
     }
-    Ok(())
+    Ok(None)
+}
+
+fn unreadable(e: std::io::Error) -> Judged {
+    Judged::Skipped(format!("the oracle could not read the record path: {e}"))
+}
+
+/// A save that returned success though a call failed: requirements §7
+/// lets it recover (a probe that failed, a step retried), if the new
+/// record is at the path, 0600, and durable: every disk a power loss after
+/// the replay's own op log may leave holds it. A swallowed failure of a
+/// write or a sync shows as a disk without it.
+fn judge_recovered(run: &Replay, recorded: &Recorded, errno: &str) -> Result<String, Judged> {
+    let point = &run.point;
+    let new = new_record();
+    let violation = |message: String| Finding::violation("§3.5", FAILED_SAVE, message);
+    let held = Held::read(&run.scope.dir).map_err(unreadable)?;
+    if let Err(why) = allowed(&held, &Held::Nothing, &new, true) {
+        return Err(found_at(
+            violation(format!(
+                "save returned success though {} failed with {errno}, but the record path holds {}: {why}",
+                point.text,
+                held.describe()
+            )),
+            point,
+            recorded,
+            "then the record path is read",
+        ));
+    }
+    let (scope, before) = &run.disk;
+    let converted = op_log_of(&run.trace, scope, before, None)?;
+    let ops: Vec<Op> = converted.ops.iter().map(|t| t.op.clone()).collect();
+    let record_path = run.scope.dir.join(RECORD_FILE_NAME);
+    let record_path = record_path.to_string_lossy();
+    for block in BLOCKS {
+        let space = CrashSpace::new(
+            &converted.before,
+            &ops,
+            Crash::PowerLoss { block_size: block },
+        )
+        .map_err(|e| {
+            Judged::OracleFailed(format!(
+                "the persistence model rejects the replay's op log: {e}"
+            ))
+        })?;
+        for disk in space.states() {
+            let after = Held::of(&disk, &record_path);
+            if let Err(why) = allowed(&after, &Held::Nothing, &new, true) {
+                return Err(found_at(
+                    violation(format!(
+                        "save returned success though {} failed with {errno}, but a power loss after it ({block}-byte blocks) may leave {} at the record path: {why}; the failure was swallowed",
+                        point.text,
+                        after.describe()
+                    )),
+                    point,
+                    recorded,
+                    "save returned success; then the power goes",
+                ));
+            }
+        }
+    }
+    Ok(format!("{} failing with {errno}", point.text))
 }
 
 fn run_case(case: &mut Case<'_>, command: Option<&str>, start: StartingState) -> Judged {
@@ -174,10 +255,7 @@ fn run_case(case: &mut Case<'_>, command: Option<&str>, start: StartingState) ->
     match interrupt_each(case, &traced, start, fault_points, |_, run, recorded| {
         judge_fault(start, run, recorded)
     }) {
-        Ok(interrupted) => Judged::Pass(format!(
-            "{} calls of the save touch the case directory; {} interrupted in {} runs (the call fails with ENOSPC, EDQUOT and EIO in turn), each as allowed",
-            interrupted.touching, interrupted.points, interrupted.runs
-        )),
+        Ok(interrupted) => interrupted.judged("the call fails with ENOSPC, EDQUOT and EIO in turn"),
         Err(judged) => judged,
     }
 }

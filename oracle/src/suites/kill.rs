@@ -20,6 +20,7 @@ use lifecycle_harness::subject::Subject;
 use lifecycle_harness::world::at_micros;
 use lifecycle_harness::Finding;
 use lifecycle_model::machine::{Event, Guards};
+use lifecycle_model::spec::FILE_MODE;
 use lifecycle_model::writer::WriterOp;
 
 use crate::case::{Case, Judged, Planned, FIXED_NOW};
@@ -32,10 +33,13 @@ use crate::traced::replay::{found_at, interrupt_each, Replay};
 use crate::traced::start::{new_record, StartingState};
 use crate::tracer::Action;
 
-const STARTS: [StartingState; 3] = [
+const STARTS: [StartingState; 6] = [
     StartingState::NoDirectory,
     StartingState::OldRecord,
     StartingState::CorruptFile,
+    StartingState::OldRecordOfMode(0o644),
+    StartingState::DirectoryOf0755,
+    StartingState::SymlinkToOldRecord,
 ];
 
 /// The calls of the recorded save to kill at: every call that touches the
@@ -160,7 +164,7 @@ fn judge_kill(
         ));
     }
     match Held::read(dir).map_err(unreadable)? {
-        Held::File { data, .. } if holds(&data, &new) => {}
+        Held::File { mode, data } if mode == FILE_MODE && holds(&data, &new) => {}
         other => {
             return Err(found_at(
                 Finding::violation(
@@ -194,22 +198,18 @@ fn run_case(case: &mut Case<'_>, command: Option<&str>, start: StartingState) ->
             left_behind.0 += 1;
             left_behind.1 = left_behind.1.take().or(left.into_iter().next());
         }
-        Ok(())
+        Ok(None)
     });
-    let interrupted = match interrupted {
-        Ok(interrupted) => interrupted,
+    let judged = match interrupted {
+        Ok(interrupted) => interrupted.judged("SIGKILL as the call is entered"),
         Err(judged) => return judged,
     };
-    let mut message = format!(
-        "{} calls of the save touch the case directory; {} interrupted in {} runs (SIGKILL as the call is entered), each as allowed",
-        interrupted.touching, interrupted.points, interrupted.runs
-    );
-    if let (runs, Some(example)) = left_behind {
-        message.push_str(&format!(
-            "; {runs} killed saves left a file behind, such as {example} (not judged: without the machine capability no writer holds the lock, and save never sweeps, §3.7)"
-        ));
+    match (judged, left_behind) {
+        (Judged::Pass(message), (runs, Some(example))) => Judged::Pass(format!(
+            "{message}; {runs} killed saves left a file behind, such as {example} (not judged: without the machine capability no writer holds the lock, and save never sweeps, §3.7)"
+        )),
+        (judged, _) => judged,
     }
-    Judged::Pass(message)
 }
 
 pub fn plan(command: Option<String>) -> Vec<Planned> {

@@ -1,14 +1,18 @@
 //! `permissions`: the modes of SPEC §3.6 under the umasks a daemon meets.
 //!
-//! Promises: under umask 022 and under 077 (the adapter started again with
-//! each), a save into directories that do not exist yet leaves every
-//! directory it made 0700 and the record 0600; a save over a record leaves
-//! it 0600; and, with the `machine` capability, a dispatch that creates the
-//! record does too. From a save recorded under strace (as `power` records
-//! it), into a directory that does not exist yet and over an old record:
-//! every directory it creates has mode 0700 from its creation (a `chmod`
-//! afterwards is too late), and after no operation is the record path a
-//! file of another mode than 0600.
+//! Promises: under umask 022, 077, 177 and 277 (the adapter started again
+//! with each; the last two take the owner's own bits, so a store that
+//! trusts its create mode gets 0600 directories and 0400 files), a save
+//! into directories that do not exist yet leaves every directory it made
+//! 0700 and the record 0600; a save over a record, 0600 or left 0644,
+//! leaves it 0600; and, with the `machine` capability, a dispatch that
+//! creates the record does too. From a save recorded under strace (as
+//! `power` records it), into a directory that does not exist yet and over
+//! an old record (0600 or 0644): no directory it creates is ever more open
+//! than 0700 (created wider and chmodded afterwards is too late; created
+//! narrower by the umask and chmodded to 0700 is fine), each is 0700 once
+//! the save is done, and after no operation is the record path a file the
+//! save made of another mode than 0600.
 //!
 //! Does not promise: anything about modes of files other than the record
 //! (the lock file and preserved copies are this project's SPEC, not
@@ -19,7 +23,7 @@ use std::os::unix::fs::PermissionsExt;
 use lifecycle_harness::{Driver, Finding, Initial, Rules, Step};
 use lifecycle_model::machine::{Event, Guards};
 use lifecycle_model::persistence::{self, Node, Op};
-use lifecycle_model::spec::{DIR_MODE, FILE_MODE};
+use lifecycle_model::spec::{DIR_MODE, FILE_MODE, RECORD_FILE_NAME};
 use lifecycle_model::writer::{Found, WriterOp};
 
 use crate::adapter::{Adapter, Config};
@@ -32,14 +36,21 @@ use crate::traced::start::{new_record, StartingState};
 /// The rule of every finding of the suite but a directory's mode.
 const RECORD_0600: &str = "the record file has mode 0600 whenever it is visible";
 /// The rule a directory made with another mode breaks.
-const DIRECTORY_0700: &str = "every directory a save makes has mode 0700 from its creation";
+const DIRECTORY_0700: &str =
+    "every directory a save makes has mode 0700, and is never more open than that";
 
 #[derive(Clone, Copy)]
 enum Act {
     SaveIntoNewDirectories,
-    SaveOverRecord,
+    /// A save over a record of this mode.
+    SaveOverRecord(u32),
     DispatchCreatesRecord,
 }
+
+/// The umasks a daemon meets: the common ones, and two that take the
+/// owner's own bits away (a store that trusts its create mode gets 0400
+/// files, or 0600 directories).
+const UMASKS: [u32; 4] = [0o022, 0o077, 0o177, 0o277];
 
 fn run(case: &mut Case<'_>, umask: u32, act: Act) -> Judged {
     let config = Config {
@@ -64,7 +75,7 @@ fn run(case: &mut Case<'_>, umask: u32, act: Act) -> Judged {
     let outer = case.dir.clone();
     let dir = outer.join("nested");
     let file = match act {
-        Act::SaveOverRecord => Found::Valid(saved.clone()),
+        Act::SaveOverRecord(_) => Found::Valid(saved.clone()),
         _ => Found::Missing,
     };
     let initial = Initial {
@@ -73,6 +84,16 @@ fn run(case: &mut Case<'_>, umask: u32, act: Act) -> Judged {
     };
     let subject = AdapterSubject::new(&mut adapter, &dir);
     let mut driver = Driver::judged_by(subject, &initial, Rules::Requirements);
+    if let Act::SaveOverRecord(mode) = act {
+        // The driver puts the record 0600; a careless writer left it so.
+        let path = dir.join(RECORD_FILE_NAME);
+        if let Err(e) = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)) {
+            return Judged::Skipped(format!(
+                "the oracle could not chmod {}: {e}",
+                path.display()
+            ));
+        }
+    }
     let step = match act {
         Act::DispatchCreatesRecord => driver.write(&WriterOp::Dispatch {
             event: Event::RequestArrived,
@@ -113,9 +134,12 @@ fn traced(case: &mut Case<'_>, command: Option<&str>, umask: u32, start: Startin
         Err(judged) => return judged,
     };
     let record_path = &recorded.record_path;
+    let ops: Vec<Op> = recorded.ops.iter().map(|t| t.op.clone()).collect();
     let mut disk = recorded.before.clone();
     for (done, traced) in recorded.ops.iter().enumerate() {
-        disk = match persistence::apply(&disk, std::slice::from_ref(&traced.op)) {
+        // Each prefix from the disk before: a file without a name (made
+        // with O_TMPFILE) is in no disk between two operations.
+        disk = match persistence::apply(&recorded.before, &ops[..=done]) {
             Ok(disk) => disk,
             Err(e) => {
                 return Judged::OracleFailed(format!(
@@ -123,11 +147,16 @@ fn traced(case: &mut Case<'_>, command: Option<&str>, umask: u32, start: Startin
                 ))
             }
         };
+        // An old record of another mode is the start, not the save's doing.
+        let untouched = disk.nodes.get(record_path) == recorded.before.nodes.get(record_path);
         let broken = match (&traced.op, disk.nodes.get(record_path)) {
-            (Op::Mkdir { path, mode }, _) if *mode != DIR_MODE => Some((DIRECTORY_0700, format!(
-                "under umask {umask:03o} the save created the directory {path} with mode {mode:o}, not {DIR_MODE:o}"
+            // Narrower than 0700 at creation (the umask took the owner's
+            // bits) is no exposure; the end of the log says whether the
+            // save set it right.
+            (Op::Mkdir { path, mode }, _) if *mode & !DIR_MODE != 0 => Some((DIRECTORY_0700, format!(
+                "under umask {umask:03o} the save created the directory {path} with mode {mode:o}, wider than {DIR_MODE:o}"
             ))),
-            (_, Some(Node::File { mode, .. })) if *mode != FILE_MODE => Some((RECORD_0600, format!(
+            (_, Some(Node::File { mode, .. })) if *mode != FILE_MODE && !untouched => Some((RECORD_0600, format!(
                 "under umask {umask:03o} the record path is a file of mode {mode:o}, not {FILE_MODE:o}, after operation {} of the save",
                 done + 1
             ))),
@@ -142,15 +171,36 @@ fn traced(case: &mut Case<'_>, command: Option<&str>, umask: u32, start: Startin
             ));
         }
     }
+    for traced in &recorded.ops {
+        if let Op::Mkdir { path, .. } = &traced.op {
+            if let Some(Node::Dir { mode }) = disk.nodes.get(path) {
+                if *mode != DIR_MODE {
+                    return Judged::Found(
+                        Finding::violation(
+                            "§3.6",
+                            DIRECTORY_0700,
+                            format!(
+                                "under umask {umask:03o} the save left the directory {path} it created with mode {mode:o}, not {DIR_MODE:o}"
+                            ),
+                        )
+                        .reproduced_by(format!(
+                            "the op log of the save, as strace recorded it:\n{}",
+                            op_log_text(&recorded, None, "")
+                        )),
+                    );
+                }
+            }
+        }
+    }
     Judged::Pass(format!(
-        "{} operations under umask {umask:03o}: directories 0700 from their creation, the record never visible but 0600",
+        "{} operations under umask {umask:03o}: directories never wider than 0700 and 0700 in the end, the record never visible but 0600",
         recorded.ops.len()
     ))
 }
 
 pub fn plan(machine: bool, command: Option<String>) -> Vec<Planned> {
     let mut cases = Vec::new();
-    for umask in [0o022, 0o077] {
+    for umask in UMASKS {
         let mut acts = vec![
             (
                 "save_into_new_directories",
@@ -159,8 +209,13 @@ pub fn plan(machine: bool, command: Option<String>) -> Vec<Planned> {
             ),
             (
                 "save_over_record",
-                Act::SaveOverRecord,
+                Act::SaveOverRecord(FILE_MODE),
                 "a save over a 0600 record",
+            ),
+            (
+                "save_over_record_0644",
+                Act::SaveOverRecord(0o644),
+                "a save over a record left 0644",
             ),
         ];
         if machine {
@@ -178,7 +233,11 @@ pub fn plan(machine: bool, command: Option<String>) -> Vec<Planned> {
                 move |case| run(case, umask, act),
             ));
         }
-        for start in [StartingState::NoDirectory, StartingState::OldRecord] {
+        for start in [
+            StartingState::NoDirectory,
+            StartingState::OldRecord,
+            StartingState::OldRecordOfMode(0o644),
+        ] {
             let command = command.clone();
             cases.push(Planned::new(
                 format!("permissions/umask_{umask:03o}/traced_{}", start.name()),

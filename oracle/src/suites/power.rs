@@ -8,9 +8,11 @@
 //! allows is judged: the record path must hold the complete old record
 //! (nothing, when there was none) or the complete new one, 0600; once the
 //! whole save has run (it returned success), only the new one (SPEC §3.4);
-//! and no disk may hold a new file outside the record's directory, where
-//! no writer would ever sweep it (§3.3 step 3: the temp file belongs
-//! beside the record).
+//! and a disk that holds a new file outside the record's directory, where
+//! no writer would ever sweep it, is a divergence (§3.3: requirements §7
+//! lets a save make its temp file in another directory of the same file
+//! system, but nobody can clean up after it there), reported only when
+//! the case breaks no MUST.
 //! Each distinct file the record path may hold is also materialized in a
 //! fresh directory and loaded through the adapter, which must read it as
 //! the model does. A finding shows the op log, with the strace line of
@@ -24,37 +26,48 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use lifecycle_harness::Finding;
-use lifecycle_model::persistence::{Crash, CrashSpace, Disk, Node, Op};
+use lifecycle_model::persistence::{self, Crash, CrashSpace, Disk, Node, Op};
 use lifecycle_model::Record;
 
 use crate::case::{Case, Judged, Planned};
 use crate::traced;
-use crate::traced::held::{allowed, materialize, rule_of, Held};
+use crate::traced::held::{allowed, materialize, rule_of, Held, Link};
 use crate::traced::load::judge_load;
 use crate::traced::op_log::op_log_text;
 use crate::traced::record::{record_save, Recorded, Traced};
 use crate::traced::start::{new_record, StartingState};
 
 /// The starts of the suite.
-const STARTS: [StartingState; 3] = [
+const STARTS: [StartingState; 9] = [
     StartingState::NoDirectory,
     StartingState::EmptyDirectory,
     StartingState::OldRecord,
+    StartingState::OldRecordOfMode(0o644),
+    StartingState::OldRecordOfMode(0o640),
+    StartingState::OldRecordOfMode(0o666),
+    StartingState::DirectoryOf0755,
+    StartingState::SymlinkToOldRecord,
+    StartingState::SymlinkToNothing,
 ];
 
 /// The block sizes a power loss may tear writes at.
 const BLOCKS: [usize; 2] = [512, 4096];
 
-/// The first disk of the crash space that breaks the rules, and every
-/// distinct thing the record path may hold with where it first appears.
-fn judge_states(
-    recorded: &Recorded,
-    old: &Held,
-    new: &Record,
-) -> Result<BTreeMap<Held, (usize, usize)>, Judged> {
+/// What the crash space of a save holds: every distinct thing the record
+/// path may hold, with where it first appears, and the first file a power
+/// loss may leave outside the record's directory.
+struct Judgeable {
+    seen: BTreeMap<Held, (usize, usize)>,
+    stray: Option<Finding>,
+}
+
+/// The first disk of the crash space that breaks a MUST, else what it
+/// holds.
+fn judge_states(recorded: &Recorded, old: &Held, new: &Record) -> Result<Judgeable, Judged> {
     let record_path = recorded.record_path.as_str();
     let ops: Vec<Op> = recorded.ops.iter().map(|t| t.op.clone()).collect();
     let mut seen: BTreeMap<Held, (usize, usize)> = BTreeMap::new();
+    let mut stray_found: Option<Finding> = None;
     for cut in 0..=ops.len() {
         for block in BLOCKS {
             let space = CrashSpace::new(
@@ -66,25 +79,33 @@ fn judge_states(
                 Judged::OracleFailed(format!("the persistence model rejects the op log: {e}"))
             })?;
             for disk in space.states() {
-                if let Some(stray) = stray_file(&disk, &recorded.before, record_path) {
-                    return Err(Judged::Found(
-                        Finding::violation(
-                            "§3.3",
-                            "a save's temp file is in the record's directory",
-                            format!(
-                                "a power loss after operation {cut} of {} ({block}-byte blocks) may leave {stray}, a file outside the record's directory that no writer sweeps: the temp file belongs in the record's directory (§3.3 step 3)",
-                                ops.len()
-                            ),
-                        )
-                        .reproduced_by(power_went(recorded, cut)),
-                    ));
+                if stray_found.is_none() {
+                    if let Some(stray) = stray_file(&disk, &recorded.before, record_path) {
+                        stray_found = Some(
+                            Finding::divergence(
+                                "§3.3",
+                                "a power loss leaves no file of a save outside the record's directory, where no writer sweeps it",
+                                format!(
+                                    "a power loss after operation {cut} of {} ({block}-byte blocks) may leave {stray}, a file outside the record's directory that no writer sweeps (a temp file beside the record would be swept, §3.7)",
+                                    ops.len()
+                                ),
+                            )
+                            .reproduced_by(power_went(recorded, cut)),
+                        );
+                    }
                 }
                 let held = Held::of(&disk, record_path);
                 if seen.contains_key(&held) && cut < ops.len() {
                     continue;
                 }
                 if let Err(why) = allowed(&held, old, new, cut == ops.len()) {
-                    let spec = held.section();
+                    // The old record back after the save returned is a
+                    // save that was not durable, whatever its mode.
+                    let spec = if held == *old {
+                        "§3.4"
+                    } else {
+                        held.section()
+                    };
                     let when = if cut == ops.len() {
                         "after the save returned".to_string()
                     } else {
@@ -106,7 +127,10 @@ fn judge_states(
             }
         }
     }
-    Ok(seen)
+    Ok(Judgeable {
+        seen,
+        stray: stray_found,
+    })
 }
 
 /// The op log, marked where the power went.
@@ -142,8 +166,8 @@ fn power_case(case: &mut Case<'_>, command: Option<&str>, start: StartingState) 
         Ok(r) => r,
         Err(judged) => return judged,
     };
-    let seen = match judge_states(&recorded, &old, &new) {
-        Ok(seen) => seen,
+    let Judgeable { seen, stray } = match judge_states(&recorded, &old, &new) {
+        Ok(judgeable) => judgeable,
         Err(judged) => return judged,
     };
     // Each distinct record file, loaded through the adapter as it is.
@@ -160,11 +184,25 @@ fn power_case(case: &mut Case<'_>, command: Option<&str>, start: StartingState) 
             )));
         }
     }
-    Judged::Pass(format!(
+    if let Some(stray) = stray {
+        return Judged::Found(stray);
+    }
+    let message = format!(
         "{} operations, {} distinct record files a power loss may leave: each the old or the new record",
         recorded.ops.len(),
         seen.len()
-    ))
+    );
+    if !start.is_symlink() {
+        return Judged::Pass(message);
+    }
+    let ops: Vec<Op> = recorded.ops.iter().map(|t| t.op.clone()).collect();
+    match persistence::apply(&recorded.before, &ops) {
+        Ok(after) => Judged::Info(format!(
+            "{message}; of a symlink at the record path (requirements §7) the save {}",
+            Link::of(&after, &recorded.record_path).side_taken()
+        )),
+        Err(e) => Judged::OracleFailed(format!("the persistence model rejects the op log: {e}")),
+    }
 }
 
 pub fn plan(command: Option<String>) -> Vec<Planned> {

@@ -3,11 +3,13 @@
 //! Promises: [`disk_before`] gives the persistence model's `Disk` the
 //! converter starts from: every existing directory above the record's
 //! directory, and that directory with everything under it, files numbered
-//! from inode 1 in path order, modes as the file system has them.
+//! from inode 1 in path order, modes as the file system has them, symlinks
+//! with their targets as `readlink` gives them.
 //!
-//! Does not promise: what the model cannot hold (a symlink, a FIFO, a
-//! socket, a device, a name that is not UTF-8: each is an error), nor a
-//! consistent picture while another process changes the directory.
+//! Does not promise: what the model cannot hold (a FIFO, a socket, a
+//! device, a name or a symlink target that is not UTF-8: each is an
+//! error), nor a consistent picture while another process changes the
+//! directory.
 
 use std::io;
 use std::os::unix::fs::PermissionsExt;
@@ -19,8 +21,7 @@ use super::paths::{normalize, parent};
 /// The disk before a save into `dir`, read from the file system: every
 /// existing directory above `dir`, and `dir` with everything under it (files
 /// numbered from inode 1 in path order). Fails on what the model cannot
-/// hold: a symlink, a FIFO, a socket or a device, or a name that is not
-/// UTF-8.
+/// hold: a FIFO, a socket or a device, or a name that is not UTF-8.
 pub fn disk_before(dir: &str) -> io::Result<Disk> {
     let dir =
         String::from_utf8(normalize(dir.as_bytes())).map_err(|_| unsupported(dir, "not UTF-8"))?;
@@ -60,10 +61,17 @@ pub fn disk_before(dir: &str) -> io::Result<Disk> {
             inode += 1;
             let data = std::fs::read(&path)?;
             disk.nodes.insert(path, Node::File { inode, mode, data });
+        } else if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(&path)?;
+            let target = target
+                .to_str()
+                .ok_or_else(|| unsupported(&path, "a symlink to a path that is not UTF-8"))?
+                .to_string();
+            disk.nodes.insert(path, Node::Symlink { target });
         } else {
             return Err(unsupported(
                 &path,
-                "neither a file nor a directory, which the persistence model cannot hold",
+                "neither a file, a directory nor a symlink, which the persistence model cannot hold",
             ));
         }
     }

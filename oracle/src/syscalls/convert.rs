@@ -16,22 +16,28 @@
 //! `O_APPEND`, `dup` and `fork`), `fsync` and `fdatasync` become
 //! `FsyncFile`, `FdatasyncFile` or `FsyncDir`, and `mkdir`, `rename`,
 //! `unlink`, `rmdir`, `chmod` become their ops (`renameat2` with
-//! `RENAME_NOREPLACE` is a rename); the handlers are in `convert/names.rs`
-//! and `convert/data.rs`. Failed calls, calls that only read, stat or lock,
-//! and calls that touch nothing of D make no op. Anything else that
-//! touches D is refused with a [`Refusal`] naming the call and the path:
-//! `link`, `symlink`, `O_TMPFILE`, `renameat2` with `RENAME_EXCHANGE` or
-//! `RENAME_WHITEOUT`, a rename into or out of D or of a directory, a shared
-//! writable `mmap`, `fallocate`, `copy_file_range`, `sendfile`, `syncfs`,
-//! `sync_file_range`, a successful `ioctl`, an `fchmod` of a file without a
-//! name, a call whose outcome strace did not see, and a trace that
-//! contradicts the disk before the save. A refused case is one the model
-//! cannot judge, never a pass. [`disk_before`] and [`shown`] are
+//! `RENAME_NOREPLACE` is a rename); an `O_TMPFILE` open is a
+//! `CreateUnnamed`, `link`/`linkat` a `Link` (of a file of D, or of an
+//! unnamed one by `AT_EMPTY_PATH` or `/proc/self/fd/N`), an `fchmod` of an
+//! unnamed file a `ChmodFile`; a temp file the save makes outside D and
+//! then renames or links into D is followed from its creation, its
+//! directory taken into the disk before ([`Converted::before`]); the
+//! handlers are in `convert/names.rs` and `convert/data.rs`. Failed
+//! calls, calls that only read, stat, lock or set owners or times, and
+//! calls that touch nothing of D make no op. Anything else that touches D
+//! is refused with a [`Refusal`] naming the call and the path: `symlink`,
+//! a link or rename of a file the save did not make into D, out of D, or
+//! of a directory, `renameat2` with `RENAME_EXCHANGE` or
+//! `RENAME_WHITEOUT`, a shared writable `mmap`, `fallocate`,
+//! `copy_file_range`, `sendfile`, `syncfs`, `sync_file_range`, a
+//! successful `ioctl`, a call whose outcome strace did not see, and a
+//! trace that contradicts the disk before the save. A refused case is one
+//! the model cannot judge, never a pass. [`disk_before`] and [`shown`] are
 //! re-exported here for the suites.
 //!
 //! Does not promise: to follow symlinks (paths compare as written, after
 //! `.` and `..` are resolved; pass D as the adapter was given it, without
-//! symlinks), hard links, several mount points, or the effect of `sync()`
+//! symlinks), several mount points, or the effect of `sync()`
 //! (which names nothing and is ignored, so a save relying on it is judged
 //! as if it had not synced). Calls the table does not know are judged by
 //! their arguments: a descriptor on D or a string that resolves to a path
@@ -39,7 +45,7 @@
 //! call, never pass a harmful one. Flag values are Linux's on x86-64, arm64
 //! and riscv64 (the asm-generic ones).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use lifecycle_model::persistence::{Disk, InodeId, Node, Op};
@@ -47,7 +53,7 @@ use lifecycle_model::persistence::{Disk, InodeId, Node, Op};
 use super::args::{mentions, number, Mention};
 use super::descriptors::{Description, Descriptors, Target};
 use super::linux;
-use super::paths::{normalize, path_arg, region, Region};
+use super::paths::{normalize, parent, path_arg, region, Region};
 use super::strace::{Arg, Call, CallResult};
 use super::table::{lookup, Model, PathArg, Syscall};
 
@@ -127,13 +133,20 @@ pub struct Converted {
     /// [`Call::index`] of every call, failed or not, that names a path at
     /// or under D (by a string or by a descriptor), in the order the calls
     /// were entered: the calls a kill or a fault may hit. The directories
-    /// above D do not count: every process resolves them.
+    /// above D do not count: every process resolves them, nor do the calls
+    /// on a temp file made outside D and moved in later.
     pub touching: Vec<usize>,
+    /// The disk before the save as the op log needs it: the context's,
+    /// plus the directories outside D that hold a temp file the save made
+    /// there and then renamed or linked into D (they existed before the
+    /// save; their other files are not part of the model).
+    pub before: Disk,
 }
 
 /// The op log and the calls that touch `context.dir`.
 pub fn convert(calls: &[Call], context: &SaveContext<'_>) -> Result<Converted, Refusal> {
     let mut converter = Converter::new(context);
+    converter.adopt(calls, context);
     for (_, returns, call) in entries_and_returns(calls) {
         if returns {
             converter.call(call)?;
@@ -145,6 +158,7 @@ pub fn convert(calls: &[Call], context: &SaveContext<'_>) -> Result<Converted, R
     Ok(Converted {
         ops: converter.ops,
         touching: converter.touching,
+        before: converter.before,
     })
 }
 
@@ -165,6 +179,9 @@ fn entries_and_returns(calls: &[Call]) -> Vec<(usize, bool, &Call)> {
 enum Named {
     File(InodeId),
     Dir,
+    /// A symlink of the disk before, to this target (as `readlink` gives
+    /// it).
+    Symlink(Vec<u8>),
 }
 
 struct Converter {
@@ -182,6 +199,11 @@ struct Converter {
     mode_unknown: HashMap<Target, usize>,
     ops: Vec<TracedOp>,
     touching: Vec<usize>,
+    /// Paths outside D where the save makes a file it later renames or
+    /// links into D: followed from their creation like paths of D.
+    adopted: BTreeSet<Vec<u8>>,
+    /// The disk before, with the directories of the adopted paths.
+    before: Disk,
 }
 
 impl Converter {
@@ -192,6 +214,7 @@ impl Converter {
         for (path, node) in &context.before.nodes {
             let named = match node {
                 Node::Dir { .. } => Named::Dir,
+                Node::Symlink { target } => Named::Symlink(target.as_bytes().to_vec()),
                 Node::File { inode, data, .. } => {
                     sizes.insert(*inode, data.len() as u64);
                     largest = largest.max(*inode);
@@ -211,6 +234,50 @@ impl Converter {
             mode_unknown: HashMap::new(),
             ops: Vec::new(),
             touching: Vec::new(),
+            adopted: BTreeSet::new(),
+            before: context.before.clone(),
+        }
+    }
+
+    /// Finds the paths outside D that a successful rename or link moves
+    /// into D, and takes their directories (which existed before the save:
+    /// the temp file is made in them) into the disk before.
+    fn adopt(&mut self, calls: &[Call], context: &SaveContext<'_>) {
+        let cwd = normalize(context.cwd.as_bytes());
+        for call in calls {
+            let Some(known) = lookup(&call.name) else {
+                continue;
+            };
+            if !matches!(known.model, Model::Rename | Model::Link)
+                || !matches!(call.result, CallResult::Ok { .. })
+            {
+                continue;
+            }
+            let path = |i: usize| {
+                known
+                    .paths
+                    .get(i)
+                    .and_then(|a| path_arg(call, a, Some(&cwd)))
+            };
+            let (Some(from), Some(to)) = (path(0), path(1)) else {
+                continue;
+            };
+            if self.region(&to) == Region::Under && self.region(&from) == Region::Outside {
+                self.adopted.insert(from);
+            }
+        }
+        for path in &self.adopted {
+            let mut dir = parent(path);
+            while dir != b"/" {
+                if let Ok(text) = std::str::from_utf8(dir) {
+                    self.names.entry(dir.to_vec()).or_insert(Named::Dir);
+                    self.before
+                        .nodes
+                        .entry(text.to_string())
+                        .or_insert(Node::Dir { mode: 0o755 });
+                }
+                dir = parent(dir);
+            }
         }
     }
 
@@ -243,6 +310,7 @@ impl Converter {
             Model::Rename => self.rename(call, known),
             Model::Remove => self.remove(call, known),
             Model::Chmod => self.chmod(call, known),
+            Model::Link => self.link(call, known),
             Model::Write => self.write(call),
             Model::Truncate => self.truncate(call, known),
             Model::Sync => self.sync(call),
@@ -305,9 +373,34 @@ impl Converter {
     ) -> Result<Option<Vec<u8>>, Refusal> {
         match self.path(call, arg) {
             None => self.other(call).map(|()| None),
-            Some(path) if self.region(&path).touches() => Ok(Some(path)),
+            Some(path) if self.region(&path).touches() || self.adopted.contains(&path) => {
+                Ok(Some(path))
+            }
             Some(_) => Ok(None),
         }
+    }
+
+    /// `path` with the symlinks the converter knows at its end followed,
+    /// as the kernel follows them for an open, a chmod or a truncate (a
+    /// symlink in a directory above it is not followed: paths compare as
+    /// written).
+    fn follow(&self, path: &[u8]) -> Vec<u8> {
+        let mut path = path.to_vec();
+        // Linux gives up after 40 links (ELOOP); so does the converter.
+        for _ in 0..40 {
+            let Some(Named::Symlink(target)) = self.names.get(&path) else {
+                break;
+            };
+            let mut next = if target.starts_with(b"/") {
+                Vec::new()
+            } else {
+                parent(&path).to_vec()
+            };
+            next.push(b'/');
+            next.extend_from_slice(target);
+            path = normalize(&next);
+        }
+        path
     }
 
     fn learn_cwd(&mut self, call: &Call) {

@@ -83,6 +83,11 @@ impl Descriptors {
         self.at_entry.get(&fd)
     }
 
+    /// The open file `fd` of process `pid` refers to now.
+    pub(super) fn current(&mut self, pid: u32, fd: i64) -> Option<Description> {
+        self.table(pid).borrow().get(&fd).cloned()
+    }
+
     /// `fd` of process `pid` now refers to `file`.
     pub(super) fn open(&mut self, pid: u32, fd: i64, file: OpenFile) {
         self.table(pid)

@@ -57,8 +57,8 @@ pub enum Kind {
     Syncs,
     /// Only reads a file's data through a descriptor.
     Reads,
-    /// Stats, lists, locks, advises or sets times: nothing the model holds
-    /// changes.
+    /// Stats, lists, locks, advises, or sets times or owners: nothing the
+    /// model holds changes.
     Observes,
     /// Closes or duplicates descriptors, or sets their flags or offsets.
     Descriptors,
@@ -84,8 +84,12 @@ pub enum Model {
     Rename,
     /// `Unlink` or `Rmdir`.
     Remove,
-    /// `Chmod`.
+    /// `Chmod` by path, `ChmodFile` by a descriptor of a file without a
+    /// name.
     Chmod,
+    /// `Link`: a new name for a file, named before or made without a name
+    /// (`O_TMPFILE`, linked by `AT_EMPTY_PATH` or `/proc/self/fd/N`).
+    Link,
     /// `Write` at the offset the kernel used.
     Write,
     /// `Truncate`.
@@ -203,10 +207,10 @@ pub static TABLE: &[Syscall] = &[
     sys("pwritev2", Changes, Write, &[], FD0),
     sys("truncate", Changes, Truncate, &[cwd(0)], NONE),
     sys("ftruncate", Changes, Truncate, &[], FD0),
-    // A symlink's target counts as a path too: a link into D is refused
+    sys("link", Changes, Link, &[cwd(0), cwd(1)], NONE),
+    sys("linkat", Changes, Link, &[at(1, 0), at(3, 2)], &[0, 2]),
+    // A symlink's target counts as a path too: a symlink into D is refused
     // either way.
-    sys("link", Changes, Unmapped, &[cwd(0), cwd(1)], NONE),
-    sys("linkat", Changes, Unmapped, &[at(1, 0), at(3, 2)], &[0, 2]),
     sys("symlink", Changes, Unmapped, &[cwd(0), cwd(1)], NONE),
     sys("symlinkat", Changes, Unmapped, &[cwd(0), at(2, 1)], &[1]),
     sys("fallocate", Changes, Unmapped, &[], FD0),
@@ -255,6 +259,12 @@ pub static TABLE: &[Syscall] = &[
     sys("utimes", Observes, Ignored, &[cwd(0)], NONE),
     sys("utimensat", Observes, Ignored, &[at(1, 0)], FD0),
     sys("futimesat", Observes, Ignored, &[at(1, 0)], FD0),
+    // Owners are not part of the model: a library copies the old record's
+    // owner to its temp file.
+    sys("chown", Observes, Ignored, &[cwd(0)], NONE),
+    sys("lchown", Observes, Ignored, &[cwd(0)], NONE),
+    sys("fchown", Observes, Ignored, &[], FD0),
+    sys("fchownat", Observes, Ignored, &[at(1, 0)], FD0),
     // Manages descriptors.
     sys("close", Descriptors, Close, &[], FD0),
     sys("close_range", Descriptors, CloseRange, &[], NONE),
@@ -353,7 +363,9 @@ mod tests {
 
     #[test]
     fn the_handlers_that_make_ops_serve_only_calls_that_change_or_sync() {
-        let makes_ops = [Open, Mkdir, Rename, Remove, Chmod, Write, Truncate, Sync];
+        let makes_ops = [
+            Open, Mkdir, Rename, Remove, Chmod, Link, Write, Truncate, Sync,
+        ];
         for call in TABLE.iter().filter(|c| makes_ops.contains(&c.model)) {
             assert!(matches!(call.kind, Changes | Syncs), "{}", call.name);
             assert!(call.model.outcome_matters(), "{}", call.name);

@@ -1,12 +1,15 @@
 //! What the record path holds, on the real disk or in a disk of the
 //! persistence model, and which of those a save may leave.
 //!
-//! Promises: [`Held`] is the record path's content as the traced suites
-//! judge it (nothing, a directory, or a file with its mode and bytes), read
+//! Promises: [`Held`] is what the record path resolves to, as the traced
+//! suites judge it (nothing, a directory, or a file with its mode and
+//! bytes; a symlink at the path is followed, as a load follows it), read
 //! from the real disk ([`Held::read`]) or from a model disk
 //! ([`Held::of`]), and put on a real disk again ([`materialize`]) so an
 //! adapter can load it; [`allowed`] says whether an interrupted or finished
-//! save may leave it (the old record or the complete new one, 0600).
+//! save may leave it (the old record or the complete new one, 0600);
+//! [`Link`] says whether a symlink is at the path (which side of the §7
+//! point a save took: replace the symlink, or the file it points to).
 //! Records compare by requirements §7 (timestamps as instants, unknown
 //! members as JSON values).
 //!
@@ -33,22 +36,78 @@ pub enum Held {
     File { mode: u32, data: Vec<u8> },
 }
 
-impl Held {
-    pub fn of(disk: &Disk, record_path: &str) -> Held {
+/// Whether a symlink is at the record path, and to what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    None,
+    To(String),
+}
+
+impl Link {
+    /// What is at `record_path` of a model disk.
+    pub fn of(disk: &Disk, record_path: &str) -> Link {
         match disk.nodes.get(record_path) {
-            None => Held::Nothing,
-            Some(Node::Dir { .. }) => Held::Directory,
-            Some(Node::File { mode, data, .. }) => Held::File {
-                mode: *mode,
-                data: data.clone(),
-            },
+            Some(Node::Symlink { target }) => Link::To(target.clone()),
+            _ => Link::None,
         }
     }
 
-    /// What `dir`'s record path holds on the real disk.
+    /// Which side of the §7 point of a symlink at the record path a save
+    /// took, when this is what is at the path after it.
+    pub fn side_taken(&self) -> String {
+        match self {
+            Link::To(target) => {
+                format!("replaced the file it points to ({target}), keeping the symlink")
+            }
+            Link::None => "replaced the symlink with the record file".to_string(),
+        }
+    }
+}
+
+/// The path a symlink at `path` holding `target` leads to.
+fn through(path: &str, target: &str) -> String {
+    if target.starts_with('/') {
+        return target.to_string();
+    }
+    let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let mut parts: Vec<&str> = Vec::new();
+    for part in dir.split('/').chain(target.split('/')) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+impl Held {
+    /// What `record_path` of a model disk resolves to.
+    pub fn of(disk: &Disk, record_path: &str) -> Held {
+        let mut path = record_path.to_string();
+        // Linux gives up after 40 links; a longer chain resolves to nothing.
+        for _ in 0..40 {
+            match disk.nodes.get(&path) {
+                None => return Held::Nothing,
+                Some(Node::Dir { .. }) => return Held::Directory,
+                Some(Node::File { mode, data, .. }) => {
+                    return Held::File {
+                        mode: *mode,
+                        data: data.clone(),
+                    }
+                }
+                Some(Node::Symlink { target }) => path = through(&path, target),
+            }
+        }
+        Held::Nothing
+    }
+
+    /// What `dir`'s record path resolves to on the real disk.
     pub fn read(dir: &Path) -> std::io::Result<Held> {
         let path = dir.join(RECORD_FILE_NAME);
-        match fs::symlink_metadata(&path) {
+        match fs::metadata(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Held::Nothing),
             Err(e) => Err(e),
             Ok(meta) if meta.is_dir() => Ok(Held::Directory),
@@ -94,15 +153,16 @@ impl Held {
     }
 }
 
-/// Whether the record path may hold `held`: what it held before (`old`)
-/// unless `returned`, or the new record; a record file 0600.
+/// Whether the record path may hold `held`: what it held before (`old`,
+/// its mode included, whatever it was) unless `returned`, or the new
+/// record, 0600.
 pub fn allowed(held: &Held, old: &Held, new: &Record, returned: bool) -> Result<(), String> {
     match held {
+        _ if !returned && held == old => Ok(()),
         Held::File { mode, .. } if *mode != FILE_MODE => Err(format!(
             "the record file has mode {mode:o}, not {FILE_MODE:o}"
         )),
         Held::File { data, .. } if holds(data, new) => Ok(()),
-        _ if !returned && held == old => Ok(()),
         _ if returned => {
             Err("the save had returned success, so only the new record may be there".into())
         }

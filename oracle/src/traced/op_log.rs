@@ -20,6 +20,10 @@ pub fn describe(op: &Op) -> String {
         Op::Create { path, inode, mode } => {
             format!("create {path} as file #{inode} (mode {mode:o})")
         }
+        Op::CreateUnnamed { inode, mode } => {
+            format!("create file #{inode} without a name (mode {mode:o})")
+        }
+        Op::Link { inode, path } => format!("link file #{inode} as {path}"),
         Op::Write {
             inode,
             offset,
@@ -36,6 +40,7 @@ pub fn describe(op: &Op) -> String {
         Op::Unlink { path } => format!("unlink {path}"),
         Op::Rmdir { path } => format!("rmdir {path}"),
         Op::Chmod { path, mode } => format!("chmod {path} to {mode:o}"),
+        Op::ChmodFile { inode, mode } => format!("chmod file #{inode} to {mode:o}"),
         Op::FsyncDir { path } => format!("fsync directory {path}"),
     }
 }

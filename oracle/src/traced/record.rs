@@ -29,7 +29,7 @@ use lifecycle_model::Record;
 use crate::adapter::{Adapter, Config, Launch};
 use crate::case::{Case, Judged};
 use crate::subject::AdapterSubject;
-use crate::syscalls::convert::{self, SaveContext, TracedOp};
+use crate::syscalls::convert::{self, Converted, SaveContext, TracedOp};
 use crate::syscalls::strace::Trace;
 use crate::traced::start::StartingState;
 use crate::tracer::{self, Tracer};
@@ -79,6 +79,47 @@ pub fn own_umask() -> u32 {
         .unwrap_or(0o022)
 }
 
+/// The case directory `scope` as text, and the disk before a save into it
+/// (the directories above it, and it with all it holds); or why the case
+/// is skipped.
+pub fn disk_before(scope: &Path) -> Result<(String, Disk), Judged> {
+    let text = scope
+        .to_str()
+        .ok_or_else(|| Judged::Skipped("the case directory is not UTF-8".into()))?;
+    let before = convert::disk_before(text).map_err(|e| {
+        Judged::Skipped(format!(
+            "the oracle could not read the directory before the save: {e}"
+        ))
+    })?;
+    Ok((text.to_string(), before))
+}
+
+/// The op log of a traced save into the case directory `scope` (the
+/// adapter under `umask`, `None`: this process's), or the skip that names
+/// the call the persistence model cannot hold.
+pub fn op_log_of(
+    trace: &Trace,
+    scope: &str,
+    before: &Disk,
+    umask: Option<u32>,
+) -> Result<Converted, Judged> {
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|d| d.to_str().map(str::to_string))
+        .unwrap_or_else(|| "/".to_string());
+    let context = SaveContext {
+        dir: scope,
+        before,
+        umask: umask.unwrap_or_else(own_umask),
+        cwd: &cwd,
+    };
+    convert::convert(&trace.calls, &context).map_err(|refusal| {
+        Judged::Skipped(format!(
+            "the save made a call the persistence model cannot hold: {refusal}"
+        ))
+    })
+}
+
 /// What a recorded save came to.
 pub struct Recorded {
     /// The record path the save wrote (the op log names it so).
@@ -110,14 +151,7 @@ pub fn record_save(
             "the oracle could not make the starting directory: {e}"
         ))
     })?;
-    let dir_text = scope
-        .to_str()
-        .ok_or_else(|| skipped("the case directory is not UTF-8".into()))?;
-    let before = convert::disk_before(dir_text).map_err(|e| {
-        skipped(format!(
-            "the oracle could not read the directory before the save: {e}"
-        ))
-    })?;
+    let (dir_text, before) = disk_before(scope)?;
     let trace_path = case.fresh_dir().with_extension("trace");
     let usual = case.adapter.config();
     let config = Traced::config(
@@ -148,26 +182,12 @@ pub fn record_save(
         .tracer
         .read(&trace_path)
         .map_err(Judged::OracleFailed)?;
-    let cwd = std::env::current_dir()
-        .ok()
-        .and_then(|d| d.to_str().map(str::to_string))
-        .unwrap_or_else(|| "/".to_string());
-    let context = SaveContext {
-        dir: dir_text,
-        before: &before,
-        umask: umask.or(usual.umask).unwrap_or_else(own_umask),
-        cwd: &cwd,
-    };
-    let converted = convert::convert(&trace.calls, &context).map_err(|refusal| {
-        skipped(format!(
-            "the save made a call the persistence model cannot hold: {refusal}"
-        ))
-    })?;
+    let converted = op_log_of(&trace, &dir_text, &before, umask.or(usual.umask))?;
     Ok(Recorded {
         record_path: format!("{}/{RECORD_FILE_NAME}", dir.display()),
         trace,
         ops: converted.ops,
         touching: converted.touching,
-        before,
+        before: converted.before,
     })
 }

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use lifecycle_harness::subject::{Failure, Subject};
 use lifecycle_harness::Finding;
+use lifecycle_model::persistence::Disk;
 use lifecycle_model::spec::RECORD_FILE_NAME;
 use lifecycle_model::Record;
 
@@ -34,8 +35,8 @@ use crate::syscalls::convert::shown;
 use crate::syscalls::paths_named;
 use crate::syscalls::strace::{Call, CallResult, EventKind, Trace};
 use crate::traced::op_log::op_log_text;
-use crate::traced::record::{record_save, Recorded, Traced};
-use crate::traced::start::{new_record, StartingState};
+use crate::traced::record::{disk_before, record_save, Recorded, Traced};
+use crate::traced::start::{new_record, StartingState, ELSEWHERE};
 use crate::tracer::{Action, Injection};
 
 /// The name of the record's directory inside a case directory.
@@ -55,7 +56,13 @@ pub struct CaseScope {
 
 impl CaseScope {
     pub fn new(top: PathBuf, sidecars: &[String]) -> CaseScope {
-        let mut known = BTreeSet::from([STATE.to_string(), format!("{STATE}/{RECORD_FILE_NAME}")]);
+        // What a symlink start's record path points to is the record too.
+        let mut known = BTreeSet::from([
+            STATE.to_string(),
+            format!("{STATE}/{RECORD_FILE_NAME}"),
+            ELSEWHERE.to_string(),
+            format!("{ELSEWHERE}/{RECORD_FILE_NAME}"),
+        ]);
         known.extend(sidecars.iter().map(|s| format!("{STATE}/{s}")));
         CaseScope {
             dir: top.join(STATE),
@@ -90,8 +97,8 @@ impl CaseScope {
         }
     }
 
-    /// Every name under the case directory, two levels deep (the record's directory
-    /// and what is beside it).
+    /// Every name under the case directory, two levels deep (the record's
+    /// directory, what is beside it, and what is in each).
     pub fn entries(&self) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         let list = |dir: &Path| -> Vec<String> {
@@ -104,10 +111,8 @@ impl CaseScope {
                 .unwrap_or_default()
         };
         for name in list(&self.top) {
-            if name == STATE {
-                for inner in list(&self.dir) {
-                    out.insert(format!("{STATE}/{inner}"));
-                }
+            for inner in list(&self.top.join(&name)) {
+                out.insert(format!("{name}/{inner}"));
             }
             out.insert(name);
         }
@@ -303,8 +308,13 @@ pub struct Replay {
     pub scope: CaseScope,
     /// What the case directory held before the save.
     pub before: BTreeSet<String>,
+    /// The same as the persistence model's disk, and the case directory
+    /// as text: what the replay's own trace is converted against.
+    pub disk: (String, Disk),
     /// What the save answered.
     pub saved: Result<(), Failure>,
+    /// The replay's own trace.
+    pub trace: Trace,
 }
 
 impl Replay {
@@ -329,6 +339,7 @@ fn replay(
         ))
     })?;
     let before = scope.entries();
+    let disk = disk_before(&scope.top)?;
     let trace_path = scope.top.with_extension("trace");
     let launch = traced
         .tracer
@@ -358,7 +369,9 @@ fn replay(
         point,
         scope,
         before,
+        disk,
         saved,
+        trace,
     })
 }
 
@@ -376,7 +389,7 @@ pub fn found_at(finding: Finding, point: &Point, recorded: &Recorded, then: &str
     )))
 }
 
-/// How the replays of a case went, for its pass message.
+/// How the replays of a case went.
 pub struct Interrupted {
     /// The calls of the save that touch the case directory.
     pub touching: usize,
@@ -384,37 +397,82 @@ pub struct Interrupted {
     pub points: usize,
     /// The replays run.
     pub runs: usize,
+    /// What the replays broke, a finding per replay that broke a rule.
+    pub findings: Vec<Finding>,
+    /// What the judge noted of replays that broke nothing (a failure the
+    /// save recovered from).
+    pub notes: Vec<String>,
+}
+
+impl Interrupted {
+    /// The case's outcome: its first finding, saying how many other
+    /// replays broke a rule; else `info` with the notes; else a pass
+    /// saying `what` was done.
+    pub fn judged(self, what: &str) -> Judged {
+        let summary = format!(
+            "{} calls of the save touch the case directory; {} interrupted in {} runs ({what})",
+            self.touching, self.points, self.runs
+        );
+        let others = self.findings.len().saturating_sub(1);
+        if let Some(mut first) = self.findings.into_iter().next() {
+            if others > 0 {
+                first.message.push_str(&format!(
+                    " ({others} more of the {} replays broke a rule too)",
+                    self.runs
+                ));
+            }
+            return Judged::Found(first);
+        }
+        if self.notes.is_empty() {
+            Judged::Pass(format!("{summary}, each as allowed"))
+        } else {
+            Judged::Info(format!(
+                "{summary}, each as allowed; the save recovered from: {}",
+                self.notes.join("; ")
+            ))
+        }
+    }
 }
 
 /// Records a save of the new record from `start`, then replays it once per
 /// (call, action) `pick` chooses from the recording, each replay checked to
-/// hit its call and handed to `judge` with the recording; the first
-/// outcome `judge` ends the case with ends it.
+/// hit its call and handed to `judge` with the recording. Every point is
+/// judged: a finding does not stop the case; a skip or the oracle's
+/// failure does. `judge` may note what a replay that broke nothing
+/// recovered from.
 pub fn interrupt_each(
     case: &mut Case<'_>,
     traced: &Traced,
     start: StartingState,
     pick: impl Fn(&Recorded) -> Vec<(usize, Action)>,
-    mut judge: impl FnMut(&mut Case<'_>, &Replay, &Recorded) -> Result<(), Judged>,
+    mut judge: impl FnMut(&mut Case<'_>, &Replay, &Recorded) -> Result<Option<String>, Judged>,
 ) -> Result<Interrupted, Judged> {
     let new = new_record();
     let recording = CaseScope::new(case.fresh_dir(), &sidecars(case.adapter));
     let recorded = record_save(case, traced, &recording.dir, start, &new, None)?;
     let runs = pick(&recorded);
     let counted = Counted::of(&recorded.trace);
+    let mut findings = Vec::new();
+    let mut notes = Vec::new();
     for &(index, action) in &runs {
         let point =
             Point::new(&recorded, &counted, &recording, index, action).ok_or_else(|| {
                 Judged::OracleFailed(format!("call {index} is not in the recorded trace"))
             })?;
         let run = replay(case, traced, start, point, &new)?;
-        judge(case, &run, &recorded)?;
+        match judge(case, &run, &recorded) {
+            Ok(note) => notes.extend(note),
+            Err(Judged::Found(finding)) => findings.push(finding),
+            Err(ended) => return Err(ended),
+        }
     }
     let points: BTreeSet<usize> = runs.iter().map(|(index, _)| *index).collect();
     Ok(Interrupted {
         touching: recorded.touching.len(),
         points: points.len(),
         runs: runs.len(),
+        findings,
+        notes,
     })
 }
 

@@ -2,20 +2,24 @@
 //!
 //! Promises: each [`StartingState`] names what the record's directory
 //! holds before the save (nothing, not even the directory; an empty
-//! directory; an old record; a corrupt file), makes it on the real disk
-//! (directories 0700, the record file 0600), and says what the record path
-//! holds then, so every traced suite starts from the same few disks and
-//! judges against the same old record. [`new_record`] is the record every
-//! traced save writes.
+//! directory, 0700 or made 0755 by someone else; an old record, 0600 or of
+//! another mode a careless writer left; a corrupt file), makes it on the
+//! real disk, and says what the record path holds then, so every traced
+//! suite starts from the same disks and judges against the same old
+//! record. [`new_record`] is the record every traced save writes.
 //!
-//! Does not promise: any other starting disk (a symlink, another mode, a
-//! directory at the record path).
+//! A symlink at the record path points into a directory `elsewhere` beside
+//! the record's (inside the case directory, so the tracer and the model
+//! follow what a save does there).
+//!
+//! Does not promise: any other starting disk (a directory at the record
+//! path, a relative symlink, a symlink to another file system).
 
 use std::fs;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 
-use lifecycle_model::spec::{DIR_MODE, FILE_MODE};
+use lifecycle_model::spec::{DIR_MODE, FILE_MODE, RECORD_FILE_NAME};
 use lifecycle_model::Record;
 
 use crate::case::{record, stamp, FIXED_NOW};
@@ -32,36 +36,81 @@ pub enum StartingState {
     OldRecord,
     /// The record file holds [`CORRUPT`] bytes.
     CorruptFile,
+    /// It holds the old record with this mode, not 0600: a save must leave
+    /// the new one 0600 all the same.
+    OldRecordOfMode(u32),
+    /// It exists, empty, with mode 0755: made by someone else, so a save
+    /// need not change its mode, only put a 0600 record in it.
+    DirectoryOf0755,
+    /// The record path is a symlink to the old record in `elsewhere`.
+    SymlinkToOldRecord,
+    /// The record path is a symlink to a file `elsewhere` that does not
+    /// exist.
+    SymlinkToNothing,
 }
+
+/// The directory beside the record's that a symlink start points into.
+pub const ELSEWHERE: &str = "elsewhere";
 
 /// The bytes of a corrupt record file: a record torn off mid-member.
 pub const CORRUPT: &[u8] = b"{\"current_state\":\"DROWSY\",\"since_ts\":\"2024-06";
 
 impl StartingState {
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> String {
         match self {
-            StartingState::NoDirectory => "no_directory",
-            StartingState::EmptyDirectory => "empty_directory",
-            StartingState::OldRecord => "old_record",
-            StartingState::CorruptFile => "corrupt_file",
+            StartingState::NoDirectory => "no_directory".into(),
+            StartingState::EmptyDirectory => "empty_directory".into(),
+            StartingState::OldRecord => "old_record".into(),
+            StartingState::CorruptFile => "corrupt_file".into(),
+            StartingState::OldRecordOfMode(mode) => format!("old_record_{mode:04o}"),
+            StartingState::DirectoryOf0755 => "directory_0755".into(),
+            StartingState::SymlinkToOldRecord => "symlink_to_old_record".into(),
+            StartingState::SymlinkToNothing => "symlink_to_nothing".into(),
         }
     }
 
-    pub fn describe(self) -> &'static str {
+    /// Whether the record path is a symlink at the start.
+    pub fn is_symlink(self) -> bool {
+        matches!(
+            self,
+            StartingState::SymlinkToOldRecord | StartingState::SymlinkToNothing
+        )
+    }
+
+    pub fn describe(self) -> String {
         match self {
-            StartingState::NoDirectory => "the record's directory does not exist",
-            StartingState::EmptyDirectory => "the record's directory is empty",
-            StartingState::OldRecord => "the record file holds an old record",
-            StartingState::CorruptFile => "the record file holds a corrupt record",
+            StartingState::NoDirectory => "the record's directory does not exist".into(),
+            StartingState::EmptyDirectory => "the record's directory is empty".into(),
+            StartingState::OldRecord => "the record file holds an old record".into(),
+            StartingState::CorruptFile => "the record file holds a corrupt record".into(),
+            StartingState::OldRecordOfMode(mode) => {
+                format!("the record file holds an old record and has mode {mode:04o}")
+            }
+            StartingState::DirectoryOf0755 => {
+                "the record's directory exists with mode 0755, empty".into()
+            }
+            StartingState::SymlinkToOldRecord => format!(
+                "the record path is a symlink to {RECORD_FILE_NAME} in the directory {ELSEWHERE} beside the record's, which holds an old record"
+            ),
+            StartingState::SymlinkToNothing => format!(
+                "the record path is a symlink to {RECORD_FILE_NAME} in the directory {ELSEWHERE} beside the record's, which does not exist"
+            ),
         }
     }
 
     /// What the record path holds at the start.
     pub fn held(self) -> Held {
         match self {
-            StartingState::NoDirectory | StartingState::EmptyDirectory => Held::Nothing,
-            StartingState::OldRecord => Held::File {
+            StartingState::NoDirectory
+            | StartingState::EmptyDirectory
+            | StartingState::DirectoryOf0755
+            | StartingState::SymlinkToNothing => Held::Nothing,
+            StartingState::OldRecord | StartingState::SymlinkToOldRecord => Held::File {
                 mode: FILE_MODE,
+                data: old_record().encode(),
+            },
+            StartingState::OldRecordOfMode(mode) => Held::File {
+                mode,
                 data: old_record().encode(),
             },
             StartingState::CorruptFile => Held::File {
@@ -81,8 +130,25 @@ impl StartingState {
                     .create(parent)
             });
         }
+        if self.is_symlink() {
+            let elsewhere = dir
+                .parent()
+                .map_or_else(|| dir.join(ELSEWHERE), |p| p.join(ELSEWHERE));
+            materialize(&elsewhere, &self.held())?;
+            fs::set_permissions(&elsewhere, fs::Permissions::from_mode(DIR_MODE))?;
+            materialize(dir, &Held::Nothing)?;
+            fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))?;
+            return std::os::unix::fs::symlink(
+                elsewhere.join(RECORD_FILE_NAME),
+                dir.join(RECORD_FILE_NAME),
+            );
+        }
         materialize(dir, &self.held())?;
-        fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))
+        let mode = match self {
+            StartingState::DirectoryOf0755 => 0o755,
+            _ => DIR_MODE,
+        };
+        fs::set_permissions(dir, fs::Permissions::from_mode(mode))
     }
 }
 

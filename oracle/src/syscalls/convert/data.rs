@@ -148,7 +148,7 @@ impl Converter {
                 let Some(path) = self.path_touching(call, Some(arg))? else {
                     return Ok(());
                 };
-                match self.names.get(&path) {
+                match self.names.get(&self.follow(&path)) {
                     Some(Named::File(inode)) => *inode,
                     _ => {
                         return Err(inconsistent(call, &path, "it was truncated, but it is not a file the disk before the save or the trace holds"))
@@ -228,10 +228,12 @@ impl Converter {
                 let Some(path) = self.path(call, Some(arg)) else {
                     return Ok(());
                 };
+                // stat follows a symlink, lstat does not; either way a
+                // symlink tells no creation mode.
                 match self.names.get(&path) {
                     Some(Named::File(inode)) => Target::File(*inode),
                     Some(Named::Dir) => Target::Dir(path),
-                    None => return Ok(()),
+                    Some(Named::Symlink(_)) | None => return Ok(()),
                 }
             }
             _ => match self.description(call, 0)? {
@@ -249,7 +251,9 @@ impl Converter {
         if let Some(mode) = mode {
             let mode = (mode as u32) & 0o7777;
             match &mut self.ops[at].op {
-                Op::Create { mode: m, .. } | Op::Mkdir { mode: m, .. } => *m = mode,
+                Op::Create { mode: m, .. }
+                | Op::CreateUnnamed { mode: m, .. }
+                | Op::Mkdir { mode: m, .. } => *m = mode,
                 _ => {}
             }
             self.mode_unknown.remove(&target);

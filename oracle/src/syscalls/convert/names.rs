@@ -3,11 +3,16 @@
 //!
 //! Promises: each turns one successful call into at most two ops (an
 //! `O_TRUNC` open of an existing file is a `Truncate`; a creating one a
-//! `Create`), keeps the converter's names in step, and refuses what the
-//! model cannot hold (`O_TMPFILE`, a rename into or out of D, of a
-//! directory, or with flags other than `RENAME_NOREPLACE`) or what
-//! contradicts the disk before the save. A path argument is the one the
-//! system-call table names; other arguments (flags, modes) are read here.
+//! `Create`, or a `CreateUnnamed` for `O_TMPFILE`; a link a `Link`, also of
+//! an unnamed file by `AT_EMPTY_PATH` or `/proc/self/fd/N`; an `fchmod` of
+//! an unnamed file a `ChmodFile`), keeps the converter's names in step,
+//! and refuses what the model cannot hold (a rename or link out of D, into
+//! D from a file the save did not make, of a directory, or a rename with
+//! flags other than `RENAME_NOREPLACE`) or what contradicts the disk before
+//! the save. A temp file the save made outside D and then renamed or linked
+//! into D is followed from its creation (the converter adopts it). A path
+//! argument is the one the system-call table names; other arguments
+//! (flags, modes) are read here.
 //!
 //! Does not promise: anything for a call whose paths are outside D and the
 //! directories above it: those make no op.
@@ -46,16 +51,32 @@ impl Converter {
         let Some(path) = self.path_touching(call, known.paths.first())? else {
             return Ok(());
         };
+        // A successful open went through a symlink at the path (an
+        // O_NOFOLLOW or O_EXCL open of one fails).
+        let path = self.follow(&path);
         let flags = flags.ok_or_else(|| refuse(call, shown(&path), "strace printed no flags"))?;
         if flags & linux::O_TMPFILE_BIT != 0 {
-            return Err(refuse(
-                call,
-                shown(&path),
-                "O_TMPFILE (a file without a name, linked in later) is not modelled",
-            ));
+            let mode = mode.ok_or_else(|| {
+                refuse(call, shown(&path), "strace printed no mode for O_TMPFILE")
+            })?;
+            let target = self.create_unnamed(call, &path, mode)?;
+            let open = OpenFile {
+                target,
+                offset: 0,
+                append: flags & linux::O_APPEND != 0,
+            };
+            self.descriptors.open(call.pid, fd, open);
+            return Ok(());
         }
         let target = match self.names.get(&path).cloned() {
             Some(Named::Dir) => Target::Dir(path),
+            Some(Named::Symlink(_)) => {
+                return Err(refuse(
+                    call,
+                    shown(&path),
+                    "a chain of symlinks too long to follow",
+                ))
+            }
             Some(Named::File(inode)) => {
                 if flags & (linux::O_CREAT | linux::O_EXCL) == linux::O_CREAT | linux::O_EXCL {
                     return Err(inconsistent(
@@ -109,6 +130,29 @@ impl Converter {
         let at = self.push(call, op);
         self.mode_unknown.insert(Target::File(inode), at);
         self.names.insert(path.to_vec(), Named::File(inode));
+        self.sizes.insert(inode, 0);
+        Ok(Target::File(inode))
+    }
+
+    /// A file without a name in the directory `dir` (`O_TMPFILE`).
+    fn create_unnamed(&mut self, call: &Call, dir: &[u8], mode: i64) -> Result<Target, Refusal> {
+        if self.names.get(dir) != Some(&Named::Dir) {
+            return Err(inconsistent(
+                call,
+                dir,
+                "a file without a name was made in it, but it is not a directory the disk before the save or the trace holds",
+            ));
+        }
+        let inode = self.next_inode;
+        self.next_inode += 1;
+        let at = self.push(
+            call,
+            Op::CreateUnnamed {
+                inode,
+                mode: self.masked(mode),
+            },
+        );
+        self.mode_unknown.insert(Target::File(inode), at);
         self.sizes.insert(inode, 0);
         Ok(Target::File(inode))
     }
@@ -177,16 +221,23 @@ impl Converter {
         if flags & !linux::RENAME_NOREPLACE != 0 {
             return Err(refuse(call, both, rename_flags(flags)));
         }
-        if regions != (Region::Under, Region::Under) {
+        let adopted = regions.0 == Region::Outside && self.adopted.contains(&from);
+        if regions.1 != Region::Under || !(regions.0 == Region::Under || adopted) {
             return Err(refuse(
                 call,
                 both,
-                "a rename into or out of the record's directory, or of a directory at or above it, is not modelled",
+                "a rename out of the record's directory, into it of a file the save did not make, or of a directory at or above it, is not modelled",
             ));
         }
-        let inode =
+        let moved =
             match self.names.get(&from) {
-                Some(Named::File(inode)) => *inode,
+                Some(Named::File(inode)) => Named::File(*inode),
+                Some(Named::Symlink(target)) => Named::Symlink(target.clone()),
+                None if adopted => return Err(refuse(
+                    call,
+                    both,
+                    "a rename into the record's directory of a file the save did not make is not modelled",
+                )),
                 Some(Named::Dir) => {
                     return Err(refuse(
                         call,
@@ -217,7 +268,7 @@ impl Converter {
         };
         self.push(call, op);
         self.names.remove(&from);
-        self.names.insert(to, Named::File(inode));
+        self.names.insert(to, moved);
         Ok(())
     }
 
@@ -248,7 +299,7 @@ impl Converter {
                         path: model_path(call, &path)?,
                     }
                 }
-                (Some(Named::File(_)), false) => Op::Unlink {
+                (Some(Named::File(_) | Named::Symlink(_)), false) => Op::Unlink {
                     path: model_path(call, &path)?,
                 },
                 (Some(_), _) => {
@@ -280,33 +331,129 @@ impl Converter {
                 let Some(path) = self.path_touching(call, Some(arg))? else {
                     return Ok(());
                 };
+                // chmod follows a symlink (Linux cannot chmod the link).
+                let path = self.follow(&path);
                 match self.names.get(&path) {
                     Some(Named::File(inode)) => (Target::File(*inode), arg.index + 1),
                     Some(Named::Dir) => (Target::Dir(path), arg.index + 1),
-                    None => {
+                    Some(Named::Symlink(_)) | None => {
                         return Err(inconsistent(call, &path, "its mode was set, but neither the disk before the save nor the trace holds it"))
                     }
                 }
             }
         };
-        let path = match &target {
-            Target::Dir(path) => path.clone(),
-            Target::File(inode) => self.name_of(*inode).ok_or_else(|| {
-                refuse(
-                    call,
-                    descriptor_path(call),
-                    "the mode of a file that no longer has a name is not modelled",
-                )
-            })?,
-        };
         let mode = number(call.args.get(mode_index))
-            .ok_or_else(|| refuse(call, shown(&path), "strace printed no mode"))?;
-        let op = Op::Chmod {
-            path: model_path(call, &path)?,
-            mode: (mode as u32) & 0o7777,
+            .ok_or_else(|| refuse(call, descriptor_path(call), "strace printed no mode"))?;
+        let mode = (mode as u32) & 0o7777;
+        let op = match &target {
+            Target::Dir(path) => Op::Chmod {
+                path: model_path(call, path)?,
+                mode,
+            },
+            Target::File(inode) => match self.name_of(*inode) {
+                Some(path) => Op::Chmod {
+                    path: model_path(call, &path)?,
+                    mode,
+                },
+                // A file without a name (yet: O_TMPFILE, or unlinked).
+                None => Op::ChmodFile {
+                    inode: *inode,
+                    mode,
+                },
+            },
         };
         self.push(call, op);
         self.mode_unknown.remove(&target);
+        Ok(())
+    }
+
+    /// `link`, `linkat`: a new name in D for a file of D, for a file
+    /// without a name by its descriptor (`AT_EMPTY_PATH`, or the
+    /// `/proc/self/fd/N` that `AT_SYMLINK_FOLLOW` follows), or for a file
+    /// the save made outside D.
+    pub(super) fn link(&mut self, call: &Call, known: &Syscall) -> Result<(), Refusal> {
+        let flags = if call.name == "linkat" {
+            number(call.args.get(4)).unwrap_or(0)
+        } else {
+            0
+        };
+        let Some(to) = self.path(call, known.paths.get(1)) else {
+            return self.other(call);
+        };
+        let from_text = match known.paths.first().and_then(|p| call.args.get(p.index)) {
+            Some(Arg::Str(text)) => text.clone(),
+            _ => Vec::new(),
+        };
+        let inode = if flags & linux::AT_EMPTY_PATH != 0 && from_text.is_empty() {
+            self.description(call, 0)?
+                .and_then(|open| match open.borrow().target {
+                    Target::File(inode) => Some(inode),
+                    Target::Dir(_) => None,
+                })
+        } else if let Some(fd) =
+            proc_self_fd(&from_text, call.pid).filter(|_| flags & linux::AT_SYMLINK_FOLLOW != 0)
+        {
+            self.descriptors
+                .current(call.pid, fd)
+                .and_then(|open| match open.borrow().target {
+                    Target::File(inode) => Some(inode),
+                    Target::Dir(_) => None,
+                })
+        } else {
+            let from = self.path(call, known.paths.first());
+            match from {
+                Some(from) if self.region(&from) == Region::Under => {
+                    match self.names.get(&from) {
+                        Some(Named::File(inode)) => Some(*inode),
+                        _ => {
+                            return Err(inconsistent(
+                                call,
+                                &from,
+                                "it was linked, but neither the disk before the save nor the trace holds a file there",
+                            ))
+                        }
+                    }
+                }
+                // A file the save made outside D, or none the model holds.
+                Some(from) => match self.names.get(&from) {
+                    Some(Named::File(inode)) if self.adopted.contains(&from) => Some(*inode),
+                    _ => None,
+                },
+                None => None,
+            }
+        };
+        let to_region = self.region(&to);
+        let Some(inode) = inode else {
+            if !to_region.touches() {
+                return Ok(());
+            }
+            return Err(refuse(
+                call,
+                shown(&to),
+                "a link into the record's directory of a file the save did not make is not modelled",
+            ));
+        };
+        if to_region != Region::Under {
+            return Err(refuse(
+                call,
+                shown(&to),
+                "a link out of the record's directory is not modelled",
+            ));
+        }
+        if self.names.contains_key(&to) {
+            return Err(inconsistent(
+                call,
+                &to,
+                "it was linked, but the name is taken (the kernel refuses that with EEXIST)",
+            ));
+        }
+        self.expect_parent(call, &to)?;
+        let op = Op::Link {
+            inode,
+            path: model_path(call, &to)?,
+        };
+        self.push(call, op);
+        self.names.insert(to, Named::File(inode));
         Ok(())
     }
 
@@ -317,6 +464,16 @@ impl Converter {
             .find(|(_, named)| **named == Named::File(inode))
             .map(|(path, _)| path.clone())
     }
+}
+
+/// The descriptor `/proc/self/fd/N` (or `/proc/thread-self/fd/N`, or
+/// `/proc/PID/fd/N` of the calling process) names.
+fn proc_self_fd(path: &[u8], pid: u32) -> Option<i64> {
+    let text = std::str::from_utf8(path).ok()?;
+    let rest = text.strip_prefix("/proc/")?;
+    let (who, fd) = rest.split_once("/fd/")?;
+    let own = who == "self" || who == "thread-self" || who.parse::<u32>().ok() == Some(pid);
+    own.then(|| fd.parse().ok()).flatten()
 }
 
 fn rename_flags(flags: i64) -> String {

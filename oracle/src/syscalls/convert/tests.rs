@@ -524,26 +524,140 @@ fn renameat2_with_rename_noreplace_is_a_rename() {
 }
 
 #[test]
-fn links_and_symlinks_into_the_directory_are_refused() {
+fn links_of_files_the_save_did_not_make_and_symlinks_into_the_directory_are_refused() {
     let link = refusal("1 link(\"/e/x\", \"/d/x\") = 0\n");
     assert_eq!(
         (link.syscall.as_str(), link.path.as_str()),
         ("link", "/d/x")
     );
+    assert!(link.reason.contains("did not make"), "{link}");
     let symlink = refusal("1 symlinkat(\"/e/x\", -100</w>, \"/d/x\") = 0\n");
     assert_eq!(symlink.path, "/d/x");
 }
 
 #[test]
-fn a_rename_into_the_directory_from_outside_is_refused() {
+fn a_rename_into_the_directory_of_a_file_the_save_did_not_make_is_refused() {
     let refusal = refusal("1 rename(\"/e/t\", \"/d/f\") = 0\n");
-    assert!(refusal.reason.contains("into or out of"), "{refusal}");
+    assert!(refusal.reason.contains("did not make"), "{refusal}");
+    let out = super::tests::refusal("1 rename(\"/d/old\", \"/e/t\") = 0\n");
+    assert!(out.reason.contains("out of"), "{out}");
+}
+
+fn unnamed(inode: InodeId, mode: u32) -> Op {
+    Op::CreateUnnamed { inode, mode }
+}
+
+fn link(inode: InodeId, path: &str) -> Op {
+    Op::Link {
+        inode,
+        path: path.into(),
+    }
 }
 
 #[test]
-fn o_tmpfile_is_refused() {
-    let refusal = refusal("1 openat(-100</w>, \"/d\", 0x410002, 0600) = 3</d/#12>(deleted)\n");
-    assert!(refusal.reason.contains("O_TMPFILE"), "{refusal}");
+fn an_unnamed_temp_file_linked_by_its_descriptor_is_a_file_then_a_name() {
+    let trace = "\
+1 openat(-100</w>, \"/d\", 0x410002, 0600) = 3</d/#12>(deleted)
+1 write(3</d/#12>(deleted), \"new\", 3) = 3
+1 fsync(3</d/#12>(deleted)) = 0
+1 linkat(3</d/#12>(deleted), \"\", -100</w>, \"/d/f\", 0x1000) = 0
+1 close(3</d/f>) = 0
+";
+    assert_eq!(
+        ops(trace),
+        vec![
+            unnamed(2, 0o600),
+            write(2, 0, b"new"),
+            Op::FsyncFile { inode: 2 },
+            link(2, "/d/f"),
+        ]
+    );
+}
+
+#[test]
+fn an_unnamed_temp_file_linked_through_proc_self_fd_is_a_file_then_a_name() {
+    let trace = "\
+7 openat(-100</w>, \"/d\", 0x410002, 0666) = 3</d/#12>(deleted)
+7 fchmod(3</d/#12>(deleted), 0600) = 0
+7 fchown(3</d/#12>(deleted), 0, 0) = 0
+7 write(3</d/#12>(deleted), \"new\", 3) = 3
+7 linkat(-100</w>, \"/proc/self/fd/3\", 4</d>, \"t\", 0x400) = 0
+7 renameat(4</d>, \"t\", 4</d>, \"old\") = 0
+";
+    assert_eq!(
+        ops(trace),
+        vec![
+            unnamed(2, 0o644),
+            Op::ChmodFile {
+                inode: 2,
+                mode: 0o600
+            },
+            write(2, 0, b"new"),
+            link(2, "/d/t"),
+            Op::Rename {
+                from: "/d/t".into(),
+                to: "/d/old".into()
+            },
+        ]
+    );
+    // Without AT_SYMLINK_FOLLOW the kernel links no such thing: refused.
+    let unfollowed = trace.replace(", 0x400) = 0", ", 0) = 0");
+    assert!(convert(&unfollowed).is_err());
+}
+
+#[test]
+fn owners_are_no_part_of_the_model() {
+    let trace = "\
+1 openat(-100</w>, \"/d/t\", 0xc1, 0600) = 3</d/t>
+1 fchown(3</d/t>, 1000, 1000) = 0
+1 chown(\"/d/t\", 1000, 1000) = 0
+1 lchown(\"/d/t\", 1000, 1000) = 0
+1 fchownat(-100</w>, \"/d/t\", 1000, 1000, 0) = 0
+";
+    assert_eq!(ops(trace), vec![create("/d/t", 2, 0o600)]);
+}
+
+#[test]
+fn a_temp_file_made_outside_and_renamed_in_is_followed_from_its_creation() {
+    let trace = "\
+1 openat(-100</w>, \"/tmp/.tmpAb3\", 0x800c2, 0600) = 3</tmp/.tmpAb3>
+1 write(3</tmp/.tmpAb3>, \"new\", 3) = 3
+1 fsync(3</tmp/.tmpAb3>) = 0
+1 close(3</tmp/.tmpAb3>) = 0
+1 rename(\"/tmp/.tmpAb3\", \"/d/old\") = 0
+1 openat(-100</w>, \"/tmp/unrelated\", 0xc1, 0600) = 3</tmp/unrelated>
+";
+    let converted = converted_in("/d", trace).unwrap_or_else(|e| panic!("{e}"));
+    let ops: Vec<Op> = converted.ops.iter().map(|t| t.op.clone()).collect();
+    assert_eq!(
+        ops,
+        vec![
+            create("/tmp/.tmpAb3", 2, 0o600),
+            write(2, 0, b"new"),
+            Op::FsyncFile { inode: 2 },
+            Op::Rename {
+                from: "/tmp/.tmpAb3".into(),
+                to: "/d/old".into()
+            },
+        ]
+    );
+    assert!(matches!(
+        converted.before.nodes.get("/tmp"),
+        Some(Node::Dir { .. })
+    ));
+    // Only the rename names D: the temp's own calls are not D's.
+    assert_eq!(converted.touching, vec![4]);
+    let after = lifecycle_model::persistence::apply(&converted.before, &ops)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(after.nodes.get("/d/old"), Some(Node::File { data, .. }) if data == b"new"));
+}
+
+#[test]
+fn a_hard_link_inside_the_directory_is_a_second_name() {
+    assert_eq!(
+        ops("1 link(\"/d/old\", \"/d/copy\") = 0\n"),
+        vec![link(1, "/d/copy")]
+    );
 }
 
 #[test]
@@ -594,7 +708,7 @@ fn a_refusal_names_the_call_and_the_path_with_bytes_escaped() {
     assert_eq!(
         refusal.to_string(),
         "link of /d/\\xff\\x0a (line 1 of the trace): \
-         the converter does not map this system call to the persistence model"
+         a link into the record's directory of a file the save did not make is not modelled"
     );
 }
 

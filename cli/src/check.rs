@@ -153,9 +153,15 @@ pub fn run(args: CheckArgs) -> ExitCode {
         }
     };
     print!("{}", report.to_text());
-    if let Some(case) = &args.case {
+    // A run that ended early (a broken adapter) says why itself: its
+    // case may be planned all the same.
+    let ended_early = report.harness_broken.is_some() || report.adapter_broken.is_some();
+    if let Some(case) = args.case.as_ref().filter(|_| !ended_early) {
         if report.results.iter().all(|r| &r.case != case) {
-            eprintln!("lifecycle check: no case has the id {case:?}");
+            eprintln!(
+                "lifecycle check: no case has the id {case:?}{}",
+                trace_hint(case, args.cases)
+            );
             return ExitCode::from(USAGE);
         }
     }
@@ -164,4 +170,20 @@ pub fn run(args: CheckArgs) -> ExitCode {
         return ExitCode::from(HARNESS_BROKEN);
     }
     ExitCode::from(report.exit_code())
+}
+
+/// For `traces/N` past the run's number of traces, the option that plans
+/// it.
+fn trace_hint(case: &str, cases: u32) -> String {
+    match case
+        .strip_prefix("traces/")
+        .and_then(|n| n.parse::<u32>().ok())
+    {
+        Some(n) if n >= cases => format!(
+            " (this run has {cases} traces, traces/0 to traces/{}: --cases {} or more plans it)",
+            cases.saturating_sub(1),
+            u64::from(n) + 1
+        ),
+        _ => String::new(),
+    }
 }

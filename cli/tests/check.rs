@@ -6,8 +6,11 @@
 //! are each caught under the right SPEC section; broken save protocols are
 //! each caught by the traced suite that owns them (`power`, `kill`,
 //! `faults`, `permissions`), with strace lines in the reproduction;
-//! adapters that hang, die,
-//! print garbage or speak another version are reported and the run ends.
+//! an adapter that hangs, dies,
+//! prints garbage or an endless line at one request gets a finding on that
+//! case and the run goes on (every suite, and the oracle's memory
+//! bounded); one that fails ten cases in a row, or speaks another version,
+//! ends the run; every rerun command a report prints runs its case.
 //! Every verdict of the built-in store, the strict Python store and the
 //! Python original is compared with the data committed in
 //! `cli/tests/expected/`, so a change of the oracle that changes a verdict
@@ -68,12 +71,15 @@ fn interpreter() -> &'static str {
 }
 
 fn python_adapter(module: &Path) -> String {
+    adapter_script_for(&repo().join("adapters/python/lifecycle_adapter.py"), module)
+}
+
+/// The Python adapter script `adapter` for the store `module`.
+fn adapter_script_for(adapter: &Path, module: &Path) -> String {
     format!(
         "{} {} --module {}",
         interpreter(),
-        repo()
-            .join("adapters/python/lifecycle_adapter.py")
-            .display(),
+        adapter.display(),
         module.display()
     )
 }
@@ -99,16 +105,30 @@ fn check(args: &[&str]) -> (i32, Value, String) {
         .arg(&json)
         .output()
         .expect("lifecycle runs");
+    outcome(&output, &json)
+}
+
+/// The JSON report a run wrote to `json` (null when it wrote none).
+fn read_report(json: &Path) -> Value {
+    fs::read_to_string(json)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// What a run that wrote its report to `json` came to: its exit code, the
+/// report, and what it printed.
+fn outcome(output: &Output, json: &Path) -> (i32, Value, String) {
     let printed = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    let report = fs::read_to_string(&json)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null);
-    (output.status.code().unwrap_or(-1), report, printed)
+    (
+        output.status.code().unwrap_or(-1),
+        read_report(json),
+        printed,
+    )
 }
 
 fn results(report: &Value) -> Vec<&Value> {
@@ -331,8 +351,13 @@ fn the_python_original_is_reported_with_its_real_defects() {
 
 /// A copy of the strict store with `old` replaced by `new`, once.
 fn broken_store(dir: &Path, name: &str, old: &str, new: &str) -> PathBuf {
-    let text = fs::read_to_string(repo().join("adapters/python/conforming_store.py"))
-        .expect("the strict store");
+    patched("adapters/python/conforming_store.py", dir, name, old, new)
+}
+
+/// A copy in `dir`, named `name`, of the repository's file `source` with
+/// `old` replaced by `new`, once.
+fn patched(source: &str, dir: &Path, name: &str, old: &str, new: &str) -> PathBuf {
+    let text = fs::read_to_string(repo().join(source)).expect("the file to patch");
     assert_eq!(
         text.matches(old).count(),
         1,
@@ -813,21 +838,59 @@ fn a_temp_file_of_a_killed_save_that_the_next_dispatch_leaves_is_a_divergence() 
     assert_eq!(results(&report).len(), 1, "{printed}");
 }
 
-/// An adapter around `lifecycle adapter` that misbehaves once (`once`) or
-/// always, at its `at`-th request: `how` is `hang`, `exit` or `garbage`.
-fn misbehaving_adapter(dir: &Path, how: &str, at: u32, once: bool) -> String {
-    let script = dir.join(format!("{how}.py"));
-    let marker = dir.join(format!("{how}.done"));
+/// When a misbehaving adapter misbehaves.
+#[derive(Clone, Copy, PartialEq)]
+enum When {
+    /// At its `at`-th request, once in the whole run.
+    Once,
+    /// At the `at`-th request of each of its starts.
+    EveryStart,
+    /// At its `at`-th request, and at every request of every start after.
+    FromThenOn,
+}
+
+/// An adapter around `lifecycle adapter`, in Python, named `name`: for
+/// each line it reads (`line`, `n` counting those but `start`) it runs
+/// `on_request` (statements indented 4, which may `continue` or exit),
+/// passes the line on, and runs `on_reply` (the same, which may rewrite
+/// `reply`) before printing the reply.
+fn wrapped_adapter(dir: &Path, name: &str, on_request: &str, on_reply: &str) -> String {
+    let script = dir.join(format!("{name}.py"));
     fs::write(
         &script,
         format!(
-            r#"import os, subprocess, sys, time
-inner = subprocess.Popen([{lifecycle:?}, "adapter"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            r#"import json, os, subprocess, sys, time
+inner = subprocess.Popen([{LIFECYCLE:?}, "adapter"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 n = 0
 for line in sys.stdin:
     if '"cmd":"start"' not in line:
         n += 1
-    if n == {at} and not ({once} and os.path.exists({marker:?})):
+{on_request}
+    inner.stdin.write(line)
+    inner.stdin.flush()
+    if '"cmd":"stop"' in line:
+        break
+    reply = inner.stdout.readline()
+{on_reply}
+    print(reply, end="", flush=True)
+"#
+        ),
+    )
+    .expect("written");
+    format!("python3 {}", script.display())
+}
+
+/// An adapter around `lifecycle adapter` that misbehaves at its `at`-th
+/// request (counted from its start), as `when` says: `how` is `hang`,
+/// `exit`, `garbage` (a line that is not JSON) or `endless` (a line
+/// without end).
+fn misbehaving_adapter(dir: &Path, how: &str, at: u32, when: When) -> String {
+    let marker = dir.join(format!("{how}.done"));
+    let python_bool = |b: bool| if b { "True" } else { "False" };
+    let on_request = format!(
+        r#"    done = os.path.exists({marker:?})
+    now = n == {at} and not ({once} and done)
+    if '"cmd":"start"' not in line and (now or ({from_then_on} and done)):
         open({marker:?}, "w").close()
         if "{how}" == "hang":
             time.sleep(3600)
@@ -836,21 +899,14 @@ for line in sys.stdin:
         if "{how}" == "garbage":
             print("DEBUG: about to answer", flush=True)
             continue
-    inner.stdin.write(line)
-    inner.stdin.flush()
-    if '"cmd":"stop"' in line:
-        break
-    print(inner.stdout.readline(), end="", flush=True)
-"#,
-            lifecycle = LIFECYCLE,
-            at = at,
-            once = if once { "True" } else { "False" },
-            marker = marker.display().to_string(),
-            how = how,
-        ),
-    )
-    .expect("written");
-    format!("python3 {}", script.display())
+        if "{how}" == "endless":
+            while True:
+                sys.stdout.write("x" * 65536)"#,
+        marker = marker.display().to_string(),
+        once = python_bool(when == When::Once),
+        from_then_on = python_bool(when == When::FromThenOn),
+    );
+    wrapped_adapter(dir, how, &on_request, "")
 }
 
 #[test]
@@ -864,7 +920,7 @@ fn adapters_that_hang_die_or_print_garbage_are_reported_and_the_run_completes() 
         ("garbage", "not a JSON object"),
     ] {
         let dir = tempfile::tempdir().expect("a temp dir");
-        let adapter = misbehaving_adapter(dir.path(), how, 40, true);
+        let adapter = misbehaving_adapter(dir.path(), how, 40, When::Once);
         let (code, report, printed) = check(&[
             "--adapter",
             &adapter,
@@ -907,7 +963,7 @@ fn an_adapter_that_hangs_from_the_start_is_reported_as_broken() {
         return;
     }
     let dir = tempfile::tempdir().expect("a temp dir");
-    let adapter = misbehaving_adapter(dir.path(), "hang", 1, false);
+    let adapter = misbehaving_adapter(dir.path(), "hang", 1, When::EveryStart);
     let (code, report, printed) = check(&["--adapter", &adapter, "--timeout", "0.2"]);
     assert_eq!(code, 3, "{printed}");
     assert!(printed.contains("ADAPTER BROKEN"), "{printed}");
@@ -927,18 +983,36 @@ fn an_adapter_that_keeps_hanging_ends_the_run_as_harness_broken_and_leaves_no_pr
         return;
     }
     let dir = tempfile::tempdir().expect("a temp dir");
-    // Each start of it answers five requests (the smoke suite needs four), then hangs.
-    let adapter = misbehaving_adapter(dir.path(), "hang", 6, false);
-    let (code, report, printed) = check(&["--adapter", &adapter, "--timeout", "0.2"]);
+    // It answers the smoke suite's four requests, then hangs at every
+    // request, started again or not.
+    let adapter = misbehaving_adapter(dir.path(), "hang", 5, When::FromThenOn);
+    // Long enough for the smoke suite on a busy machine.
+    let (code, report, printed) = check(&["--adapter", &adapter, "--timeout", "1"]);
     assert_eq!(code, 3, "{printed}");
     assert!(printed.contains("HARNESS BROKEN"), "{printed}");
     assert!(
         report["harness_broken"]
             .as_str()
-            .is_some_and(|w| w.contains("restarted")),
+            .is_some_and(|w| w.contains("failed 10 cases in a row")),
         "{}",
         report["harness_broken"]
     );
+    // Each of the ten cases has its finding, the last one included.
+    let found = findings(&report);
+    assert_eq!(found.len(), 10, "{printed}");
+    assert_eq!(found[0]["case"], "vectors/default", "{printed}");
+    for f in &found {
+        let message = f["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("did not answer within") && message.contains("the request as sent"),
+            "{f}"
+        );
+    }
+    // Its rerun names the adapter broken, not an unknown case.
+    let last = found[9]["case"].as_str().expect("a case id");
+    let (code, _, printed) = check(&["--adapter", &adapter, "--timeout", "1", "--case", last]);
+    assert_eq!(code, 3, "{printed}");
+    assert!(!printed.contains("no case has the id"), "{printed}");
     let script = dir.path().join("hang.py");
     let alive = Command::new("pgrep")
         .arg("-f")
@@ -1093,31 +1167,19 @@ fn validating_the_protocol_names_the_wrong_field() {
         return;
     }
     let dir = tempfile::tempdir().expect("a temp dir");
-    let script = dir.path().join("extra.py");
-    fs::write(
-        &script,
-        format!(
-            r#"import subprocess, sys
-inner = subprocess.Popen([{LIFECYCLE:?}, "adapter"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-for line in sys.stdin:
-    inner.stdin.write(line)
-    inner.stdin.flush()
-    if '"cmd":"stop"' in line:
-        break
-    reply = inner.stdout.readline()
-    if '"cmd":"load"' in line:
-        reply = reply.replace('"outcome":', '"mood":"fine","outcome":')
-    print(reply, end="", flush=True)
-"#
-        ),
-    )
-    .expect("written");
+    let adapter = wrapped_adapter(
+        dir.path(),
+        "extra",
+        "",
+        r#"    if '"cmd":"load"' in line:
+        reply = reply.replace('"outcome":', '"mood":"fine","outcome":')"#,
+    );
     let (code, report, printed) = check(&[
         "--validate-protocol",
         "--suite",
         "smoke",
         "--adapter",
-        &format!("python3 {}", script.display()),
+        &adapter,
     ]);
     // Replies the oracle cannot read fail the smoke suite: the adapter is
     // broken, and the protocol suite says where.
@@ -1133,4 +1195,343 @@ for line in sys.stdin:
             .is_some_and(|m| m.contains("/result/") && m.contains("mood")),
         "{load}"
     );
+}
+
+/// A copy of the Python adapter that, for a request holding `marker`,
+/// does `then` (Python statements, indented 8) instead of answering.
+fn python_adapter_failing_at(dir: &Path, patches: &[(&str, &str)]) -> String {
+    let anchor = "    for line in sys.stdin:\n";
+    let checks: String = patches
+        .iter()
+        .map(|(marker, then)| format!("        if {marker:?} in line:\n{then}"))
+        .collect();
+    let adapter = patched(
+        "adapters/python/lifecycle_adapter.py",
+        dir,
+        "failing_adapter",
+        anchor,
+        &format!("{anchor}{checks}"),
+    );
+    adapter_script_for(
+        &adapter,
+        &repo().join("adapters/python/conforming_store.py"),
+    )
+}
+
+/// `text` holds each of `parts`.
+fn assert_says_all(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "{part:?} is not in: {text}");
+    }
+}
+
+#[test]
+fn requests_that_get_no_reply_are_findings_on_their_cases_and_every_suite_runs() {
+    if !python() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // The strict store, behind an adapter that dies at one save (a record
+    // whose quarantine reason is German) and prints a line that is not
+    // JSON at another (a record with numbers in exponent forms): both
+    // records are those of vectors alone.
+    let adapter = python_adapter_failing_at(
+        dir.path(),
+        &[
+            (
+                "Schritt fehlgeschlagen",
+                "            sys.stderr.write(\"cannot read this request\\n\")\n            sys.stderr.flush()\n            sys.exit(9)\n",
+            ),
+            (
+                "-1.5E+05",
+                "            print(\"DEBUG: not the reply\", flush=True)\n            continue\n",
+            ),
+        ],
+    );
+    let (code, report, printed) = check(&["--adapter", &adapter]);
+    assert_eq!(code, 1, "{printed}");
+    assert!(report["harness_broken"].is_null(), "{printed}");
+    assert!(report["adapter_broken"].is_null(), "{printed}");
+    let cases: Vec<&str> = findings(&report)
+        .iter()
+        .filter_map(|f| f["case"].as_str())
+        .collect();
+    assert_eq!(
+        cases,
+        [
+            "vectors/roundtrip/valid_number_exponent_forms_in_unknown_member",
+            "vectors/roundtrip/valid_quarantine_reason_unicode",
+        ],
+        "{printed}"
+    );
+    let message = |case: &str| {
+        finding(&report, case).expect("found")["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_says_all(
+        &message("vectors/roundtrip/valid_quarantine_reason_unicode"),
+        &[
+            "the adapter died during save (exit status: 9)",
+            "the request as sent: \"{\\\"cmd\\\":\\\"save\\\"",
+            "Schritt fehlgeschlagen – 日本 😀",
+            "adapter stderr:\n  cannot read this request",
+        ],
+    );
+    assert_says_all(
+        &message("vectors/roundtrip/valid_number_exponent_forms_in_unknown_member"),
+        &[
+            "the adapter answered save with a line that is not its reply",
+            "not a JSON object",
+            "DEBUG: not the reply",
+            "-1.5E+05",
+        ],
+    );
+    // Every suite ran to its end, the traced ones included.
+    for suite in [
+        "smoke",
+        "vectors",
+        "traces",
+        "permissions",
+        "concurrency",
+        "kill",
+        "faults",
+        "power",
+    ] {
+        assert!(
+            results(&report)
+                .iter()
+                .any(|r| r["suite"] == suite && r["verdict"] == "pass"),
+            "no case of {suite} passed:\n{printed}"
+        );
+    }
+}
+
+/// `lifecycle check ARGS…` with its peak memory: the exit code, the report
+/// and the peak resident set size in KiB (of the oracle, or of an adapter
+/// it waited for if one grew larger).
+fn check_measuring_memory(args: &[&str]) -> (i32, Value, i64) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let json = dir.path().join("report.json");
+    // wait4 below reaps it: std's wait would not give its rusage.
+    #[expect(clippy::zombie_processes, reason = "reaped by wait4")]
+    let child = Command::new(LIFECYCLE)
+        .arg("check")
+        .args(args)
+        .arg("--json")
+        .arg(&json)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("lifecycle runs");
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+    let mut status = 0;
+    // SAFETY: rusage is plain integers and timevals, for which all zero
+    // bytes are a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 writes only to the two places given, both alive and
+    // of their types; `pid` is our child, not reaped yet (std's `Child`
+    // never waits unless asked).
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "{}", std::io::Error::last_os_error());
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (code, read_report(&json), usage.ru_maxrss)
+}
+
+#[test]
+fn an_endless_line_is_a_finding_and_the_oracle_memory_stays_bounded() {
+    if !python() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // Its fifth request, after the smoke suite's four, is the default of
+    // vectors/default: it answers with bytes and no newline, without end.
+    let adapter = misbehaving_adapter(dir.path(), "endless", 5, When::Once);
+    let (code, report, peak_kib) = check_measuring_memory(&[
+        "--adapter",
+        &adapter,
+        "--timeout",
+        "10",
+        "--suite",
+        "vectors",
+        "--run",
+        "vectors/default",
+        "--run",
+        "vectors/load/valid_base_record",
+    ]);
+    assert_eq!(code, 1, "{report}");
+    let found = findings(&report);
+    assert_eq!(found.len(), 1, "{report}");
+    assert_eq!(found[0]["case"], "vectors/default");
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("wrote more than 64 MiB in answer to default")),
+        "{}",
+        found[0]
+    );
+    assert!(
+        finding(&report, "vectors/load/valid_base_record").is_none()
+            && results(&report)
+                .iter()
+                .any(|r| r["case"] == "vectors/load/valid_base_record" && r["verdict"] == "pass"),
+        "the run went on after the endless line: {report}"
+    );
+    eprintln!("peak memory of the oracle: {} MiB", peak_kib / 1024);
+    assert!(
+        peak_kib < 256 * 1024,
+        "the oracle grew to {peak_kib} KiB reading an endless line"
+    );
+}
+
+/// An adapter around `lifecycle adapter` that answers every request but
+/// its start with an exception of the implementation: every trace and
+/// every vector is a finding (and the smoke suite passes: an exception is
+/// an answer).
+fn adapter_that_raises(dir: &Path) -> String {
+    wrapped_adapter(
+        dir,
+        "raises",
+        "",
+        r#"    if '"cmd":"start"' not in line:
+        reply = json.dumps({"seq": json.loads(line)["seq"], "errored": {"type": "Fire", "message": "the disk is on fire", "traceback": ""}}) + "\n""#,
+    )
+}
+
+/// Runs a report's rerun command, its `lifecycle` this build's, with a
+/// JSON report.
+fn rerun(command: &str) -> (i32, Value, String) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let json = dir.path().join("report.json");
+    let tail = command
+        .strip_prefix("lifecycle check ")
+        .unwrap_or_else(|| panic!("a rerun command: {command}"));
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!("\"$0\" check {tail} --json \"$1\""))
+        .arg(LIFECYCLE)
+        .arg(&json)
+        .output()
+        .expect("sh runs");
+    outcome(&output, &json)
+}
+
+#[test]
+fn the_rerun_of_a_trace_past_the_default_count_and_of_a_vector_runs_that_case_alone() {
+    if !python() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let vectors = dir.path().join("vectors");
+    let status = Command::new(LIFECYCLE)
+        .arg("vectors")
+        .arg("--out")
+        .arg(&vectors)
+        .status()
+        .expect("runs");
+    assert!(status.success());
+    let adapter = adapter_that_raises(dir.path());
+    let (code, report, printed) = check(&[
+        "--adapter",
+        &adapter,
+        "--vectors",
+        &vectors.display().to_string(),
+        "--cases",
+        "70",
+        "--seed",
+        "5",
+        "--run",
+        "traces/67",
+        "--run",
+        "vectors/load/valid_base_record",
+    ]);
+    assert_eq!(code, 1, "{printed}");
+    let found = findings(&report);
+    assert_eq!(found.len(), 2, "{printed}");
+    for f in found {
+        let case = f["case"].as_str().expect("an id");
+        let command = f["rerun"].as_str().expect("a rerun command");
+        let (code, again, printed) = rerun(command);
+        assert_eq!(code, 1, "{command}:\n{printed}");
+        let cases: Vec<&str> = results(&again)
+            .iter()
+            .filter_map(|r| r["case"].as_str())
+            .collect();
+        assert_eq!(cases, [case], "{command}:\n{printed}");
+        let same = &results(&again)[0];
+        for member in ["verdict", "spec", "reproduction"] {
+            assert_eq!(same[member], f[member], "{command}: {member}");
+        }
+    }
+    // Without the number of traces, the trace is no case, and the
+    // message says which option plans it.
+    let (code, _, printed) = check(&["--adapter", &adapter, "--case", "traces/67"]);
+    assert_eq!(code, 2, "{printed}");
+    assert!(printed.contains("--cases 68 or more plans it"), "{printed}");
+}
+
+#[test]
+fn a_trace_whose_request_kills_the_adapter_shrinks_to_one_finding_at_a_bounded_cost() {
+    if !python() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let sent = dir.path().join("dispatches");
+    let adapter = wrapped_adapter(
+        dir.path(),
+        "dies_at_dispatch",
+        &format!(
+            r#"    if '"cmd":"dispatch"' in line:
+        with open({sent:?}, "a") as log:
+            log.write(json.loads(line)["path"] + "\n")
+        sys.exit(3)"#,
+            sent = sent.display().to_string()
+        ),
+        "",
+    );
+    let (code, report, printed) = check(&[
+        "--adapter",
+        &adapter,
+        "--suite",
+        "traces",
+        "--cases",
+        "8",
+        "--seed",
+        "5",
+    ]);
+    assert_eq!(code, 1, "{printed}");
+    assert!(report["harness_broken"].is_null(), "{printed}");
+    let found = findings(&report);
+    assert!(!found.is_empty(), "{printed}");
+    for f in &found {
+        let message = f["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("the adapter died during dispatch (exit status: 3)")
+                && message.contains("the request as sent: \"{\\\"cmd\\\":\\\"dispatch\\\""),
+            "{f}"
+        );
+        // Shrunk, the dispatch its last step.
+        let steps = f["reproduction"].as_str().unwrap_or_default();
+        let last = steps.lines().rev().nth(1).unwrap_or_default();
+        assert!(last.contains(". dispatch "), "{steps}");
+        assert!(steps.lines().count() < 12, "{steps}");
+    }
+    // Each trace (its runs in directories of one case's) sent dispatches
+    // at most as often as a case's faults allow, and once more.
+    let log = fs::read_to_string(&sent).expect("dispatches were sent");
+    let mut per_case: BTreeMap<&str, usize> = BTreeMap::new();
+    for path in log.lines() {
+        let case = path
+            .split('/')
+            .find(|part| part.starts_with("case-"))
+            .expect("a case directory");
+        *per_case.entry(case).or_default() += 1;
+    }
+    assert_eq!(per_case.len(), found.len(), "{log}");
+    assert!(per_case.values().all(|n| *n <= 6), "{per_case:?}");
 }

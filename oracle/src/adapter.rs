@@ -2,33 +2,71 @@
 //!
 //! Promises: [`Adapter::start`] runs the command with `sh -c` in a process
 //! group of its own and makes the handshake of PROTOCOL.md; [`Adapter::ask`]
-//! sends one request and waits at most the timeout for its reply. An
-//! adapter that misses the timeout is killed with its whole group and
-//! started again (the handshake replayed); one that exits, or answers with
-//! a line that is not the reply, is started again too; each time the case at hand gets an
-//! [`Exchange`] saying what happened, with the adapter's last lines of
-//! standard error, and the run goes on. After [`MAX_RESTARTS`] restarts the
-//! adapter is broken and every further request says so. Dropping an
-//! [`Adapter`] kills its process group: no adapter outlives the oracle.
+//! sends one request and waits at most the timeout for its reply. A request
+//! that gets no reply (no answer in time, the adapter exited, a line that
+//! is not the reply, a line longer than [`MAX_LINE`]) is an
+//! [`Exchange::Fault`] on the case at hand, carrying the request as sent
+//! (escaped, cut at [`SHOWN_REQUEST`] characters) and the adapter's last
+//! lines of standard error; the adapter is killed with its whole group and
+//! started again (the handshake replayed) before the next request is sent.
+//!
+//! Within one case (from [`Adapter::begin_case`] to [`Adapter::end_case`])
+//! a request that failed [`RESENDS`] times is not sent again: the same
+//! fault answers it, saying so (a shrinking trace replays its requests
+//! again and again; `seq`, `path` and `now` aside, two requests are the
+//! same). Once [`CASE_FAULTS`] requests of the case failed, the rest of
+//! the case is not sent ([`FaultKind::Withheld`]; a request that failed
+//! before is answered with its fault), nor is it once the adapter could not
+//! be started again ([`FaultKind::NotRestarted`]);
+//! [`Adapter::send_once_more`] lets the next such request through. So a
+//! case costs a bounded number of timeouts and restarts, whatever it asks.
+//! Only [`MAX_FAILED_CASES`] failed cases in a row (a case fails when none
+//! of its requests got a reply, or when its last request got none) make
+//! the adapter broken: every later request says so, and the run ends.
+//!
+//! What the adapter writes is bounded in memory: a reply line longer than
+//! [`MAX_LINE`] is never held (the adapter is killed), a line of standard
+//! error is kept to [`STDERR_LINE`] bytes and only the last
+//! [`STDERR_LINES`] lines are. Dropping an [`Adapter`] kills its process
+//! group: no adapter outlives the oracle.
 //!
 //! Does not promise: anything about what the adapter's implementation does;
-//! that is the suites' to judge.
+//! that is the suites' to judge. Nor that a request that failed would fail
+//! again when sent once more: within a case it is taken to.
 
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Write};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::protocol::{Handshake, Reply, Request, VERSION};
 
-/// Restarts after which the adapter, not the implementation, is broken.
-pub const MAX_RESTARTS: u32 = 20;
+/// Failed cases in a row after which the adapter, not the implementation,
+/// is broken and the run ends. Ten: a family of vectors an adapter's JSON
+/// library cannot read is rarely longer, and a dead adapter costs at most
+/// ten cases' timeouts before the run says so.
+pub const MAX_FAILED_CASES: u32 = 10;
+/// Requests of one case that may fail (each costs a timeout or a restart)
+/// before the rest of the case is not sent.
+pub const CASE_FAULTS: u32 = 5;
+/// Times one request is sent in a case while it keeps failing.
+pub const RESENDS: u32 = 2;
+/// The longest reply line the oracle reads, in bytes: past it the adapter
+/// is killed, so what an adapter writes never grows the oracle past it.
+pub const MAX_LINE: usize = 64 << 20;
+/// The characters of a request a fault shows.
+pub const SHOWN_REQUEST: usize = 2_000;
 /// The lines of standard error kept for the findings.
-const STDERR_LINES: usize = 40;
+pub const STDERR_LINES: usize = 40;
+/// The bytes kept of one line of standard error.
+pub const STDERR_LINE: usize = 2_000;
 
 /// A function that answers protocol lines in this process: a request line
 /// in, the reply line out (`None` for `stop`). The CLI's `lifecycle
@@ -88,59 +126,167 @@ impl Config {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Exchange {
     Reply(Reply),
-    /// No reply within the timeout: the adapter was killed and restarted.
-    Hung {
-        stderr: String,
-    },
-    /// The adapter exited: restarted.
-    Died {
-        status: String,
-        stderr: String,
-    },
-    /// A line that is not the reply: why, and the adapter's stderr.
-    Garbage {
-        why: String,
-        stderr: String,
-    },
-    /// Restarting failed or was done too often: the run cannot go on.
+    /// No reply: a finding on the case at hand, and the run goes on.
+    Fault(Fault),
+    /// The adapter cannot go on: it failed [`MAX_FAILED_CASES`] cases in
+    /// a row, or it runs once ([`Adapter::once`]) and failed.
     Broken {
         why: String,
     },
+}
+
+/// Why a request got no reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultKind {
+    /// No reply within the time: the adapter was killed.
+    Hung { after: Duration },
+    /// The adapter exited, or closed its output.
+    Died { status: String },
+    /// A line that is not the reply: why.
+    Garbage { why: String },
+    /// A line longer than [`MAX_LINE`]: the adapter was killed.
+    TooLong,
+    /// Not sent: the adapter could not be started again after it failed.
+    NotRestarted { why: String },
+    /// Not sent: [`CASE_FAULTS`] requests of the case failed already.
+    Withheld,
+}
+
+/// A request that got no reply, as a finding tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub cmd: &'static str,
+    /// The request's line, escaped and cut ([`shown`]).
+    pub request: String,
+    /// The adapter's last lines of standard error, as a message suffix.
+    pub stderr: String,
+    /// How many times the same request failed before in this case, when
+    /// it was not sent again (0: this is what it came to when sent).
+    pub repeated: u32,
+}
+
+impl Fault {
+    /// Whether the request reached the adapter (now or, repeated, before).
+    pub fn was_sent(&self) -> bool {
+        !matches!(
+            self.kind,
+            FaultKind::NotRestarted { .. } | FaultKind::Withheld
+        )
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cmd = self.cmd;
+        match &self.kind {
+            FaultKind::Hung { after } => write!(
+                f,
+                "{cmd} did not answer within {after:?}: the adapter was killed"
+            )?,
+            FaultKind::Died { status } => write!(f, "the adapter died during {cmd} ({status})")?,
+            FaultKind::Garbage { why } => write!(
+                f,
+                "the adapter answered {cmd} with a line that is not its reply: {why}"
+            )?,
+            FaultKind::TooLong => write!(
+                f,
+                "the adapter wrote more than {} MiB in answer to {cmd} without ending the line: it was killed",
+                MAX_LINE >> 20
+            )?,
+            FaultKind::NotRestarted { why } => write!(
+                f,
+                "{cmd} was not sent: the adapter could not be started again after it failed: {why}"
+            )?,
+            FaultKind::Withheld => write!(
+                f,
+                "{cmd} was not sent: {CASE_FAULTS} requests of this case got no reply already, the most one case sends"
+            )?,
+        }
+        if self.repeated > 0 {
+            let times = match self.repeated {
+                1 => "once".to_string(),
+                n => format!("{n} times"),
+            };
+            write!(
+                f,
+                " (the same request failed {times} in this case, so it was not sent again)"
+            )?;
+        }
+        let label = if self.was_sent() {
+            "the request as sent"
+        } else {
+            "the request, not sent"
+        };
+        write!(f, "\n{label}: {}{}", self.request, self.stderr)
+    }
+}
+
+/// A request line as a message shows it: escaped, and cut after
+/// [`SHOWN_REQUEST`] characters, saying how long it was.
+pub fn shown(line: &str) -> String {
+    match line.char_indices().nth(SHOWN_REQUEST) {
+        None => format!("{line:?}"),
+        Some((end, _)) => format!(
+            "{:?}… (cut: the first {SHOWN_REQUEST} of its {} characters)",
+            &line[..end],
+            line.chars().count()
+        ),
+    }
+}
+
+/// What the reader of the adapter's standard output hands over.
+enum Line {
+    Text(String),
+    /// A line longer than [`MAX_LINE`]: the reader stopped reading.
+    TooLong,
+    /// The adapter closed its output.
+    Closed,
 }
 
 enum Running {
     Child {
         child: Child,
         stdin: ChildStdin,
-        lines: Receiver<Option<String>>,
+        lines: Receiver<Line>,
+        /// The thread keeping standard error: done once the adapter's
+        /// whole group is gone.
+        stderr: thread::JoinHandle<()>,
     },
     InProcess(Answerer),
 }
 
 impl Running {
-    /// Sends `line` and waits at most `timeout` for the answer line:
-    /// `Ok(None)` when the adapter closed its output.
+    /// Sends `line` and waits at most `timeout` for the answer line.
     fn exchange(
         &mut self,
         line: &str,
         timeout: Duration,
         umask: Option<u32>,
-    ) -> Result<Option<String>, RecvTimeoutError> {
+    ) -> Result<Line, RecvTimeoutError> {
         match self {
             Running::Child { stdin, lines, .. } => {
                 let sent = writeln!(stdin, "{line}").and_then(|()| stdin.flush());
                 match sent {
                     Ok(()) => lines.recv_timeout(timeout),
-                    Err(_) => Ok(None),
+                    Err(_) => Ok(Line::Closed),
                 }
             }
-            Running::InProcess(answer) => Ok(with_umask(umask, || answer(line))),
+            Running::InProcess(answer) => Ok(with_umask(umask, || answer(line))
+                .map(Line::Text)
+                .unwrap_or(Line::Closed)),
         }
     }
 
     /// Ends it: `stop`, a short grace, then its whole process group killed.
     fn end(&mut self, grace: Duration) {
-        if let Running::Child { child, stdin, .. } = self {
+        if let Running::Child {
+            child,
+            stdin,
+            stderr,
+            ..
+        } = self
+        {
             let _ = writeln!(stdin, "{{\"cmd\":\"stop\"}}");
             let _ = stdin.flush();
             let deadline = Instant::now() + grace;
@@ -151,6 +297,13 @@ impl Running {
                 thread::sleep(Duration::from_millis(5));
             }
             kill_group(child);
+            // Its last lines of standard error may still be in the pipe:
+            // a fault shows them. (A process that left the group may hold
+            // the pipe open: the wait is short.)
+            let deadline = Instant::now() + Duration::from_millis(250);
+            while !stderr.is_finished() && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(2));
+            }
         }
     }
 
@@ -188,12 +341,54 @@ fn with_umask<T>(umask: Option<u32>, f: impl FnOnce() -> T) -> T {
     answer
 }
 
+/// How the requests of the case at hand went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Requests that got their reply.
+    pub replies: u32,
+    /// Requests sent that got none (each cost a restart).
+    pub faults: u32,
+    /// Requests not sent because the same request failed [`RESENDS`]
+    /// times, answered with its fault.
+    pub repeated: u32,
+    /// Requests not sent because the case's faults reached
+    /// [`CASE_FAULTS`] or the adapter could not be started again.
+    pub withheld: u32,
+}
+
+/// What the adapter keeps of the case at hand.
+#[derive(Default)]
+struct CaseLog {
+    tally: Tally,
+    /// Whether the last request of the case got no reply.
+    last_failed: bool,
+    /// The requests that failed (by [`identity`]): how often, and how.
+    failed: HashMap<u64, (u32, Fault)>,
+    /// Why the adapter could not be started again, once it could not.
+    not_restarted: Option<String>,
+    /// The next request that would not be sent is sent.
+    once_more: bool,
+}
+
+impl CaseLog {
+    /// Whether the case failed: no request got a reply, or the last did
+    /// not.
+    fn failed(&self) -> bool {
+        let t = self.tally;
+        t.faults + t.repeated + t.withheld > 0 && (t.replies == 0 || self.last_failed)
+    }
+}
+
+/// The lines of standard error kept.
+type Kept = Arc<Mutex<VecDeque<String>>>;
+
 pub struct Adapter {
     config: Config,
     running: Option<Running>,
     handshake: Handshake,
-    stderr: Arc<Mutex<VecDeque<String>>>,
+    stderr: Kept,
     next_seq: u64,
+    /// How many times the adapter was started again.
     pub restarts: u32,
     /// Every message the adapter sent, with the command it answered, when
     /// the run validates the protocol.
@@ -202,6 +397,9 @@ pub struct Adapter {
     /// `false` for an adapter that must not start again once it failed
     /// (a traced run happens once: a restart would inject again).
     restartable: bool,
+    case: CaseLog,
+    /// Cases in a row that failed.
+    failed_cases: u32,
 }
 
 impl Drop for Adapter {
@@ -228,11 +426,102 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
-fn spawn(
-    command: &str,
-    config: &Config,
-    stderr: &Arc<Mutex<VecDeque<String>>>,
-) -> std::io::Result<Running> {
+/// The next piece of a stream: how many bytes of `chunk` belong to the
+/// line at hand, and whether they end it (the newline among them).
+fn line_end(chunk: &[u8]) -> (usize, bool) {
+    match chunk.iter().position(|&b| b == b'\n') {
+        Some(i) => (i + 1, true),
+        None => (chunk.len(), false),
+    }
+}
+
+/// The next chunk of `reader`: `None` at its end or on an error (an
+/// interrupted read is retried).
+fn next_chunk(reader: &mut impl BufRead) -> Option<Vec<u8>> {
+    loop {
+        match reader.fill_buf() {
+            Ok([]) => return None,
+            Ok(chunk) => return Some(chunk.to_vec()),
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Hands the adapter's output lines over one at a time, each at most
+/// [`MAX_LINE`] bytes: a longer one is never held, the reader says so and
+/// stops. The channel holds no line: the reader waits for the oracle to
+/// take each, so an adapter that writes line after line is held up by its
+/// pipe, not queued in the oracle.
+fn read_lines(stdout: impl Read, tx: &SyncSender<Line>) {
+    let mut reader = BufReader::with_capacity(1 << 16, stdout);
+    let mut line: Vec<u8> = Vec::new();
+    while let Some(chunk) = next_chunk(&mut reader) {
+        let (taken, ended) = line_end(&chunk);
+        reader.consume(taken);
+        let body = &chunk[..taken - usize::from(ended)];
+        if line.len() + body.len() > MAX_LINE {
+            let _ = tx.send(Line::TooLong);
+            return;
+        }
+        line.extend_from_slice(body);
+        if ended {
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            let text = String::from_utf8(std::mem::take(&mut line))
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            if tx.send(Line::Text(text)).is_err() {
+                return;
+            }
+        }
+    }
+    let _ = tx.send(Line::Closed);
+}
+
+/// Keeps the adapter's last [`STDERR_LINES`] lines of standard error, each
+/// cut at [`STDERR_LINE`] bytes (a line cut is kept as soon as it is, so an
+/// endless one shows too).
+fn keep_stderr(err: impl Read, kept: &Kept) {
+    let keep = |line: &[u8], note: &str| {
+        let text = format!("{}{note}", String::from_utf8_lossy(line).trim_end());
+        let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() == STDERR_LINES {
+            kept.pop_front();
+        }
+        kept.push_back(text);
+    };
+    let mut reader = BufReader::new(err);
+    let mut line: Vec<u8> = Vec::new();
+    // The line at hand was cut and kept: the rest of it goes.
+    let mut cut = false;
+    while let Some(chunk) = next_chunk(&mut reader) {
+        let (taken, ended) = line_end(&chunk);
+        reader.consume(taken);
+        if !cut {
+            let body = &chunk[..taken - usize::from(ended)];
+            let room = STDERR_LINE - line.len();
+            line.extend_from_slice(&body[..body.len().min(room)]);
+            if body.len() > room {
+                keep(&line, &format!("… (cut at {STDERR_LINE} bytes)"));
+                line.clear();
+                cut = true;
+            }
+        }
+        if ended {
+            if !cut {
+                keep(&line, "");
+            }
+            line.clear();
+            cut = false;
+        }
+    }
+    if !line.is_empty() {
+        keep(&line, "");
+    }
+}
+
+fn spawn(command: &str, config: &Config, stderr: &Kept) -> std::io::Result<Running> {
     let script = match config.umask {
         Some(mask) => format!("umask {mask:03o}; {command}"),
         None => command.to_string(),
@@ -257,51 +546,33 @@ fn spawn(
         .stderr
         .take()
         .ok_or_else(|| std::io::Error::other("no stderr pipe"))?;
-    let (tx, lines) = mpsc::channel();
-    thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            match reader.read_until(b'\n', &mut buf) {
-                Ok(0) | Err(_) => {
-                    let _ = tx.send(None);
-                    return;
-                }
-                Ok(_) => {
-                    let line = String::from_utf8_lossy(&buf);
-                    if tx
-                        .send(Some(line.trim_end_matches(['\n', '\r']).to_string()))
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-            }
-        }
-    });
+    let (tx, lines) = mpsc::sync_channel(0);
+    thread::spawn(move || read_lines(stdout, &tx));
     let kept = Arc::clone(stderr);
-    thread::spawn(move || {
-        let mut reader = BufReader::new(err);
-        let mut buf = Vec::new();
-        while let Ok(n) = reader.read_until(b'\n', &mut buf) {
-            if n == 0 {
-                return;
-            }
-            let line = String::from_utf8_lossy(&buf).trim_end().to_string();
-            buf.clear();
-            let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
-            if kept.len() == STDERR_LINES {
-                kept.pop_front();
-            }
-            kept.push_back(line);
-        }
-    });
+    let stderr = thread::spawn(move || keep_stderr(err, &kept));
     Ok(Running::Child {
         child,
         stdin,
         lines,
+        stderr,
     })
+}
+
+/// What a request is, for telling whether it failed before in the case:
+/// its command and members but `seq`, `path` and `now`, which differ
+/// between the runs of one sequence as a trace shrinks (each run has a
+/// directory of its own, and the clock moves the shrinking leaves out
+/// shift the instants after them).
+fn identity(request: &Request) -> u64 {
+    let mut line = request.line(0);
+    for member in ["path", "now"] {
+        if let Some(value) = request.member(member) {
+            line = line.replacen(&format!(",\"{member}\":{value}"), "", 1);
+        }
+    }
+    let mut hasher = DefaultHasher::new();
+    line.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl Adapter {
@@ -331,12 +602,14 @@ impl Adapter {
             transcript,
             broken: None,
             restartable: true,
+            case: CaseLog::default(),
+            failed_cases: 0,
         })
     }
 
     fn launch(
         config: &Config,
-        stderr: &Arc<Mutex<VecDeque<String>>>,
+        stderr: &Kept,
         transcript: &mut Option<Vec<(&'static str, String)>>,
     ) -> Result<(Running, Handshake), String> {
         let mut running = match &config.launch {
@@ -344,28 +617,37 @@ impl Adapter {
                 .map_err(|e| format!("could not start the adapter `{command}`: {e}"))?,
             Launch::InProcess(answer) => Running::InProcess(Arc::clone(answer)),
         };
-        let tail = |stderr: &Arc<Mutex<VecDeque<String>>>| stderr_text(stderr);
         // Slow interpreters start slower than they answer: the handshake
         // gets ten timeouts.
         let wait = config.timeout * 10;
         let start = format!("{{\"cmd\":\"start\",\"version\":{VERSION}}}");
+        let failed = |running: &mut Running, what: String| {
+            running.end(Duration::ZERO);
+            Err(format!(
+                "the adapter `{}` {what}{}",
+                config.command(),
+                stderr_text(stderr)
+            ))
+        };
         let line = match running.exchange(&start, wait, config.umask) {
-            Ok(Some(line)) => line,
-            Ok(None) | Err(RecvTimeoutError::Disconnected) => {
-                running.end(Duration::ZERO);
-                return Err(format!(
-                    "the adapter `{}` exited before its handshake{}",
-                    config.command(),
-                    tail(stderr)
-                ));
+            Ok(Line::Text(line)) => line,
+            Ok(Line::Closed) | Err(RecvTimeoutError::Disconnected) => {
+                return failed(&mut running, "exited before its handshake".to_string())
+            }
+            Ok(Line::TooLong) => {
+                return failed(
+                    &mut running,
+                    format!(
+                        "wrote more than {} MiB in answer to start without ending the line",
+                        MAX_LINE >> 20
+                    ),
+                )
             }
             Err(RecvTimeoutError::Timeout) => {
-                running.end(Duration::ZERO);
-                return Err(format!(
-                    "the adapter `{}` did not answer start within {wait:?}{}",
-                    config.command(),
-                    tail(stderr)
-                ));
+                return failed(
+                    &mut running,
+                    format!("did not answer start within {wait:?}"),
+                )
             }
         };
         if let Some(t) = transcript.as_mut() {
@@ -375,7 +657,7 @@ impl Adapter {
             Ok(handshake) => Ok((running, handshake)),
             Err(why) => {
                 running.end(Duration::ZERO);
-                Err(format!("{why}{}", tail(stderr)))
+                Err(format!("{why}{}", stderr_text(stderr)))
             }
         }
     }
@@ -414,36 +696,85 @@ impl Adapter {
         stderr_text(&self.stderr)
     }
 
-    /// Kills and starts the adapter again; `false` once it is broken.
-    fn restart(&mut self) -> bool {
+    /// Starts a case: the faults of the one before are forgotten.
+    pub fn begin_case(&mut self) {
+        self.case = CaseLog::default();
+    }
+
+    /// Ends a case: one that failed (no request got a reply, or its last
+    /// did not) counts towards [`MAX_FAILED_CASES`] in a row, one with a
+    /// reply at its end starts the count again, one that asked nothing
+    /// leaves it.
+    pub fn end_case(&mut self) {
+        if self.case.failed() {
+            self.failed_cases += 1;
+        } else if self.case.tally.replies > 0 {
+            self.failed_cases = 0;
+        }
+        if self.failed_cases >= MAX_FAILED_CASES && self.broken.is_none() {
+            self.broken = Some(format!(
+                "the adapter failed {MAX_FAILED_CASES} cases in a row (no reply to any of their requests, or none to their last); it, not the implementation, is broken"
+            ));
+        }
+        self.case = CaseLog::default();
+    }
+
+    /// How the requests of the case at hand went so far.
+    pub fn tally(&self) -> Tally {
+        self.case.tally
+    }
+
+    /// The next request of the case that would not be sent (it failed
+    /// [`RESENDS`] times, or the case had [`CASE_FAULTS`] faults) is sent
+    /// all the same: the traces suite checks so that the minimal sequence
+    /// it found fails for real.
+    pub fn send_once_more(&mut self) {
+        self.case.once_more = true;
+    }
+
+    /// Whether a request that would not be sent is sent, once.
+    fn take_once_more(&mut self) -> bool {
+        std::mem::take(&mut self.case.once_more)
+    }
+
+    /// Kills and starts the adapter again: `Err(None)` when it must not
+    /// be (it runs once), `Err(Some(why))` when starting failed.
+    fn restart(&mut self) -> Result<(), Option<String>> {
         if let Some(mut running) = self.running.take() {
             running.end(Duration::ZERO);
         }
-        if self.broken.is_some() {
-            return false;
-        }
         if !self.restartable {
             self.broken = Some("the adapter runs once and is not restarted".to_string());
-            return false;
+            return Err(None);
         }
         self.restarts += 1;
-        if self.restarts > MAX_RESTARTS {
-            self.broken = Some(format!(
-                "the adapter was restarted {MAX_RESTARTS} times; it, not the implementation, is broken"
-            ));
-            return false;
+        let (running, handshake) =
+            Adapter::launch(&self.config, &self.stderr, &mut self.transcript).map_err(Some)?;
+        self.running = Some(running);
+        self.handshake = handshake;
+        Ok(())
+    }
+
+    /// A fault of the case at hand: counted, the adapter's last line
+    /// taken as failed.
+    fn fault(&mut self, kind: FaultKind, request: &Request, line: &str) -> Exchange {
+        let fault = Fault {
+            kind,
+            cmd: request.cmd,
+            request: shown(line),
+            stderr: self.stderr(),
+            repeated: 0,
+        };
+        self.case.last_failed = true;
+        if fault.was_sent() {
+            self.case.tally.faults += 1;
+            let id = identity(request);
+            let times = self.case.failed.get(&id).map_or(0, |(times, _)| *times);
+            self.case.failed.insert(id, (times + 1, fault.clone()));
+        } else {
+            self.case.tally.withheld += 1;
         }
-        match Adapter::launch(&self.config, &self.stderr, &mut self.transcript) {
-            Ok((running, handshake)) => {
-                self.running = Some(running);
-                self.handshake = handshake;
-                true
-            }
-            Err(why) => {
-                self.broken = Some(format!("restarting the adapter failed: {why}"));
-                false
-            }
-        }
+        Exchange::Fault(fault)
     }
 
     /// Sends `request` and waits for its reply.
@@ -451,8 +782,42 @@ impl Adapter {
         if let Some(why) = &self.broken {
             return Exchange::Broken { why: why.clone() };
         }
-        if self.running.is_none() && !self.restart() {
-            return self.broken_exchange();
+        // Past the case's faults, a request that failed once is answered
+        // as it was rather than not at all: a trace goes on shrinking.
+        let withheld = self.case.tally.faults >= CASE_FAULTS;
+        let repeated = if self.case.failed.is_empty() {
+            None
+        } else {
+            self.case
+                .failed
+                .get(&identity(request))
+                .filter(|(times, _)| *times >= RESENDS || withheld)
+                .map(|(times, fault)| Fault {
+                    repeated: *times,
+                    ..fault.clone()
+                })
+        };
+        let unsent = || request.line(0);
+        if (repeated.is_some() || withheld) && !self.take_once_more() {
+            if let Some(fault) = repeated {
+                self.case.tally.repeated += 1;
+                self.case.last_failed = true;
+                return Exchange::Fault(fault);
+            }
+            return self.fault(FaultKind::Withheld, request, &unsent());
+        }
+        if let Some(why) = self.case.not_restarted.clone() {
+            return self.fault(FaultKind::NotRestarted { why }, request, &unsent());
+        }
+        if self.running.is_none() {
+            match self.restart() {
+                Ok(()) => {}
+                Err(None) => return self.broken_exchange(),
+                Err(Some(why)) => {
+                    self.case.not_restarted = Some(why.clone());
+                    return self.fault(FaultKind::NotRestarted { why }, request, &unsent());
+                }
+            }
         }
         self.stderr
             .lock()
@@ -461,51 +826,45 @@ impl Adapter {
         let seq = self.next_seq;
         self.next_seq += 1;
         let line = request.line(seq);
+        let after = self.config.timeout_of(request.cmd);
         let Some(running) = self.running.as_mut() else {
             return self.broken_exchange();
         };
-        let answer = running.exchange(
-            &line,
-            self.config.timeout_of(request.cmd),
-            self.config.umask,
-        );
-        let exchange = match answer {
-            Ok(Some(reply)) => {
+        let kind = match running.exchange(&line, after, self.config.umask) {
+            Ok(Line::Text(reply)) => {
                 if let Some(t) = self.transcript.as_mut() {
                     t.push((request.cmd, reply.clone()));
                 }
                 match Reply::parse(&reply, request) {
-                    Ok(reply) if reply.seq == seq => return Exchange::Reply(reply),
-                    Ok(reply) => Exchange::Garbage {
+                    Ok(reply) if reply.seq == seq => {
+                        self.case.tally.replies += 1;
+                        self.case.last_failed = false;
+                        return Exchange::Reply(reply);
+                    }
+                    Ok(reply) => FaultKind::Garbage {
                         why: format!(
                             "the reply carries seq {}, the request was seq {seq}",
                             reply.seq
                         ),
-                        stderr: self.stderr(),
                     },
                     // More lines may follow (a reply spread over several,
                     // or printed after a stray line): the stream is out of
                     // step, and a restart puts it back.
-                    Err(why) => Exchange::Garbage {
-                        why,
-                        stderr: self.stderr(),
-                    },
+                    Err(why) => FaultKind::Garbage { why },
                 }
             }
-            Ok(None) | Err(RecvTimeoutError::Disconnected) => {
-                let status = running.status();
-                Exchange::Died {
-                    status,
-                    stderr: self.stderr(),
-                }
-            }
-            Err(RecvTimeoutError::Timeout) => Exchange::Hung {
-                stderr: self.stderr(),
+            Ok(Line::TooLong) => FaultKind::TooLong,
+            Ok(Line::Closed) | Err(RecvTimeoutError::Disconnected) => FaultKind::Died {
+                status: running.status(),
             },
+            Err(RecvTimeoutError::Timeout) => FaultKind::Hung { after },
         };
-        // Whatever went wrong, the stream may be out of step: start afresh.
-        self.restart();
-        exchange
+        // Whatever went wrong, the stream may be out of step: the adapter
+        // goes, and starts afresh before the next request.
+        if let Some(mut running) = self.running.take() {
+            running.end(Duration::ZERO);
+        }
+        self.fault(kind, request, &line)
     }
 
     fn broken_exchange(&self) -> Exchange {
@@ -518,11 +877,285 @@ impl Adapter {
     }
 }
 
-fn stderr_text(stderr: &Arc<Mutex<VecDeque<String>>>) -> String {
+fn stderr_text(stderr: &Kept) -> String {
     let lines = stderr.lock().unwrap_or_else(|e| e.into_inner());
     if lines.is_empty() {
         return String::new();
     }
     let joined: Vec<&str> = lines.iter().map(String::as_str).collect();
     format!("\nadapter stderr:\n  {}", joined.join("\n  "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// An adapter in `sh` that answers every save with an empty result,
+    /// except a save whose record holds one of its words: `KILL` (it says
+    /// so on stderr and exits), `HANG`, `GARBAGE` (a line that is not
+    /// JSON), `ENDLESS` (zero bytes without end, no newline) or `SHOUT` (a
+    /// line of 10,000 bytes on stderr, then it exits). Each request it
+    /// reads is appended to `DIR/sent`.
+    fn adapter(dir: &Path, timeout: Duration) -> Adapter {
+        let script = dir.join("adapter.sh");
+        let sent = dir.join("sent");
+        std::fs::write(
+            &script,
+            format!(
+                r#"while IFS= read -r line; do
+  case "$line" in
+    *'"cmd":"start"'*) echo '{{"cmd":"start","version":1,"implementation":{{"name":"sh","language":"sh"}},"capabilities":["store"]}}'; continue ;;
+    *'"cmd":"stop"'*) exit 0 ;;
+  esac
+  printf '%s\n' "$line" >> '{sent}'
+  case "$line" in
+    *KILL*) echo "dying of the request" >&2; exit 9 ;;
+    *HANG*) sleep 60 ;;
+    *GARBAGE*) echo 'DEBUG: about to answer' ;;
+    *ENDLESS*) cat /dev/zero ;;
+    *SHOUT*) head -c 10000 /dev/zero | tr '\0' 'e' >&2; echo >&2; exit 3 ;;
+    *) seq=${{line#*\"seq\":}}; echo "{{\"seq\":${{seq%%[!0-9]*}},\"result\":{{}}}}" ;;
+  esac
+done
+"#,
+                sent = sent.display()
+            ),
+        )
+        .expect("the script is written");
+        Adapter::start(Config {
+            launch: Launch::Command(format!("sh {}", script.display())),
+            timeout,
+            umask: None,
+        })
+        .expect("the adapter starts")
+    }
+
+    /// The adapter of [`adapter`] in a fresh directory, a case begun.
+    fn in_a_case(timeout: Duration) -> (tempfile::TempDir, Adapter) {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let mut adapter = adapter(dir.path(), timeout);
+        adapter.begin_case();
+        (dir, adapter)
+    }
+
+    fn save(marker: &str) -> Request {
+        Request::new("save")
+            .text("path", &format!("/nowhere/{}/lifecycle_state.json", next()))
+            .raw("record", format!("{{\"x\":\"{marker}\"}}"))
+    }
+
+    /// A fresh number: each request names another directory, as a
+    /// shrinking trace's runs do.
+    fn next() -> u64 {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        N.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// How many requests holding `marker` reached the adapter.
+    fn sent(dir: &Path, marker: &str) -> usize {
+        std::fs::read_to_string(dir.join("sent"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(marker))
+            .count()
+    }
+
+    fn fault(exchange: Exchange) -> Fault {
+        match exchange {
+            Exchange::Fault(fault) => fault,
+            other => panic!("not a fault: {other:?}"),
+        }
+    }
+
+    fn answered(exchange: &Exchange) -> bool {
+        matches!(exchange, Exchange::Reply(_))
+    }
+
+    const QUICK: Duration = Duration::from_millis(300);
+
+    #[test]
+    fn a_request_that_kills_the_adapter_is_a_fault_naming_the_request_and_the_next_is_answered() {
+        let (_dir, mut adapter) = in_a_case(Duration::from_secs(10));
+        let killed = fault(adapter.ask(&save("KILL")));
+        assert!(matches!(killed.kind, FaultKind::Died { .. }), "{killed:?}");
+        let message = killed.to_string();
+        assert!(
+            message.starts_with("the adapter died during save"),
+            "{message}"
+        );
+        assert!(
+            message.contains(r#"the request as sent: "{\"cmd\":\"save\",\"seq\":1,"#)
+                && message.contains(r#"\"record\":{\"x\":\"KILL\"}}""#),
+            "{message}"
+        );
+        assert!(
+            message.contains("adapter stderr:\n  dying of the request"),
+            "{message}"
+        );
+        assert!(answered(&adapter.ask(&save("fine"))));
+        adapter.end_case();
+        assert_eq!(adapter.restarts, 1);
+        assert_eq!(adapter.tally(), Tally::default(), "a case forgets the last");
+        assert_eq!(adapter.broken(), None);
+    }
+
+    #[test]
+    fn a_request_that_keeps_failing_is_sent_twice_in_a_case_then_answered_with_its_fault() {
+        let (dir, mut adapter) = in_a_case(Duration::from_secs(10));
+        let faults: Vec<Fault> = (0..6).map(|_| fault(adapter.ask(&save("KILL")))).collect();
+        assert_eq!(sent(dir.path(), "KILL"), RESENDS as usize);
+        assert_eq!(faults[1].repeated, 0);
+        assert_eq!(faults[2].repeated, RESENDS);
+        assert_eq!(faults[2].kind, faults[1].kind);
+        assert!(
+            faults[5]
+                .to_string()
+                .contains("failed 2 times in this case, so it was not sent again"),
+            "{}",
+            faults[5]
+        );
+        // Other requests still go out, and once more the one asked for.
+        assert!(answered(&adapter.ask(&save("fine"))));
+        adapter.send_once_more();
+        fault(adapter.ask(&save("KILL")));
+        assert_eq!(sent(dir.path(), "KILL"), 3);
+        let tally = adapter.tally();
+        assert_eq!((tally.faults, tally.repeated, tally.replies), (3, 4, 1));
+        // The next case sends it again.
+        adapter.end_case();
+        adapter.begin_case();
+        fault(adapter.ask(&save("KILL")));
+        assert_eq!(sent(dir.path(), "KILL"), 4);
+    }
+
+    #[test]
+    fn a_case_whose_requests_failed_five_times_sends_no_more() {
+        let (dir, mut adapter) = in_a_case(Duration::from_secs(10));
+        for n in 0..CASE_FAULTS {
+            let died = fault(adapter.ask(&save(&format!("KILL-{n}"))));
+            assert!(matches!(died.kind, FaultKind::Died { .. }), "{died:?}");
+        }
+        let withheld = fault(adapter.ask(&save("fine")));
+        assert_eq!(withheld.kind, FaultKind::Withheld);
+        assert!(
+            withheld.to_string().contains("save was not sent")
+                && withheld.to_string().contains("the request, not sent:"),
+            "{withheld}"
+        );
+        assert_eq!(sent(dir.path(), "fine"), 0);
+        adapter.send_once_more();
+        assert!(answered(&adapter.ask(&save("fine"))));
+        adapter.end_case();
+        adapter.begin_case();
+        assert!(answered(&adapter.ask(&save("fine"))));
+    }
+
+    #[test]
+    fn ten_failed_cases_in_a_row_break_the_adapter_and_a_case_answered_between_starts_the_count_again(
+    ) {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let mut adapter = adapter(dir.path(), Duration::from_secs(10));
+        let case = |adapter: &mut Adapter, asks: &[&str]| {
+            adapter.begin_case();
+            for marker in asks {
+                adapter.ask(&save(marker));
+            }
+            adapter.end_case();
+        };
+        for _ in 1..MAX_FAILED_CASES {
+            case(&mut adapter, &["KILL"]);
+        }
+        // Answered, then not: the case ended without a reply.
+        case(&mut adapter, &["fine", "KILL"]);
+        assert!(adapter.broken().is_some());
+        let mut adapter = self::adapter(dir.path(), Duration::from_secs(10));
+        for _ in 1..MAX_FAILED_CASES {
+            case(&mut adapter, &["KILL"]);
+        }
+        // A fault, then a reply: the adapter answers.
+        case(&mut adapter, &["KILL", "fine"]);
+        // A case that asks nothing leaves the count.
+        case(&mut adapter, &[]);
+        for _ in 1..MAX_FAILED_CASES {
+            case(&mut adapter, &["KILL"]);
+        }
+        assert_eq!(adapter.broken(), None);
+        case(&mut adapter, &["KILL"]);
+        let why = adapter.broken().expect("broken").to_string();
+        assert!(why.contains("failed 10 cases in a row"), "{why}");
+        assert_eq!(
+            adapter.ask(&save("fine")),
+            Exchange::Broken { why: why.clone() }
+        );
+    }
+
+    #[test]
+    fn a_hang_and_a_line_that_is_not_the_reply_are_faults_and_the_adapter_starts_again() {
+        let (_dir, mut adapter) = in_a_case(QUICK);
+        let started = Instant::now();
+        let hung = fault(adapter.ask(&save("HANG")));
+        assert_eq!(
+            hung.kind,
+            FaultKind::Hung {
+                after: QUICK * WRITE_TIMEOUT_FACTOR
+            }
+        );
+        assert!(
+            hung.to_string()
+                .starts_with("save did not answer within 1.5s"),
+            "{hung}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let garbage = fault(adapter.ask(&save("GARBAGE")));
+        assert!(
+            garbage.to_string().contains("not a JSON object")
+                && garbage.to_string().contains("DEBUG: about to answer"),
+            "{garbage}"
+        );
+        assert!(answered(&adapter.ask(&save("fine"))));
+        assert_eq!(adapter.restarts, 2);
+    }
+
+    #[test]
+    fn an_endless_line_is_a_fault_and_is_never_held_whole() {
+        let (_dir, mut adapter) = in_a_case(Duration::from_secs(30));
+        let endless = fault(adapter.ask(&save("ENDLESS")));
+        assert_eq!(endless.kind, FaultKind::TooLong);
+        assert!(
+            endless.to_string().starts_with(
+                "the adapter wrote more than 64 MiB in answer to save without ending the line"
+            ),
+            "{endless}"
+        );
+        assert!(answered(&adapter.ask(&save("fine"))));
+    }
+
+    #[test]
+    fn a_line_of_standard_error_is_kept_to_its_first_bytes() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let mut adapter = adapter(dir.path(), Duration::from_secs(10));
+        let shouted = fault(adapter.ask(&save("SHOUT"))).stderr;
+        assert!(
+            shouted.contains(&format!("{}… (cut at 2000 bytes)", "e".repeat(STDERR_LINE))),
+            "{shouted}"
+        );
+        assert!(shouted.len() < STDERR_LINE + 100, "{}", shouted.len());
+    }
+
+    #[test]
+    fn a_long_request_is_shown_cut_saying_how_long_it_was() {
+        assert_eq!(shown("{\"a\":\"\n\"}"), r#""{\"a\":\"\n\"}""#);
+        let long = format!("{{\"x\":\"{}\"}}", "é".repeat(5_000));
+        let text = shown(&long);
+        assert!(
+            text.ends_with("… (cut: the first 2000 of its 5008 characters)"),
+            "{text}"
+        );
+        assert_eq!(
+            text.chars().filter(|c| *c == 'é').count(),
+            SHOWN_REQUEST - 6
+        );
+    }
 }

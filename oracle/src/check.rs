@@ -4,12 +4,15 @@
 //! Promises: every case runs in a fresh directory of its own under one
 //! temporary root, removed at the end; each case's [`Judged`] outcome
 //! becomes one [`CaseResult`] (a finding keeps its section, its message and
-//! its reproduction); a case that panics is the oracle's own failure, never
-//! the implementation's, and ends the run as harness broken (exit 3), as
-//! does an adapter that cannot go on (too many restarts); when the smoke
-//! suite fails, the other suites are skipped and the report says the
-//! adapter is broken. `--case`, `--run` and `--skip` select cases by id
-//! (`options`); `--suite` selects suites.
+//! its reproduction); a request that got no reply is a finding on its
+//! case, and the run goes on with the next. A case that panics is the
+//! oracle's own failure, never the implementation's, and makes the run
+//! harness broken (exit 3); an adapter that cannot be started, or cannot
+//! go on (it failed `adapter::MAX_FAILED_CASES` cases in a row), ends the
+//! run so, the case it failed last reported; when the smoke suite fails,
+//! the other suites are skipped and the report says the adapter is
+//! broken. `--case`, `--run` and `--skip` select cases by id (`options`);
+//! `--suite` selects suites.
 //!
 //! Does not promise: any order of cases beyond the suites' own; anything
 //! about a case but its outcome (the suites define their cases).
@@ -175,27 +178,40 @@ pub fn run(options: &Options) -> Result<Report, String> {
             let spec = case.spec;
             let reproduction = case.reproduction;
             let run = case.run;
+            adapter.begin_case();
             let judged = {
                 let mut context = Case::new(&mut adapter, &root.0, options.seed, options.cases);
                 judged(|| run(&mut context))
             };
+            adapter.end_case();
             if let Judged::OracleFailed(why) = &judged {
                 report
                     .harness_broken
                     .get_or_insert_with(|| format!("the oracle failed on case {id}: {why}"));
             }
-            if let Some(why) = adapter.broken() {
-                report.harness_broken = Some(format!("{why} (during case {id})"));
-                progress.show(suite.name(), total, total);
-                return Ok(finish(report, &adapter, options));
-            }
             let stderr = adapter.stderr();
-            let result = result_of(suite, id, spec, reproduction, judged, options, stderr);
+            let result = result_of(
+                suite,
+                id.clone(),
+                spec,
+                reproduction,
+                judged,
+                options,
+                stderr,
+            );
             if suite == Suite::Smoke && result.verdict.is_finding() {
                 smoke_failures.push(format!("{}: {}", result.case, result.message));
             }
             if !(quiet(&result.case) && result.verdict == Verdict::Pass) {
                 report.results.push(result);
+            }
+            // The case that broke the adapter keeps its finding: the
+            // report shows it, and `--case` re-runs it.
+            if let Some(why) = adapter.broken() {
+                report.harness_broken = Some(format!("{why} (the last: case {id})"));
+                progress.show(suite.name(), total, total);
+                report.durations.insert(suite.name(), started.elapsed());
+                return Ok(finish(report, &adapter, options));
             }
         }
         progress.show(suite.name(), total, total);

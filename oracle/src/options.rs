@@ -6,7 +6,9 @@
 //! any run of characters, `/` included, `?` one character, `[…]` a class,
 //! `{a,b}` either), checked when the selection is made, so a bad pattern
 //! is a usage error and never a silent empty run; `--case` selects exactly
-//! one id. A rerun command is quoted for `sh` (`shell`).
+//! one id. A rerun command is quoted for `sh` (`shell`) and carries every
+//! option the case depends on (adapter, vectors, timeout, and for a trace
+//! its seed and the number of traces), so it runs the same case.
 //!
 //! Does not promise: that a selected id exists; the run says so when
 //! `--case` matched nothing.
@@ -109,8 +111,10 @@ impl Options {
         }
     }
 
-    /// The command that re-runs case `id` alone (`seeded`: with the
-    /// run's seed, for a generated case).
+    /// The command that re-runs case `id` alone, as this run ran it: the
+    /// same adapter, vectors and timeout, and for a generated case
+    /// (`seeded`) the run's seed and number of traces, without which a
+    /// trace past the default number is no case at all.
     pub fn rerun(&self, id: &str, seeded: bool) -> String {
         let mut command = String::from("lifecycle check");
         if let Launch::Command(cmd) = &self.config.launch {
@@ -124,8 +128,10 @@ impl Options {
         }
         command.push_str(&format!(" --case {}", shell::word(id)));
         if seeded {
-            command.push_str(&format!(" --seed {}", self.seed));
+            command.push_str(&format!(" --seed {} --cases {}", self.seed, self.cases));
         }
+        // A hang is judged by the timeout: the rerun waits as long.
+        command.push_str(&format!(" --timeout {}", self.config.timeout.as_secs_f64()));
         command
     }
 }
@@ -155,6 +161,40 @@ mod tests {
         let error =
             Selection::new(&["vectors/[".to_string()], &[], None).expect_err("an unclosed class");
         assert!(error.starts_with("--run \"vectors/[\""), "{error}");
+    }
+
+    fn options(launch: Launch) -> Options {
+        Options {
+            config: Config {
+                launch,
+                timeout: std::time::Duration::from_millis(2500),
+                umask: None,
+            },
+            suites: Vec::new(),
+            selection: Selection::default(),
+            seed: 7,
+            cases: 200,
+            vectors: Vec::new(),
+            vectors_dir: Some(PathBuf::from("/tmp/my vectors")),
+            validate_protocol: false,
+            trace_command: None,
+        }
+    }
+
+    #[test]
+    fn a_rerun_carries_every_option_its_case_depends_on() {
+        let options = options(Launch::Command("python3 a.py --module 'x y.py'".into()));
+        let adapter = r#"--adapter "python3 a.py --module 'x y.py'" --vectors '/tmp/my vectors'"#;
+        assert_eq!(
+            options.rerun("traces/150", true),
+            format!(
+                "lifecycle check {adapter} --case traces/150 --seed 7 --cases 200 --timeout 2.5"
+            )
+        );
+        assert_eq!(
+            options.rerun("vectors/load/corrupt_bom", false),
+            format!("lifecycle check {adapter} --case vectors/load/corrupt_bom --timeout 2.5")
+        );
     }
 
     #[test]

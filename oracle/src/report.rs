@@ -99,6 +99,14 @@ impl CaseResult {
         self.reproduction = Some(reproduction.into());
         self
     }
+
+    /// The adapter's standard error, unless the message already shows it
+    /// (a request that got no reply says so with its standard error).
+    fn stderr_beside_message(&self) -> Option<&str> {
+        self.stderr
+            .as_deref()
+            .filter(|err| !self.message.contains(err))
+    }
 }
 
 /// A duration in seconds, to the millisecond.
@@ -274,7 +282,7 @@ impl Report {
                         if let Some(rerun) = &r.rerun {
                             let _ = writeln!(text, "rerun: {rerun}");
                         }
-                        if let Some(err) = &r.stderr {
+                        if let Some(err) = r.stderr_beside_message() {
                             let _ = writeln!(text, "{err}");
                         }
                         s.set_description(text);
@@ -332,7 +340,7 @@ impl Report {
             if let Some(rerun) = &r.rerun {
                 let _ = writeln!(out, "  rerun: {rerun}");
             }
-            if let Some(err) = &r.stderr {
+            if let Some(err) = r.stderr_beside_message() {
                 let _ = writeln!(out, "  {}", err.replace('\n', "\n  "));
             }
         }
@@ -503,6 +511,28 @@ mod tests {
                      "verdict": "skipped", "message": "no sleep capability"},
                 ],
             })
+        );
+    }
+
+    #[test]
+    fn standard_error_a_finding_shows_already_is_not_printed_twice() {
+        let mut report = small_report();
+        let shown = "adapter stderr:\n  cannot read this request";
+        let finding = &mut report.results[1];
+        finding.message = format!("the adapter died during save\n{shown}");
+        finding.stderr = Some(shown.to_string());
+        let text = report.to_text();
+        assert_eq!(
+            text.matches("cannot read this request").count(),
+            1,
+            "{text}"
+        );
+        report.results[1].message = "save answered nothing".to_string();
+        let text = report.to_text();
+        assert_eq!(
+            text.matches("cannot read this request").count(),
+            1,
+            "{text}"
         );
     }
 

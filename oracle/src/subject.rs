@@ -5,11 +5,14 @@
 //! record in its case directory, and each reply into the model's
 //! vocabulary: a returned record is decoded by the model (one that breaks
 //! SPEC §1 comes back as [`NotARecord`], with its JSON text), an error by
-//! its class of SPEC §7.2, a hang, a crash, an unreadable reply or an
-//! exception the adapter caught as [`Failure::Raised`], what happened
-//! and the adapter's standard error, and a request the adapter does not
-//! support as [`Failure::Unsupported`]. The record directory is a real one
-//! the oracle made, seen and set from outside like the in-process subject's.
+//! its class of SPEC §7.2, an exception the adapter caught as
+//! [`Failure::Raised`], a request that got no reply (a hang, a crash, an
+//! unreadable or endless line: an [`crate::adapter::Fault`]) as
+//! [`Failure::Crashed`], whose text names what happened, the request as
+//! sent and the adapter's standard error, and a request the adapter does
+//! not support as [`Failure::Unsupported`]. The record directory is a real
+//! one the oracle made, seen and set from outside like the in-process
+//! subject's.
 //!
 //! Does not promise: a `now` the implementation uses, unless the adapter
 //! has the `clock` capability; without it, the oracle compares the
@@ -93,18 +96,10 @@ impl<'a> AdapterSubject<'a> {
                     ),
                 }),
             },
-            Exchange::Hung { stderr } => Err(Failure::Crashed {
-                what: format!(
-                    "{} did not answer within {:?}: the adapter was killed{stderr}",
-                    request.cmd,
-                    self.adapter.config().timeout_of(request.cmd)
-                ),
-            }),
-            Exchange::Died { status, stderr } => Err(Failure::Crashed {
-                what: format!("the adapter died during {} ({status}){stderr}", request.cmd),
-            }),
-            Exchange::Garbage { why, stderr } => Err(Failure::Crashed {
-                what: format!("{why}{stderr}"),
+            // The fault says what happened, the request as sent and the
+            // adapter's standard error: the finding's message is its text.
+            Exchange::Fault(fault) => Err(Failure::Crashed {
+                what: fault.to_string(),
             }),
             Exchange::Broken { why } => Err(Failure::Broken { why }),
         }

@@ -3,14 +3,25 @@
 //!
 //! Promises: case `traces/N` runs one sequence of up to 24 steps drawn by
 //! proptest from a generator seeded by `--seed` and N alone, so `--case
-//! traces/N --seed S` runs the same sequence again. The steps are the
+//! traces/N --seed S --cases M` (M above N) runs the same sequence again.
+//! The steps are the
 //! harness's vocabulary on a real directory: saves of valid and invalid
 //! records, loads, corruptions and replacements written by the oracle,
 //! deletion, stale temp files, clock moves (with the `clock` capability),
 //! and the dispatch and sleep-cycle operations the adapter offers; every
 //! step is judged by the harness's driver. A failing sequence is shrunk,
-//! run once more to write down what each step did, and reported with that
-//! list as its reproduction.
+//! and reported with what each step of its last failing run (the minimal
+//! sequence) did as its reproduction.
+//!
+//! A request that gets no reply is a finding like any other. While a
+//! sequence shrinks, the adapter answers a request that already failed
+//! twice in the case with the same fault without sending it again
+//! (`adapter::RESENDS`), so a sequence whose request kills the adapter
+//! shrinks at the cost of two restarts; the minimal sequence found so is
+//! run once more with that request sent, and when it passes then, the last
+//! sequence that failed for real is the one reported. A run in which a
+//! request was not sent at all (the case reached `adapter::CASE_FAULTS`)
+//! ends the shrinking, as a pass does.
 //!
 //! Does not promise: crashes, injected errors or power loss (they need the
 //! simulated disk of the in-process tests).
@@ -36,19 +47,16 @@ fn on_a_real_disk(mut script: Script) -> Script {
     script
 }
 
-/// Runs `script` on a fresh directory: what each step did (when `journal`)
-/// and the finding it stopped at, if it did.
+/// Runs `script` on a fresh directory: what each step did and the finding
+/// it stopped at, if it did.
 fn run_script(
     adapter: &mut Adapter,
     dir: &std::path::Path,
     script: &Script,
-    journal: bool,
 ) -> (Vec<String>, Option<Finding>) {
     let subject = AdapterSubject::new(adapter, dir);
     let mut driver = Driver::judged_by(subject, &script.start.build(), Rules::Requirements);
-    if journal {
-        driver.keep_journal();
-    }
+    driver.keep_journal();
     for transition in &script.transitions {
         // A step the adapter does not offer is left out, as shrinking
         // would leave it out: the trace goes on with the next.
@@ -67,6 +75,49 @@ fn seed_bytes(seed: u64, n: u32) -> [u8; 32] {
     bytes[12..].copy_from_slice(b"lifecycle trace seed");
 
     bytes
+}
+
+/// A run of a sequence that failed: the sequence, what each step did, and
+/// the finding it stopped at.
+#[derive(Clone)]
+struct Failed {
+    script: Script,
+    steps: Vec<String>,
+    finding: Finding,
+}
+
+/// How one run of a sequence came out.
+enum Ran {
+    Passed,
+    /// It stopped at a finding; `answered` when every request the finding
+    /// rests on reached the adapter (not a fault it had shown before in
+    /// this case, answered again without sending).
+    Failed {
+        failed: Box<Failed>,
+        answered: bool,
+    },
+    /// A request of it was not sent (the case's faults reached the
+    /// adapter's cap): nothing is known.
+    Unknown,
+}
+
+/// Runs `script` on `dir`, its steps written down.
+fn run_once(adapter: &mut Adapter, dir: &std::path::Path, script: &Script) -> Ran {
+    let before = adapter.tally();
+    let (steps, finding) = run_script(adapter, dir, script);
+    let after = adapter.tally();
+    match finding {
+        None => Ran::Passed,
+        Some(_) if after.withheld > before.withheld => Ran::Unknown,
+        Some(finding) => Ran::Failed {
+            failed: Box::new(Failed {
+                script: script.clone(),
+                steps,
+                finding,
+            }),
+            answered: after.repeated == before.repeated,
+        },
+    }
 }
 
 pub fn plan(cases: u32) -> Vec<Planned> {
@@ -90,10 +141,13 @@ pub fn plan(cases: u32) -> Vec<Planned> {
                     let root = case.fresh_dir();
                     let adapter = RefCell::new(&mut *case.adapter);
                     let runs = RefCell::new(0u64);
-                    // The finding of the last failing run: proptest ends
-                    // its shrinking on the last sequence that failed, so
-                    // this is the minimal sequence's.
-                    let last_finding: RefCell<Option<Finding>> = RefCell::new(None);
+                    // The last run that failed, and whether the adapter
+                    // answered it for real: proptest ends its shrinking on
+                    // the last sequence that failed, so this is the
+                    // minimal one, its steps written down as it ran.
+                    let last: RefCell<Option<(Failed, bool)>> = RefCell::new(None);
+                    // The last run the adapter failed for real.
+                    let last_answered: RefCell<Option<Failed>> = RefCell::new(None);
                     let strategy = generate::strategy::<Script>();
                     let result = runner.run(&strategy, |script| {
                         let script = on_a_real_disk(script);
@@ -108,35 +162,54 @@ pub fn plan(cases: u32) -> Vec<Planned> {
                         if adapter.broken().is_some() {
                             return Ok(());
                         }
-                        match run_script(&mut adapter, &dir, &script, false) {
-                            (_, Some(finding)) => {
-                                let reason = TestCaseError::fail(finding.to_string());
-                                last_finding.replace(Some(finding));
+                        match run_once(&mut adapter, &dir, &script) {
+                            // A run that learnt nothing ends the
+                            // shrinking, as a pass does.
+                            Ran::Passed | Ran::Unknown => Ok(()),
+                            Ran::Failed { failed, answered } => {
+                                let reason = TestCaseError::fail(failed.finding.to_string());
+                                if answered {
+                                    last_answered.replace(Some((*failed).clone()));
+                                }
+                                last.replace(Some((*failed, answered)));
                                 Err(reason)
                             }
-                            (_, None) => Ok(()),
                         }
                     });
                     match result {
                         Ok(()) => Judged::Pass("the sequence ran as the model says".into()),
-                        Err(TestError::Fail(reason, minimal)) => {
-                            let minimal = on_a_real_disk(minimal);
-                            let dir = root.join("minimal");
+                        Err(TestError::Fail(reason, _)) => {
                             let mut adapter = adapter.borrow_mut();
-                            let (steps, again) = run_script(&mut adapter, &dir, &minimal, true);
-                            // The finding of the run that wrote the steps
-                            // down; shrinking's own when a flaky adapter
-                            // passed this time.
-                            let Some(finding) = again.or_else(|| last_finding.take()) else {
+                            let Some((minimal, answered)) = last.take() else {
                                 return Judged::OracleFailed(reason.message().to_string());
                             };
-                            let reproduction = steps
+                            // The minimal sequence failed at a request the
+                            // adapter had failed before in the case, not
+                            // sent again: sent once more, it shows whether
+                            // the sequence fails by itself; if it does not,
+                            // the last sequence the adapter failed for real
+                            // is the reproduction.
+                            let failed = if answered {
+                                minimal
+                            } else {
+                                adapter.send_once_more();
+                                let dir = root.join("minimal");
+                                match run_once(&mut adapter, &dir, &minimal.script) {
+                                    Ran::Failed {
+                                        failed,
+                                        answered: true,
+                                    } => *failed,
+                                    _ => last_answered.take().unwrap_or(minimal),
+                                }
+                            };
+                            let reproduction = failed
+                                .steps
                                 .iter()
                                 .enumerate()
                                 .map(|(i, s)| format!("{}. {s}", i + 1))
                                 .collect::<Vec<_>>()
                                 .join("\n");
-                            Judged::Found(finding.reproduced_by(format!(
+                            Judged::Found(failed.finding.reproduced_by(format!(
                                 "{reproduction}\n(after every step the oracle loads the record and checks the directory)"
                             )))
                         }

@@ -3,7 +3,10 @@
 #
 #   adapters/examples/check.sh [NAME...] [-- CHECK-OPTIONS...]
 #
-# NAME is a folder of adapters/examples (default: all of them). Options after
+# NAME is a folder of adapters/examples, or one of two variants:
+# node-write-file-atomic-sync (the same store through writeFileAtomic.sync)
+# and go-renameio-tmpfs ($TMPDIR on another file system, /dev/shm, as where
+# /tmp is a tmpfs). Default: all of them. Options after
 # `--` go to `lifecycle check` as they are (e.g. `-- --suite vectors`).
 # Missing toolchains and packages are installed from Debian's packages, npm,
 # PyPI and crates.io (apt-get needs root). Environment:
@@ -20,7 +23,7 @@ root=$(cd "$here/../.." && pwd)
 LIFECYCLE=${LIFECYCLE:-$root/target/release/lifecycle}
 OUT_DIR=${OUT_DIR:-$root/target/examples}
 TIMEOUT=${TIMEOUT:-10}
-ALL=(node-write-file-atomic rust-tempfile go-renameio python-atomicwrites java-nio)
+ALL=(node-write-file-atomic node-write-file-atomic-sync rust-tempfile go-renameio go-renameio-tmpfs python-atomicwrites java-nio)
 
 apt_updated=
 apt_install() {
@@ -54,6 +57,10 @@ build_node-write-file-atomic() {
     echo "$(q "$(command -v node)") $(q "$dir/adapter.js")"
 }
 
+build_node-write-file-atomic-sync() {
+    echo "$(build_node-write-file-atomic) --sync"
+}
+
 build_rust-tempfile() {
     local dir=$here/rust-tempfile
     need cargo cargo
@@ -69,6 +76,10 @@ build_go-renameio() {
     (cd "$dir" && GOFLAGS=-mod=mod GOPROXY=off GOSUMDB=off go build -o build/adapter . >&2)
     q "$dir/build/adapter"
     echo
+}
+
+build_go-renameio-tmpfs() {
+    echo "TMPDIR=/dev/shm $(build_go-renameio)"
 }
 
 build_python-atomicwrites() {
@@ -97,7 +108,7 @@ extra=()
 while [ $# -gt 0 ]; do
     case $1 in
         --) shift; extra=("$@"); break ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) names+=("${1%/}"); shift ;;
     esac
 done

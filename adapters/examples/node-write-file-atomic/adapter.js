@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 'use strict'
 // lifecycle check adapter (PROTOCOL.md v1) for store.js. One request per
-// line on stdin, one reply per line on stdout.
+// line on stdin, one reply per line on stdout. `--sync` drives the store's
+// synchronous variant (loadSync, saveSync: writeFileAtomic.sync).
 
 const readline = require('node:readline')
 const store = require('./store')
 
 const version = require('write-file-atomic/package.json').version
+const sync = process.argv.includes('--sync')
 
 function send (message) {
   process.stdout.write(JSON.stringify(message) + '\n')
@@ -33,11 +35,12 @@ async function handle (request) {
     case 'default':
       return { result: { record: store.defaultRecord() } }
     case 'load': {
-      const { record, outcome, reason } = await store.load(request.path)
+      const { record, outcome, reason } = sync ? store.loadSync(request.path) : await store.load(request.path)
       return { result: { record, outcome, reason } }
     }
     case 'save':
-      await store.save(request.path, request.record)
+      if (sync) store.saveSync(request.path, request.record)
+      else await store.save(request.path, request.record)
       return { result: {} }
     default:
       return { skipped: { message: `${request.cmd} is not supported: store capability only` } }
@@ -63,7 +66,7 @@ async function main () {
       send({
         cmd: 'start',
         version: 1,
-        implementation: { name: 'write-file-atomic-store', language: 'javascript', version, homepage: 'https://github.com/npm/write-file-atomic' },
+        implementation: { name: sync ? 'write-file-atomic-store (sync)' : 'write-file-atomic-store', language: 'javascript', version, homepage: 'https://github.com/npm/write-file-atomic' },
         capabilities: ['store'],
         sidecars: []
       })

@@ -4,6 +4,7 @@
 // mkdir -p, writeFileAtomic(path, data, { mode: 0o600 }).
 
 const fs = require('node:fs/promises')
+const fsSync = require('node:fs')
 const path = require('node:path')
 const writeFileAtomic = require('write-file-atomic')
 
@@ -83,15 +84,34 @@ function defaultRecord () {
   }
 }
 
+function fromFileError (err) {
+  const outcome = err.code === 'ENOENT' ? 'missing' : 'unreadable'
+  return { record: defaultRecord(), outcome, reason: err.message }
+}
+
 // Never throws: { record, outcome: 'valid' | 'missing' | 'corrupt' | 'unreadable', reason }.
 async function load (file) {
   let text
   try {
     text = await fs.readFile(file, 'utf8')
   } catch (err) {
-    const outcome = err.code === 'ENOENT' ? 'missing' : 'unreadable'
-    return { record: defaultRecord(), outcome, reason: err.message }
+    return fromFileError(err)
   }
+  return parse(text)
+}
+
+// load, with the synchronous calls (as configstore and other CLIs do).
+function loadSync (file) {
+  let text
+  try {
+    text = fsSync.readFileSync(file, 'utf8')
+  } catch (err) {
+    return fromFileError(err)
+  }
+  return parse(text)
+}
+
+function parse (text) {
   try {
     if (Buffer.byteLength(text) > MAX_BYTES) throw new Error('larger than 1 MiB')
     const record = JSON.parse(text)
@@ -105,12 +125,24 @@ async function load (file) {
   }
 }
 
-async function save (file, record) {
+function serialize (record) {
   validate(record)
   const data = JSON.stringify(record) + '\n'
   if (Buffer.byteLength(data) > MAX_BYTES) throw new InvalidRecord(null, 'the record is larger than 1 MiB')
+  return data
+}
+
+async function save (file, record) {
+  const data = serialize(record)
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
   await writeFileAtomic(file, data, { mode: 0o600 })
 }
 
-module.exports = { defaultRecord, load, save, validate, InvalidRecord }
+// save, with writeFileAtomic.sync (as configstore and other CLIs do).
+function saveSync (file, record) {
+  const data = serialize(record)
+  fsSync.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+  writeFileAtomic.sync(file, data, { mode: 0o600 })
+}
+
+module.exports = { defaultRecord, load, loadSync, save, saveSync, validate, InvalidRecord }

@@ -15,7 +15,8 @@ import store  # noqa: E402
 
 
 def send(message):
-    sys.stdout.write(json.dumps(message) + "\n")
+    # allow_nan=False: NaN and Infinity are not JSON, and the oracle reads JSON.
+    sys.stdout.write(json.dumps(message, allow_nan=False) + "\n")
     sys.stdout.flush()
 
 
@@ -69,9 +70,10 @@ def main():
         reply["seq"] = request.get("seq")
         try:
             send(reply)
-        except ValueError as exc:
+        except ValueError as exc:  # the store returned what JSON cannot carry
             send({"seq": request.get("seq"),
-                  "errored": {"type": type(exc).__name__, "message": str(exc), "traceback": ""}})
+                  "errored": {"type": "NotJSON", "message": f"{exc}: {reply.get('result')!r:.500}",
+                              "traceback": ""}})
     return 0
 
 

@@ -11,7 +11,13 @@ const version = require('write-file-atomic/package.json').version
 const sync = process.argv.includes('--sync')
 
 function send (message) {
-  process.stdout.write(JSON.stringify(message) + '\n')
+  let line
+  try {
+    line = JSON.stringify(message)
+  } catch (err) { // e.g. a RangeError on a record nested too deep for JSON.stringify
+    line = JSON.stringify({ seq: message.seq, errored: { type: err.name, message: `the reply cannot be encoded: ${err.message}`, traceback: err.stack || '' } })
+  }
+  process.stdout.write(line + '\n')
 }
 
 function errorReply (err) {

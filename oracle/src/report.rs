@@ -132,6 +132,8 @@ pub struct JsonReport<'a> {
     // readers of the report test these two for null.
     harness_broken: Option<&'a str>,
     adapter_broken: Option<&'a str>,
+    /// The crash cases that could not be judged ([`Report::blind_spots`]).
+    blind_spots: Vec<&'a str>,
     results: Vec<JsonResult<'a>>,
 }
 
@@ -174,7 +176,30 @@ pub struct Report {
     pub adapter_broken: Option<String>,
 }
 
+/// The suites that judge what an implementation's own system calls leave:
+/// a case of theirs that is skipped is a blind spot, not a pass.
+pub const CRASH_SUITES: [&str; 4] = ["kill", "faults", "power", "permissions"];
+
 impl Report {
+    /// The crash cases that were skipped (a call the model cannot hold, no
+    /// tracer, a replay that could not be matched): shown before anything
+    /// else, since a row of skips among passes reads like passes.
+    pub fn blind_spots(&self) -> Vec<&CaseResult> {
+        self.results
+            .iter()
+            .filter(|r| r.verdict == Verdict::Skipped && CRASH_SUITES.contains(&r.suite))
+            .collect()
+    }
+
+    /// The blind spots in words, one line each, for the text and Markdown
+    /// reports.
+    fn blind_spot_lines(&self) -> Vec<String> {
+        self.blind_spots()
+            .iter()
+            .map(|r| format!("{}: {}", r.case, r.message.replace('\n', " ")))
+            .collect()
+    }
+
     /// The seconds `suite` took (0 when it did not run).
     pub fn seconds_of(&self, suite: &str) -> f64 {
         self.durations.get(suite).copied().map_or(0.0, seconds)
@@ -235,6 +260,7 @@ impl Report {
             exit_code: self.exit_code(),
             harness_broken: self.harness_broken.as_deref(),
             adapter_broken: self.adapter_broken.as_deref(),
+            blind_spots: self.blind_spots().iter().map(|r| r.case.as_str()).collect(),
             results: self
                 .results
                 .iter()
@@ -307,6 +333,17 @@ impl Report {
         let _ = writeln!(out, "lifecycle check: {}", self.implementation);
         if !self.capabilities.is_empty() {
             let _ = writeln!(out, "capabilities: {}", self.capabilities.join(", "));
+        }
+        let blind = self.blind_spot_lines();
+        if !blind.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nBLIND SPOTS: {} crash cases could not be judged, so nothing is known of them:",
+                blind.len()
+            );
+            for line in blind {
+                let _ = writeln!(out, "  {line}");
+            }
         }
         let _ = writeln!(out);
         let _ = writeln!(
@@ -384,6 +421,18 @@ impl Report {
     pub fn to_markdown(&self) -> String {
         let mut md = String::new();
         let _ = writeln!(md, "## lifecycle check: {}\n", self.implementation);
+        let blind = self.blind_spot_lines();
+        if !blind.is_empty() {
+            let _ = writeln!(
+                md,
+                "**Blind spots:** {} crash cases could not be judged, so nothing is known of them:\n",
+                blind.len()
+            );
+            for line in blind {
+                let _ = writeln!(md, "- {line}");
+            }
+            let _ = writeln!(md);
+        }
         if let Some(why) = &self.harness_broken {
             let _ = writeln!(md, "**The check could not run to its end:** {why}\n");
         }
@@ -472,10 +521,13 @@ mod tests {
                 violation,
                 CaseResult::pass("sleep", "sleep/cycle".to_string(), "§5", "")
                     .with(Verdict::Skipped, "no sleep capability"),
+                CaseResult::pass("power", "power/old_record".to_string(), "§3.4", "")
+                    .with(Verdict::Skipped, "a call the model cannot hold"),
             ],
             durations: BTreeMap::from([
                 ("vectors", Duration::from_millis(1500)),
                 ("sleep", Duration::ZERO),
+                ("power", Duration::ZERO),
             ]),
             harness_broken: None,
             adapter_broken: None,
@@ -495,11 +547,12 @@ mod tests {
                     "homepage": "",
                     "capabilities": ["store"],
                 },
-                "summary": {"pass": 1, "violation": 1, "divergence": 0, "info": 0, "skipped": 1},
-                "seconds": {"vectors": 1.5, "sleep": 0.0},
+                "summary": {"pass": 1, "violation": 1, "divergence": 0, "info": 0, "skipped": 2},
+                "seconds": {"vectors": 1.5, "sleep": 0.0, "power": 0.0},
                 "exit_code": 1,
                 "harness_broken": null,
                 "adapter_broken": null,
+                "blind_spots": ["power/old_record"],
                 "results": [
                     {"suite": "vectors", "case": "vectors/load/valid", "spec": "§3.1",
                      "verdict": "pass", "message": "loaded"},
@@ -509,6 +562,8 @@ mod tests {
                      "rerun": "lifecycle check --case vectors/load/corrupt_bom"},
                     {"suite": "sleep", "case": "sleep/cycle", "spec": "§5",
                      "verdict": "skipped", "message": "no sleep capability"},
+                    {"suite": "power", "case": "power/old_record", "spec": "§3.4",
+                     "verdict": "skipped", "message": "a call the model cannot hold"},
                 ],
             })
         );
@@ -544,5 +599,18 @@ mod tests {
         assert_eq!(json["adapter_broken"], "the smoke suite failed");
         assert_eq!(json["harness_broken"], Value::Null);
         assert_eq!(json["exit_code"], 3);
+    }
+
+    #[test]
+    fn a_skipped_crash_case_is_a_blind_spot_shown_first_and_a_skipped_capability_is_not() {
+        let report = small_report();
+        let text = report.to_text();
+        let blind = text.find("BLIND SPOTS: 1 crash cases").expect("the blind spot is shown");
+        let table = text.find("suite ").expect("the table");
+        assert!(blind < table, "{text}");
+        assert!(text.contains("power/old_record: a call the model cannot hold"), "{text}");
+        assert!(!text[blind..table].contains("sleep/cycle"), "{text}");
+        let md = report.to_markdown();
+        assert!(md.contains("**Blind spots:** 1 crash cases"), "{md}");
     }
 }

@@ -114,8 +114,9 @@ pub enum Action {
 
 /// The call to hit: the `ordinal`-th call (from 1) named `syscall` of
 /// the `process`-th process, counted as the tracer counts
-/// ([`Counting`]); with `after`, the first call (named `syscall`) of that
-/// process after its `ordinal`-th counted call of any name.
+/// ([`Counting`]); with `after`, the first call, of any name (`syscall`
+/// is the one the recording made there), of that process after its
+/// `ordinal`-th counted call of any name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Injection {
     pub syscall: String,
@@ -351,6 +352,59 @@ mod tests {
         injection.syscall = "pread64".to_string();
         let line = strace.injecting("true", Path::new("/t/x.trace"), scope, &injection);
         assert!(!line.contains("trace=!"), "{line}");
+    }
+
+    #[test]
+    fn the_ptrace_tracer_injects_by_its_own_command_and_records_with_strace() {
+        let strace = Strace {
+            program: "strace".to_string(),
+        };
+        let ptrace = Ptrace {
+            program: PathBuf::from("/b/life cycle"),
+            strace: strace.clone(),
+        };
+        let injection = Injection {
+            syscall: "futex".to_string(),
+            ordinal: 12,
+            process: 1,
+            after: true,
+            action: Action::Fail("EIO"),
+        };
+        let line = ptrace.injecting(
+            "a | tee log",
+            Path::new("/t/c.trace"),
+            Path::new("/t/c"),
+            &injection,
+        );
+        assert_eq!(
+            line,
+            "exec '/b/life cycle' trace --scope /t/c --out /t/c.trace --inject after:12:2:EIO -- sh -c 'a | tee log'"
+        );
+        let recording = |t: &dyn Tracer| t.recording("a", Path::new("/t/c.trace"));
+        assert_eq!(recording(&ptrace), recording(&strace));
+        assert_eq!(ptrace.counting(), Counting::InScope);
+        assert_eq!(strace.counting(), Counting::EveryCall);
+    }
+
+    #[test]
+    fn the_ptrace_tracer_is_found_only_while_its_program_is_known() {
+        if Strace::find().is_err() || std::env::var("LIFECYCLE_TRACER").is_ok() {
+            return;
+        }
+        let counting = || find().map(|t| t.counting());
+        assert_eq!(counting(), Ok(Counting::EveryCall));
+        let program = Path::new("/b/lifecycle");
+        let inside = with_program(Some(program), || {
+            let nested = with_program(None, counting);
+            (counting(), nested)
+        });
+        let expected = if ptrace::SUPPORTED {
+            Counting::InScope
+        } else {
+            Counting::EveryCall
+        };
+        assert_eq!(inside, (Ok(expected), Ok(Counting::EveryCall)));
+        assert_eq!(counting(), Ok(Counting::EveryCall));
     }
 
     #[test]

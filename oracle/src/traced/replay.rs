@@ -318,7 +318,8 @@ impl Point {
         }
     }
 
-    /// The call meant, in words: which of its process's calls.
+    /// The call meant, in words, without an article: which of its
+    /// process's calls.
     fn which(&self, counting: Counting) -> String {
         let among = match counting {
             Counting::EveryCall => "",
@@ -327,13 +328,10 @@ impl Point {
         let process = self.injection.process + 1;
         let ordinal = nth(self.injection.ordinal);
         if self.injection.after {
-            format!(
-                "the {} call of process #{process} after its {ordinal} call{among}",
-                self.injection.syscall
-            )
+            format!("first call of process #{process} after its {ordinal} call{among}")
         } else {
             format!(
-                "the {ordinal} {} call{among} of process #{process}",
+                "{ordinal} {} call{among} of process #{process}",
                 self.injection.syscall
             )
         }
@@ -352,11 +350,14 @@ impl Point {
             ));
         };
         let injection = &self.injection;
+        // After the last call in the case directory, any call will do:
+        // the save's effects are all made and its reply is not sent (a
+        // runtime's threads make the next call a futex in one run, a write
+        // in the next).
         let hit = if injection.after {
             counted
                 .nth(pid, None, injection.ordinal)
                 .and_then(|last| counted.next_of_process(last))
-                .filter(|c| c.name == injection.syscall)
         } else {
             counted.nth(pid, Some(&injection.syscall), injection.ordinal)
         };
@@ -368,9 +369,9 @@ impl Point {
             ));
         };
         let roles: Vec<String> = paths_named(hit).iter().map(|p| scope.role(p)).collect();
-        if roles != self.roles {
+        if roles != self.roles && !injection.after {
             return Err(format!(
-                "{} of the replay was {} (line {} of its trace), not {}",
+                "the {} of the replay was {} (line {} of its trace), not {}",
                 self.which(counting),
                 call_text(hit, scope),
                 hit.line,
@@ -556,6 +557,163 @@ pub fn interrupt_each(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syscalls::strace::parse;
+    use lifecycle_model::persistence::Disk;
+
+    fn trace(text: &str) -> Trace {
+        parse(text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A recorded save of a `tee` (7) beside the adapter (8), whose other
+    /// thread (9) and whose own calls elsewhere come between its calls in
+    /// the case directory `/r/c`.
+    fn recorded() -> Recorded {
+        let trace = trace(
+            "\
+7 write(1<pipe:[1]>, \"\\x7b\", 1) = 1
+8 openat(-100</w>, \"/r/c/state/.t.tmp\", 0xc1, 0600) = 3</r/c/state/.t.tmp>
+9 fsync(4</tmp/noise>) = 0
+8 fsync(5</tmp/noise>) = 0
+8 write(3</r/c/state/.t.tmp>, \"\\x7b\", 1) = 1
+8 fsync(3</r/c/state/.t.tmp>) = 0
+8 rename(\"/r/c/state/.t.tmp\", \"/r/c/state/lifecycle_state.json\") = 0
+8 futex(0x7f, 0x81, 1) = 0
+8 write(1<pipe:[2]>, \"\\x7b\", 1) = 1
+",
+        );
+        Recorded {
+            record_path: "/r/c/state/lifecycle_state.json".to_string(),
+            trace,
+            ops: Vec::new(),
+            touching: vec![1, 4, 5, 6],
+            before: Disk::default(),
+        }
+    }
+
+    fn scope() -> CaseScope {
+        CaseScope::new(PathBuf::from("/r/c"), &[])
+    }
+
+    fn point(recorded: &Recorded, counting: Counting, index: usize, action: Action) -> Point {
+        let counted = Counted::recorded(recorded, counting);
+        Point::new(recorded, &counted, &scope(), index, action).expect("a point")
+    }
+
+    #[test]
+    fn a_point_is_counted_among_the_calls_in_the_case_directory_or_all_as_the_tracer_counts() {
+        let recorded = recorded();
+        let fsync = point(&recorded, Counting::InScope, 5, Action::Kill);
+        assert_eq!(
+            (fsync.injection.ordinal, fsync.injection.process),
+            (1, 0),
+            "the fsync elsewhere does not count, nor does the tee number"
+        );
+        assert!(!fsync.injection.after);
+        let fsync = point(&recorded, Counting::EveryCall, 5, Action::Kill);
+        assert_eq!((fsync.injection.ordinal, fsync.injection.process), (2, 0));
+        let rename = point(&recorded, Counting::InScope, 6, Action::Fail("EIO"));
+        assert_eq!(rename.injection.ordinal, 1);
+        assert_eq!(
+            rename.roles,
+            ["state/(a new name)", "state/lifecycle_state.json"]
+        );
+    }
+
+    #[test]
+    fn the_call_after_the_last_in_the_case_directory_is_counted_from_that_last_one() {
+        let recorded = recorded();
+        let after = point(&recorded, Counting::InScope, 7, Action::Kill);
+        assert!(after.injection.after);
+        assert_eq!((after.injection.ordinal, after.injection.process), (4, 0));
+        assert_eq!(after.injection.syscall, "futex");
+        // A call elsewhere that follows none in the case directory is no
+        // point.
+        let counted = Counted::recorded(&recorded, Counting::InScope);
+        assert!(Point::new(&recorded, &counted, &scope(), 0, Action::Kill).is_none());
+        assert!(Point::new(&recorded, &counted, &scope(), 8, Action::Kill).is_none());
+    }
+
+    #[test]
+    fn a_replay_is_verified_counting_as_its_tracer_counts() {
+        let recorded = recorded();
+        let fsync = point(&recorded, Counting::InScope, 5, Action::Kill);
+        // What lifecycle trace writes: the calls in the case directory,
+        // under other process ids, and the call killed.
+        let killed = trace(
+            "\
+18 openat(-100</w>, \"/r/c/state/.u.tmp\", 0xc1, 0600) = 3</r/c/state/.u.tmp>
+18 write(3</r/c/state/.u.tmp>, \"\\x7b\", 1) = 1
+18 fsync(3</r/c/state/.u.tmp> <unfinished ...>
+18 +++ killed by SIGKILL +++
+",
+        );
+        assert_eq!(fsync.verify(&killed, &scope(), Counting::InScope), Ok(()));
+        // Counted strace's way, the fsync meant is the process's 2nd.
+        let error = point(&recorded, Counting::EveryCall, 5, Action::Kill)
+            .verify(&killed, &scope(), Counting::EveryCall)
+            .expect_err("strace's count");
+        assert!(
+            error.contains("made no 2nd fsync call of process #1"),
+            "{error}"
+        );
+        let survived = trace(
+            "\
+18 openat(-100</w>, \"/r/c/state/.u.tmp\", 0xc1, 0600) = 3</r/c/state/.u.tmp>
+18 fsync(3</r/c/state/.u.tmp>) = 0
+",
+        );
+        let error = fsync
+            .verify(&survived, &scope(), Counting::InScope)
+            .expect_err("not killed");
+        assert!(error.contains("was not killed"), "{error}");
+        let elsewhere = trace(
+            "\
+18 fsync(3</r/c/other>) = ?
+18 +++ killed by SIGKILL +++
+",
+        );
+        let error = fsync
+            .verify(&elsewhere, &scope(), Counting::InScope)
+            .expect_err("another file");
+        assert!(error.contains("was fsync of other"), "{error}");
+    }
+
+    #[test]
+    fn the_call_after_the_last_may_be_any_call_of_that_process() {
+        let recorded = recorded();
+        let after = point(&recorded, Counting::InScope, 7, Action::Kill);
+        let replay = |last: &str| {
+            trace(&format!(
+                "\
+18 openat(-100</w>, \"/r/c/state/.u.tmp\", 0xc1, 0600) = 3</r/c/state/.u.tmp>
+18 write(3</r/c/state/.u.tmp>, \"\\x7b\", 1) = 1
+18 fsync(3</r/c/state/.u.tmp>) = 0
+18 rename(\"/r/c/state/.u.tmp\", \"/r/c/state/lifecycle_state.json\") = 0
+{last}
+18 +++ killed by SIGKILL +++
+"
+            ))
+        };
+        for last in [
+            "18 write(1<pipe:[2]> <unfinished ...>",
+            "18 futex( <unfinished ...>",
+        ] {
+            assert_eq!(
+                after.verify(&replay(last), &scope(), Counting::InScope),
+                Ok(()),
+                "{last}"
+            );
+        }
+        let error = after
+            .verify(&replay(""), &scope(), Counting::InScope)
+            .expect_err("nothing after the rename");
+        assert!(
+            error.contains(
+                "made no first call of process #1 after its 4th call in the case directory"
+            ),
+            "{error}"
+        );
+    }
 
     #[test]
     fn a_temp_file_is_a_new_name_and_the_record_keeps_its_own() {

@@ -34,22 +34,27 @@ fn strace() -> bool {
     found
 }
 
-/// `lifecycle trace --scope SCOPE --out OUT [--inject SPEC] -- sh -c
-/// SCRIPT`: its exit code and the trace it wrote.
-fn traced(scope: &Path, script: &str, inject: Option<&str>) -> (i32, Trace) {
-    let out = scope.with_extension("trace");
+/// `lifecycle trace --scope SCOPE --out SCOPE.trace [--inject SPEC] --
+/// sh -c SCRIPT`.
+fn trace_command(scope: &Path, inject: Option<&str>, script: &str) -> Command {
     let mut command = Command::new(LIFECYCLE);
     command
         .arg("trace")
         .arg("--scope")
         .arg(scope)
         .arg("--out")
-        .arg(&out);
+        .arg(scope.with_extension("trace"));
     if let Some(spec) = inject {
         command.args(["--inject", spec]);
     }
-    let status = command
-        .args(["--", "sh", "-c", script])
+    command.args(["--", "sh", "-c", script]);
+    command
+}
+
+/// [`trace_command`] run: its exit code and the trace it wrote.
+fn traced(scope: &Path, script: &str, inject: Option<&str>) -> (i32, Trace) {
+    let out = scope.with_extension("trace");
+    let status = trace_command(scope, inject, script)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -223,18 +228,8 @@ fn the_program_keeps_its_input_output_error_and_exit_code() {
         return;
     }
     let dir = tempfile::tempdir().expect("a temp dir");
-    let mut child = Command::new(LIFECYCLE)
-        .arg("trace")
-        .arg("--scope")
-        .arg(dir.path())
-        .arg("--out")
-        .arg(dir.path().join("t.trace"))
-        .args([
-            "--",
-            "sh",
-            "-c",
-            "read x; echo \"out $x\" | tee /dev/null; echo err >&2; exit 3",
-        ])
+    let script = "read x; echo \"out $x\" | tee /dev/null; echo err >&2; exit 3";
+    let mut child = trace_command(dir.path(), None, script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -274,13 +269,7 @@ fn no_traced_process_outlives_a_tracer_killed_or_terminated() {
             "sleep 300 & echo $! > {p}.tmp; (sleep 300; true) & echo $! >> {p}.tmp; echo $$ >> {p}.tmp; mv {p}.tmp {p}; wait",
             p = pids.display()
         );
-        let mut tracer = Command::new(LIFECYCLE)
-            .arg("trace")
-            .arg("--scope")
-            .arg(dir.path())
-            .arg("--out")
-            .arg(dir.path().join("t.trace"))
-            .args(["--", "sh", "-c", &script])
+        let mut tracer = trace_command(dir.path(), None, &script)
             .stdin(Stdio::null())
             .spawn()
             .expect("lifecycle trace runs");

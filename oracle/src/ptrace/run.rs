@@ -144,50 +144,36 @@ fn kill(pid: i32) {
     unsafe { libc::kill(pid, libc::SIGKILL) };
 }
 
+/// `ptrace(request, pid, 0, data)`: whether it succeeded.
+///
+/// # Safety
+///
+/// `data` must point to a live value of the type `request` reads or
+/// writes there (or be the number `request` takes in the data word).
+unsafe fn request<T>(request: libc::c_uint, pid: i32, data: *mut T) -> bool {
+    // SAFETY: the caller vouches for `data`; the address word is unused
+    // by the requests made here.
+    unsafe { libc::ptrace(request, pid, 0usize, data) != -1 }
+}
+
 fn registers(pid: i32) -> Option<libc::user_regs_struct> {
     // SAFETY: user_regs_struct is plain integers, for which all zeros is
     // a valid value.
     let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
-    // SAFETY: PTRACE_GETREGS writes one user_regs_struct to the address
-    // in the data word, which is `regs`, alive and of that type.
-    let done = unsafe {
-        libc::ptrace(
-            libc::PTRACE_GETREGS,
-            pid,
-            0usize,
-            &mut regs as *mut libc::user_regs_struct,
-        )
-    };
-    (done != -1).then_some(regs)
+    // SAFETY: PTRACE_GETREGS writes one user_regs_struct to `regs`.
+    unsafe { request(libc::PTRACE_GETREGS, pid, &mut regs) }.then_some(regs)
 }
 
 fn set_registers(pid: i32, regs: &libc::user_regs_struct) -> bool {
-    // SAFETY: PTRACE_SETREGS reads one user_regs_struct from the address
-    // in the data word, which is `regs`, alive and of that type.
-    let done = unsafe {
-        libc::ptrace(
-            libc::PTRACE_SETREGS,
-            pid,
-            0usize,
-            regs as *const libc::user_regs_struct,
-        )
-    };
-    done != -1
+    let mut regs = *regs;
+    // SAFETY: PTRACE_SETREGS reads one user_regs_struct from `regs`.
+    unsafe { request(libc::PTRACE_SETREGS, pid, &mut regs) }
 }
 
 fn event_message(pid: i32) -> Option<libc::c_ulong> {
     let mut message: libc::c_ulong = 0;
-    // SAFETY: PTRACE_GETEVENTMSG writes one unsigned long to the address
-    // in the data word, which is `message`.
-    let done = unsafe {
-        libc::ptrace(
-            libc::PTRACE_GETEVENTMSG,
-            pid,
-            0usize,
-            &mut message as *mut libc::c_ulong,
-        )
-    };
-    (done != -1).then_some(message)
+    // SAFETY: PTRACE_GETEVENTMSG writes one unsigned long to `message`.
+    unsafe { request(libc::PTRACE_GETEVENTMSG, pid, &mut message) }.then_some(message)
 }
 
 /// Whether a stop for a stopping signal is a group stop (the signal
@@ -196,17 +182,9 @@ fn event_message(pid: i32) -> Option<libc::c_ulong> {
 fn group_stop(pid: i32) -> bool {
     // SAFETY: siginfo_t is plain data, for which all zeros is valid.
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    // SAFETY: PTRACE_GETSIGINFO writes one siginfo_t to the address in
-    // the data word, which is `info`.
-    let done = unsafe {
-        libc::ptrace(
-            libc::PTRACE_GETSIGINFO,
-            pid,
-            0usize,
-            &mut info as *mut libc::siginfo_t,
-        )
-    };
-    done == -1 && io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL)
+    // SAFETY: PTRACE_GETSIGINFO writes one siginfo_t to `info`.
+    let done = unsafe { request(libc::PTRACE_GETSIGINFO, pid, &mut info) };
+    !done && io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL)
 }
 
 fn signal_name(signal: i32) -> String {

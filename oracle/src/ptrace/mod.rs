@@ -52,6 +52,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod line;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod names;

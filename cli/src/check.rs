@@ -144,6 +144,9 @@ pub fn run(args: CheckArgs) -> ExitCode {
         trace_command: std::env::current_exe()
             .ok()
             .map(|exe| format!("{} adapter", shell::word(&exe.display().to_string()))),
+        // This executable runs `lifecycle trace`, the tracer that counts
+        // calls in the case directory only.
+        tracer_program: std::env::current_exe().ok(),
     };
     let report = match lifecycle_oracle::run(&options) {
         Ok(report) => report,

@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 
 mod adapter;
 mod check;
+mod trace;
 use lifecycle_state::codec::{self, MAX_RECORD_BYTES};
 use lifecycle_state::persist::LoadOutcome;
 use lifecycle_state::store::Found;
@@ -127,6 +128,11 @@ fn parse_event(name: &str) -> Result<Event, String> {
 }
 
 fn main() -> ExitCode {
+    // `lifecycle trace`, hidden, takes its arguments raw (`--` and the
+    // traced command's options too), so clap never sees them.
+    if let Some(code) = trace::intercept(std::env::args_os()) {
+        return code;
+    }
     let cli = Cli::parse();
     let command = match cli.command {
         Command::Check(args) => return check::run(args),

@@ -87,6 +87,11 @@ fn adapter_script_for(adapter: &Path, module: &Path) -> String {
 /// `lifecycle check ARGS…` with a JSON report: the exit code, the report,
 /// and what it printed.
 fn check(args: &[&str]) -> (i32, Value, String) {
+    check_with(&[], args)
+}
+
+/// [`check`] with `env` added to the environment.
+fn check_with(env: &[(&str, &str)], args: &[&str]) -> (i32, Value, String) {
     let dir = tempfile::tempdir().expect("a temp dir");
     let json = dir.path().join("report.json");
     // The tests run side by side on two cores: a request may wait for the
@@ -98,6 +103,7 @@ fn check(args: &[&str]) -> (i32, Value, String) {
         &["--timeout", "10"]
     };
     let output: Output = Command::new(LIFECYCLE)
+        .envs(env.iter().copied())
         .arg("check")
         .args(timeout)
         .args(args)
@@ -773,6 +779,133 @@ fn a_store_that_makes_other_calls_in_each_run_ends_the_kill_suite_as_harness_bro
         "{printed}"
     );
     assert_eq!(findings(&report), Vec::<&Value>::new(), "{printed}");
+}
+
+/// Every case of `report` passed, each traced one with its replays all
+/// matched to the recording (a replay that hit another call ends the run
+/// as harness broken).
+fn assert_every_case_passes(code: i32, report: &Value, printed: &str, cases: usize) {
+    assert_eq!(code, 0, "{printed}");
+    assert!(report["harness_broken"].is_null(), "{printed}");
+    let results = results(report);
+    assert_eq!(results.len(), cases, "{printed}");
+    for result in results {
+        assert_eq!(result["verdict"], "pass", "{result}");
+    }
+}
+
+/// The strict store behind a wrapper that, like a JVM re-reading cgroup
+/// files on a timer, makes a random number of calls outside the case
+/// directory: opens, reads, writes, fsyncs and renames of its own files
+/// under /tmp and reads of /proc, before each save and during it, from a
+/// thread of its own and from another that never stops.
+fn noisy_store(dir: &Path) -> PathBuf {
+    let path = dir.join("noisy_store.py");
+    let strict = repo().join("adapters/python/conforming_store.py");
+    fs::write(
+        &path,
+        format!(
+            r#"import importlib.util, os, random, tempfile, threading, time
+
+_spec = importlib.util.spec_from_file_location("conforming_store", {strict:?})
+_strict = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_strict)
+globals().update((k, v) for k, v in vars(_strict).items() if not k.startswith("__"))
+
+_elsewhere = tempfile.mkdtemp(prefix="noise-")
+
+
+def _noise(times):
+    for _ in range(times):
+        for name in ("/proc/self/status", "/proc/self/stat"):
+            with open(name, "rb") as f:
+                f.read(64)
+        mine = os.path.join(_elsewhere, "n%d" % threading.get_ident())
+        fd = os.open(mine, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, b"noise")
+        os.fsync(fd)
+        os.close(fd)
+        os.rename(mine, mine + ".old")
+
+
+def _forever():
+    while True:
+        _noise(1)
+        time.sleep(random.random() / 100)
+
+
+threading.Thread(target=_forever, daemon=True).start()
+
+
+def save_state(record, path, *args, **kwargs):
+    _noise(random.randrange(1, 30))
+    during = threading.Thread(target=_noise, args=(random.randrange(1, 30),))
+    during.start()
+    _strict.save_state(record, path, *args, **kwargs)
+    during.join()
+"#
+        ),
+    )
+    .expect("written");
+    path
+}
+
+#[test]
+fn a_store_that_makes_a_random_number_of_calls_elsewhere_passes_kill_and_faults() {
+    if !python() || !strace() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let store = noisy_store(dir.path());
+    let (code, report, printed) = check(&[
+        "--adapter",
+        &python_adapter(&store),
+        "--suite",
+        "kill",
+        "--suite",
+        "faults",
+    ]);
+    assert_every_case_passes(code, &report, &printed, 6);
+}
+
+#[test]
+fn an_adapter_behind_a_pipeline_passes_the_traced_suites_under_either_tracer() {
+    if !python() || !strace() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let strict = repo().join("adapters/python/conforming_store.py");
+    // The protocol teed into a log, the adapter's errors appended to
+    // another: a shell and a tee traced beside the adapter.
+    let adapter = format!(
+        "{} 2>>{} | tee -a {}",
+        python_adapter(&strict),
+        dir.path().join("errors.log").display(),
+        dir.path().join("protocol.log").display()
+    );
+    let (code, report, printed) = check(&[
+        "--adapter",
+        &adapter,
+        "--suite",
+        "kill",
+        "--suite",
+        "faults",
+        "--suite",
+        "power",
+        "--suite",
+        "permissions",
+    ]);
+    assert_every_case_passes(code, &report, &printed, 17);
+    let logged = fs::read_to_string(dir.path().join("protocol.log")).expect("a log");
+    assert!(logged.contains("\"implementation\""), "{logged}");
+    // strace alone: the replays count strace's way, processes numbered by
+    // their first call in the case directory, and a trace cut short as
+    // the adapter's process group is killed still reads.
+    let (code, report, printed) = check_with(
+        &[("LIFECYCLE_TRACER", "strace")],
+        &["--adapter", &adapter, "--suite", "kill"],
+    );
+    assert_every_case_passes(code, &report, &printed, 3);
 }
 
 /// The strict store with a `dispatch` that only does what the kill suite

@@ -29,6 +29,7 @@ use crate::case::{Case, Judged, Planned, Planning};
 use crate::options::Options;
 use crate::report::{CaseResult, Report, Verdict};
 use crate::suites::{self, Suite};
+use crate::tracer;
 
 /// The temporary root of a run, removed when dropped.
 struct Root(PathBuf);
@@ -117,6 +118,11 @@ fn judged(f: impl FnOnce() -> Judged) -> Judged {
 
 /// Runs the check: the report, or why it could not start.
 pub fn run(options: &Options) -> Result<Report, String> {
+    // The traced cases find their tracer on this thread, where they run.
+    tracer::with_program(options.tracer_program.as_deref(), || run_cases(options))
+}
+
+fn run_cases(options: &Options) -> Result<Report, String> {
     let mut adapter = if options.validate_protocol {
         Adapter::start_keeping_transcript(options.config.clone())?
     } else {

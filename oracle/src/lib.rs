@@ -19,8 +19,10 @@
 //!   killed, restarted);
 //! - system calls: [`syscalls`] (the one table of what each call means, an
 //!   strace of a save parsed and turned into the persistence model's op
-//!   log), [`tracer`] (the adapter under a tracer, strace today: recorded,
-//!   or killed or failed at one call);
+//!   log), [`ptrace`] (`lifecycle trace`, a tracer of its own that counts
+//!   only the calls touching the case directory), [`tracer`] (the adapter
+//!   under a tracer: recorded by strace, or killed or failed at one call by
+//!   `lifecycle trace` or strace);
 //! - judging: [`subject`] (the adapter as a subject of the harness),
 //!   [`vectors`] (the conformance vectors, embedded, exported and read
 //!   back), [`case`] (what a case is and how it came out: the types every
@@ -40,6 +42,7 @@ pub mod case;
 pub mod check;
 pub mod options;
 pub mod protocol;
+pub mod ptrace;
 pub mod report;
 pub mod schema;
 pub mod shell;

@@ -99,6 +99,10 @@ pub struct Options {
     /// implementation as a process, for the suites that trace its system
     /// calls (`lifecycle adapter`).
     pub trace_command: Option<String>,
+    /// The `lifecycle` executable, which runs the oracle's own tracer
+    /// (`lifecycle trace`) for the replays of the traced suites; `None`:
+    /// strace does them (`tracer::find`).
+    pub tracer_program: Option<PathBuf>,
 }
 
 impl Options {
@@ -178,6 +182,7 @@ mod tests {
             vectors_dir: Some(PathBuf::from("/tmp/my vectors")),
             validate_protocol: false,
             trace_command: None,
+            tracer_program: None,
         }
     }
 

@@ -605,10 +605,15 @@ mod tests {
     fn a_skipped_crash_case_is_a_blind_spot_shown_first_and_a_skipped_capability_is_not() {
         let report = small_report();
         let text = report.to_text();
-        let blind = text.find("BLIND SPOTS: 1 crash cases").expect("the blind spot is shown");
+        let blind = text
+            .find("BLIND SPOTS: 1 crash cases")
+            .expect("the blind spot is shown");
         let table = text.find("suite ").expect("the table");
         assert!(blind < table, "{text}");
-        assert!(text.contains("power/old_record: a call the model cannot hold"), "{text}");
+        assert!(
+            text.contains("power/old_record: a call the model cannot hold"),
+            "{text}"
+        );
         assert!(!text[blind..table].contains("sleep/cycle"), "{text}");
         let md = report.to_markdown();
         assert!(md.contains("**Blind spots:** 1 crash cases"), "{md}");

@@ -3,30 +3,41 @@
 //!
 //! Promises: the suites see a tracer only as a [`Tracer`]: a command line
 //! that runs the adapter's command observed from outside, and a reader of
-//! what it wrote, in the parsed form of [`Trace`]; [`find`] gives the
-//! tracer this machine has (today strace; a ptrace tracer written in Rust
-//! would be a second implementation, found the same way).
-//! [`Strace`] finds `strace` (or says how to install it) and
-//! wraps an adapter's command line so the adapter runs under it: recording
-//! every call of every process it starts into a trace file
-//! ([`Tracer::recording`], in the format `syscalls::strace` reads), or
-//! also injecting, at the `ordinal`-th call named `syscall` of its process,
-//! a SIGKILL before the call runs or an error instead of it
-//! ([`Tracer::injecting`]). [`Injection::ordinal_of`] computes that ordinal
-//! from a recorded trace, strace's own way of counting (per system call,
-//! per process), so a replay with the same requests hits the same call.
-//! A replay's trace leaves out the calls the system-call table
-//! (`syscalls::table`) says only read a descriptor's data, unless the call
-//! to hit is one.
+//! what it wrote, in the parsed form of [`Trace`], and how it counts the
+//! call an [`Injection`] names ([`Counting`]). [`find`] gives the tracer
+//! this machine has: [`Ptrace`] when the `lifecycle` executable that runs
+//! `lifecycle trace` (the `ptrace` module) is known ([`with_program`],
+//! which `check::run` calls with `Options::tracer_program`) and this is
+//! Linux x86-64, else [`Strace`]; without strace, which records every
+//! save, the traced cases are skipped saying how to install it. The
+//! environment variable `LIFECYCLE_TRACER=strace` makes [`find`] take
+//! strace alone (to compare the two).
+//!
+//! [`Strace`] wraps an adapter's command line so the adapter runs under
+//! strace: recording every call of every process it starts into a trace
+//! file ([`Tracer::recording`], in the format `syscalls::strace` reads), or
+//! also injecting, at the `ordinal`-th call named `syscall` of its
+//! process, a SIGKILL before the call runs or an error instead of it
+//! ([`Tracer::injecting`]), counted strace's way: among every call of that
+//! name the process makes ([`Counting::EveryCall`]). A strace replay's
+//! trace leaves out the calls the system-call table (`syscalls::table`)
+//! says only read a descriptor's data, unless the call to hit is one.
+//! [`Ptrace`] records with strace and injects with `lifecycle trace`,
+//! which counts among the calls that touch the case directory only
+//! ([`Counting::InScope`]), so a runtime's calls elsewhere shift nothing,
+//! and whose replay trace holds exactly those calls and the call hit.
+//! [`Injection::ordinal_of`] counts an ordinal in a list of calls.
 //!
 //! Does not promise: that a replay is the same run; the suites check in
 //! the replay's trace that the call hit is the one meant, and report the
 //! case as the harness's failure when it is not.
 
+use std::cell::RefCell;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::ptrace::{self, Act, Spec, Target};
 use crate::shell;
 use crate::syscalls::strace::{self, Trace};
 use crate::syscalls::table;
@@ -36,15 +47,59 @@ pub trait Tracer {
     /// `command` with every call of every process it starts written to
     /// `trace`.
     fn recording(&self, command: &str, trace: &Path) -> String;
-    /// The same, and `injection` done at its call.
-    fn injecting(&self, command: &str, trace: &Path, injection: &Injection) -> String;
+    /// The same, and `injection` done at its call, counted in the case
+    /// directory `scope` when the tracer counts there.
+    fn injecting(&self, command: &str, trace: &Path, scope: &Path, injection: &Injection)
+        -> String;
     /// The calls a trace file written by one of these command lines holds.
     fn read(&self, trace: &Path) -> Result<Trace, String>;
+    /// How an injection's ordinal and process are counted.
+    fn counting(&self) -> Counting;
+}
+
+/// How a tracer counts the calls an [`Injection`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counting {
+    /// Among every call of that name the process makes (strace's
+    /// `when=N`), in the whole recorded trace.
+    EveryCall,
+    /// Among the calls that touch the case directory only (the
+    /// converter's `Converted::touching`); the replay's trace holds
+    /// exactly those and the call hit.
+    InScope,
+}
+
+thread_local! {
+    /// The `lifecycle` executable that runs `lifecycle trace`, for
+    /// [`find`] on this thread.
+    static PROGRAM: RefCell<Option<PathBuf>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `program`, the `lifecycle` executable that runs
+/// `lifecycle trace`, known to [`find`] on this thread (a check runs its
+/// cases on the thread that called it).
+pub fn with_program<T>(program: Option<&Path>, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<PathBuf>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let before = self.0.take();
+            PROGRAM.with(|p| *p.borrow_mut() = before);
+        }
+    }
+    let before = PROGRAM.with(|p| p.replace(program.map(Path::to_path_buf)));
+    let _restore = Restore(before);
+    f()
 }
 
 /// The tracer this machine has; else how to install one.
 pub fn find() -> Result<Box<dyn Tracer>, String> {
-    Strace::find().map(|s| Box::new(s) as Box<dyn Tracer>)
+    let strace = Strace::find()?;
+    let program = PROGRAM.with(|p| p.borrow().clone());
+    let strace_alone = std::env::var("LIFECYCLE_TRACER").is_ok_and(|t| t == "strace");
+    Ok(match program {
+        Some(program) if ptrace::SUPPORTED && !strace_alone => Box::new(Ptrace { program, strace }),
+        _ => Box::new(strace),
+    })
 }
 
 /// What to do at the chosen call.
@@ -57,17 +112,25 @@ pub enum Action {
     Fail(&'static str),
 }
 
-/// The `ordinal`-th call (from 1) named `syscall` made by one process.
+/// The call to hit: the `ordinal`-th call (from 1) named `syscall` of
+/// the `process`-th process, counted as the tracer counts
+/// ([`Counting`]); with `after`, the first call, of any name (`syscall`
+/// is the one the recording made there), of that process after its
+/// `ordinal`-th counted call of any name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Injection {
     pub syscall: String,
     pub ordinal: u64,
+    /// From 0, in the order of the processes' first call that touches the
+    /// case directory (strace hits the call in any process).
+    pub process: usize,
+    pub after: bool,
     pub action: Action,
 }
 
 impl Injection {
-    /// The ordinal strace counts for call `index` of `calls`: among the
-    /// calls of the same name made by the same process before it, plus one.
+    /// The ordinal of call `index` of `calls`: among the calls of the same
+    /// name made by the same process before it, plus one.
     pub fn ordinal_of(calls: &[(u32, &str)], index: usize) -> u64 {
         let Some((pid, name)) = calls.get(index) else {
             return 0;
@@ -77,6 +140,27 @@ impl Injection {
             .filter(|(p, n)| p == pid && n == name)
             .count();
         earlier as u64 + 1
+    }
+
+    /// This injection as `lifecycle trace --inject` takes it.
+    fn spec(&self) -> Spec {
+        Spec {
+            target: if self.after {
+                Target::After {
+                    ordinal: self.ordinal,
+                }
+            } else {
+                Target::Call {
+                    name: self.syscall.clone(),
+                    ordinal: self.ordinal,
+                }
+            },
+            process: self.process,
+            act: match self.action {
+                Action::Kill => Act::Kill,
+                Action::Fail(errno) => Act::Fail(errno),
+            },
+        }
     }
 
     fn rule(&self) -> String {
@@ -130,7 +214,7 @@ impl Tracer for Strace {
     /// what the trace is for (checking the call hit) needs none of them.
     /// strace counts each call name apart, so leaving some out shifts no
     /// ordinal.
-    fn injecting(&self, command: &str, trace: &Path, injection: &Injection) -> String {
+    fn injecting(&self, command: &str, trace: &Path, _: &Path, injection: &Injection) -> String {
         let reads = table::reads();
         let traced = if reads.contains(&injection.syscall.as_str()) {
             String::new()
@@ -146,10 +230,59 @@ impl Tracer for Strace {
         )
     }
     fn read(&self, trace: &Path) -> Result<Trace, String> {
-        let text = fs::read(trace)
-            .map_err(|e| format!("strace wrote no trace at {}: {e}", trace.display()))?;
-        strace::parse(&String::from_utf8_lossy(&text))
-            .map_err(|e| format!("the trace at {} does not parse: {e}", trace.display()))
+        read(trace)
+    }
+
+    fn counting(&self) -> Counting {
+        Counting::EveryCall
+    }
+}
+
+/// The calls of a trace file in strace's format.
+fn read(trace: &Path) -> Result<Trace, String> {
+    let text = fs::read(trace)
+        .map_err(|e| format!("the tracer wrote no trace at {}: {e}", trace.display()))?;
+    strace::parse(&String::from_utf8_lossy(&text))
+        .map_err(|e| format!("the trace at {} does not parse: {e}", trace.display()))
+}
+
+/// Records with strace; injects with `lifecycle trace` (the `ptrace`
+/// module), run by the `lifecycle` executable `program`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ptrace {
+    program: PathBuf,
+    strace: Strace,
+}
+
+impl Tracer for Ptrace {
+    fn recording(&self, command: &str, trace: &Path) -> String {
+        self.strace.recording(command, trace)
+    }
+
+    fn injecting(
+        &self,
+        command: &str,
+        trace: &Path,
+        scope: &Path,
+        injection: &Injection,
+    ) -> String {
+        let word = |path: &Path| shell::word(&path.display().to_string());
+        format!(
+            "exec {} trace --scope {} --out {} --inject {} -- sh -c {}",
+            word(&self.program),
+            word(scope),
+            word(trace),
+            injection.spec(),
+            shell::word(command)
+        )
+    }
+
+    fn read(&self, trace: &Path) -> Result<Trace, String> {
+        read(trace)
+    }
+
+    fn counting(&self) -> Counting {
+        Counting::InScope
     }
 }
 
@@ -178,6 +311,8 @@ mod tests {
         let kill = Injection {
             syscall: "fsync".to_string(),
             ordinal: 2,
+            process: 0,
+            after: false,
             action: Action::Kill,
         };
         assert_eq!(kill.rule(), "inject=fsync:signal=KILL:when=2");
@@ -196,9 +331,12 @@ mod tests {
         let mut injection = Injection {
             syscall: "fsync".to_string(),
             ordinal: 1,
+            process: 0,
+            after: false,
             action: Action::Kill,
         };
-        let line = strace.injecting("true", Path::new("/t/x.trace"), &injection);
+        let scope = Path::new("/t/x");
+        let line = strace.injecting("true", Path::new("/t/x.trace"), scope, &injection);
         let left_out: BTreeSet<&str> = line
             .split_once("-e trace=!")
             .and_then(|(_, rest)| rest.split(' ').next())
@@ -212,8 +350,61 @@ mod tests {
         assert_eq!(left_out, only_read);
         assert!(left_out.contains("read"), "{line}");
         injection.syscall = "pread64".to_string();
-        let line = strace.injecting("true", Path::new("/t/x.trace"), &injection);
+        let line = strace.injecting("true", Path::new("/t/x.trace"), scope, &injection);
         assert!(!line.contains("trace=!"), "{line}");
+    }
+
+    #[test]
+    fn the_ptrace_tracer_injects_by_its_own_command_and_records_with_strace() {
+        let strace = Strace {
+            program: "strace".to_string(),
+        };
+        let ptrace = Ptrace {
+            program: PathBuf::from("/b/life cycle"),
+            strace: strace.clone(),
+        };
+        let injection = Injection {
+            syscall: "futex".to_string(),
+            ordinal: 12,
+            process: 1,
+            after: true,
+            action: Action::Fail("EIO"),
+        };
+        let line = ptrace.injecting(
+            "a | tee log",
+            Path::new("/t/c.trace"),
+            Path::new("/t/c"),
+            &injection,
+        );
+        assert_eq!(
+            line,
+            "exec '/b/life cycle' trace --scope /t/c --out /t/c.trace --inject after:12:2:EIO -- sh -c 'a | tee log'"
+        );
+        let recording = |t: &dyn Tracer| t.recording("a", Path::new("/t/c.trace"));
+        assert_eq!(recording(&ptrace), recording(&strace));
+        assert_eq!(ptrace.counting(), Counting::InScope);
+        assert_eq!(strace.counting(), Counting::EveryCall);
+    }
+
+    #[test]
+    fn the_ptrace_tracer_is_found_only_while_its_program_is_known() {
+        if Strace::find().is_err() || std::env::var("LIFECYCLE_TRACER").is_ok() {
+            return;
+        }
+        let counting = || find().map(|t| t.counting());
+        assert_eq!(counting(), Ok(Counting::EveryCall));
+        let program = Path::new("/b/lifecycle");
+        let inside = with_program(Some(program), || {
+            let nested = with_program(None, counting);
+            (counting(), nested)
+        });
+        let expected = if ptrace::SUPPORTED {
+            Counting::InScope
+        } else {
+            Counting::EveryCall
+        };
+        assert_eq!(inside, (Ok(expected), Ok(Counting::EveryCall)));
+        assert_eq!(counting(), Ok(Counting::EveryCall));
     }
 
     #[test]

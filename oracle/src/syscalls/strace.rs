@@ -151,10 +151,32 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 /// Parses a whole trace file.
+///
+/// A file that does not end with a newline was cut short: strace, killed
+/// while a process was in a call (a shell of a pipeline in `wait4`, when
+/// the adapter's process group is killed), leaves that call's line as far
+/// as it had written it. A last line that does not parse as it is then
+/// reads as a call entered and never finished.
 pub fn parse(text: &str) -> Result<Trace, ParseError> {
     let mut parser = Parser::default();
+    let lines = text.lines().count();
+    let cut_short = !text.is_empty() && !text.ends_with('\n');
     for (i, line) in text.lines().enumerate() {
-        parser.line(i + 1, line).map_err(|reason| ParseError {
+        let parsed = if cut_short && i + 1 == lines {
+            let mut whole = parser.clone();
+            match whole.line(i + 1, line) {
+                Ok(()) => {
+                    parser = whole;
+                    Ok(())
+                }
+                Err(reason) => parser
+                    .line(i + 1, &format!("{} {UNFINISHED}", line.trim_end()))
+                    .map_err(|_| reason),
+            }
+        } else {
+            parser.line(i + 1, line)
+        };
+        parsed.map_err(|reason| ParseError {
             line: i + 1,
             reason,
         })?;
@@ -165,6 +187,7 @@ pub fn parse(text: &str) -> Result<Trace, ParseError> {
 const UNFINISHED: &str = "<unfinished ...>";
 
 /// A call entered but not yet resumed.
+#[derive(Clone)]
 struct Pending {
     slot: usize,
     line: usize,
@@ -173,7 +196,7 @@ struct Pending {
     head: String,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Parser {
     /// One slot per call entered, filled when the call is complete.
     slots: Vec<Option<Call>>,
@@ -864,6 +887,34 @@ mod tests {
     fn a_truncated_string_keeps_what_was_printed() {
         let call = only_call("1 write(1</o>, \"\\x61\\x62\"..., 100) = 100");
         assert_eq!(call.args[1], Arg::Str(b"ab".to_vec()));
+    }
+
+    #[test]
+    fn a_trace_cut_short_in_a_call_ends_with_that_call_unfinished() {
+        // The end of a pipeline's trace (`sh -c 'sleep 5 | tee log'`) when
+        // strace was killed: the shell waits in wait4, and the last line
+        // stops where strace had written it, without a newline.
+        let text = "\
+9146  wait4(-1,  <unfinished ...>
+9147  close(3<\\x2f\\x6c\\x6f\\x63>) = 0
+9147  clock_nanosleep(0, 0, {tv_sec=5, tv_nsec=0}, ";
+        let trace = parse(text).unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<&str> = trace.calls.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["wait4", "close", "clock_nanosleep"]);
+        assert_eq!(trace.calls[0].result, CallResult::Unknown);
+        let sleep = &trace.calls[2];
+        assert_eq!(sleep.result, CallResult::Unknown);
+        assert_eq!(sleep.end_line, None);
+        assert_eq!(sleep.args.len(), 3, "{:?}", sleep.args);
+        // Cut inside a resumed call too.
+        let resumed =
+            parse("9146  wait4(-1,  <unfinished ...>\n9146  <... wait4 resumed>[{WIFEXITED(s)")
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(resumed.calls[0].result, CallResult::Unknown);
+        // A whole file's last line is read as it is: a line cut short
+        // elsewhere is still an error.
+        assert!(parse("9146  wait4(-1, \n").is_err());
+        assert!(parse("9146  wait4(-1, \n9147  close(3) = 0").is_err());
     }
 
     #[test]

@@ -3,17 +3,22 @@
 //!
 //! Promises: the calls of a recorded save that touch the case directory (by
 //! a path or by a descriptor, failed or not) are its points, so interpreter
-//! start-up and protocol I/O never count. [`interrupt_each`] replays a
-//! save once per point a suite picks: a fresh case directory made as the
+//! start-up and protocol I/O never count; so is the first call of a
+//! process after one that touches it. [`interrupt_each`] replays a save
+//! once per point a suite picks: a fresh case directory made as the
 //! starting state says, a fresh adapter under the tracer, the same save,
-//! and the tracer acting at that call, counted the tracer's way (per system
-//! call, per process). The replay's own trace must show that the call hit
+//! and the tracer acting at that call, counted the tracer's way
+//! (`tracer::Counting`): per system call and per process, among the calls
+//! that touch the case directory (`lifecycle trace`), or among all the
+//! process's calls (strace); either way processes are numbered in the
+//! order of their first call that touches the case directory, so a
+//! process beside the adapter (a `tee` of its protocol) shifts none. The
+//! replay's own trace, counted the same way, must show that the call hit
 //! is the one meant (same process, same system call and ordinal, paths of
 //! the same kind, as `syscalls::paths_named` reads them, killed or failed
-//! as meant); if not, the case is the
-//! oracle's failure (harness broken), never a pass or a violation. The
-//! suite judges what each replay left; a finding carries the op log of the
-//! save, marked where it stopped.
+//! as meant); if not, the case is the oracle's failure (harness broken),
+//! never a pass or a violation. The suite judges what each replay left; a
+//! finding carries the op log of the save, marked where it stopped.
 //!
 //! Does not promise: more than the first finding of a case.
 
@@ -37,7 +42,7 @@ use crate::syscalls::strace::{Call, CallResult, EventKind, Trace};
 use crate::traced::op_log::op_log_text;
 use crate::traced::record::{disk_before, record_save, Recorded, Traced};
 use crate::traced::start::{new_record, StartingState, ELSEWHERE};
-use crate::tracer::{Action, Injection};
+use crate::tracer::{Action, Counting, Injection};
 
 /// The name of the record's directory inside a case directory.
 const STATE: &str = "state";
@@ -130,10 +135,11 @@ impl CaseScope {
     }
 }
 
-/// The processes of a trace in the order they first made a call.
-fn processes(trace: &Trace) -> Vec<u32> {
+/// The processes of `trace` in the order of their first call listed in
+/// `touching` (indices of its calls, in order).
+fn processes(trace: &Trace, touching: &[usize]) -> Vec<u32> {
     let mut out: Vec<u32> = Vec::new();
-    for call in &trace.calls {
+    for call in touching.iter().filter_map(|&i| trace.calls.get(i)) {
         if !out.contains(&call.pid) {
             out.push(call.pid);
         }
@@ -141,23 +147,108 @@ fn processes(trace: &Trace) -> Vec<u32> {
     out
 }
 
-/// What every point of a recorded save is counted against: each call's
-/// process and name, and the processes in order of appearance.
+/// The calls of `trace` that name a path at or under the case directory
+/// (by `paths_named`): how a strace replay's touching calls are told.
+fn touching_in(trace: &Trace, scope: &CaseScope) -> Vec<usize> {
+    trace
+        .calls
+        .iter()
+        .filter(|c| paths_named(c).iter().any(|p| scope.relative(p).is_some()))
+        .map(|c| c.index)
+        .collect()
+}
+
+/// What the points of a trace are counted against, as the tracer counts
+/// ([`Counting`]): the calls counted, with their process and name, and the
+/// processes in the order of their first call that touches the case
+/// directory (so a process that never touches it, such as a `tee` beside
+/// the adapter, numbers nothing).
 struct Counted<'t> {
-    named: Vec<(u32, &'t str)>,
+    trace: &'t Trace,
+    /// Per call of the trace, its process and name when counted.
+    named: Vec<Option<(u32, &'t str)>>,
     processes: Vec<u32>,
 }
 
 impl<'t> Counted<'t> {
-    fn of(trace: &'t Trace) -> Counted<'t> {
+    /// `trace` counted as `counting` says, `touching` its calls that touch
+    /// the case directory.
+    fn of(trace: &'t Trace, counting: Counting, touching: &[usize]) -> Counted<'t> {
+        let touches: BTreeSet<usize> = touching.iter().copied().collect();
         Counted {
+            trace,
             named: trace
                 .calls
                 .iter()
-                .map(|c| (c.pid, c.name.as_str()))
+                .map(|c| {
+                    let counted = match counting {
+                        Counting::EveryCall => true,
+                        Counting::InScope => touches.contains(&c.index),
+                    };
+                    counted.then_some((c.pid, c.name.as_str()))
+                })
                 .collect(),
-            processes: processes(trace),
+            processes: processes(trace, touching),
         }
+    }
+
+    /// A recorded save counted as `counting` says.
+    fn recorded(recorded: &'t Recorded, counting: Counting) -> Counted<'t> {
+        Counted::of(&recorded.trace, counting, &recorded.touching)
+    }
+
+    /// A replay's trace counted as `counting` says: every call of a trace
+    /// `lifecycle trace` wrote touches the case directory (but the call
+    /// after the last, when that one is hit), strace's are told by their
+    /// paths.
+    fn replayed(trace: &'t Trace, counting: Counting, scope: &CaseScope) -> Counted<'t> {
+        let touching = match counting {
+            Counting::InScope => trace.calls.iter().map(|c| c.index).collect(),
+            Counting::EveryCall => touching_in(trace, scope),
+        };
+        Counted::of(trace, counting, &touching)
+    }
+
+    /// The ordinal of counted call `index` among its process's counted
+    /// calls of its name.
+    fn ordinal(&self, index: usize) -> Option<u64> {
+        self.named.get(index).copied().flatten()?;
+        let counted: Vec<(u32, &str)> = self.named[..=index].iter().flatten().copied().collect();
+        Some(Injection::ordinal_of(&counted, counted.len() - 1))
+    }
+
+    /// How many counted calls of any name process `pid` made up to call
+    /// `index`, included.
+    fn made_by(&self, pid: u32, index: usize) -> u64 {
+        self.named[..=index.min(self.named.len().saturating_sub(1))]
+            .iter()
+            .flatten()
+            .filter(|(p, _)| *p == pid)
+            .count() as u64
+    }
+
+    /// The call of process `pid` that is its `ordinal`-th counted call
+    /// named `name` (any name: `None`).
+    fn nth(&self, pid: u32, name: Option<&str>, ordinal: u64) -> Option<&'t Call> {
+        let skip = usize::try_from(ordinal.checked_sub(1)?).ok()?;
+        self.trace
+            .calls
+            .iter()
+            .zip(&self.named)
+            .filter(|(_, named)| {
+                named.is_some_and(|(p, n)| p == pid && name.is_none_or(|name| n == name))
+            })
+            .map(|(call, _)| call)
+            .nth(skip)
+    }
+
+    /// The next call of the same process after `call`, in the trace.
+    fn next_of_process(&self, call: &Call) -> Option<&'t Call> {
+        self.trace
+            .calls
+            .iter()
+            .skip(call.index + 1)
+            .find(|c| c.pid == call.pid)
     }
 }
 
@@ -166,8 +257,6 @@ pub struct Point {
     /// Its index in the recorded trace.
     pub call: usize,
     pub injection: Injection,
-    /// Which process made it, by order of appearance.
-    process: usize,
     /// Its paths' kinds.
     roles: Vec<String>,
     /// The call in words.
@@ -179,6 +268,9 @@ pub struct Point {
 }
 
 impl Point {
+    /// The point at call `index` of the recorded save, counted as
+    /// `counted`: `None` when the call is neither counted nor the first
+    /// call of its process after a counted one.
     fn new(
         recorded: &Recorded,
         counted: &Counted<'_>,
@@ -188,14 +280,29 @@ impl Point {
     ) -> Option<Point> {
         let call = recorded.trace.calls.get(index)?;
         let process = counted.processes.iter().position(|&p| p == call.pid)?;
+        let (ordinal, after) = match counted.ordinal(index) {
+            Some(ordinal) => (ordinal, false),
+            None => {
+                // Not counted: the first call of its process after one
+                // that is (the point after the last call in the case
+                // directory).
+                let before = recorded.trace.calls[..index]
+                    .iter()
+                    .rev()
+                    .find(|c| c.pid == call.pid)?;
+                counted.ordinal(before.index)?;
+                (counted.made_by(call.pid, before.index), true)
+            }
+        };
         Some(Point {
             call: index,
             injection: Injection {
                 syscall: call.name.clone(),
-                ordinal: Injection::ordinal_of(&counted.named, index),
+                ordinal,
+                process,
+                after,
                 action,
             },
-            process,
             roles: paths_named(call).iter().map(|p| scope.role(p)).collect(),
             text: call_text(call, scope),
             line: call.line,
@@ -216,35 +323,61 @@ impl Point {
         }
     }
 
-    /// Whether `replay`, run with this point's injection in `scope`, hit
-    /// the call meant; else what it hit.
-    fn verify(&self, replay: &Trace, scope: &CaseScope) -> Result<(), String> {
-        let Some(&pid) = processes(replay).get(self.process) else {
+    /// The call meant, in words, without an article: which of its
+    /// process's calls.
+    fn which(&self, counting: Counting) -> String {
+        let among = match counting {
+            Counting::EveryCall => "",
+            Counting::InScope => " in the case directory",
+        };
+        let process = self.injection.process + 1;
+        let ordinal = nth(self.injection.ordinal);
+        if self.injection.after {
+            format!("first call of process #{process} after its {ordinal} call{among}")
+        } else {
+            format!(
+                "{ordinal} {} call{among} of process #{process}",
+                self.injection.syscall
+            )
+        }
+    }
+
+    /// Whether `replay`, run with this point's injection in `scope` by a
+    /// tracer counting as `counting` says, hit the call meant; else what
+    /// it hit.
+    fn verify(&self, replay: &Trace, scope: &CaseScope, counting: Counting) -> Result<(), String> {
+        let counted = Counted::replayed(replay, counting, scope);
+        let Some(&pid) = counted.processes.get(self.injection.process) else {
             return Err(format!(
-                "the replay has no process #{} to hit {}",
-                self.process + 1,
+                "the replay has no process #{} in the case directory to hit {}",
+                self.injection.process + 1,
                 self.text
             ));
         };
-        let hit = replay
-            .calls
-            .iter()
-            .filter(|c| c.pid == pid && c.name == self.injection.syscall)
-            .nth(usize::try_from(self.injection.ordinal.saturating_sub(1)).unwrap_or(usize::MAX));
+        let injection = &self.injection;
+        // After the last call in the case directory, any call will do:
+        // the save's effects are all made and its reply is not sent (a
+        // runtime's threads make the next call a futex in one run, a write
+        // in the next).
+        let hit = if injection.after {
+            counted
+                .nth(pid, None, injection.ordinal)
+                .and_then(|last| counted.next_of_process(last))
+        } else {
+            counted.nth(pid, Some(&injection.syscall), injection.ordinal)
+        };
         let Some(hit) = hit else {
             return Err(format!(
-                "the replay made no {} {} call, so {} was not hit",
-                nth(self.injection.ordinal),
-                self.injection.syscall,
+                "the replay made no {}, so {} was not hit",
+                self.which(counting),
                 self.text
             ));
         };
         let roles: Vec<String> = paths_named(hit).iter().map(|p| scope.role(p)).collect();
-        if roles != self.roles {
+        if roles != self.roles && !injection.after {
             return Err(format!(
-                "the replay's {} {} call was {} (line {} of its trace), not {}",
-                nth(self.injection.ordinal),
-                self.injection.syscall,
+                "the {} of the replay was {} (line {} of its trace), not {}",
+                self.which(counting),
                 call_text(hit, scope),
                 hit.line,
                 self.text
@@ -341,14 +474,15 @@ fn replay(
     let before = scope.entries();
     let disk = disk_before(&scope.top)?;
     let trace_path = scope.top.with_extension("trace");
-    let launch = traced
-        .tracer
-        .injecting(&traced.command, &trace_path, &point.injection);
+    let launch =
+        traced
+            .tracer
+            .injecting(&traced.command, &trace_path, &scope.top, &point.injection);
     let config = Traced::config(case.adapter.config(), launch, None);
     let mut adapter = Adapter::start(config)
         .map_err(|e| {
             Judged::OracleFailed(format!(
-                "the adapter did not start under strace to replay {}: {e}",
+                "the adapter did not start under the tracer to replay {}: {e}",
                 point.describe()
             ))
         })?
@@ -359,7 +493,7 @@ fn replay(
         .tracer
         .read(&trace_path)
         .map_err(Judged::OracleFailed)?;
-    if let Err(why) = point.verify(&trace, &scope) {
+    if let Err(why) = point.verify(&trace, &scope, traced.tracer.counting()) {
         return Err(Judged::OracleFailed(format!(
             "the replay meant to interrupt {}, but {why}; the adapter does not make the same calls in every run",
             point.text
@@ -451,13 +585,15 @@ pub fn interrupt_each(
     let recording = CaseScope::new(case.fresh_dir(), &sidecars(case.adapter));
     let recorded = record_save(case, traced, &recording.dir, start, &new, None)?;
     let runs = pick(&recorded);
-    let counted = Counted::of(&recorded.trace);
+    let counted = Counted::recorded(&recorded, traced.tracer.counting());
     let mut findings = Vec::new();
     let mut notes = Vec::new();
     for &(index, action) in &runs {
         let point =
             Point::new(&recorded, &counted, &recording, index, action).ok_or_else(|| {
-                Judged::OracleFailed(format!("call {index} is not in the recorded trace"))
+                Judged::OracleFailed(format!(
+                    "call {index} of the recorded trace neither touches the case directory nor follows a call that does"
+                ))
             })?;
         let run = replay(case, traced, start, point, &new)?;
         match judge(case, &run, &recorded) {
@@ -479,6 +615,163 @@ pub fn interrupt_each(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syscalls::strace::parse;
+    use lifecycle_model::persistence::Disk;
+
+    fn trace(text: &str) -> Trace {
+        parse(text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A recorded save of a `tee` (7) beside the adapter (8), whose other
+    /// thread (9) and whose own calls elsewhere come between its calls in
+    /// the case directory `/r/c`.
+    fn recorded() -> Recorded {
+        let trace = trace(
+            "\
+7 write(1<pipe:[1]>, \"\\x7b\", 1) = 1
+8 openat(-100</w>, \"/r/c/state/.t.tmp\", 0xc1, 0600) = 3</r/c/state/.t.tmp>
+9 fsync(4</tmp/noise>) = 0
+8 fsync(5</tmp/noise>) = 0
+8 write(3</r/c/state/.t.tmp>, \"\\x7b\", 1) = 1
+8 fsync(3</r/c/state/.t.tmp>) = 0
+8 rename(\"/r/c/state/.t.tmp\", \"/r/c/state/lifecycle_state.json\") = 0
+8 futex(0x7f, 0x81, 1) = 0
+8 write(1<pipe:[2]>, \"\\x7b\", 1) = 1
+",
+        );
+        Recorded {
+            record_path: "/r/c/state/lifecycle_state.json".to_string(),
+            trace,
+            ops: Vec::new(),
+            touching: vec![1, 4, 5, 6],
+            before: Disk::default(),
+        }
+    }
+
+    fn scope() -> CaseScope {
+        CaseScope::new(PathBuf::from("/r/c"), &[])
+    }
+
+    fn point(recorded: &Recorded, counting: Counting, index: usize, action: Action) -> Point {
+        let counted = Counted::recorded(recorded, counting);
+        Point::new(recorded, &counted, &scope(), index, action).expect("a point")
+    }
+
+    #[test]
+    fn a_point_is_counted_among_the_calls_in_the_case_directory_or_all_as_the_tracer_counts() {
+        let recorded = recorded();
+        let fsync = point(&recorded, Counting::InScope, 5, Action::Kill);
+        assert_eq!(
+            (fsync.injection.ordinal, fsync.injection.process),
+            (1, 0),
+            "the fsync elsewhere does not count, nor does the tee number"
+        );
+        assert!(!fsync.injection.after);
+        let fsync = point(&recorded, Counting::EveryCall, 5, Action::Kill);
+        assert_eq!((fsync.injection.ordinal, fsync.injection.process), (2, 0));
+        let rename = point(&recorded, Counting::InScope, 6, Action::Fail("EIO"));
+        assert_eq!(rename.injection.ordinal, 1);
+        assert_eq!(
+            rename.roles,
+            ["state/(a new name)", "state/lifecycle_state.json"]
+        );
+    }
+
+    #[test]
+    fn the_call_after_the_last_in_the_case_directory_is_counted_from_that_last_one() {
+        let recorded = recorded();
+        let after = point(&recorded, Counting::InScope, 7, Action::Kill);
+        assert!(after.injection.after);
+        assert_eq!((after.injection.ordinal, after.injection.process), (4, 0));
+        assert_eq!(after.injection.syscall, "futex");
+        // A call elsewhere that follows none in the case directory is no
+        // point.
+        let counted = Counted::recorded(&recorded, Counting::InScope);
+        assert!(Point::new(&recorded, &counted, &scope(), 0, Action::Kill).is_none());
+        assert!(Point::new(&recorded, &counted, &scope(), 8, Action::Kill).is_none());
+    }
+
+    #[test]
+    fn a_replay_is_verified_counting_as_its_tracer_counts() {
+        let recorded = recorded();
+        let fsync = point(&recorded, Counting::InScope, 5, Action::Kill);
+        // What lifecycle trace writes: the calls in the case directory,
+        // under other process ids, and the call killed.
+        let killed = trace(
+            "\
+18 openat(-100</w>, \"/r/c/state/.u.tmp\", 0xc1, 0600) = 3</r/c/state/.u.tmp>
+18 write(3</r/c/state/.u.tmp>, \"\\x7b\", 1) = 1
+18 fsync(3</r/c/state/.u.tmp> <unfinished ...>
+18 +++ killed by SIGKILL +++
+",
+        );
+        assert_eq!(fsync.verify(&killed, &scope(), Counting::InScope), Ok(()));
+        // Counted strace's way, the fsync meant is the process's 2nd.
+        let error = point(&recorded, Counting::EveryCall, 5, Action::Kill)
+            .verify(&killed, &scope(), Counting::EveryCall)
+            .expect_err("strace's count");
+        assert!(
+            error.contains("made no 2nd fsync call of process #1"),
+            "{error}"
+        );
+        let survived = trace(
+            "\
+18 openat(-100</w>, \"/r/c/state/.u.tmp\", 0xc1, 0600) = 3</r/c/state/.u.tmp>
+18 fsync(3</r/c/state/.u.tmp>) = 0
+",
+        );
+        let error = fsync
+            .verify(&survived, &scope(), Counting::InScope)
+            .expect_err("not killed");
+        assert!(error.contains("was not killed"), "{error}");
+        let elsewhere = trace(
+            "\
+18 fsync(3</r/c/other>) = ?
+18 +++ killed by SIGKILL +++
+",
+        );
+        let error = fsync
+            .verify(&elsewhere, &scope(), Counting::InScope)
+            .expect_err("another file");
+        assert!(error.contains("was fsync of other"), "{error}");
+    }
+
+    #[test]
+    fn the_call_after_the_last_may_be_any_call_of_that_process() {
+        let recorded = recorded();
+        let after = point(&recorded, Counting::InScope, 7, Action::Kill);
+        let replay = |last: &str| {
+            trace(&format!(
+                "\
+18 openat(-100</w>, \"/r/c/state/.u.tmp\", 0xc1, 0600) = 3</r/c/state/.u.tmp>
+18 write(3</r/c/state/.u.tmp>, \"\\x7b\", 1) = 1
+18 fsync(3</r/c/state/.u.tmp>) = 0
+18 rename(\"/r/c/state/.u.tmp\", \"/r/c/state/lifecycle_state.json\") = 0
+{last}
+18 +++ killed by SIGKILL +++
+"
+            ))
+        };
+        for last in [
+            "18 write(1<pipe:[2]> <unfinished ...>",
+            "18 futex( <unfinished ...>",
+        ] {
+            assert_eq!(
+                after.verify(&replay(last), &scope(), Counting::InScope),
+                Ok(()),
+                "{last}"
+            );
+        }
+        let error = after
+            .verify(&replay(""), &scope(), Counting::InScope)
+            .expect_err("nothing after the rename");
+        assert!(
+            error.contains(
+                "made no first call of process #1 after its 4th call in the case directory"
+            ),
+            "{error}"
+        );
+    }
 
     #[test]
     fn a_temp_file_is_a_new_name_and_the_record_keeps_its_own() {

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Builds the example stores and runs `lifecycle check` on each of them.
 #
-#   adapters/examples/check.sh [NAME...] [-- CHECK-OPTIONS...]
+#   adapters/examples/check.sh [--expect | --bless] [NAME...] [-- CHECK-OPTIONS...]
+#
+# --expect compares each report with adapters/examples/expected/NAME.json
+# (expect.py: every finding with its reason, no crash case skipped, the run
+# complete) and fails on any difference; --bless rewrites those files from
+# the reports, keeping the reasons of the findings that stay.
 #
 # NAME is a folder of adapters/examples, or one of two variants:
 # node-write-file-atomic-sync (the same store through writeFileAtomic.sync)
@@ -14,7 +19,8 @@
 #   OUT_DIR    where the JSON reports go (default: target/examples)
 #   TIMEOUT    --timeout of lifecycle check, in seconds (default: 10)
 # Exit status: 0 when every check ran to its end (violations are the point of
-# these examples, so exit 1 of lifecycle check counts as done), else the first
+# these examples, so exit 1 of lifecycle check counts as done) and, with
+# --expect, found what is expected; else 1 for a difference, or the first
 # other exit status of lifecycle check (3: the adapter or the harness broke).
 set -euo pipefail
 
@@ -105,9 +111,11 @@ build_java-nio() {
 
 names=()
 extra=()
+mode=
 while [ $# -gt 0 ]; do
     case $1 in
         --) shift; extra=("$@"); break ;;
+        --expect|--bless) mode=${1#--}; shift ;;
         -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) names+=("${1%/}"); shift ;;
     esac
@@ -138,5 +146,20 @@ for name in "${names[@]}"; do
     if [ "$rc" -gt 1 ] && [ "$status" = 0 ]; then
         status=$rc
     fi
+    expected=$here/expected/$name.json
+    case $mode in
+        expect)
+            if python3 "$here/expect.py" "$OUT_DIR/$name.json" "$expected"; then
+                echo "== $name: as expected ($expected)" >&2
+            else
+                echo "== $name: not as expected ($expected)" >&2
+                [ "$status" != 0 ] || status=1
+            fi
+            ;;
+        bless)
+            mkdir -p "$here/expected"
+            python3 "$here/expect.py" --bless "$OUT_DIR/$name.json" "$expected"
+            ;;
+    esac
 done
 exit "$status"

@@ -3,7 +3,11 @@
 //! The built-in store passes every suite, in process and through `lifecycle
 //! adapter`; the strict Python store passes too; the Python original is
 //! reported with its real defects; eleven Python stores broken one way each
-//! are each caught under the right SPEC section; broken save protocols are
+//! are each caught under the right SPEC section; Python stores that make
+//! the choices requirements §7 leaves open (a millisecond or whole-second
+//! clock, a depth-limited JSON library) pass, and three that take a third
+//! way (a clock rounded up, `1e400` saved as "Infinity", a lone surrogate
+//! saved as an escape) are caught; broken save protocols are
 //! each caught by the traced suite that owns them (`power`, `kill`,
 //! `faults`, `permissions`), with strace lines in the reproduction;
 //! an adapter that hangs, dies,
@@ -357,21 +361,148 @@ fn the_python_original_is_reported_with_its_real_defects() {
 
 /// A copy of the strict store with `old` replaced by `new`, once.
 fn broken_store(dir: &Path, name: &str, old: &str, new: &str) -> PathBuf {
-    patched("adapters/python/conforming_store.py", dir, name, old, new)
+    patched_store(dir, name, &[(old, new)])
+}
+
+/// A copy of the strict store with each `(old, new)` of `patches` applied,
+/// each exactly once.
+fn patched_store(dir: &Path, name: &str, patches: &[(&str, &str)]) -> PathBuf {
+    patched("adapters/python/conforming_store.py", dir, name, patches)
 }
 
 /// A copy in `dir`, named `name`, of the repository's file `source` with
-/// `old` replaced by `new`, once.
-fn patched(source: &str, dir: &Path, name: &str, old: &str, new: &str) -> PathBuf {
-    let text = fs::read_to_string(repo().join(source)).expect("the file to patch");
-    assert_eq!(
-        text.matches(old).count(),
-        1,
-        "{name}: the patch must apply exactly once: {old}"
-    );
+/// each `(old, new)` of `patches` applied, each exactly once.
+fn patched(source: &str, dir: &Path, name: &str, patches: &[(&str, &str)]) -> PathBuf {
+    let mut text = fs::read_to_string(repo().join(source)).expect("the file to patch");
+    for (old, new) in patches {
+        assert_eq!(
+            text.matches(old).count(),
+            1,
+            "{name}: the patch must apply exactly once: {old}"
+        );
+        text = text.replace(old, new);
+    }
     let path = dir.join(format!("{name}.py"));
-    fs::write(&path, text.replace(old, new)).expect("written");
+    fs::write(&path, text).expect("written");
     path
+}
+
+/// The strict store's own clock (it is given now otherwise), patched.
+const OWN_CLOCK: (&str, &str) = ("TAKES_NOW = True", "TAKES_NOW = False");
+
+#[test]
+fn choices_requirements_section_7_leaves_open_pass_and_third_outcomes_are_caught() {
+    if !python() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // A clock of a millisecond, or of a second, is the store's to have.
+    let millisecond_given_now: &[(&str, &str)] = &[(
+        "    now = now or now_text()\n",
+        "    now = now or now_text()\n    now = now[:23] + \"Z\" if len(now) > 24 else now\n",
+    )];
+    let whole_second_own_clock: &[(&str, &str)] = &[
+        OWN_CLOCK,
+        (
+            "strftime(\"%Y-%m-%dT%H:%M:%S.%fZ\")",
+            "strftime(\"%Y-%m-%dT%H:%M:%SZ\")",
+        ),
+    ];
+    // A JSON library that stops past 128 levels: its save refuses.
+    let depth_limited: &[(&str, &str)] = &[(
+        "    validate(record)\n    data = serialize(record)",
+        "    validate(record)\n    if \"[\" * 129 in json.dumps(record, separators=(\",\", \":\")):\n        raise Invalid(\"(record)\", \"nested deeper than 128 levels\")\n    data = serialize(record)",
+    )];
+    let conforming = [
+        ("millisecond_clock_given_now", millisecond_given_now),
+        ("whole_second_own_clock", whole_second_own_clock),
+        ("depth_limited_json", depth_limited),
+    ];
+    // Its own clock rounded up to the second: after every request.
+    let rounds_up: &[(&str, &str)] = &[
+        OWN_CLOCK,
+        (
+            "    return datetime.now(timezone.utc).strftime(\"%Y-%m-%dT%H:%M:%S.%fZ\")",
+            "    now = datetime.now(timezone.utc)\n    return datetime.fromtimestamp(-(-now.timestamp() // 1), timezone.utc).strftime(\"%Y-%m-%dT%H:%M:%SZ\")",
+        ),
+    ];
+    // 1e400 saved as the string "Infinity".
+    let infinity_string: &[(&str, &str)] = &[
+        (
+            "            raise Invalid(path, \"a number that is not finite\")",
+            "            pass",
+        ),
+        (
+            "separators=(\",\", \":\"), allow_nan=False)",
+            "separators=(\",\", \":\"), allow_nan=True).replace(\"Infinity\", '\"Infinity\"')",
+        ),
+    ];
+    // A lone surrogate saved as the escape it came as: a corrupt file.
+    let surrogate_escape: &[(&str, &str)] = &[
+        (
+            "            if any(0xD800 <= ord(c) <= 0xDFFF for c in v):",
+            "            if False:",
+        ),
+        (
+            "json.dumps(top, ensure_ascii=False",
+            "json.dumps(top, ensure_ascii=True",
+        ),
+    ];
+    let caught = [
+        ("clock_rounded_up", rounds_up, "vectors/default", "§1.7"),
+        (
+            "infinity_string",
+            infinity_string,
+            "vectors/roundtrip/valid_number_1e400_in_unknown_member",
+            "§3.2",
+        ),
+        (
+            "lone_surrogate_escape",
+            surrogate_escape,
+            "vectors/save_invalid/corrupt_unpaired_high_surrogate_ud800_in_quarantine_reason",
+            "§3.1",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (name, patches) in conforming {
+        let store = patched_store(dir.path(), name, patches);
+        let (code, report, printed) = check(&[
+            "--adapter",
+            &python_adapter(&store),
+            "--suite",
+            "vectors",
+            "--suite",
+            "traces",
+            "--cases",
+            "30",
+        ]);
+        if code != 0 || !findings(&report).is_empty() {
+            wrong.push(format!("{name} conforms, yet:\n{printed}"));
+        }
+    }
+    let deep = "vectors/roundtrip/valid_deep_nesting_200_in_unknown_member";
+    let store = patched_store(dir.path(), "depth_limited_json", depth_limited);
+    let (_, report, _) = check(&["--adapter", &python_adapter(&store), "--case", deep]);
+    let refused = results(&report).into_iter().any(|r| {
+        r["verdict"] == "info" && r["message"].as_str().is_some_and(|m| m.contains("refused"))
+    });
+    if !refused {
+        wrong.push(format!(
+            "{deep}: not reported as a refusal, a §7 choice: {report}"
+        ));
+    }
+    for (name, patches, case, spec) in caught {
+        let store = patched_store(dir.path(), name, patches);
+        let (code, report, printed) =
+            check(&["--adapter", &python_adapter(&store), "--suite", "vectors"]);
+        match finding(&report, case) {
+            Some(f) if code == 1 && f["verdict"] == "violation" && f["spec"] == spec => {}
+            other => wrong.push(format!(
+                "{name}: {case} should be a violation of {spec}, is {other:?}:\n{printed}"
+            )),
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
 
 #[test]
@@ -1338,12 +1469,12 @@ fn python_adapter_failing_at(dir: &Path, patches: &[(&str, &str)]) -> String {
         .iter()
         .map(|(marker, then)| format!("        if {marker:?} in line:\n{then}"))
         .collect();
+    let with_checks = format!("{anchor}{checks}");
     let adapter = patched(
         "adapters/python/lifecycle_adapter.py",
         dir,
         "failing_adapter",
-        anchor,
-        &format!("{anchor}{checks}"),
+        &[(anchor, with_checks.as_str())],
     );
     adapter_script_for(
         &adapter,

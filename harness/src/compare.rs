@@ -11,9 +11,17 @@
 //! below a microsecond, unknown members as JSON values: order and
 //! whitespace aside, numbers as binary64 values). For an implementation
 //! that reads its own clock, a timestamp the model makes from now matches
-//! any instant of the request's clock window. Where the SPEC allows several
-//! outcomes (an interrupted writer, a power loss), [`observe`] accepts any
-//! of the allowed files and says which one the disk holds.
+//! any instant of the request's clock window; by requirements §7 (the
+//! resolution of the clock is the implementation's, 1 µs to 1 s), also the
+//! reading of a coarser clock truncated to the digits written, never
+//! rounded up: with k < 6 fraction digits, up to 10^-k s before the window
+//! (before now, for an implementation given now), never after it
+//! ([`same_record_between`] tells the timestamps made from now from those
+//! copied from the file by asking the model a microsecond away), and a
+//! writer's decisions may be the model's at such a truncated reading
+//! ([`write_predicted`]). Where the SPEC allows several outcomes (an
+//! interrupted writer, a power loss), [`observe`] accepts any of the
+//! allowed files and says which one the disk holds.
 //!
 //! Does not promise: anything about timing or the order of file-system
 //! calls; `invariants` and the crash judge look at the disk.
@@ -33,23 +41,76 @@ use crate::world::{Rules, World};
 
 // ------------------------------------------------------------------ records
 
-/// Whether `o` is an instant between `lo` and `hi` (the same instant when
-/// they are), by the world's rules: requirements §7 lets a writer round
-/// fractions finer than a microsecond.
-fn same_timestamp(world: &World, lo: &Timestamp, hi: &Timestamp, o: &Timestamp) -> bool {
+/// Digits of the fraction `ts` is written with (none: 0).
+fn fraction_digits(ts: &Timestamp) -> usize {
+    ts.as_str()
+        .get(19..)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .map_or(0, |f| f.bytes().take_while(u8::is_ascii_digit).count())
+}
+
+/// The resolution, in µs, of a clock whose reading is written as `ts`
+/// when `ts` has fewer than six fraction digits (10^-k s for k digits);
+/// `None` for six or more, which a microsecond clock writes.
+fn coarser_than_a_microsecond(ts: &Timestamp) -> Option<i64> {
+    let k = fraction_digits(ts);
+    (k < 6).then(|| 10i64.pow(6 - k as u32))
+}
+
+/// Whether `o` is a timestamp the world's rules allow where the model
+/// predicts `lo` at the start of the request's clock window and `hi` at its
+/// end (the same instant for a timestamp copied from the file, and for an
+/// implementation given now). By this project's SPEC: an instant from `lo`
+/// to `hi`. By requirements §7, also: an instant a writer rounded below a
+/// microsecond (one µs either side); and, for a timestamp made from now
+/// (`from_now`) written with k < 6 fraction digits, the reading of a clock
+/// of resolution r = 10^-k s truncated to those digits: `lo` − r < `o` ≤
+/// `hi` (a reading in the window, truncated, is at most r − 1 µs before its
+/// start; never after its end, which only rounding up could give).
+fn same_timestamp(
+    world: &World,
+    lo: &Timestamp,
+    hi: &Timestamp,
+    from_now: bool,
+    o: &Timestamp,
+) -> bool {
     let (lo, hi) = if lo <= hi { (lo, hi) } else { (hi, lo) };
     if lo <= o && o <= hi {
         return true;
     }
-    match (
-        world.rules(),
-        lo.unix_micros(),
-        hi.unix_micros(),
-        o.unix_micros(),
-    ) {
-        (Rules::Requirements, Some(l), Some(h), Some(x)) => x >= l - 1 && x <= h + 1,
+    if world.rules() != Rules::Requirements {
+        return false;
+    }
+    let (Some(l), Some(h), Some(x)) = (lo.unix_micros(), hi.unix_micros(), o.unix_micros()) else {
+        return false;
+    };
+    if x >= l - 1 && x <= h + 1 {
+        return true;
+    }
+    match coarser_than_a_microsecond(o) {
+        Some(r) if from_now => l - r < x && x <= h,
         _ => false,
     }
+}
+
+/// Whether the model makes the timestamp it predicts as `lo` (at the start
+/// of the request's clock window), `hi` (at its end) and `probe` (a
+/// microsecond away from now) from now: it moves with the clock.
+fn moves(lo: &Timestamp, hi: &Timestamp, probe: Option<&Timestamp>) -> bool {
+    lo != hi || probe.is_some_and(|p| p != lo)
+}
+
+/// One timestamp member as the model predicts it at the start of the
+/// window (`lo`), at its end (`hi`) and at the probe, against the
+/// implementation's `o`.
+fn same_stamp(
+    world: &World,
+    lo: &Timestamp,
+    hi: &Timestamp,
+    probe: Option<&Timestamp>,
+    o: &Timestamp,
+) -> bool {
+    same_timestamp(world, lo, hi, moves(lo, hi, probe), o)
 }
 
 fn same_unknown(
@@ -82,70 +143,137 @@ fn same_reason(world: &World, expected: &str, observed: &str) -> bool {
             .is_some_and(|(head, _)| observed.starts_with(&format!("{head}: ")))
 }
 
-fn same_progress(world: &World, lo: &Progress, hi: &Progress, o: &Progress) -> bool {
+fn same_progress(
+    world: &World,
+    lo: &Progress,
+    hi: &Progress,
+    probe: Option<&Progress>,
+    o: &Progress,
+) -> bool {
     lo.last_completed_step == o.last_completed_step
         && lo.attempt == o.attempt
         && lo.last_error == o.last_error
         && match (&lo.started_at, &hi.started_at, &o.started_at) {
-            (Some(l), Some(h), Some(x)) => same_timestamp(world, l, h, x),
+            (Some(l), Some(h), Some(x)) => {
+                let p = probe.and_then(|p| p.started_at.as_ref());
+                same_stamp(world, l, h, p, x)
+            }
             (l, _, x) => l.is_none() && x.is_none(),
         }
         && same_unknown(world, &lo.unknown, &o.unknown)
 }
 
-fn same_quarantine(world: &World, lo: &Quarantine, hi: &Quarantine, o: &Quarantine) -> bool {
-    same_timestamp(world, &lo.until_ts, &hi.until_ts, &o.until_ts)
-        && same_timestamp(world, &lo.since_ts, &hi.since_ts, &o.since_ts)
-        && same_reason(world, &lo.reason, &o.reason)
+fn same_quarantine(
+    world: &World,
+    lo: &Quarantine,
+    hi: &Quarantine,
+    probe: Option<&Quarantine>,
+    o: &Quarantine,
+) -> bool {
+    same_stamp(
+        world,
+        &lo.until_ts,
+        &hi.until_ts,
+        probe.map(|p| &p.until_ts),
+        &o.until_ts,
+    ) && same_stamp(
+        world,
+        &lo.since_ts,
+        &hi.since_ts,
+        probe.map(|p| &p.since_ts),
+        &o.since_ts,
+    ) && same_reason(world, &lo.reason, &o.reason)
         && same_unknown(world, &lo.unknown, &o.unknown)
 }
 
-/// Whether `observed` is the record `expected` by the world's rules.
+/// Whether `observed` is the record `expected` by the world's rules, every
+/// timestamp copied from a file (none made from now).
 pub fn same_record(world: &World, expected: &Record, observed: &Record) -> bool {
     if world.rules() == Rules::Spec {
         return expected == observed;
     }
-    fields_between(world, expected, expected, observed)
+    fields_between(world, expected, expected, None, observed)
+}
+
+/// What the model predicts for one request: at the start of its clock
+/// window (`lo`), at its end (`hi`, the same record for an implementation
+/// that takes `now`), and, by requirements §7, a microsecond away from now
+/// (`probe`), which tells the timestamps made from now (they move) from
+/// those copied from the file.
+pub struct Predicted<'a> {
+    pub lo: &'a Record,
+    pub hi: &'a Record,
+    pub probe: Option<&'a Record>,
 }
 
 /// Whether `observed` is what the model predicts for some instant of the
-/// request's clock window: `lo` predicted at its start, `hi` at its end
-/// (the same record for an implementation that takes `now`). Timestamps
-/// made from now lie between the two predictions; every other member is
-/// exact by the world's rules.
-pub fn same_record_between(world: &World, lo: &Record, hi: &Record, observed: &Record) -> bool {
-    if std::ptr::eq(lo, hi) {
+/// request's clock window. Timestamps made from now lie between the two
+/// predictions (by requirements §7 also: the reading of a coarser clock,
+/// truncated, as the module says); every other member is exact by the
+/// world's rules.
+pub fn same_record_between(world: &World, predicted: &Predicted<'_>, observed: &Record) -> bool {
+    let Predicted { lo, hi, probe } = *predicted;
+    if std::ptr::eq(lo, hi) && probe.is_none() {
         return same_record(world, lo, observed);
     }
-    fields_between(world, lo, hi, observed) || fields_between(world, hi, lo, observed)
+    fields_between(world, lo, hi, probe, observed) || fields_between(world, hi, lo, probe, observed)
 }
 
-fn fields_between(world: &World, lo: &Record, hi: &Record, o: &Record) -> bool {
+fn fields_between(
+    world: &World,
+    lo: &Record,
+    hi: &Record,
+    probe: Option<&Record>,
+    o: &Record,
+) -> bool {
     lo.current_state == o.current_state
         && lo.wrapper_event_seq == o.wrapper_event_seq
         && lo.shadow_run == o.shadow_run
-        && same_timestamp(world, &lo.since_ts, &hi.since_ts, &o.since_ts)
-        && same_timestamp(
+        && same_stamp(
+            world,
+            &lo.since_ts,
+            &hi.since_ts,
+            probe.map(|p| &p.since_ts),
+            &o.since_ts,
+        )
+        && same_stamp(
             world,
             &lo.last_activity_ts,
             &hi.last_activity_ts,
+            probe.map(|p| &p.last_activity_ts),
             &o.last_activity_ts,
         )
         && match (&lo.sleep_cycle_progress, &o.sleep_cycle_progress) {
             (Some(l), Some(x)) => {
                 let h = hi.sleep_cycle_progress.as_ref().unwrap_or(l);
-                same_progress(world, l, h, x)
+                let p = probe.and_then(|p| p.sleep_cycle_progress.as_ref());
+                same_progress(world, l, h, p, x)
             }
             (l, x) => l.is_none() && x.is_none(),
         }
         && match (&lo.quarantine, &o.quarantine) {
             (Some(l), Some(x)) => {
                 let h = hi.quarantine.as_ref().unwrap_or(l);
-                same_quarantine(world, l, h, x)
+                let p = probe.and_then(|p| p.quarantine.as_ref());
+                same_quarantine(world, l, h, p, x)
             }
             (l, x) => l.is_none() && x.is_none(),
         }
         && same_unknown(world, &lo.unknown, &o.unknown)
+}
+
+/// What `predict` gives a microsecond after now, or before it when that
+/// fails (a quarantine that ends right then, the end of year 9999): only by
+/// requirements §7, whose rule for timestamps made from now needs to know
+/// which they are.
+fn probe<T>(world: &World, predict: impl Fn(&World) -> Option<T>) -> Option<T> {
+    if world.rules() != Rules::Requirements {
+        return None;
+    }
+    [1, -1]
+        .into_iter()
+        .filter_map(|by| world.moved(by))
+        .find_map(|w| predict(&w))
 }
 
 fn answer_text(answer: &Answer) -> String {
@@ -221,14 +349,45 @@ pub fn write(
 }
 
 /// [`write()`] for a caller that already asked the model: `expected` is
-/// `before.predict(op)`.
+/// `before.predict(op)`. By requirements §7 the implementation's clock may
+/// be coarser than a microsecond: it then read now as an instant truncated
+/// to its resolution (10 µs to 1 s), and what it decides there (whether a
+/// quarantine is over, SPEC §5.1) is the model's answer at that instant.
+/// So an answer that is not the model's at now is judged again at each
+/// such instant, and conforms when it is the model's at one of them; the
+/// finding is the one at now.
 pub fn write_predicted(
     before: &World,
     op: &WriterOp,
     expected: &Result<Outcome, Expected>,
     observed: &Result<Written, Failure>,
 ) -> Result<(), Finding> {
+    let judged = write_at(before, op, expected, observed);
+    if judged.is_err() && before.rules() == Rules::Requirements {
+        let mut resolution = 10;
+        while resolution <= 1_000_000 {
+            let back = before.now_micros.rem_euclid(resolution);
+            let truncated = (back != 0).then(|| before.moved(-back)).flatten();
+            if let Some(world) = truncated {
+                if write_at(&world, op, &world.predict(op), observed).is_ok() {
+                    return Ok(());
+                }
+            }
+            resolution *= 10;
+        }
+    }
+    judged
+}
+
+/// [`write_predicted`] at `before`'s now alone.
+fn write_at(
+    before: &World,
+    op: &WriterOp,
+    expected: &Result<Outcome, Expected>,
+    observed: &Result<Written, Failure>,
+) -> Result<(), Finding> {
     let later = before.at_window_end().map(|w| w.predict(op));
+    let probed = probe(before, |w| w.predict(op).ok().map(|o| o.record));
     let spec = section(op);
     let context = || {
         format!(
@@ -255,8 +414,13 @@ pub fn write_predicted(
                 Some(Ok(o)) => &o.record,
                 _ => &outcome.record,
             };
+            let predicted = Predicted {
+                lo: &outcome.record,
+                hi,
+                probe: probed.as_ref(),
+            };
             let same = match &written.record {
-                Ok(record) => same_record_between(before, &outcome.record, hi, record),
+                Ok(record) => same_record_between(before, &predicted, record),
                 Err(_) => false,
             };
             if !same || written.wrote.is_some_and(|w| w != outcome.wrote) {
@@ -424,8 +588,14 @@ pub fn load(world: &World, observed: &Result<Loaded, Failure>) -> Result<(), Fin
         }
     };
     let later = world.at_window_end().map(|w| w.expected_load().1);
+    let probed = probe(world, |w| Some(w.expected_load().1));
+    let predicted = Predicted {
+        lo: &record,
+        hi: later.as_ref().unwrap_or(&record),
+        probe: probed.as_ref(),
+    };
     let same = match &loaded.record {
-        Ok(r) => same_record_between(world, &record, later.as_ref().unwrap_or(&record), r),
+        Ok(r) => same_record_between(world, &predicted, r),
         Err(_) => false,
     };
     if !same {
@@ -486,13 +656,14 @@ pub fn load(world: &World, observed: &Result<Loaded, Failure>) -> Result<(), Fin
 pub fn default_record(world: &World, observed: &Result<Answer, Failure>) -> Result<(), Finding> {
     let expected = Record::default_at(world.now());
     let later = world.at_window_end().map(|w| Record::default_at(w.now()));
+    let probed = probe(world, |w| Some(Record::default_at(w.now())));
+    let predicted = Predicted {
+        lo: &expected,
+        hi: later.as_ref().unwrap_or(&expected),
+        probe: probed.as_ref(),
+    };
     let same = match observed {
-        Ok(Ok(record)) => same_record_between(
-            world,
-            &expected,
-            later.as_ref().unwrap_or(&expected),
-            record,
-        ),
+        Ok(Ok(record)) => same_record_between(world, &predicted, record),
         _ => false,
     };
     if same {
@@ -726,6 +897,41 @@ mod tests {
         let c = record("2024-01-01T00:00:00.000003Z", &[]);
         assert!(same_record(&world, &a, &b));
         assert!(!same_record(&world, &a, &c));
+    }
+
+    #[test]
+    fn the_requirements_let_a_timestamp_made_from_now_be_a_coarser_clocks_reading_truncated() {
+        let world = World::new(0, Found::Missing).with_rules(Rules::Requirements);
+        let at = |fraction: &str| ts(&format!("2024-01-01T00:00:05{fraction}Z"));
+        // A window from .1235 to .1247: a millisecond clock read .123 or
+        // .124 in it, a whole-second clock 05.
+        let (lo, hi) = (at(".1235"), at(".124700"));
+        for o in [".123", ".124", ".1240", "", ".12", ".1246", ".1247001"] {
+            assert!(same_timestamp(&world, &lo, &hi, true, &at(o)), "{o}");
+        }
+        // After the window (rounded up), or before it by its resolution.
+        for o in [".125", ".122", ".13", ".1248", "04"] {
+            let o = if o == "04" {
+                ts("2024-01-01T00:00:04Z")
+            } else {
+                at(o)
+            };
+            assert!(
+                !same_timestamp(&world, &lo, &hi, true, &o),
+                "{}",
+                o.as_str()
+            );
+        }
+        // Given now (.1235): truncated to the digits written, not rounded.
+        let now = at(".1235");
+        assert!(same_timestamp(&world, &now, &now, true, &at(".123")));
+        assert!(same_timestamp(&world, &now, &now, true, &at(".12")));
+        assert!(!same_timestamp(&world, &now, &now, true, &at(".124")));
+        // A timestamp copied from the file keeps its microseconds; this
+        // project's SPEC wants them everywhere.
+        assert!(!same_timestamp(&world, &now, &now, false, &at(".123")));
+        let spec = World::new(0, Found::Missing);
+        assert!(!same_timestamp(&spec, &lo, &hi, true, &at(".123")));
     }
 
     #[test]

@@ -20,11 +20,19 @@
 //! adapter without the `machine` capability, or without the locked save)
 //! skips it, and a locked save becomes the library save of SPEC §3. A
 //! subject that reads its own clock is asked at the wall clock, and a
-//! timestamp it makes may be any instant of the request's window. On a
-//! point of requirements §7 (a leap second, huge numbers in unknown
-//! members, …) either reading of the file conforms: the driver follows the
-//! one the implementation's load shows, and lets its save refuse such a
-//! record.
+//! timestamp it makes may be any instant of the request's window (by
+//! requirements §7, also the reading of a coarser clock, truncated:
+//! `compare`). On a point of requirements §7 (a leap second, huge numbers
+//! in unknown members, …) either reading of the file conforms: the driver
+//! follows the one the implementation's load shows, lets its save (library
+//! or locked) refuse such a record, and lets a refusal of an invalid
+//! record that also holds one name any field or none; each such choice,
+//! where the model takes the other side, is kept in words
+//! ([`Driver::choices`]) for the caller to report as information. Two
+//! saves judged whole: [`Driver::save_on_a_point`] (a record on a point of
+//! §7: saved and loaded back as itself, or refused) and
+//! [`Driver::save_with_a_lone_surrogate`] (refused, or saved into a file
+//! that is not corrupt).
 //!
 //! Nondeterminism. A crash, an injected fault or a power loss may leave the
 //! old or the new record (a power loss after the rename but before the
@@ -45,19 +53,20 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use lifecycle_model::implementation_defined;
+use lifecycle_model::implementation_defined::{self, Point};
 use lifecycle_model::persistence::Crash;
 use lifecycle_model::spec::{self, FILE_MODE};
 use lifecycle_model::writer::{Found, Outcome, WriterOp};
 use lifecycle_model::{Record, Timestamp};
 
+use crate::canonical;
 use crate::compare;
 use crate::coverage;
 use crate::finding::Finding;
 use crate::generate::invalid::InvalidSave;
 use crate::invariants;
 use crate::report;
-use crate::subject::{Entry, Failure, Injected, Simulation, Subject, Written};
+use crate::subject::{Entry, Failure, Injected, Listing, Loaded, Simulation, Subject, Written};
 use crate::transition::{Start, Transition};
 use crate::world::{Rules, World};
 
@@ -123,6 +132,9 @@ pub struct Driver<S: Subject> {
     sidecars: Vec<String>,
     /// What each step did, in words, when kept (a reproduction).
     journal: Option<Vec<String>>,
+    /// Where the implementation took the side of a point of requirements
+    /// §7 that the model does not take, in words.
+    choices: Vec<String>,
 }
 
 impl<S: Subject> Driver<S> {
@@ -142,6 +154,7 @@ impl<S: Subject> Driver<S> {
             undurable: Vec::new(),
             sidecars,
             journal: None,
+            choices: Vec::new(),
         }
     }
 
@@ -158,6 +171,22 @@ impl<S: Subject> Driver<S> {
     /// What the steps did, when kept.
     pub fn journal(&self) -> &[String] {
         self.journal.as_deref().unwrap_or_default()
+    }
+
+    /// Where the implementation took a side of a point of requirements §7
+    /// the model does not take (it reads a file the model reads as valid
+    /// as corrupt, or the other way round; it refuses to save a record on
+    /// such a point, or names another field when it refuses an invalid
+    /// one), in words: each conforms, and a caller reports it as
+    /// information.
+    pub fn choices(&self) -> &[String] {
+        &self.choices
+    }
+
+    fn chose(&mut self, choice: String) {
+        if !self.choices.contains(&choice) {
+            self.choices.push(choice);
+        }
     }
 
     fn note(&mut self, line: impl FnOnce(&World) -> String) {
@@ -359,6 +388,14 @@ impl<S: Subject> Driver<S> {
         }
         let entries_before = self.subject.entries();
         let (before, observed) = self.ask(|s, now| s.write(op, now));
+        if let WriterOp::Save(record) = op {
+            let refused = observed.as_ref().map(|_| ()).map_err(Clone::clone);
+            if self.may_refuse(record, &refused) {
+                return self
+                    .refused_on_a_point(record, &entries_before)
+                    .map(|()| Step::Judged);
+            }
+        }
         if let Err(Failure::Unsupported { message }) = observed {
             // The adapter skipped it (a known bug it wants recorded).
             coverage::hit("unsupported");
@@ -427,13 +464,7 @@ impl<S: Subject> Driver<S> {
         let name = self.name();
         match &observed {
             _ if self.may_refuse(record, &observed) => {
-                return invariants::nothing_written(
-                    "a refused save of a record on a point of requirements §7",
-                    &self.sidecars,
-                    &entries_before,
-                    &entries,
-                    false,
-                );
+                return self.refused_on_a_point(record, &entries_before);
             }
             Err(Failure::Io { .. }) if before.file == Found::Unreadable => {
                 return invariants::nothing_written(
@@ -500,9 +531,10 @@ impl<S: Subject> Driver<S> {
     fn refused_save(&mut self, record: &Record, field: Option<&str>) -> Judgement {
         if self.locked_save() {
             let op = WriterOp::Save(record.clone());
+            let points = self.points(|| implementation_defined::of_record(record));
             // The record's text only for a finding.
             let shown = || shown_text(&report::record_text(record));
-            self.refused(shown, field, "a locked save", |s, now| {
+            self.refused(shown, field, &points, "a locked save", |s, now| {
                 s.write(&op, now).map(|_| ())
             })?;
         } else {
@@ -512,27 +544,63 @@ impl<S: Subject> Driver<S> {
     }
 
     /// The library save of a record given as JSON text that breaks SPEC §1
-    /// is refused naming `field` and touches nothing (SPEC §3.1).
-    pub fn refused_save_json(&mut self, json: &str, field: Option<&str>) -> Result<(), Finding> {
+    /// is refused naming `field` and touches nothing (SPEC §3.1); by
+    /// requirements §7, a record that also holds one of its points may be
+    /// refused naming any field or none. Returns the field the refusal
+    /// named.
+    pub fn refused_save_json(
+        &mut self,
+        json: &str,
+        field: Option<&str>,
+    ) -> Result<Option<String>, Finding> {
+        let points = self.points(|| implementation_defined::of_text(json.as_bytes()));
         self.refused(
             || shown_text(json),
             field,
+            &points,
             "a save",
             |s, _| s.save_json(json),
         )
+    }
+
+    /// The points of requirements §7 `find` finds, when the answers are
+    /// judged by requirements §7 (none by this project's SPEC, which picks
+    /// a side on each).
+    fn points(&self, find: impl FnOnce() -> Vec<Point>) -> Vec<Point> {
+        match self.world.rules() {
+            Rules::Requirements => find(),
+            Rules::Spec => Vec::new(),
+        }
     }
 
     fn refused(
         &mut self,
         shown: impl FnOnce() -> String,
         field: Option<&str>,
+        points: &[Point],
         what: &str,
         request: impl FnOnce(&mut S, &Timestamp) -> Result<(), Failure>,
-    ) -> Result<(), Finding> {
+    ) -> Result<Option<String>, Finding> {
         let before = self.subject.entries();
         let calls = self.subject.simulation().map(|s| s.calls());
         let (_, observed) = self.ask(request);
-        compare::save_judged(shown, false, field, &observed).map_err(|f| f.during(what))?;
+        // Requirements §7: a record on one of its points may be refused
+        // for that point, so naming any field or none.
+        let wanted = if points.is_empty() { field } else { None };
+        compare::save_judged(shown, false, wanted, &observed).map_err(|f| f.during(what))?;
+        let named = match &observed {
+            Err(Failure::InvalidRecord { field }) => field.clone(),
+            _ => None,
+        };
+        if let (Some(want), false) = (field, points.is_empty()) {
+            if named.as_deref() != Some(want) {
+                self.chose(format!(
+                    "{what} refused an invalid record holding {} naming {}, not {want}",
+                    described(points),
+                    named.as_deref().unwrap_or("no field")
+                ));
+            }
+        }
         let after = self.subject.entries();
         if after != before {
             return Err(Finding::violation(
@@ -553,7 +621,184 @@ impl<S: Subject> Driver<S> {
                 format!("{what} of an invalid record made file-system calls"),
             ));
         }
-        Ok(())
+        Ok(named)
+    }
+
+    /// A save of `record`, on a point of requirements §7, refused as an
+    /// invalid record (which §7 allows): it touches nothing.
+    fn refused_on_a_point(&mut self, record: &Record, before: &Listing) -> Result<(), Finding> {
+        let points = implementation_defined::of_record(record);
+        self.chose(format!(
+            "save refused a record holding {}",
+            described(&points)
+        ));
+        self.touched_nothing(ON_A_POINT_REFUSED, before)
+    }
+
+    /// `what` left the directory as `before` (the lock file aside).
+    fn touched_nothing(&self, what: &str, before: &Listing) -> Result<(), Finding> {
+        invariants::nothing_written(what, &self.sidecars, before, &self.subject.entries(), false)
+    }
+
+    /// A save of the record given as JSON text `json`, which holds a point
+    /// of requirements §7 (`record` is the model's reading of it on the
+    /// side that accepts it), then a load. Requirements §7 allows two
+    /// outcomes: refused as an invalid record (naming any field or none),
+    /// the directory as it was; or saved into a file that is a record on
+    /// some side of §7 and loaded back as `record`, its unknown members
+    /// kept exactly or with their numbers as the nearest binary64 values.
+    /// Anything else (another failure, a file the SPEC calls corrupt, a
+    /// load of the default, a value changed otherwise, such as `1e400`
+    /// come back as the string "Infinity") is a finding.
+    pub fn save_on_a_point(&mut self, json: &str, record: &Record) -> Result<OnAPoint, Finding> {
+        let before = self.subject.entries();
+        let (_, observed) = self.ask(|s, _| s.save_json(json));
+        let shown = || shown_text(json);
+        match observed {
+            Ok(()) => {}
+            Err(Failure::InvalidRecord { field }) => {
+                self.touched_nothing(ON_A_POINT_REFUSED, &before)?;
+                return Ok(OnAPoint::Refused(field));
+            }
+            Err(failure) => {
+                return Err(Finding::violation(
+                    "§3",
+                    ON_A_POINT,
+                    format!(
+                        "save of {} failed: {failure}; requirements §7 lets a save of a record on one of its points save it or refuse it as an invalid record, nothing else",
+                        shown()
+                    ),
+                ))
+            }
+        }
+        let entry = self.record_entry();
+        let held = match &entry {
+            Some(Entry::File { data, .. }) => match implementation_defined::as_valid(data) {
+                Some(r) if compare::same_record(&self.world, record, &r) => None,
+                Some(r) => Some(format!("the record {}", report::record(&r))),
+                None => Some(match lifecycle_model::record::decode(data) {
+                    Err(corrupt) => format!(
+                        "{}, a file that breaks {}",
+                        report::excerpt(data),
+                        compare::breaks(&corrupt)
+                    ),
+                    Ok(_) => report::excerpt(data),
+                }),
+            },
+            other => Some(invariants::entry(other.as_ref())),
+        };
+        if let Some(held) = held {
+            return Err(Finding::violation(
+                "§3.2",
+                ON_A_POINT,
+                format!(
+                    "save of {} succeeded, and the record path holds {held}: a saved record's file holds it (its numbers kept exactly or as the nearest binary64 values), and is one the SPEC calls valid",
+                    shown()
+                ),
+            ));
+        }
+        self.world.file = compare::found_at(entry.as_ref());
+        self.undurable.clear();
+        let (world, loaded) = self.ask(|s, now| s.load(now));
+        let back = match &loaded {
+            Ok(Loaded {
+                record: Ok(back), ..
+            }) => back,
+            Ok(Loaded { record: Err(_), .. }) | Err(_) => {
+                let returned = match &loaded {
+                    Ok(Loaded {
+                        record: Err(not), ..
+                    }) => format!("something that is not a record: {not}"),
+                    Ok(Loaded { record: Ok(r), .. }) => report::record(r),
+                    Err(failure) => failure.to_string(),
+                };
+                return Err(Finding::violation(
+                    "§3.2",
+                    ON_A_POINT,
+                    format!(
+                        "save of {} succeeded, then load answered {returned}; a load of a saved record returns that record",
+                        shown()
+                    ),
+                ));
+            }
+        };
+        if !compare::same_record(&world, record, back) {
+            let default = compare::default_record(&world, &Ok(Ok(back.clone())));
+            let why = if default.is_ok() {
+                "the default: it reads the file it wrote as corrupt"
+            } else {
+                "another record: requirements §7 lets a number be kept exactly or as the nearest binary64 value, and changes nothing else"
+            };
+            return Err(Finding::violation(
+                "§3.2",
+                ON_A_POINT,
+                format!(
+                    "save of {} succeeded, then load returned {}, {why}",
+                    shown(),
+                    report::record(back)
+                ),
+            ));
+        }
+        let exactly = unknown_members(record) == unknown_members(back);
+        Ok(OnAPoint::Kept { exactly })
+    }
+
+    /// A save of the record given as JSON text `json`, whose strings hold
+    /// an unpaired surrogate escape (SPEC §1.1.3): refused as an invalid
+    /// record (naming any field or none: the model's own decoder calls the
+    /// text corrupt as a whole, SPEC §1.6 item 6), the directory as it
+    /// was; or, when the implementation's JSON reader made it a record
+    /// without one (U+FFFD in its place, say), saved into a file the SPEC
+    /// calls valid. A file that holds the surrogate (an escape, or its
+    /// bytes) is a finding, as is any other failure.
+    pub fn save_with_a_lone_surrogate(&mut self, json: &str) -> Result<LoneSurrogate, Finding> {
+        let before = self.subject.entries();
+        let (_, observed) = self.ask(|s, _| s.save_json(json));
+        match observed {
+            Err(Failure::InvalidRecord { field }) => {
+                self.touched_nothing("a refused save of an invalid record", &before)?;
+                Ok(LoneSurrogate::Refused(field))
+            }
+            Err(failure) => Err(Finding::violation(
+                "§3.1",
+                "save refuses a record that breaks SPEC §1 as an invalid record",
+                format!(
+                    "save of {} failed with {failure}, not as an invalid record",
+                    shown_text(json)
+                ),
+            )),
+            Ok(()) => {
+                let entry = self.record_entry();
+                let wrote = match &entry {
+                    Some(Entry::File { data, .. }) => lifecycle_model::record::decode(data)
+                        .map(drop)
+                        .map_err(|corrupt| {
+                            format!(
+                                "wrote {}, a file that breaks {}",
+                                report::excerpt(data),
+                                compare::breaks(&corrupt)
+                            )
+                        }),
+                    other => Err(format!(
+                        "left {} at the record path",
+                        invariants::entry(other.as_ref())
+                    )),
+                };
+                if let Err(wrote) = wrote {
+                    return Err(Finding::violation(
+                        "§3.1",
+                        "save refuses a record that breaks SPEC §1",
+                        format!(
+                            "save of {} succeeded and {wrote}; a record holding an unpaired surrogate must be refused",
+                            shown_text(json)
+                        ),
+                    ));
+                }
+                self.world.file = compare::found_at(entry.as_ref());
+                self.undurable.clear();
+                Ok(LoneSurrogate::Saved)
+            }
+        }
     }
 
     /// The default record is the one of SPEC §1.7 at now.
@@ -610,6 +855,18 @@ impl<S: Subject> Driver<S> {
                 if compare::load(&world.with_file(other.clone()), &loaded).is_ok() {
                     // The implementation chose the other side of a point
                     // of requirements §7; the model follows its choice.
+                    let read_as = match other {
+                        Found::Corrupt(_) => "corrupt",
+                        _ => "valid",
+                    };
+                    let points = match self.record_entry() {
+                        Some(Entry::File { data, .. }) => implementation_defined::of_bytes(&data),
+                        _ => Vec::new(),
+                    };
+                    self.chose(format!(
+                        "load read a file holding {} as {read_as}",
+                        described(&points)
+                    ));
                     self.world.file = other;
                     return Ok(());
                 }
@@ -765,7 +1022,62 @@ impl<S: Subject> Driver<S> {
 }
 
 const REFUSED_TOUCHES_NOTHING: &str = "a refused save of an invalid record touches nothing";
+const ON_A_POINT_REFUSED: &str = "a refused save of a record on a point of requirements §7";
+const ON_A_POINT: &str =
+    "a record on a point of requirements §7 is saved and loaded back as itself, or refused as invalid";
+
+/// How a save of a record on a point of requirements §7 came out, when it
+/// conformed ([`Driver::save_on_a_point`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnAPoint {
+    /// Refused as an invalid record, naming this field (or none).
+    Refused(Option<String>),
+    /// Saved and loaded back; `exactly` when every unknown member came
+    /// back as written, not only as the same JSON value.
+    Kept { exactly: bool },
+}
+
+/// How a save of a record holding an unpaired surrogate escape came out,
+/// when it conformed ([`Driver::save_with_a_lone_surrogate`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoneSurrogate {
+    /// Refused as an invalid record, naming this field (or none).
+    Refused(Option<String>),
+    /// Saved into a file the SPEC calls valid: the implementation's JSON
+    /// reader left no surrogate in the record.
+    Saved,
+}
+
+/// Every unknown member of `record`, nested ones with their object's
+/// name, in one spelling of whitespace and string escapes (so what is left
+/// to differ is the spelling of numbers).
+fn unknown_members(record: &Record) -> Vec<(&'static str, String, Vec<u8>)> {
+    let spelled = |object: &'static str, unknown: &[(String, String)]| {
+        unknown
+            .iter()
+            .map(|(name, raw)| {
+                let raw = canonical::compact(&canonical::strings(raw.as_bytes()));
+                (object, name.clone(), raw)
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut all = spelled("", &record.unknown);
+    if let Some(p) = &record.sleep_cycle_progress {
+        all.extend(spelled("sleep_cycle_progress", &p.unknown));
+    }
+    if let Some(q) = &record.quarantine {
+        all.extend(spelled("quarantine", &q.unknown));
+    }
+    all.sort();
+    all
+}
 const LOAD_WRITES_NOTHING: &str = "load writes nothing";
+
+/// Points of requirements §7 in its words, joined.
+fn described(points: &[Point]) -> String {
+    let words: Vec<&str> = points.iter().map(|p| p.describe()).collect();
+    words.join("; ")
+}
 
 /// A record's text as a finding shows it: an excerpt when long.
 fn shown_text(text: &str) -> String {
@@ -812,3 +1124,6 @@ fn count_outcome(before: &World, op: &WriterOp) {
     };
     coverage::hit(key);
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,7 +4,11 @@
 //! (`record::decode` for bytes, `writer::operate` for writer operations);
 //! this module only keeps the state they are asked about, and lists the
 //! files an interrupted operation may leave; the [`Rules`] an answer is
-//! compared by; and the clock's bounds (SPEC §1.4's years, [`at_micros`]).
+//! compared by; the clock's bounds (SPEC §1.4's years, [`at_micros`]); and,
+//! for an implementation that reads its own clock, the window of wall-clock
+//! time a request took ([`World::set_window_end`]). How far a timestamp
+//! made from now may stray from that window (a coarser clock, rounding
+//! below a microsecond) is the comparator's rule, `compare`.
 
 use lifecycle_model::spec::MAX_FILE_BYTES;
 use lifecycle_model::writer::{self, Failure, Found, LoadKind, Outcome, WriterOp};
@@ -74,6 +78,21 @@ impl World {
     /// `end_micros`.
     pub fn set_window_end(&mut self, end_micros: i64) {
         self.window_end = Some(end_micros.max(self.now_micros));
+    }
+
+    /// The same world with its clock `by_micros` away, or `None` where that
+    /// leaves SPEC §1.4's years. The comparator asks the model there what
+    /// it asked at now: a timestamp that moves with the clock is one the
+    /// model makes from now, one that stays is copied from the file.
+    pub fn moved(&self, by_micros: i64) -> Option<World> {
+        let micros = self.now_micros.checked_add(by_micros)?;
+        if !(MIN_MICROS..=MAX_MICROS).contains(&micros) {
+            return None;
+        }
+        let mut world = self.clone();
+        world.set_clock(micros);
+        world.window_end = self.window_end;
+        Some(world)
     }
 
     /// The same clock, with `file` at the record path.

@@ -7,15 +7,21 @@
 //! levels or a number beyond what binary64 holds exactly inside an unknown
 //! member); [`of_bytes`] says the same of a file, and also finds a
 //! lowercase `t` or `z` in a known timestamp, which this project's SPEC
-//! calls corrupt and §7 lets another implementation accept; [`as_valid`]
-//! reads a file on the side that accepts it. This project's
-//! SPEC picks a side on each (SPEC §1.4, §1.5); the model follows it.
+//! calls corrupt and §7 lets another implementation accept; [`of_text`]
+//! says it of a record to save given as JSON text, whatever else the record
+//! holds (§7 lets a save refuse such a record naming any field, even when
+//! it is invalid for another reason too); [`as_valid`] reads a file on the
+//! side that accepts it; [`nesting`] says how deep a JSON text nests. This
+//! project's SPEC picks a side on each (SPEC §1.4, §1.5); the model
+//! follows it.
 //!
-//! Does not promise: anything beyond the §7 table.
+//! Does not promise: anything beyond the §7 table; [`of_text`] finds
+//! nothing in a text that is not one JSON object (SPEC §1.6 items 1-8).
 
 use std::fmt;
 
-use crate::record::{decode, Record};
+use crate::json::{members_of, split_object, Member};
+use crate::record::{decode, Record, PROGRESS_KEYS, QUARANTINE_KEYS, TOP_KEYS};
 use crate::spec::MAX_INTEGER;
 use crate::timestamp::Timestamp;
 
@@ -71,11 +77,17 @@ fn timestamp_point(ts: &Timestamp) -> Option<Point> {
     (text.get(0..4) == Some("0000")).then_some(Point::YearZero)
 }
 
-/// The first §7 point in the raw text of one JSON value: nesting deeper
-/// than 64, or a number binary64 cannot hold exactly enough.
-fn raw_point(raw: &str) -> Option<Point> {
-    let b = raw.as_bytes();
-    let mut depth = 0usize;
+/// A token of a JSON text that the points of §7 are about.
+enum Token<'a> {
+    Open,
+    Close,
+    Number(&'a str),
+}
+
+/// Calls `on` with each bracket and number of the JSON text `text`, in
+/// order, strings skipped.
+fn tokens<'a>(text: &'a str, mut on: impl FnMut(Token<'a>)) {
+    let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
         match b[i] {
@@ -85,29 +97,56 @@ fn raw_point(raw: &str) -> Option<Point> {
                     i += if b[i] == b'\\' { 2 } else { 1 };
                 }
             }
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > DEPTH {
-                    return Some(Point::DeepUnknown);
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'[' | b'{' => on(Token::Open),
+            b']' | b'}' => on(Token::Close),
             b'-' | b'0'..=b'9' => {
                 let start = i;
                 while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
                 {
                     i += 1;
                 }
-                if number_point(&raw[start..i]) {
-                    return Some(Point::BigNumber);
-                }
+                // Number characters are ASCII: `i` is on a char boundary.
+                on(Token::Number(&text[start..i]));
                 continue;
             }
             _ => {}
         }
         i += 1;
     }
-    None
+}
+
+/// How deep the JSON text `text` nests: the most arrays and objects open
+/// at once.
+pub fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    tokens(text, |token| match token {
+        Token::Open => {
+            depth += 1;
+            deepest = deepest.max(depth);
+        }
+        Token::Close => depth = depth.saturating_sub(1),
+        Token::Number(_) => {}
+    });
+    deepest
+}
+
+/// The §7 points in the raw text of one JSON value: nesting deeper than
+/// 64, a number binary64 cannot hold exactly enough, or both.
+fn raw_points(raw: &str) -> Vec<Point> {
+    let mut points = Vec::new();
+    if nesting(raw) > DEPTH {
+        points.push(Point::DeepUnknown);
+    }
+    let mut big = false;
+    tokens(raw, |token| {
+        if let Token::Number(literal) = token {
+            big = big || number_point(literal);
+        }
+    });
+    if big {
+        points.push(Point::BigNumber);
+    }
+    points
 }
 
 /// An integer beyond ±(2^53−1), a number that overflows binary64, or one
@@ -140,9 +179,67 @@ pub fn of_record(record: &Record) -> Vec<Point> {
         unknown.extend(q.unknown.iter().map(|(_, raw)| raw.as_str()));
     }
     points.extend(stamps.into_iter().filter_map(timestamp_point));
-    points.extend(unknown.into_iter().filter_map(raw_point));
+    points.extend(unknown.into_iter().flat_map(raw_points));
     points.sort();
     points.dedup();
+    points
+}
+
+/// The §7 points a record to save, given as the JSON text `json`, holds,
+/// whatever else it holds: in the unknown members of the top level,
+/// `sleep_cycle_progress` and `quarantine`, and in the known timestamps (a
+/// leap second, year 0000, or a lowercase `t` or `z` in a timestamp that is
+/// one of SPEC §1.4 once made uppercase). Nothing for a text that is not
+/// one JSON object.
+pub fn of_text(json: &[u8]) -> Vec<Point> {
+    let Ok(top) = split_object(json) else {
+        return Vec::new();
+    };
+    let mut points = Vec::new();
+    let mut objects = vec![(top, &TOP_KEYS[..])];
+    while let Some((members, keys)) = objects.pop() {
+        for Member { name, raw } in members {
+            if !keys.contains(&name.as_str()) {
+                points.extend(raw_points(&raw));
+                continue;
+            }
+            let nested = match name.as_str() {
+                "sleep_cycle_progress" if keys == TOP_KEYS => Some(&PROGRESS_KEYS[..]),
+                "quarantine" if keys == TOP_KEYS => Some(&QUARANTINE_KEYS[..]),
+                _ => None,
+            };
+            match nested {
+                Some(inner) => objects.extend(members_of(&raw).map(|m| (m, inner))),
+                None => points.extend(text_timestamp_points(&raw)),
+            }
+        }
+    }
+    points.sort();
+    points.dedup();
+    points
+}
+
+/// The §7 points of a known member's raw value when it is a timestamp of
+/// SPEC §1.4, or one once its `t` and `z` are made uppercase.
+fn text_timestamp_points(raw: &str) -> Vec<Point> {
+    let Ok(text) = serde_json::from_str::<String>(raw) else {
+        return Vec::new();
+    };
+    let upper: String = text
+        .char_indices()
+        .map(|(i, c)| match c {
+            't' if i == 10 => 'T',
+            'z' if i + 1 == text.len() => 'Z',
+            c => c,
+        })
+        .collect();
+    let Some(ts) = Timestamp::parse(&upper) else {
+        return Vec::new();
+    };
+    let mut points: Vec<Point> = timestamp_point(&ts).into_iter().collect();
+    if upper != text {
+        points.push(Point::LowercaseTZ);
+    }
     points
 }
 
@@ -231,6 +328,57 @@ mod tests {
     }
 
     #[test]
+    fn a_record_to_save_names_its_points_whatever_else_it_holds() {
+        // Invalid for its sequence, yet on two points of §7.
+        let text = format!(
+            "{}}}",
+            BASE.replace(":0,", ":true,").replace(
+                "2024-01-01T00:00:00Z\",\"last",
+                "2016-12-31t23:59:60Z\",\"last"
+            ) + r#","q":{"deep":1e400}"#
+        );
+        assert_eq!(
+            of_text(text.as_bytes()),
+            vec![Point::BigNumber, Point::LowercaseTZ, Point::LeapSecond]
+        );
+        let nested = format!(
+            "{BASE},\"quarantine\":{{\"until_ts\":\"0000-01-01T00:00:00Z\",\"since_ts\":\"x\",\"reason\":\"\",\"n\":{}{}}}}}",
+            "[".repeat(65),
+            "]".repeat(65)
+        );
+        assert_eq!(
+            of_text(nested.as_bytes()),
+            vec![Point::DeepUnknown, Point::YearZero]
+        );
+        assert_eq!(of_text(&file("")), Vec::new());
+        assert_eq!(of_text(b"{\"x\":\"\\ud800\",\"y\":1e400}"), Vec::new());
+        // A second 60 that is no leap second is no point: corrupt on
+        // either side.
+        let not_leap = String::from_utf8(file(""))
+            .unwrap()
+            .replacen("00:00:00Z", "12:00:60Z", 1);
+        assert_eq!(of_text(not_leap.as_bytes()), Vec::new());
+    }
+
+    #[test]
+    fn of_text_agrees_with_of_bytes_on_a_file_that_is_a_record_on_some_side() {
+        let deep = format!(",\"x\":{}{}", "[".repeat(65), "]".repeat(65));
+        for extra in [
+            "",
+            r#","x":1e400"#,
+            r#","x":[1,{"y":9007199254740993}]"#,
+            deep.as_str(),
+        ] {
+            let bytes = file(extra);
+            assert_eq!(of_text(&bytes), of_bytes(&bytes), "{extra}");
+        }
+        let lower = String::from_utf8(file(""))
+            .unwrap()
+            .replacen("T00:00:00Z", "t00:00:00z", 1);
+        assert_eq!(of_text(lower.as_bytes()), of_bytes(lower.as_bytes()));
+    }
+
+    #[test]
     fn each_point_is_found() {
         assert_eq!(of_bytes(&file(r#","x":1e400"#)), vec![Point::BigNumber]);
         assert_eq!(
@@ -239,7 +387,14 @@ mod tests {
         );
         let deep = format!(",\"x\":{}{}", "[".repeat(65), "]".repeat(65));
         assert_eq!(of_bytes(&file(&deep)), vec![Point::DeepUnknown]);
+        let both = format!(",\"x\":{}1e400{}", "[".repeat(65), "]".repeat(65));
+        assert_eq!(
+            of_bytes(&file(&both)),
+            vec![Point::DeepUnknown, Point::BigNumber]
+        );
         let shallow = format!(",\"x\":{}{}", "[".repeat(64), "]".repeat(64));
+        assert_eq!(nesting(&shallow), 64);
+        assert_eq!(nesting(r#"{"a":"[[{","b":[1,{}]}"#), 3);
         assert_eq!(of_bytes(&file(&shallow)), Vec::new());
         let leap = String::from_utf8(file(""))
             .unwrap()

@@ -8,7 +8,9 @@
 //! `implementation-defined` (requirements §7: either, reported as
 //! information). [`export`] writes them as data files with `index.json`
 //! and a README; [`read`] reads such a directory back, so an export is
-//! proven to round-trip.
+//! proven to round-trip. [`without_lone_surrogates`] says where a
+//! vector's only fault is an unpaired surrogate escape, for the vectors
+//! suite to hand its text to a save.
 //!
 //! Does not promise: that a name says more than its expectation; the model
 //! judges every vector again when it runs.
@@ -93,6 +95,75 @@ impl Vector {
             other => format!("{what} (load must find it {})", other.name()),
         }
     }
+}
+
+/// A JSON text with its unpaired surrogate escapes spelled `\ufffd`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replaced {
+    pub bytes: Vec<u8>,
+    /// Whether one was in a member name.
+    pub in_a_name: bool,
+}
+
+/// `bytes` with every unpaired surrogate escape (`\ud800` alone, a low
+/// one first, a high one before anything but a low one; SPEC §1.1.3)
+/// spelled `\ufffd` instead, or `None` when it has none.
+pub fn without_lone_surrogates(bytes: &[u8]) -> Option<Replaced> {
+    let unit = |at: usize| -> Option<u16> {
+        let hex = bytes.get(at..at + 6)?;
+        if hex[0] != b'\\' || hex[1] != b'u' {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16).ok()
+    };
+    let mut out = Vec::with_capacity(bytes.len());
+    let (mut lone, mut lone_here, mut in_a_name) = (false, false, false);
+    let mut in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !in_string {
+            in_string = b == b'"';
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        match (b, unit(i)) {
+            (b'"', _) => {
+                in_string = false;
+                out.push(b);
+                i += 1;
+                // A string followed by a colon is a member name.
+                let next = bytes[i..]
+                    .iter()
+                    .find(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'));
+                in_a_name |= lone_here && next == Some(&b':');
+                lone_here = false;
+            }
+            (b'\\', Some(0xD800..=0xDBFF)) if matches!(unit(i + 6), Some(0xDC00..=0xDFFF)) => {
+                out.extend_from_slice(&bytes[i..i + 12]);
+                i += 12;
+            }
+            (b'\\', Some(0xD800..=0xDFFF)) => {
+                lone = true;
+                lone_here = true;
+                out.extend_from_slice(b"\\ufffd");
+                i += 6;
+            }
+            (b'\\', _) => {
+                out.extend_from_slice(&bytes[i..(i + 2).min(bytes.len())]);
+                i += 2;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    lone.then_some(Replaced {
+        bytes: out,
+        in_a_name,
+    })
 }
 
 /// A valid record of exactly `size` bytes (whitespace after the value), or
@@ -239,6 +310,27 @@ mod tests {
             .expect("made");
         assert_eq!(big.bytes.len(), MAX_FILE_BYTES);
         assert_eq!(big.expected, Expected::Valid);
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_are_found_and_pairs_are_kept() {
+        let fixed = |text: &str| {
+            without_lone_surrogates(text.as_bytes())
+                .map(|r| (String::from_utf8(r.bytes).expect("UTF-8"), r.in_a_name))
+        };
+        assert_eq!(
+            fixed(r#"{"x":"\ud800"}"#),
+            Some((r#"{"x":"\ufffd"}"#.to_string(), false))
+        );
+        assert_eq!(
+            fixed(r#"{"a\udc00" :"\ud800\n","y":"\ude00\ud83d"}"#),
+            Some((
+                r#"{"a\ufffd" :"\ufffd\n","y":"\ufffd\ufffd"}"#.to_string(),
+                true
+            ))
+        );
+        assert_eq!(fixed(r#"{"x":"\ud83d\ude00\\ud800"}"#), None);
+        assert_eq!(fixed(r#"{"x":"ud800"}"#), None);
     }
 
     #[test]

@@ -339,6 +339,11 @@ case("valid_number_negative_zero_fraction_in_unknown_member", unknown("-0.0"))
 case("valid_number_exponent_forms_in_unknown_member",
      unknown("[1e5,1E5,1e+5,1e-5,1.5e-5,-1.5E+05,0e0,0.0,-0]"))
 case("valid_number_2_pow_53_in_unknown_member", unknown(OVER))
+# More than 4,300 digits (requirements §7), kept a fraction so that a JSON
+# reader with an integer-digit limit (Python's) can still read a request
+# that carries it.
+case("valid_number_4301_digits_in_unknown_member",
+     unknown("1." + "0" * 4299 + "1"))
 
 # strings
 case("valid_escape_u0000_in_string", unknown(s("a\\u0000b")))
@@ -408,6 +413,12 @@ case("valid_deep_nesting_10000_in_progress_unknown_member",
           prog(extra=[("deep", "[" * 10000 + "]" * 10000)])}))
 case("valid_deep_nesting_10000_in_quarantine_unknown_member",
      rec({"quarantine": quar(extra=[("deep", "[" * 10000 + "]" * 10000)])}))
+# Past the 64 levels of requirements §7 and the 128 of common JSON readers,
+# shallow enough for a save request to carry it.
+case("valid_deep_nesting_200_in_unknown_member",
+     unknown("[" * 200 + "]" * 200))
+case("valid_deep_nesting_65_objects_in_quarantine_unknown_member",
+     rec({"quarantine": quar(extra=[("deep", '{"a":' * 65 + "1" + "}" * 65)])}))
 
 # ---------------------------------------------------------------------------
 # Corrupt: encoding (not UTF-8, BOM)
@@ -599,6 +610,8 @@ case("corrupt_unpaired_high_surrogate_in_member_name",
      rec(extra=[("a\\ud800", "1")]))
 case("corrupt_lone_low_surrogate_in_quarantine_reason",
      rec({"quarantine": quar({"reason": s("\\udc00")})}))
+case("corrupt_unpaired_high_surrogate_ud800_in_quarantine_reason",
+     rec({"quarantine": quar({"reason": s("\\ud800")})}))
 case("corrupt_unpaired_high_surrogate_in_progress_last_error",
      rec({"sleep_cycle_progress": prog({"last_error": s("\\udbff")})}))
 

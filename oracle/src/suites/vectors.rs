@@ -11,11 +11,27 @@
 //!   the rule the file breaks;
 //! - `vectors/roundtrip/<vector>`: a valid vector's record saved, then
 //!   loaded: the same record, unknown members kept (SPEC §1.5, §3.2), the
-//!   file 0600;
+//!   file 0600; and each vector on a point of requirements §7 that is a
+//!   record on some side (a leap second, year 0000, lowercase `t`/`z`,
+//!   integers past 2^53−1, `1e400`, numbers of more than 4,300 digits,
+//!   nesting past 64 levels in an unknown member), its text handed to save:
+//!   refused as invalid naming any field or none, or saved and loaded back
+//!   as itself (numbers kept exactly or as the nearest binary64 value),
+//!   reported as `info` saying which; a crash, an `errored` reply, a file
+//!   the SPEC calls corrupt, the default or a changed value back is a
+//!   finding. Only vectors nested at most [`REQUEST_DEPTH`] deep: a request
+//!   is read by the adapter's own JSON reader, which the SPEC does not bind
+//!   (deeper files are judged through load);
 //! - `vectors/save_invalid/<vector>`: a corrupt vector whose JSON breaks
 //!   only the rules of the record (SPEC §1.6 items 9 and 10), and records
 //!   past 2^53−1 or 1 MiB, handed to save: refused naming the field, the
-//!   directory as it was (SPEC §3.1);
+//!   directory as it was (SPEC §3.1); one that also holds a point of
+//!   requirements §7 may be refused naming any field or none, and is
+//!   reported as `info`; a corrupt vector whose only fault is an unpaired
+//!   surrogate escape in a string value (SPEC §1.1.3): refused naming any
+//!   field or none, or saved into a file that is not corrupt (`info`: the
+//!   implementation's JSON reader left no surrogate), never into one that
+//!   holds it;
 //! - `vectors/path/<state>`: load of a missing file, a directory, a FIFO,
 //!   a dangling symlink, a symlink to a valid file or to a device, and an
 //!   unreadable file (skipped when the check runs as root, who reads any
@@ -34,20 +50,28 @@ use std::path::Path;
 
 use lifecycle_harness::canonical;
 use lifecycle_harness::compare::{self, section_of};
+use lifecycle_harness::driver::{LoneSurrogate, OnAPoint};
 use lifecycle_harness::generate::invalid::InvalidSave;
 use lifecycle_harness::invariants;
 use lifecycle_harness::report;
 use lifecycle_harness::subject::Subject;
-use lifecycle_harness::Initial;
+use lifecycle_harness::{Driver, Initial};
 use lifecycle_harness::{Finding, Rules};
-use lifecycle_model::implementation_defined;
+use lifecycle_model::implementation_defined::{self, Point};
 use lifecycle_model::record::{decode, Corrupt};
 use lifecycle_model::spec::{DIR_MODE, FILE_MODE, RECORD_FILE_NAME};
 use lifecycle_model::writer::{Found, LoadKind};
 use lifecycle_model::Record;
 
 use crate::case::{record, stamp, Case, Judged, Planned, FIXED_NOW};
-use crate::vectors::{Expected, Vector};
+use crate::subject::AdapterSubject;
+use crate::vectors::{without_lone_surrogates, Expected, Vector};
+
+/// The deepest nesting a round trip hands to a save: past the 64 levels of
+/// requirements §7 and the 128 of common JSON libraries' limits, short of
+/// the ~1,000 where some languages' readers (Python's) stop reading a
+/// request at all.
+pub const REQUEST_DEPTH: usize = 256;
 
 /// Makes the case's directory, 0700, so a save does not have to.
 fn prepare(dir: &Path) {
@@ -74,8 +98,12 @@ pub fn plan(vectors: &[Vector], now: i64) -> Vec<Planned> {
         cases.push(load_case(v, now));
     }
     for v in vectors {
-        if let (Expected::Valid, Ok(record)) = (&v.expected, decode(&v.bytes)) {
-            cases.push(roundtrip_case(&v.name, record, now));
+        match (&v.expected, decode(&v.bytes)) {
+            (Expected::Valid, Ok(record)) => cases.push(roundtrip_case(&v.name, record, now)),
+            (Expected::ImplementationDefined(points), _) => {
+                cases.extend(roundtrip_on_a_point(v, points, now));
+            }
+            _ => {}
         }
     }
     for v in vectors {
@@ -83,16 +111,38 @@ pub fn plan(vectors: &[Vector], now: i64) -> Vec<Planned> {
             cases.push(case);
         }
     }
-    for (name, kind) in [
-        ("seq_2_pow_53", InvalidSave::SequenceTooLarge(0)),
-        ("attempt_2_pow_53", InvalidSave::AttemptTooLarge(0)),
+    let on_points = record(&format!(
+        r#"{{"current_state":"WAKE","since_ts":"2016-12-31T23:59:60Z","last_activity_ts":"{t}","wrapper_event_seq":3,"sleep_cycle_progress":null,"quarantine":null,"shadow_run":false,"x":1e400}}"#,
+        t = stamp(now - 60_000_000)
+    ));
+    for (name, kind, base) in [
+        (
+            "seq_2_pow_53",
+            InvalidSave::SequenceTooLarge(0),
+            base_record(now),
+        ),
+        (
+            "attempt_2_pow_53",
+            InvalidSave::AttemptTooLarge(0),
+            base_record(now),
+        ),
         (
             "last_completed_step_u64_max",
             InvalidSave::LastCompletedStepTooLarge(u64::MAX),
+            base_record(now),
         ),
-        ("serialized_form_over_1_mib", InvalidSave::Oversize),
+        (
+            "serialized_form_over_1_mib",
+            InvalidSave::Oversize,
+            base_record(now),
+        ),
+        (
+            "seq_2_pow_53_with_a_leap_second_and_1e400",
+            InvalidSave::SequenceTooLarge(0),
+            on_points.clone(),
+        ),
     ] {
-        let (bad, field) = kind.build(&base_record(now));
+        let (bad, field) = kind.build(&base);
         let json = report::record_text(&bad);
         cases.push(save_invalid_case(name, json, field, now));
     }
@@ -191,8 +241,15 @@ fn either_side(
     }
 }
 
-fn roundtrip_case(name: &str, saved: Record, now: i64) -> Planned {
-    let text = report::record_text(&saved);
+/// The case `vectors/roundtrip/<name>`: `judge` runs with a driver on an
+/// empty directory (made 0700, so a save does not have to) at `now`;
+/// `text` is the record it saves, for the reproduction.
+fn roundtrip_planned(
+    name: &str,
+    text: &str,
+    now: i64,
+    judge: impl for<'c> FnOnce(&mut Driver<AdapterSubject<'c>>) -> Judged + 'static,
+) -> Planned {
     let reproduction = format!("save of {}; then load", report::excerpt(text.as_bytes()));
     Planned::new(
         format!("vectors/roundtrip/{name}"),
@@ -200,81 +257,140 @@ fn roundtrip_case(name: &str, saved: Record, now: i64) -> Planned {
         reproduction,
         move |case| {
             prepare(&case.dir);
-            {
-                let initial = Initial {
-                    now_micros: now,
-                    file: Found::Missing,
-                };
-                let mut driver = case.driver(&initial);
-                let (_, answer) = driver.ask(|s, _| s.save(&saved));
-                if let Err(failure) = answer {
-                    return Judged::Found(Finding::violation(
-                        "§3",
-                        "save of a valid record succeeds",
-                        format!(
-                            "save of the valid record {} failed: {failure}",
-                            report::record(&saved)
-                        ),
-                    ));
-                }
-                let (world, loaded) = driver.ask(|s, now| s.load(now));
-                let world = world.with_file(Found::Valid(saved.clone()));
-                if let Err(f) = compare::load(&world, &loaded) {
-                    let without_unknown = |r: &Record| {
-                        let mut r = r.clone();
-                        r.unknown.clear();
-                        if let Some(p) = r.sleep_cycle_progress.as_mut() {
-                            p.unknown.clear();
-                        }
-                        if let Some(q) = r.quarantine.as_mut() {
-                            q.unknown.clear();
-                        }
-                        r
-                    };
-                    let unknown_lost = match loaded.as_ref().map(|l| &l.record) {
-                        Ok(Ok(r)) => compare::same_record(
-                            &world,
-                            &without_unknown(&saved),
-                            &without_unknown(r),
-                        ),
-                        _ => false,
-                    };
-                    let (spec, rule, what) = if unknown_lost {
-                        (
-                            "§1.5",
-                            "unknown members survive a save and a load",
-                            "unknown members did not survive a save and a load",
-                        )
-                    } else {
-                        (
-                            "§3.2",
-                            "a load of a saved valid record returns that record",
-                            "a load of a saved valid record must return that record",
-                        )
-                    };
-                    return Judged::Found(Finding {
-                        spec,
-                        rule,
-                        ..f.during(what)
-                    });
-                }
-                let subject = driver.subject();
-                Judged::pass_unless(
-                    invariants::files_are_private(
-                        Rules::Requirements,
-                        RECORD_FILE_NAME,
-                        &subject.entries(),
-                        subject.dir_mode(),
-                    ),
-                    "saved and loaded back",
-                )
-            }
+            let initial = Initial {
+                now_micros: now,
+                file: Found::Missing,
+            };
+            judge(&mut case.driver(&initial))
         },
     )
 }
 
+/// The record file a round trip left, and its directory, are private
+/// (SPEC §3.6).
+fn private(driver: &mut Driver<AdapterSubject<'_>>) -> Result<(), Finding> {
+    let subject = driver.subject();
+    invariants::files_are_private(
+        Rules::Requirements,
+        RECORD_FILE_NAME,
+        &subject.entries(),
+        subject.dir_mode(),
+    )
+}
+
+fn roundtrip_case(name: &str, saved: Record, now: i64) -> Planned {
+    let text = report::record_text(&saved);
+    roundtrip_planned(name, &text, now, move |driver| {
+        let (_, answer) = driver.ask(|s, _| s.save(&saved));
+        if let Err(failure) = answer {
+            return Judged::Found(Finding::violation(
+                "§3",
+                "save of a valid record succeeds",
+                format!(
+                    "save of the valid record {} failed: {failure}",
+                    report::record(&saved)
+                ),
+            ));
+        }
+        let (world, loaded) = driver.ask(|s, now| s.load(now));
+        let world = world.with_file(Found::Valid(saved.clone()));
+        if let Err(f) = compare::load(&world, &loaded) {
+            let without_unknown = |r: &Record| {
+                let mut r = r.clone();
+                r.unknown.clear();
+                if let Some(p) = r.sleep_cycle_progress.as_mut() {
+                    p.unknown.clear();
+                }
+                if let Some(q) = r.quarantine.as_mut() {
+                    q.unknown.clear();
+                }
+                r
+            };
+            let unknown_lost = match loaded.as_ref().map(|l| &l.record) {
+                Ok(Ok(r)) => {
+                    compare::same_record(&world, &without_unknown(&saved), &without_unknown(r))
+                }
+                _ => false,
+            };
+            let (spec, rule, what) = if unknown_lost {
+                (
+                    "§1.5",
+                    "unknown members survive a save and a load",
+                    "unknown members did not survive a save and a load",
+                )
+            } else {
+                (
+                    "§3.2",
+                    "a load of a saved valid record returns that record",
+                    "a load of a saved valid record must return that record",
+                )
+            };
+            return Judged::Found(Finding {
+                spec,
+                rule,
+                ..f.during(what)
+            });
+        }
+        Judged::pass_unless(private(driver), "saved and loaded back")
+    })
+}
+
+/// The round trip of a vector on a point of requirements §7 that is a
+/// record on some side, its text (made one line) handed to save; none for
+/// a vector nested deeper than [`REQUEST_DEPTH`].
+fn roundtrip_on_a_point(v: &Vector, points: &[Point], now: i64) -> Option<Planned> {
+    let record = implementation_defined::as_valid(&v.bytes)?;
+    let json = String::from_utf8(canonical::compact(&v.bytes)).ok()?;
+    if implementation_defined::nesting(&json) > REQUEST_DEPTH {
+        return None;
+    }
+    let on = described(points);
+    let text = json.clone();
+    Some(roundtrip_planned(
+        &v.name,
+        &text,
+        now,
+        move |driver| match driver.save_on_a_point(&json, &record) {
+            Err(finding) => Judged::Found(finding),
+            Ok(OnAPoint::Refused(field)) => Judged::Info(format!(
+                "refused as an invalid record {}: a §7 choice, on {on}",
+                naming(field.as_deref())
+            )),
+            Ok(OnAPoint::Kept { exactly }) => match private(driver) {
+                Err(finding) => Judged::Found(finding),
+                Ok(()) => Judged::Info(format!(
+                    "saved and loaded back {}: a §7 choice, on {on}",
+                    if exactly {
+                        "as written"
+                    } else {
+                        "with its numbers as binary64 values"
+                    }
+                )),
+            },
+        },
+    ))
+}
+
+/// Points of requirements §7 in its words.
+fn described(points: &[Point]) -> String {
+    points
+        .iter()
+        .map(|p| p.describe())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The field a refusal named, in words.
+fn naming(field: Option<&str>) -> String {
+    match field {
+        Some(field) => format!("naming {field}"),
+        None => "naming no field".to_string(),
+    }
+}
+
 /// A corrupt vector whose text is a JSON object breaking only a rule of
-/// the record, as a save request can carry it.
+/// the record, or holding an unpaired surrogate escape and nothing else
+/// wrong, as a save request can carry it.
 fn save_invalid_vector(v: &Vector, now: i64) -> Option<Planned> {
     // Not a file on a point of requirements §7: a save may accept it.
     if v.expected != Expected::Corrupt {
@@ -282,7 +398,8 @@ fn save_invalid_vector(v: &Vector, now: i64) -> Option<Planned> {
     }
     let field = match decode(&v.bytes) {
         Err(Corrupt::Missing(field) | Corrupt::Invalid(field)) => field,
-        _ => return None,
+        Err(Corrupt::Raw(_)) => return lone_surrogate_vector(v, now),
+        Ok(_) => return None,
     };
     let value: serde_json::Value = serde_json::from_slice(&v.bytes).ok()?;
     value.as_object()?;
@@ -290,7 +407,56 @@ fn save_invalid_vector(v: &Vector, now: i64) -> Option<Planned> {
     Some(save_invalid_case(&v.name, json, Some(field), now))
 }
 
+/// A corrupt vector whose only fault is an unpaired surrogate escape
+/// (SPEC §1.1.3) in a string value: it is a record once each is spelled
+/// `\ufffd`. Not one in a member name: an implementation that names the
+/// member in its refusal's message sends a reply the oracle's JSON reader
+/// cannot read (it holds the surrogate too).
+fn lone_surrogate_vector(v: &Vector, now: i64) -> Option<Planned> {
+    let fixed = without_lone_surrogates(&v.bytes).filter(|r| !r.in_a_name)?;
+    decode(&fixed.bytes).ok()?;
+    let json = String::from_utf8(canonical::compact(&v.bytes)).ok()?;
+    Some(save_invalid_planned(&v.name, json, now, |driver, json| {
+        let judged = driver
+            .save_with_a_lone_surrogate(json)
+            .and_then(|saved| driver.after_step().map(|()| saved));
+        match judged {
+            Err(finding) => Judged::Found(finding),
+            Ok(LoneSurrogate::Refused(_)) => Judged::Pass("refused, nothing touched".into()),
+            Ok(LoneSurrogate::Saved) => Judged::Info(
+                "saved into a valid file: the implementation's JSON reader left no unpaired surrogate in the record".into(),
+            ),
+        }
+    }))
+}
+
 fn save_invalid_case(name: &str, json: String, field: Option<String>, now: i64) -> Planned {
+    let points = implementation_defined::of_text(json.as_bytes());
+    save_invalid_planned(name, json, now, move |driver, json| {
+        let judged = driver
+            .refused_save_json(json, field.as_deref())
+            .and_then(|named| driver.after_step().map(|()| named));
+        match judged {
+            Err(finding) => Judged::Found(finding),
+            Ok(_) if points.is_empty() => Judged::Pass("refused, nothing touched".into()),
+            Ok(named) => Judged::Info(format!(
+                "refused {}, nothing touched; the record also holds {}, on which requirements §7 lets a save refuse naming any field",
+                naming(named.as_deref()),
+                described(&points)
+            )),
+        }
+    })
+}
+
+/// The case `vectors/save_invalid/<name>`: `judge` runs with a driver on a
+/// directory holding a valid record at `now`, and the record `json` that
+/// breaks SPEC §1.
+fn save_invalid_planned(
+    name: &str,
+    json: String,
+    now: i64,
+    judge: impl for<'c> FnOnce(&mut Driver<AdapterSubject<'c>>, &str) -> Judged + 'static,
+) -> Planned {
     let reproduction = format!(
         "the record file holds a valid record; save of {}",
         report::excerpt(json.as_bytes())
@@ -304,13 +470,7 @@ fn save_invalid_case(name: &str, json: String, field: Option<String>, now: i64) 
                 now_micros: now,
                 file: Found::Valid(base_record(now)),
             };
-            let mut driver = case.driver(&initial);
-            Judged::pass_unless(
-                driver
-                    .refused_save_json(&json, field.as_deref())
-                    .and_then(|()| driver.after_step()),
-                "refused, nothing touched",
-            )
+            judge(&mut case.driver(&initial), &json)
         },
     )
 }

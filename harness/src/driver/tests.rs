@@ -1,0 +1,514 @@
+//! The driver's rules on requirements §7 against a small fake store: the
+//! model itself, behind a clock of any resolution, with the choices a
+//! conforming store may make and the faults one must not have.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use lifecycle_model::machine::{Event, Guards};
+use lifecycle_model::record::decode;
+use lifecycle_model::spec::{DIR_MODE, FILE_MODE, RECORD_FILE_NAME};
+use lifecycle_model::writer::{self, Failure as Expected, Found, LoadKind, WriterOp};
+use lifecycle_model::{Record, Timestamp};
+
+use super::*;
+use crate::subject::{Answer, Entry, Failure, Listing, Loaded, Subject, Written};
+use crate::world::at_micros;
+
+/// How the fake reads its clock.
+#[derive(Clone, Copy, Debug)]
+enum Clock {
+    /// The reading truncated to this many fraction digits.
+    Truncated(u32),
+    /// The reading rounded up to this many fraction digits.
+    RoundedUp(u32),
+    /// The reading this many µs late, truncated to the microsecond.
+    Late(i64),
+}
+
+/// What the fake does with a record to save that the model reads as valid
+/// only on one side of requirements §7, or that holds an unpaired
+/// surrogate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Saves {
+    /// As the model does: keeps it as written.
+    AsTheModel,
+    /// Refuses a record nested deeper than 128 levels, naming no field (a
+    /// depth-limited JSON library).
+    RefusesPast128Levels,
+    /// Keeps `1e400` as the largest binary64 value.
+    LargestDouble,
+    /// Writes `1e400` as the string "Infinity".
+    InfinityString,
+    /// Writes an unpaired surrogate as the escape it came as.
+    LoneSurrogateEscape,
+    /// Reads an unpaired surrogate as U+FFFD, and saves that.
+    LoneSurrogateReplaced,
+    /// Rewrites every stored timestamp to milliseconds.
+    MillisecondsEverywhere,
+}
+
+/// The model behind a clock of some resolution.
+struct Fake {
+    takes_now: bool,
+    clock: Clock,
+    saves: Saves,
+    file: Option<Vec<u8>>,
+}
+
+impl Fake {
+    fn new(takes_now: bool, clock: Clock) -> Fake {
+        Fake {
+            takes_now,
+            clock,
+            saves: Saves::AsTheModel,
+            file: None,
+        }
+    }
+
+    fn saving(mut self, saves: Saves) -> Fake {
+        self.saves = saves;
+        self
+    }
+
+    /// What the fake reads as now: `given`, or the wall clock.
+    fn reading(&self, given: &Timestamp) -> Timestamp {
+        let micros = if self.takes_now {
+            given.unix_micros().expect("a time of SPEC §1.4")
+        } else {
+            wall_micros()
+        };
+        match self.clock {
+            Clock::Truncated(k) => written_with(micros, k, false),
+            Clock::RoundedUp(k) => written_with(micros, k, true),
+            Clock::Late(by) => at_micros(micros + by),
+        }
+    }
+
+    fn found(&self) -> Found {
+        self.file.as_deref().map_or(Found::Missing, Found::of_bytes)
+    }
+
+    fn write_record(&mut self, record: &Record) {
+        let mut text = String::from_utf8(record.encode()).expect("UTF-8");
+        if self.saves == Saves::MillisecondsEverywhere {
+            for ts in [&record.since_ts, &record.last_activity_ts] {
+                let ms = written_with(ts.unix_micros().expect("a time"), 3, false);
+                text = text.replace(ts.as_str(), ms.as_str());
+            }
+        }
+        self.file = Some(text.into_bytes());
+    }
+}
+
+/// The instant `micros` written with `k` fraction digits: truncated, or
+/// rounded up.
+fn written_with(micros: i64, k: u32, up: bool) -> Timestamp {
+    let step = 10i64.pow(6 - k);
+    let mut at = micros - micros.rem_euclid(step);
+    if up && at != micros {
+        at += step;
+    }
+    let text = at_micros(at).as_str().to_string();
+    let fraction = &text[20..20 + k as usize];
+    let dot = if k == 0 { "" } else { "." };
+    Timestamp::parse(&format!("{}{dot}{fraction}Z", &text[..19])).expect("a timestamp")
+}
+
+impl Subject for Fake {
+    fn takes_now(&self) -> bool {
+        self.takes_now
+    }
+
+    fn default_record(&mut self, now: &Timestamp) -> Result<Answer, Failure> {
+        Ok(Ok(Record::default_at(&self.reading(now))))
+    }
+
+    fn write(&mut self, op: &WriterOp, now: &Timestamp) -> Result<Written, Failure> {
+        let found = self.found();
+        match writer::operate(&found, op, &self.reading(now)) {
+            Ok(outcome) => {
+                if outcome.wrote {
+                    self.write_record(&outcome.record);
+                }
+                Ok(Written {
+                    record: Ok(outcome.record),
+                    found: Some(found.kind()),
+                    preserved_as: None,
+                    wrote: Some(outcome.wrote),
+                    shutdown: Some(outcome.shutdown),
+                    transitioned: None,
+                })
+            }
+            Err(Expected::Refused(r)) => Err(Failure::Refused(r)),
+            Err(Expected::Overflow(_)) => Err(Failure::Overflow),
+            Err(Expected::Unreadable) => Err(Failure::Io {
+                errno: None,
+                message: "unreadable".into(),
+            }),
+        }
+    }
+
+    fn save(&mut self, record: &Record) -> Result<(), Failure> {
+        self.save_json(&report::record_text(record))
+    }
+
+    fn save_json(&mut self, json: &str) -> Result<(), Failure> {
+        match self.saves {
+            Saves::LoneSurrogateEscape => {
+                self.file = Some(json.as_bytes().to_vec());
+                return Ok(());
+            }
+            Saves::LoneSurrogateReplaced => {
+                let text = json.replace("\\ud800", "\\ufffd");
+                return self.save_json_as_the_model(&text);
+            }
+            Saves::RefusesPast128Levels if json.contains(&"[".repeat(129)) => {
+                return Err(Failure::InvalidRecord { field: None });
+            }
+            Saves::LargestDouble => {
+                return self
+                    .save_json_as_the_model(&json.replace("1e400", "1.7976931348623157e308"));
+            }
+            Saves::InfinityString => {
+                return self.save_json_as_the_model(&json.replace("1e400", "\"Infinity\""));
+            }
+            _ => {}
+        }
+        self.save_json_as_the_model(json)
+    }
+
+    fn load(&mut self, now: &Timestamp) -> Result<Loaded, Failure> {
+        let found = self.found();
+        Ok(Loaded {
+            kind: Some(found.kind()),
+            record: Ok(found.loaded(&self.reading(now))),
+        })
+    }
+
+    fn record_name(&self) -> &str {
+        RECORD_FILE_NAME
+    }
+
+    fn entries(&self) -> Listing {
+        let mut listing = BTreeMap::new();
+        if let Some(data) = &self.file {
+            listing.insert(
+                RECORD_FILE_NAME.to_string(),
+                Entry::File {
+                    mode: FILE_MODE,
+                    data: Arc::new(data.clone()),
+                },
+            );
+        }
+        listing
+    }
+
+    fn dir_mode(&self) -> Option<u32> {
+        Some(DIR_MODE)
+    }
+
+    fn put_file(&mut self, _: &str, data: &[u8], _: u32) {
+        self.file = Some(data.to_vec());
+    }
+
+    fn put_dir(&mut self, _: &str) {
+        unreachable!("no test puts a directory");
+    }
+
+    fn remove(&mut self, _: &str) {
+        self.file = None;
+    }
+}
+
+impl Fake {
+    fn save_json_as_the_model(&mut self, json: &str) -> Result<(), Failure> {
+        let record = decode(json.as_bytes()).map_err(|corrupt| Failure::InvalidRecord {
+            field: match corrupt {
+                lifecycle_model::record::Corrupt::Invalid(f)
+                | lifecycle_model::record::Corrupt::Missing(f) => Some(f),
+                lifecycle_model::record::Corrupt::Raw(_) => None,
+            },
+        })?;
+        self.write_record(&record);
+        Ok(())
+    }
+}
+
+/// 2024-06-01T12:00:05.123500Z: a reading a millisecond clock truncates
+/// to .123 and rounding would take to .124.
+const HALFWAY: i64 = 1_717_243_205_123_500;
+
+fn driver(fake: Fake, now: i64, rules: Rules) -> Driver<Fake> {
+    let initial = Initial {
+        now_micros: now,
+        file: Found::Missing,
+    };
+    Driver::judged_by(fake, &initial, rules)
+}
+
+fn dispatch(event: Event) -> WriterOp {
+    let guards = Guards::default();
+    WriterOp::Dispatch {
+        event,
+        guards,
+        shadow_run: false,
+    }
+}
+
+/// The driver, by requirements §7, of a fake given now (`HALFWAY`).
+fn given_now(clock: Clock) -> Driver<Fake> {
+    driver(Fake::new(true, clock), HALFWAY, Rules::Requirements)
+}
+
+/// Every operation that makes a timestamp from now, and a load after each.
+fn every_timestamp_from_now(driver: &mut Driver<Fake>) -> Result<(), Finding> {
+    driver.check_default()?;
+    driver.after_step()?;
+    for op in [
+        dispatch(Event::HeartbeatRefresh),
+        dispatch(Event::Idle5Min),
+        WriterOp::Begin(2),
+        WriterOp::StepFailed {
+            step: 1,
+            error: "e".into(),
+            ttl_secs: 60,
+        },
+        WriterOp::StepFailed {
+            step: 1,
+            error: "e".into(),
+            ttl_secs: 60,
+        },
+        WriterOp::StepFailed {
+            step: 1,
+            error: "e".into(),
+            ttl_secs: 60,
+        },
+    ] {
+        driver.write(&op)?;
+        driver.after_step()?;
+    }
+    let quarantined = driver
+        .world()
+        .file
+        .record()
+        .is_some_and(|r| r.quarantine.is_some());
+    assert!(
+        quarantined,
+        "the steps reach a quarantine (until_ts from now)"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_millisecond_clock_given_now_writes_now_truncated_and_conforms() {
+    let mut d = given_now(Clock::Truncated(3));
+    every_timestamp_from_now(&mut d).expect("a millisecond clock conforms");
+    let written = d.world().file.record().expect("a record").clone();
+    assert_eq!(
+        written.last_activity_ts.as_str(),
+        "2024-06-01T12:00:05.123Z"
+    );
+}
+
+#[test]
+fn a_millisecond_and_a_whole_second_clock_read_by_the_store_conform() {
+    for k in [3, 0] {
+        let mut d = driver(
+            Fake::new(false, Clock::Truncated(k)),
+            HALFWAY,
+            Rules::Requirements,
+        );
+        every_timestamp_from_now(&mut d)
+            .unwrap_or_else(|f| panic!("a clock of {k} digits conforms: {f}"));
+    }
+}
+
+#[test]
+fn a_whole_second_clock_given_now_conforms() {
+    let mut d = given_now(Clock::Truncated(0));
+    every_timestamp_from_now(&mut d).expect("a whole-second clock conforms");
+}
+
+#[test]
+fn this_projects_spec_still_wants_the_microsecond() {
+    let mut d = driver(Fake::new(true, Clock::Truncated(3)), HALFWAY, Rules::Spec);
+    assert!(d.check_default().is_err());
+}
+
+#[test]
+fn a_timestamp_rounded_up_is_a_violation() {
+    let mut d = given_now(Clock::RoundedUp(3));
+    let finding = d.check_default().expect_err("rounded up");
+    assert!(finding.message.contains("05.124Z"), "{finding}");
+    let mut d = given_now(Clock::RoundedUp(3));
+    let finding = d
+        .write(&dispatch(Event::HeartbeatRefresh))
+        .expect_err("rounded up");
+    assert_eq!(finding.spec, "§4.3", "{finding}");
+}
+
+#[test]
+fn a_timestamp_after_the_window_or_too_far_before_it_is_a_violation() {
+    for late in [1_000, 2_000_000, -2_000] {
+        let mut d = given_now(Clock::Late(late));
+        assert!(d.check_default().is_err(), "{late} µs off, given now");
+        let mut d = driver(
+            Fake::new(false, Clock::Late(late * 1_000)),
+            HALFWAY,
+            Rules::Requirements,
+        );
+        assert!(
+            d.write(&dispatch(Event::HeartbeatRefresh)).is_err(),
+            "{} ms off, reading its own clock",
+            late
+        );
+    }
+}
+
+#[test]
+fn a_stored_timestamp_cut_to_milliseconds_is_a_violation_whatever_the_clock() {
+    let mut d = driver(
+        Fake::new(true, Clock::Truncated(3)).saving(Saves::MillisecondsEverywhere),
+        HALFWAY,
+        Rules::Requirements,
+    );
+    let record = Record {
+        since_ts: Timestamp::parse("2020-01-01T00:00:00.123456Z").expect("a timestamp"),
+        ..Record::default_at(&at_micros(HALFWAY))
+    };
+    let finding = d
+        .library_save(&record)
+        .expect_err("the stored timestamp changed");
+    assert_eq!(finding.spec, "§3.4", "{finding}");
+}
+
+#[test]
+fn a_millisecond_clock_decides_a_quarantine_at_its_own_reading() {
+    let quarantined_until = |until: &str| {
+        let json = format!(
+            r#"{{"current_state":"WAKE","since_ts":"{until}","last_activity_ts":"{until}","wrapper_event_seq":0,"sleep_cycle_progress":null,"quarantine":{{"until_ts":"{until}","since_ts":"{until}","reason":"r"}},"shadow_run":false}}"#
+        );
+        Found::of_bytes(json.as_bytes())
+    };
+    // Over at now (.1235), not at the reading (.123): still quarantined
+    // for a millisecond clock, which conforms.
+    let between = quarantined_until("2024-06-01T12:00:05.123400Z");
+    // Over two seconds before now: quarantined only for a clock three
+    // seconds slow, which no resolution explains.
+    let long_over = quarantined_until("2024-06-01T12:00:03.500000Z");
+    for (file, clock, conforms) in [
+        (between, Clock::Truncated(3), true),
+        (long_over, Clock::Late(-3_000_000), false),
+    ] {
+        let initial = Initial {
+            now_micros: HALFWAY,
+            file,
+        };
+        let mut d = Driver::judged_by(Fake::new(true, clock), &initial, Rules::Requirements);
+        let judged = d.write(&WriterOp::Begin(2));
+        assert_eq!(judged.is_ok(), conforms, "{clock:?}: {judged:?}");
+    }
+}
+
+/// A record with `extra` members added, as JSON text.
+fn with(extra: &str) -> String {
+    format!(
+        r#"{{"current_state":"WAKE","since_ts":"2024-01-01T00:00:00Z","last_activity_ts":"2024-01-01T00:00:00Z","wrapper_event_seq":3,"sleep_cycle_progress":null,"quarantine":null,"shadow_run":false{extra}}}"#
+    )
+}
+
+fn saving(saves: Saves) -> Driver<Fake> {
+    driver(
+        Fake::new(true, Clock::Truncated(6)).saving(saves),
+        HALFWAY,
+        Rules::Requirements,
+    )
+}
+
+#[test]
+fn a_json_library_that_refuses_deep_records_makes_a_choice_not_a_violation() {
+    let deep = with(&format!(r#","x":{}{}"#, "[".repeat(200), "]".repeat(200)));
+    let record = decode(deep.as_bytes()).expect("valid here");
+    let mut d = saving(Saves::RefusesPast128Levels);
+    assert_eq!(
+        d.save_on_a_point(&deep, &record),
+        Ok(OnAPoint::Refused(None))
+    );
+    let mut d = saving(Saves::RefusesPast128Levels);
+    d.library_save(&record).expect("a §7 choice");
+    assert_eq!(d.choices().len(), 1, "{:?}", d.choices());
+    let mut d = saving(Saves::AsTheModel);
+    assert_eq!(
+        d.save_on_a_point(&deep, &record),
+        Ok(OnAPoint::Kept { exactly: true })
+    );
+    assert!(d.choices().is_empty());
+}
+
+#[test]
+fn an_invalid_record_on_a_point_may_be_refused_naming_any_field() {
+    let bad = with(r#","wrapper_event_seq":true"#).replace(r#""wrapper_event_seq":3,"#, "");
+    let on_a_point = bad.replace(r#""shadow_run":false"#, r#""shadow_run":false,"x":1e400"#);
+    // The fake names wrapper_event_seq; the rule wanted is another field.
+    let mut d = saving(Saves::AsTheModel);
+    assert!(d.refused_save_json(&bad, Some("current_state")).is_err());
+    let mut d = saving(Saves::AsTheModel);
+    assert_eq!(
+        d.refused_save_json(&on_a_point, Some("current_state")),
+        Ok(Some("wrapper_event_seq".to_string()))
+    );
+    assert_eq!(d.choices().len(), 1, "{:?}", d.choices());
+    // This project's SPEC picks a side: there the field is the field.
+    let mut d = driver(Fake::new(true, Clock::Truncated(6)), HALFWAY, Rules::Spec);
+    assert!(d
+        .refused_save_json(&on_a_point, Some("current_state"))
+        .is_err());
+}
+
+#[test]
+fn a_number_past_binary64_comes_back_as_the_largest_double_or_a_violation() {
+    let json = with(r#","x":1e400"#);
+    let record = decode(json.as_bytes()).expect("valid here");
+    assert_eq!(
+        saving(Saves::LargestDouble).save_on_a_point(&json, &record),
+        Ok(OnAPoint::Kept { exactly: false })
+    );
+    let finding = saving(Saves::InfinityString)
+        .save_on_a_point(&json, &record)
+        .expect_err("a string is a third outcome");
+    assert_eq!(finding.spec, "§3.2", "{finding}");
+    assert!(finding.message.contains("Infinity"), "{finding}");
+}
+
+#[test]
+fn a_lone_surrogate_is_refused_or_never_reaches_the_file() {
+    let json = with(r#","x":"\ud800""#);
+    assert_eq!(
+        saving(Saves::AsTheModel).save_with_a_lone_surrogate(&json),
+        Ok(LoneSurrogate::Refused(None))
+    );
+    assert_eq!(
+        saving(Saves::LoneSurrogateReplaced).save_with_a_lone_surrogate(&json),
+        Ok(LoneSurrogate::Saved)
+    );
+    let finding = saving(Saves::LoneSurrogateEscape)
+        .save_with_a_lone_surrogate(&json)
+        .expect_err("a corrupt file");
+    assert!(finding.message.contains("item 6"), "{finding}");
+}
+
+#[test]
+fn the_fake_is_the_model_at_its_reading() {
+    let mut fake = Fake::new(true, Clock::Truncated(3));
+    let now = at_micros(HALFWAY);
+    assert_eq!(fake.load(&now).map(|l| l.kind), Ok(Some(LoadKind::Missing)));
+    assert_eq!(
+        written_with(HALFWAY, 3, true).as_str(),
+        "2024-06-01T12:00:05.124Z"
+    );
+    assert_eq!(
+        written_with(HALFWAY, 0, false).as_str(),
+        "2024-06-01T12:00:05Z"
+    );
+}

@@ -379,3 +379,99 @@ fn the_table_puts_descriptors_and_paths_where_strace_printed_them() {
     }
     assert!(checked > 100, "only {checked} calls the table knows");
 }
+
+// Saves of real libraries and of the calls they make that the model holds
+// since the oracle was tried on them (`record.sh` records these too).
+
+/// The op log of `name` and the disk before it (with the directories the
+/// converter took in for a temp file made outside D), converted whole.
+fn converted(name: &str) -> (Vec<Call>, Vec<TracedOp>, Disk) {
+    let calls = fixture(name);
+    let disk = before(true);
+    let context = SaveContext {
+        dir: DIR,
+        before: &disk,
+        umask: UMASK,
+        cwd: "/repo",
+    };
+    let converted = lifecycle_oracle::syscalls::convert::convert(&calls, &context)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    (calls, converted.ops, converted.before)
+}
+
+/// What the record path holds after the whole log, and after every power
+/// loss after it.
+fn after_and_power_loss(before: &Disk, log: &[TracedOp]) -> (Option<(u32, Vec<u8>)>, Vec<bool>) {
+    let disk = apply(before, &ops_of(log)).unwrap_or_else(|e| panic!("{e}"));
+    let held = match disk.nodes.get(RECORD) {
+        Some(Node::File { mode, data, .. }) => Some((*mode, data.clone())),
+        _ => None,
+    };
+    let written = held.as_ref().map(|(_, data)| data.clone());
+    let survived = records_after_power_loss(before, log)
+        .into_iter()
+        .map(|data| data == written)
+        .collect();
+    (held, survived)
+}
+
+#[test]
+fn an_unnamed_temp_file_linked_in_is_a_file_then_a_name_and_the_save_is_durable() {
+    let (calls, log, before) = converted("unnamed-existing");
+    let names: Vec<&str> = log.iter().map(|t| calls[t.call].name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["openat", "fchmod", "write", "fsync", "linkat", "rename", "fsync"]
+    );
+    assert!(matches!(log[0].op, Op::CreateUnnamed { mode: 0o600, .. }));
+    assert!(matches!(log[1].op, Op::ChmodFile { mode: 0o600, .. }));
+    assert!(
+        matches!(&log[4].op, Op::Link { path, .. } if path.starts_with("/fixture/case/.lifecycle_state."))
+    );
+    let (held, survived) = after_and_power_loss(&before, &log);
+    assert_eq!(held, Some((0o600, COMPACT.to_vec())));
+    assert!(survived.iter().all(|s| *s), "a power loss loses the save");
+}
+
+#[test]
+fn write_file_atomic_chowning_its_temp_file_converts_and_misses_a_directory_fsync() {
+    let (calls, log, before) = converted("node-existing");
+    assert!(
+        calls.iter().any(|c| c.name == "chown"),
+        "the fixture chowns"
+    );
+    let (held, survived) = after_and_power_loss(&before, &log);
+    let (mode, data) = held.expect("the record is there");
+    assert_eq!(mode, 0o600);
+    assert!(data.starts_with(b"{\"current_state\":\"WAKE\""), "{data:?}");
+    // write-file-atomic never fsyncs the directory: a power loss after the
+    // save returned may bring the old record back (what `power` reports).
+    assert!(survived.iter().any(|s| !*s));
+}
+
+#[test]
+fn renameio_moving_its_temp_file_in_from_tmp_is_followed_from_its_creation() {
+    let (calls, log, before) = converted("go-renameio-existing");
+    assert!(matches!(before.nodes.get("/tmp"), Some(Node::Dir { .. })));
+    let renamed_in: Vec<&Op> = log
+        .iter()
+        .map(|t| &t.op)
+        .filter(
+            |op| matches!(op, Op::Rename { from, to } if from.starts_with("/tmp/") && to == RECORD),
+        )
+        .collect();
+    assert_eq!(renamed_in.len(), 1, "{:?}", named(&log, &calls));
+    let temp = match renamed_in[0] {
+        Op::Rename { from, .. } => from.clone(),
+        _ => unreachable!("filtered"),
+    };
+    assert!(
+        log.iter()
+            .any(|t| matches!(&t.op, Op::Create { path, .. } if *path == temp)),
+        "the temp file's creation in /tmp is in the log"
+    );
+    let (held, _) = after_and_power_loss(&before, &log);
+    let (mode, data) = held.expect("the record is there");
+    assert_eq!(mode, 0o600 & !UMASK | 0o600 & 0o644);
+    assert!(data.starts_with(b"{\"current_state\":\"WAKE\""), "{data:?}");
+}

@@ -247,6 +247,8 @@ pub static TABLE: &[Syscall] = &[
     sys("getdents64", Observes, Ignored, &[], FD0),
     sys("flock", Observes, Ignored, &[], FD0),
     sys("fadvise64", Observes, Ignored, &[], FD0),
+    // Go registers every file it opens with its poller; regular files are refused.
+    sys("epoll_ctl", Observes, Ignored, &[], &[0, 2]),
     sys("statfs", Observes, Ignored, &[cwd(0)], NONE),
     sys("fstatfs", Observes, Ignored, &[], FD0),
     sys("getxattr", Observes, Ignored, &[cwd(0)], NONE),

@@ -781,16 +781,20 @@ fn a_store_that_makes_other_calls_in_each_run_ends_the_kill_suite_as_harness_bro
     assert_eq!(findings(&report), Vec::<&Value>::new(), "{printed}");
 }
 
-/// Every case of `report` passed, each traced one with its replays all
-/// matched to the recording (a replay that hit another call ends the run
-/// as harness broken).
+/// Every case of `report` passed (an `info`, an implementation-defined
+/// choice, is a pass that says which), each traced one with its replays
+/// all matched to the recording (a replay that hit another call ends the
+/// run as harness broken).
 fn assert_every_case_passes(code: i32, report: &Value, printed: &str, cases: usize) {
     assert_eq!(code, 0, "{printed}");
     assert!(report["harness_broken"].is_null(), "{printed}");
     let results = results(report);
     assert_eq!(results.len(), cases, "{printed}");
     for result in results {
-        assert_eq!(result["verdict"], "pass", "{result}");
+        assert!(
+            result["verdict"] == "pass" || result["verdict"] == "info",
+            "{result}"
+        );
     }
 }
 
@@ -865,7 +869,8 @@ fn a_store_that_makes_a_random_number_of_calls_elsewhere_passes_kill_and_faults(
         "--suite",
         "faults",
     ]);
-    assert_every_case_passes(code, &report, &printed, 6);
+    // Six starting states each.
+    assert_every_case_passes(code, &report, &printed, 12);
 }
 
 #[test]
@@ -895,7 +900,8 @@ fn an_adapter_behind_a_pipeline_passes_the_traced_suites_under_either_tracer() {
         "--suite",
         "permissions",
     ]);
-    assert_every_case_passes(code, &report, &printed, 17);
+    // kill and faults six cases each, power nine, permissions 24.
+    assert_every_case_passes(code, &report, &printed, 45);
     let logged = fs::read_to_string(dir.path().join("protocol.log")).expect("a log");
     assert!(logged.contains("\"implementation\""), "{logged}");
     // strace alone: the replays count strace's way, processes numbered by
@@ -905,7 +911,7 @@ fn an_adapter_behind_a_pipeline_passes_the_traced_suites_under_either_tracer() {
         &[("LIFECYCLE_TRACER", "strace")],
         &["--adapter", &adapter, "--suite", "kill"],
     );
-    assert_every_case_passes(code, &report, &printed, 3);
+    assert_every_case_passes(code, &report, &printed, 6);
 }
 
 /// The strict store with a `dispatch` that only does what the kill suite

@@ -1,10 +1,14 @@
 //! `lifecycle trace`, the oracle's own tracer, run as `lifecycle check`
 //! runs it: what it counts is what strace's recording shows touching the
-//! scope; it kills or fails exactly the call meant; the traced program's
-//! input, output, error and exit code are its own; and no traced process
-//! outlives the tracer. Tests that need strace say so and skip without
-//! it; on machines other than Linux x86-64 the tracer is not built and
-//! they skip too.
+//! scope; its trace converts to the op log strace's converts to, for a
+//! program that makes every call the converter reads and for the saves of
+//! real stores (the built-in one, the strict Python store, the Python
+//! original, Node's write-file-atomic when it is built), recorded or with
+//! a call failed; it kills or fails exactly the call meant; the traced
+//! program's input, output, error and exit code are its own; and no
+//! traced process outlives the tracer. Tests that need strace, python3,
+//! node or `../shared` say so and skip without them; on machines other
+//! than Linux x86-64 the tracer is not built and they skip too.
 
 mod common;
 
@@ -15,9 +19,17 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use std::collections::HashMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
 use common::LIFECYCLE;
+use lifecycle_model::persistence::{Disk, InodeId, Op};
+use lifecycle_oracle::syscalls::convert::{convert, disk_before, SaveContext};
 use lifecycle_oracle::syscalls::paths_named;
-use lifecycle_oracle::syscalls::strace::{parse, CallResult, EventKind, Trace};
+use lifecycle_oracle::syscalls::strace::{parse, Call, CallResult, EventKind, Trace};
+use lifecycle_oracle::traced::record::own_umask;
 
 fn supported() -> bool {
     if !lifecycle_oracle::ptrace::SUPPORTED {
@@ -151,8 +163,20 @@ fn the_calls_it_counts_are_those_strace_shows_touching_the_scope() {
     let seen_by_ptrace = relative(touching(&traced, &by_ptrace), &by_ptrace);
     assert!(seen_by_strace.len() > 10, "{seen_by_strace:?}");
     assert_eq!(seen_by_ptrace, seen_by_strace);
-    // And its trace holds those calls alone, with their ends.
-    assert_eq!(traced.calls.len(), seen_by_ptrace.len());
+    // And its trace holds those calls, and besides them only the calls
+    // the converter needs wherever they are, which it did not count; and
+    // the processes' ends.
+    let (counted, written_for_the_converter): (Vec<_>, Vec<_>) = traced
+        .calls
+        .iter()
+        .partition(|c| lifecycle_oracle::ptrace::counted(c, &by_ptrace));
+    assert_eq!(counted.len(), seen_by_ptrace.len());
+    assert!(
+        written_for_the_converter
+            .iter()
+            .all(|c| lifecycle_oracle::ptrace::CONTEXT.contains(&c.name.as_str())),
+        "{written_for_the_converter:?}"
+    );
     assert!(traced
         .events
         .iter()
@@ -216,8 +240,13 @@ fn it_kills_and_fails_exactly_the_call_meant_and_no_other() {
     // whatever it is, is the one killed.
     let after = fresh("after");
     let (_, trace) = traced(&after, &script(&after), Some("after:3:1:kill"));
-    assert_eq!(trace.calls.len(), 4, "{trace:?}");
-    assert_eq!(trace.calls[3].result, CallResult::Unknown);
+    let counted: Vec<&Call> = trace
+        .calls
+        .iter()
+        .filter(|c| lifecycle_oracle::ptrace::counted(c, &after))
+        .collect();
+    assert_eq!(counted.len(), 4, "{trace:?}");
+    assert_eq!(counted[3].result, CallResult::Unknown);
     assert!(after.join("f1").exists());
     assert!(!after.join("f2").exists());
 }
@@ -294,5 +323,545 @@ fn no_traced_process_outlives_a_tracer_killed_or_terminated() {
         }
         let left: Vec<&&str> = started.iter().filter(|pid| !gone(pid)).collect();
         assert!(left.is_empty(), "SIG{signal}: {left:?} outlived the tracer");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Its trace converts as strace's does
+// ---------------------------------------------------------------------------
+
+/// The Python interpreter itself: a version manager's `python3` shim
+/// (pyenv's) starts a shell and several processes before Python.
+fn python() -> Option<&'static str> {
+    static FOUND: OnceLock<Option<String>> = OnceLock::new();
+    let found = FOUND.get_or_init(|| {
+        Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+    });
+    if found.is_none() {
+        eprintln!("skipped: python3 is not installed");
+    }
+    found.as_deref()
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace root")
+        .to_path_buf()
+}
+
+/// Who records a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recorder {
+    /// `strace -f -y -xx -X raw -s 2097152`, as the oracle records.
+    Strace,
+    /// `lifecycle trace --scope SCOPE`.
+    Ptrace,
+}
+
+/// A call to fail with EIO: strace's rule and `lifecycle trace`'s spec,
+/// which must name the same call.
+struct Fault {
+    strace: &'static str,
+    ptrace: &'static str,
+}
+
+/// How a scope starts.
+type Prepare = fn(&Path);
+
+/// One run to record: how its scope starts, the program run, what it
+/// reads, the call failed if any.
+struct Run<'a> {
+    name: &'a str,
+    prepare: Prepare,
+    program: &'a dyn Fn(&Path) -> Vec<String>,
+    stdin: fn(&Path) -> String,
+    fault: Option<&'a Fault>,
+}
+
+/// What a run recorded: its trace, and the disk before it in its scope.
+struct Recorded {
+    scope: PathBuf,
+    trace: Trace,
+    text: String,
+    before: Disk,
+}
+
+/// `run` in a fresh scope in `dir`, under `recorder`.
+fn record(recorder: Recorder, dir: &Path, run: &Run<'_>) -> Recorded {
+    let name = format!("{}-{recorder:?}", run.name);
+    let scope = dir.join(&name);
+    fs::create_dir(&scope).expect("made");
+    (run.prepare)(&scope);
+    let scope_text = scope.to_str().expect("a UTF-8 temp dir");
+    let before = disk_before(scope_text).expect("the disk before");
+    let out = scope.with_extension("trace");
+    let mut command = match recorder {
+        Recorder::Strace => {
+            let mut command = Command::new("strace");
+            command
+                .args(["-f", "-y", "-xx", "-X", "raw", "-s", "2097152", "-o"])
+                .arg(&out);
+            if let Some(fault) = run.fault {
+                command.args(["-e", fault.strace]);
+            }
+            command
+        }
+        Recorder::Ptrace => {
+            let mut command = Command::new(LIFECYCLE);
+            command
+                .args(["trace", "--scope"])
+                .arg(&scope)
+                .arg("--out")
+                .arg(&out);
+            if let Some(fault) = run.fault {
+                command.args(["--inject", fault.ptrace]);
+            }
+            command
+        }
+    };
+    let mut child = command
+        .arg("--")
+        .args((run.program)(&scope))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the tracer runs");
+    let mut input = child.stdin.take().expect("stdin");
+    input
+        .write_all((run.stdin)(&scope).as_bytes())
+        .expect("written");
+    drop(input);
+    let output = child.wait_with_output().expect("it ends");
+    assert!(
+        output.status.success(),
+        "{recorder:?} of {name}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = fs::read_to_string(&out).expect("a trace");
+    let trace = parse(&text).unwrap_or_else(|e| panic!("{recorder:?} of {name}: {e}"));
+    Recorded {
+        scope,
+        trace,
+        text,
+        before,
+    }
+}
+
+/// The op log of a recorded run, converted as the oracle converts, its
+/// paths relative to the scope with the names not in `known` (random temp
+/// names) numbered in the order they appear, and its inodes numbered the
+/// same way.
+fn op_log(recorded: &Recorded, known: &[&str]) -> Vec<String> {
+    let scope = recorded.scope.to_str().expect("UTF-8");
+    let cwd = std::env::current_dir().expect("a working directory");
+    let context = SaveContext {
+        dir: scope,
+        before: &recorded.before,
+        umask: own_umask(),
+        cwd: cwd.to_str().expect("UTF-8"),
+    };
+    let converted = convert(&recorded.trace.calls, &context).unwrap_or_else(|refusal| {
+        panic!(
+            "the trace does not convert: {refusal}\n{}",
+            decoded(&recorded.text)
+        )
+    });
+    let mut names: HashMap<String, String> = HashMap::new();
+    let mut inodes: HashMap<InodeId, usize> = HashMap::new();
+    let mut path = |path: &str| -> String {
+        let relative = path.strip_prefix(scope).unwrap_or(path).to_string();
+        if known.contains(&relative.as_str()) {
+            return relative;
+        }
+        let next = names.len();
+        names
+            .entry(relative)
+            .or_insert_with(|| format!("(new name {next})"))
+            .clone()
+    };
+    let mut inode = |inode: InodeId| -> usize {
+        let next = inodes.len();
+        *inodes.entry(inode).or_insert(next)
+    };
+    converted
+        .ops
+        .iter()
+        .map(|traced| match &traced.op {
+            Op::Mkdir { path: p, mode } => format!("mkdir {} {mode:o}", path(p)),
+            Op::Create {
+                path: p,
+                inode: i,
+                mode,
+            } => format!("create {} #{} {mode:o}", path(p), inode(*i)),
+            Op::CreateUnnamed { inode: i, mode } => {
+                format!("create unnamed #{} {mode:o}", inode(*i))
+            }
+            Op::Link { inode: i, path: p } => format!("link #{} {}", inode(*i), path(p)),
+            Op::Write {
+                inode: i,
+                offset,
+                data,
+            } => format!(
+                "write #{} at {offset}: {}",
+                inode(*i),
+                String::from_utf8_lossy(data)
+            ),
+            Op::Truncate { inode: i, size } => format!("truncate #{} {size}", inode(*i)),
+            Op::FsyncFile { inode: i } => format!("fsync #{}", inode(*i)),
+            Op::FdatasyncFile { inode: i } => format!("fdatasync #{}", inode(*i)),
+            Op::Rename { from, to } => format!("rename {} {}", path(from), path(to)),
+            Op::Unlink { path: p } => format!("unlink {}", path(p)),
+            Op::Rmdir { path: p } => format!("rmdir {}", path(p)),
+            Op::Chmod { path: p, mode } => format!("chmod {} {mode:o}", path(p)),
+            Op::ChmodFile { inode: i, mode } => format!("chmod #{} {mode:o}", inode(*i)),
+            Op::FsyncDir { path: p } => format!("fsync dir {}", path(p)),
+        })
+        .collect()
+}
+
+/// A trace with its `\xNN` strings decoded, for a reader.
+fn decoded(text: &str) -> String {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        let byte = text
+            .get(at + 2..at + 4)
+            .filter(|_| bytes[at] == b'\\' && bytes.get(at + 1) == Some(&b'x'))
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match byte {
+            Some(b) => {
+                out.push(b);
+                at += 4;
+            }
+            None => {
+                out.push(bytes[at]);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A temp dir to record in with both tracers, when both run here.
+fn comparing() -> Option<tempfile::TempDir> {
+    (supported() && strace()).then(|| tempfile::tempdir().expect("a temp dir"))
+}
+
+/// `run` recorded by strace and by `lifecycle trace` (each in its own
+/// scope under `dir`) converts to the same op log, `known` the names it
+/// fixes; that op log.
+fn assert_same_op_log(dir: &Path, run: &Run<'_>, known: &[&str]) -> Vec<String> {
+    let name = run.name;
+    let by_strace = record(Recorder::Strace, dir, run);
+    let by_ptrace = record(Recorder::Ptrace, dir, run);
+    let (expected, got) = (op_log(&by_strace, known), op_log(&by_ptrace, known));
+    assert!(
+        expected == got,
+        "{name}: the op logs differ\nstrace's:\n{}\nlifecycle trace's:\n{}\nthe trace of lifecycle trace:\n{}",
+        expected.join("\n"),
+        got.join("\n"),
+        decoded(&by_ptrace.text)
+    );
+    // Small: the calls in the scope and those the converter needs.
+    assert!(
+        by_ptrace.trace.calls.len() * 4 < by_strace.trace.calls.len(),
+        "{name}: {} calls of {}",
+        by_ptrace.trace.calls.len(),
+        by_strace.trace.calls.len()
+    );
+    got
+}
+
+/// A program that makes, in its scope, every call the converter reads:
+/// opens with flags and modes, the writes of every kind, offsets moved by
+/// lseek and read, truncations, syncs, duplicates, O_APPEND set by fcntl,
+/// a thread writing to a descriptor its main thread opened, a forked
+/// child writing to its copy, close_range, the *at calls, a file without
+/// a name linked by /proc/self/fd, renameat2, chdir and fchdir before a
+/// relative rename, and a umask that the modes of creations show.
+const EVERY_CALL: &str = r#"
+import ctypes, fcntl, os, sys, threading
+d = sys.argv[1]
+a = f"{d}/a"
+libc = ctypes.CDLL(None, use_errno=True)
+def check(result, what):
+    if result != 0:
+        sys.exit(f"{what}: {os.strerror(ctypes.get_errno())}")
+os.umask(0o027)
+os.mkdir(a, 0o777)
+fd = os.open(f"{a}/f", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+os.fstat(fd)
+os.write(fd, b"hello")
+os.pwrite(fd, b"XY", 1)
+os.writev(fd, [b"ab", b"cd"])
+os.pwritev(fd, [b"12", b"34"], 12)
+os.pwritev(fd, [b"z"], 0, os.RWF_APPEND)
+os.lseek(fd, 2, os.SEEK_SET)
+os.write(fd, b"W")
+os.ftruncate(fd, 14)
+os.fsync(fd)
+os.fdatasync(fd)
+copy = os.dup(fd)
+high = fcntl.fcntl(fd, fcntl.F_DUPFD, 20)
+os.dup2(fd, 30)
+os.dup2(fd, 31, inheritable=False)
+os.write(high, b"D")
+os.close(copy)
+fcntl.fcntl(fd, fcntl.F_SETFL, os.O_APPEND)
+os.write(fd, b"app")
+worker = threading.Thread(target=lambda: os.write(fd, b"T"))
+worker.start()
+worker.join()
+child = os.fork()
+if child == 0:
+    os.write(30, b"C")
+    os._exit(0)
+os.waitpid(child, 0)
+os.closerange(20, 40)
+os.close(fd)
+rw = os.open(f"{a}/f", os.O_RDWR)
+os.read(rw, 3)
+os.write(rw, b"R")
+os.close(rw)
+os.truncate(f"{a}/f", 20)
+os.chmod(f"{a}/f", 0o600)
+dfd = os.open(a, os.O_RDONLY | os.O_DIRECTORY)
+os.chmod("f", 0o640, dir_fd=dfd)
+os.rename("f", "g", src_dir_fd=dfd, dst_dir_fd=dfd)
+os.link("g", "h", src_dir_fd=dfd, dst_dir_fd=dfd)
+os.unlink("h", dir_fd=dfd)
+os.mkdir("sub", 0o700, dir_fd=dfd)
+os.rmdir("sub", dir_fd=dfd)
+os.fsync(dfd)
+tmp = os.open(a, os.O_TMPFILE | os.O_WRONLY, 0o600)
+os.write(tmp, b"unnamed")
+os.fchmod(tmp, 0o644)
+check(libc.linkat(-100, f"/proc/self/fd/{tmp}".encode(), -100, f"{a}/t".encode(), 0x400), "linkat")
+os.close(tmp)
+check(libc.renameat2(-100, f"{a}/t".encode(), -100, f"{a}/u".encode(), 1), "renameat2")
+os.fchdir(dfd)
+os.rename("g", "k")
+os.chdir(d)
+os.rename("a/u", "a/v")
+os.chdir("/")
+os.unlink(f"{a}/k")
+os.close(dfd)
+"#;
+
+#[test]
+fn a_program_making_every_call_the_converter_reads_converts_as_strace_recorded_it() {
+    let (Some(dir), Some(python)) = (comparing(), python()) else {
+        return;
+    };
+    let program = |scope: &Path| {
+        vec![
+            python.to_string(),
+            "-c".to_string(),
+            EVERY_CALL.to_string(),
+            scope.display().to_string(),
+        ]
+    };
+    let run = Run {
+        name: "every-call",
+        prepare: |_| {},
+        program: &program,
+        stdin: |_| String::new(),
+        fault: None,
+    };
+    let ops = assert_same_op_log(
+        dir.path(),
+        &run,
+        &[
+            "/a", "/a/f", "/a/g", "/a/h", "/a/k", "/a/sub", "/a/t", "/a/u", "/a/v",
+        ],
+    );
+    let text = ops.join("\n");
+    for expected in [
+        "mkdir /a 750",
+        "create /a/f #0 640",
+        "write #0 at 0: hello",
+        "write #0 at 1: XY",
+        "write #0 at 5: abcd",
+        "write #0 at 12: 1234",
+        "write #0 at 16: z",
+        "write #0 at 2: W",
+        "truncate #0 14",
+        "fsync #0",
+        "fdatasync #0",
+        "write #0 at 3: D",
+        "write #0 at 14: app",
+        "write #0 at 17: T",
+        "write #0 at 18: C",
+        "write #0 at 3: R",
+        "truncate #0 20",
+        "chmod /a/f 600",
+        "chmod /a/f 640",
+        "rename /a/f /a/g",
+        "link #0 /a/h",
+        "unlink /a/h",
+        "mkdir /a/sub 700",
+        "rmdir /a/sub",
+        "fsync dir /a",
+        "create unnamed #1 600",
+        "write #1 at 0: unnamed",
+        "chmod #1 644",
+        "link #1 /a/t",
+        "rename /a/t /a/u",
+        "rename /a/g /a/k",
+        "rename /a/u /a/v",
+        "unlink /a/k",
+    ] {
+        assert!(
+            ops.iter().any(|op| op == expected),
+            "no {expected:?} in\n{text}"
+        );
+    }
+}
+
+/// The record saved, and the one before it.
+const NEW_RECORD: &str = r#"{"current_state":"SLEEP","since_ts":"2024-03-01T09:30:00Z","last_activity_ts":"2024-03-01T09:05:12Z","wrapper_event_seq":42,"sleep_cycle_progress":null,"quarantine":null,"shadow_run":false}"#;
+const OLD_RECORD: &str = r#"{"current_state":"WAKE","since_ts":"2024-03-01T08:00:00Z","last_activity_ts":"2024-03-01T08:00:00Z","wrapper_event_seq":41,"sleep_cycle_progress":null,"quarantine":null,"shadow_run":false}"#;
+
+/// The requests of one save into `scope/state`, as the oracle sends them.
+fn save_requests(scope: &Path) -> String {
+    let path = scope.join("state/lifecycle_state.json");
+    format!(
+        "{{\"cmd\":\"start\",\"version\":1}}\n{{\"cmd\":\"save\",\"seq\":1,\"path\":{:?},\"record\":{NEW_RECORD}}}\n{{\"cmd\":\"stop\"}}\n",
+        path.display().to_string()
+    )
+}
+
+/// The names of a save the case fixes; any other is a temp's.
+const SAVE_NAMES: [&str; 3] = ["", "/state", "/state/lifecycle_state.json"];
+
+/// The starting directories: none yet, and an old record.
+fn starts() -> [(&'static str, Prepare); 2] {
+    fn old_record(scope: &Path) {
+        let state = scope.join("state");
+        fs::create_dir(&state).expect("made");
+        let record = state.join("lifecycle_state.json");
+        fs::write(&record, format!("{OLD_RECORD}\n")).expect("written");
+        fs::set_permissions(&record, fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    [("no-directory", |_| {}), ("old-record", old_record)]
+}
+
+/// The stores whose saves are compared: a name and their adapter's
+/// command line (skipped, saying why, when absent).
+fn stores() -> Vec<(String, Vec<String>)> {
+    let mut stores = vec![(
+        "built-in".to_string(),
+        vec![LIFECYCLE.to_string(), "adapter".to_string()],
+    )];
+    let Some(python) = python() else {
+        return stores;
+    };
+    let adapter = repo().join("adapters/python/lifecycle_adapter.py");
+    let python_store = |module: PathBuf| {
+        vec![
+            python.to_string(),
+            adapter.display().to_string(),
+            "--module".to_string(),
+            module.display().to_string(),
+        ]
+    };
+    stores.push((
+        "conforming".to_string(),
+        python_store(repo().join("adapters/python/conforming_store.py")),
+    ));
+    let seed = repo().join("../shared/seeds/lifecycle_state.py");
+    if seed.exists() {
+        stores.push(("python-original".to_string(), python_store(seed)));
+    } else {
+        eprintln!("skipped the Python original: {} is absent", seed.display());
+    }
+    let node = repo().join("adapters/examples/node-write-file-atomic");
+    let node_found = Command::new("node").arg("--version").output().is_ok();
+    if node_found && node.join("node_modules/write-file-atomic").is_dir() {
+        let script = node.join("adapter.js").display().to_string();
+        stores.push(("node".to_string(), vec!["node".to_string(), script.clone()]));
+        stores.push((
+            "node-sync".to_string(),
+            vec!["node".to_string(), script, "--sync".to_string()],
+        ));
+    } else {
+        eprintln!(
+            "skipped Node's write-file-atomic: node or its packages are absent (adapters/examples/check.sh node-write-file-atomic installs them)"
+        );
+    }
+    stores
+}
+
+#[test]
+fn the_saves_of_real_stores_convert_as_strace_recorded_them() {
+    let Some(dir) = comparing() else {
+        return;
+    };
+    for (store, command) in stores() {
+        for (start, prepare) in starts() {
+            let name = format!("{store}-{start}");
+            let program = |_: &Path| command.clone();
+            let run = Run {
+                name: &name,
+                prepare,
+                program: &program,
+                stdin: save_requests,
+                fault: None,
+            };
+            let ops = assert_same_op_log(dir.path(), &run, &SAVE_NAMES);
+            assert!(
+                ops.iter()
+                    .any(|op| op.ends_with(" /state/lifecycle_state.json")
+                        && op.starts_with("rename ")),
+                "{name}: no rename onto the record in\n{}",
+                ops.join("\n")
+            );
+        }
+    }
+}
+
+#[test]
+fn a_save_whose_fsync_failed_converts_as_strace_recorded_it() {
+    let Some(dir) = comparing() else {
+        return;
+    };
+    // The first fsync of the process is the temp file's, after the old
+    // record: strace counts it among all the fsyncs, lifecycle trace among
+    // those in the scope, and both find the same.
+    let fault = Fault {
+        strace: "inject=fsync:error=EIO:when=1",
+        ptrace: "fsync:1:1:EIO",
+    };
+    let (_, old_record) = starts()[1];
+    for (store, command) in stores()
+        .into_iter()
+        .filter(|(store, _)| store == "built-in" || store == "conforming")
+    {
+        let name = format!("{store}-failed-fsync");
+        let program = |_: &Path| command.clone();
+        let run = Run {
+            name: &name,
+            prepare: old_record,
+            program: &program,
+            stdin: save_requests,
+            fault: Some(&fault),
+        };
+        let ops = assert_same_op_log(dir.path(), &run, &SAVE_NAMES);
+        assert!(
+            !ops.iter().any(|op| op.starts_with("fsync #")),
+            "{store}: the fsync failed, yet\n{}",
+            ops.join("\n")
+        );
     }
 }

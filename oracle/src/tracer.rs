@@ -25,7 +25,10 @@
 //! [`Ptrace`] records with strace and injects with `lifecycle trace`,
 //! which counts among the calls that touch the case directory only
 //! ([`Counting::InScope`]), so a runtime's calls elsewhere shift nothing,
-//! and whose replay trace holds exactly those calls and the call hit.
+//! and whose replay trace holds those calls, the call hit and the calls
+//! the converter needs wherever they are (`ptrace::CONTEXT`, which
+//! `ptrace::counted` tells apart), written as strace writes them, so it
+//! converts to an op log as a recording does.
 //! [`Injection::ordinal_of`] counts an ordinal in a list of calls.
 //!
 //! Does not promise: that a replay is the same run; the suites check in
@@ -65,7 +68,8 @@ pub enum Counting {
     EveryCall,
     /// Among the calls that touch the case directory only (the
     /// converter's `Converted::touching`); the replay's trace holds
-    /// exactly those and the call hit.
+    /// those, the call hit, and the calls `ptrace::counted` says it did
+    /// not count.
     InScope,
 }
 

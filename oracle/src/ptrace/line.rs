@@ -3,24 +3,24 @@
 //! Promises: [`Out`] writes a call as strace's `-f -y -xx` does: one line
 //! `PID name(args) = result` when nothing came between its entry and its
 //! exit, else `PID name(args <unfinished ...>` and later `PID <... name
-//! resumed>) = result`; a call that never returns stays unfinished;
+//! resumed>args) = result`, the arguments shown at the entry on the
+//! first and those shown at the exit (a `struct stat`) on the second; a
+//! call that never returns stays unfinished; a call returned as soon as
+//! it is entered (a clone, written as its child is made) is one line;
 //! process ends are `PID +++ exited with N +++` and `PID +++ killed by
-//! SIGNAME +++`. Strings and the paths of descriptors are `\xNN` escaped
-//! (`-xx`), so nothing in a path can be taken for the line's structure.
-//! Every line goes to the file in one write as soon as it is complete.
+//! SIGNAME +++`. Strings
+//! and the paths of descriptors are `\xNN` escaped (`-xx`), so nothing in
+//! a path can be taken for the line's structure. Every line goes to the
+//! file in one write as soon as it is complete.
 //!
-//! Does not promise: strace's decoding of flags, structures or buffers:
-//! arguments other than strings and descriptors are numbers.
+//! Does not promise: to decode anything: `super::decode` makes the
+//! arguments and results it writes.
 
 use std::fs::File;
 use std::io::{self, Write};
 
-use crate::syscalls::strace::{Arg, CallResult};
-
-/// `bytes` as strace's `-xx` prints a string's inside.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("\\x{b:02x}")).collect()
-}
+use super::decode::hex;
+use crate::syscalls::strace::Arg;
 
 fn arg_text(arg: &Arg) -> String {
     match arg {
@@ -40,20 +40,6 @@ pub(super) fn args_text(args: &[Arg]) -> String {
     args.iter().map(arg_text).collect::<Vec<_>>().join(", ")
 }
 
-/// What follows `= `.
-pub(super) fn result_text(result: &CallResult, injected: bool) -> String {
-    match result {
-        CallResult::Ok { value, path: None } => value.to_string(),
-        CallResult::Ok {
-            value,
-            path: Some(path),
-        } => format!("{value}<{}>", hex(path)),
-        CallResult::Err { errno } if injected => format!("-1 {errno} (INJECTED)"),
-        CallResult::Err { errno } => format!("-1 {errno}"),
-        CallResult::Unknown => "?".to_string(),
-    }
-}
-
 /// The trace file being written.
 pub(super) struct Out {
     file: File,
@@ -70,21 +56,37 @@ impl Out {
         }
     }
 
-    /// A call entered: `name(args`, completed by [`Out::returned`].
-    pub(super) fn entered(&mut self, pid: i32, name: &str, args: &[Arg]) -> io::Result<()> {
+    /// A call entered: `name(args`, completed by [`Out::returned`], which
+    /// adds the arguments shown at its exit when `more` says it has some.
+    pub(super) fn entered(
+        &mut self,
+        pid: i32,
+        name: &str,
+        args: &[Arg],
+        more: bool,
+    ) -> io::Result<()> {
         self.unfinished()?;
-        self.pending = Some((pid, format!("{pid} {name}({}", args_text(args))));
+        let separator = if more && !args.is_empty() { ", " } else { "" };
+        self.pending = Some((pid, format!("{pid} {name}({}{separator}", args_text(args))));
         Ok(())
     }
 
-    /// The call `pid` entered last returned `result`.
-    pub(super) fn returned(&mut self, pid: i32, name: &str, result: &str) -> io::Result<()> {
+    /// The call `pid` entered last returned `result`, with `args` shown
+    /// at its exit.
+    pub(super) fn returned(
+        &mut self,
+        pid: i32,
+        name: &str,
+        args: &[Arg],
+        result: &str,
+    ) -> io::Result<()> {
+        let tail = format!("{}) = {result}", args_text(args));
         match self.pending.take() {
-            Some((p, head)) if p == pid => self.line(&format!("{head}) = {result}")),
+            Some((p, head)) if p == pid => self.line(&format!("{head}{tail}")),
             other => {
                 self.pending = other;
                 self.unfinished()?;
-                self.line(&format!("{pid} <... {name} resumed>) = {result}"))
+                self.line(&format!("{pid} <... {name} resumed>{tail}"))
             }
         }
     }
@@ -112,7 +114,7 @@ impl Out {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syscalls::strace::{parse, EventKind};
+    use crate::syscalls::strace::{parse, CallResult, EventKind};
 
     fn written(f: impl FnOnce(&mut Out) -> io::Result<()>) -> String {
         let dir = tempfile::tempdir().expect("a temp dir");
@@ -138,45 +140,57 @@ mod tests {
                 deleted: true,
             },
         ];
-        let ok = CallResult::Ok {
-            value: 3,
-            path: Some(b"/r/a dir>,(/x".to_vec()),
-        };
         let text = written(|out| {
-            out.entered(7, "openat", &args)?;
-            out.returned(7, "openat", &result_text(&ok, false))
+            out.entered(7, "openat", &args, false)?;
+            out.returned(7, "openat", &[], &format!("3<{}>", hex(b"/r/a dir>,(/x")))
         });
         assert_eq!(text.lines().count(), 1, "{text}");
         let trace = parse(&text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(trace.calls[0].args, args);
-        assert_eq!(trace.calls[0].result, ok);
+        assert_eq!(
+            trace.calls[0].result,
+            CallResult::Ok {
+                value: 3,
+                path: Some(b"/r/a dir>,(/x".to_vec())
+            }
+        );
         assert_eq!(trace.calls[0].pid, 7);
     }
 
     #[test]
     fn calls_of_two_processes_interleave_as_unfinished_and_resumed() {
+        let stat = Arg::Struct("{st_mode=0100600, st_size=0, ...}".into());
         let text = written(|out| {
-            out.entered(7, "fsync", &[Arg::Int(3)])?;
-            out.entered(8, "close", &[Arg::Int(4)])?;
-            out.returned(8, "close", "0")?;
-            let failed = CallResult::Err {
-                errno: "ENOSPC".into(),
-            };
-            out.returned(7, "fsync", &result_text(&failed, true))?;
-            out.entered(8, "rename", &[Arg::Str(b"/a".to_vec())])?;
+            out.entered(7, "fstat", &[Arg::Int(3)], true)?;
+            out.entered(8, "close", &[Arg::Int(4)], false)?;
+            out.returned(8, "close", &[], "0")?;
+            out.returned(7, "fstat", std::slice::from_ref(&stat), "0")?;
+            out.entered(7, "fsync", &[Arg::Int(3)], false)?;
+            // A call known whole at once: a clone as its child is made.
+            out.entered(9, "clone3", &[Arg::Struct("{flags=0x400}".into())], false)?;
+            out.returned(9, "clone3", &[], "10")?;
+            out.returned(7, "fsync", &[], "-1 ENOSPC (INJECTED)")?;
+            out.entered(8, "rename", &[Arg::Str(b"/a".to_vec())], false)?;
             out.unfinished()?;
             out.event(8, "killed by SIGKILL")
         });
         let trace = parse(&text).unwrap_or_else(|e| panic!("{e}"));
         let names: Vec<&str> = trace.calls.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["fsync", "close", "rename"], "{text}");
         assert_eq!(
-            trace.calls[0].result,
+            names,
+            ["fstat", "close", "fsync", "clone3", "rename"],
+            "{text}"
+        );
+        assert_eq!(trace.calls[0].args, [Arg::Int(3), stat]);
+        assert_eq!(trace.calls[0].end_line, Some(3));
+        assert_eq!(
+            trace.calls[2].result,
             CallResult::Err {
                 errno: "ENOSPC".into()
             }
         );
-        assert_eq!(trace.calls[2].result, CallResult::Unknown);
+        assert_eq!(trace.calls[3].result.value(), Some(10));
+        assert_eq!(trace.calls[4].result, CallResult::Unknown);
         assert_eq!(
             trace.events[0].kind,
             EventKind::Killed("SIGKILL".to_string())

@@ -7,7 +7,12 @@
 //! `PTRACE_O_TRACEEXEC` and `PTRACE_O_EXITKILL` (inherited by every new
 //! process), each process resumed with `PTRACE_SYSCALL` and the signal it
 //! stopped for (none for the first SIGSTOP of a new process, or a group
-//! stop).
+//! stop). A new process or thread is held at its first stop until the
+//! event of the clone that made it has been seen (or no clone is under
+//! way any more, its maker having died in it), so the clone's line, whole
+//! with the child's id as its result, comes before any line of the
+//! child's: the converter learns whether the child shares its maker's
+//! descriptors before the child uses one.
 //!
 //! Does not promise: anything if the program is already being traced.
 
@@ -18,16 +23,22 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 
-use super::line::{result_text, Out};
+use super::decode;
+use super::line::Out;
 use super::names;
+use super::process::Process;
 use super::scope::Scope;
-use super::{Act, Args, Spec, Target};
-use crate::syscalls::strace::{Arg, CallResult};
+use super::{Act, Args, Spec, Target, CONTEXT};
+use crate::syscalls::strace::Arg;
 use crate::syscalls::table::lookup;
 
 /// The code segment of a call made through the 32-bit table (`int 0x80`),
 /// whose numbers and argument registers are another table's.
 const COMPAT_CS: u64 = 0x23;
+
+/// The calls that make a process or a thread: written whole as the child
+/// is made.
+const CLONES: [&str; 4] = ["clone", "clone3", "fork", "vfork"];
 
 /// Runs `args.command` traced; its exit code.
 pub(super) fn run(args: &Args) -> Result<u8, String> {
@@ -58,7 +69,7 @@ pub(super) fn run(args: &Args) -> Result<u8, String> {
         spec: args.inject.clone(),
         fired: false,
         armed: None,
-        tracees: HashMap::from([(top, Tracee::default())]),
+        tracees: HashMap::from([(top, Tracee::announced())]),
         order: Vec::new(),
         counts: HashMap::new(),
         totals: HashMap::new(),
@@ -215,18 +226,59 @@ fn signal_name(signal: i32) -> String {
 /// A call between its entry and its exit.
 struct InCall {
     name: &'static str,
-    /// Whether its entry is in the trace file.
-    written: bool,
+    /// Its registers' arguments at its entry.
+    args: [u64; 6],
+    /// How far it is in the trace file.
+    line: Line,
     /// The errno it is failed with, and its number.
     fail: Option<(&'static str, i64)>,
 }
 
-#[derive(Default)]
+/// How far a call is in the trace file.
+enum Line {
+    /// Not there: it touches nothing and is needed for nothing.
+    Absent,
+    /// Its entry is there; its exit completes it.
+    Entered,
+    /// A clone, written whole as its child is made, with these arguments.
+    Deferred(Vec<Arg>),
+    /// Written whole.
+    Whole,
+}
+
 struct Tracee {
     /// Attached but not yet seen in its first stop, a SIGSTOP to swallow.
     fresh: bool,
+    /// Whether the clone that made it is in the trace (or it was made by
+    /// none: the program itself).
+    announced: bool,
+    /// Held at its first stop until it is announced.
+    parked: bool,
     /// The call it is in (a stop of it is that call's exit).
     call: Option<InCall>,
+}
+
+impl Tracee {
+    /// A process the tracer knows of before any stop of it.
+    fn announced() -> Tracee {
+        Tracee {
+            fresh: false,
+            announced: true,
+            parked: false,
+            call: None,
+        }
+    }
+
+    /// A child seen in its first stop, or made known by its maker's
+    /// event (which then announces it).
+    fn new() -> Tracee {
+        Tracee {
+            fresh: true,
+            announced: false,
+            parked: false,
+            call: None,
+        }
+    }
 }
 
 struct Tracer {
@@ -284,21 +336,26 @@ impl Tracer {
         }
         let signal = libc::WSTOPSIG(status);
         let event = status >> 16;
-        let tracee = self.tracees.entry(pid).or_insert_with(|| Tracee {
-            fresh: true,
-            call: None,
-        });
+        let tracee = self.tracees.entry(pid).or_insert_with(Tracee::new);
         if signal == libc::SIGTRAP | 0x80 {
             return self.at_call(pid);
         }
         if signal == libc::SIGTRAP && event != 0 {
-            self.at_event(pid, event);
+            self.at_event(pid, event)?;
             resume(pid, 0);
             return Ok(());
         }
         if tracee.fresh && signal == libc::SIGSTOP {
             tracee.fresh = false;
-            resume(pid, 0);
+            if tracee.announced {
+                resume(pid, 0);
+            } else {
+                // Held until its maker's event writes the clone; if no
+                // clone is under way, its maker died in it and none will
+                // come.
+                tracee.parked = true;
+                self.release_orphans();
+            }
             return Ok(());
         }
         let stopping = [libc::SIGSTOP, libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU];
@@ -315,19 +372,55 @@ impl Tracer {
         if pid == self.top {
             self.code = Some(code);
         }
-        self.out.event(pid, how)
+        self.out.event(pid, how)?;
+        self.release_orphans();
+        Ok(())
     }
 
-    fn at_event(&mut self, pid: i32, event: i32) {
+    /// Whether a process is in a clone whose event has not come yet.
+    fn cloning(&self) -> bool {
+        self.tracees.values().any(|t| {
+            t.call
+                .as_ref()
+                .is_some_and(|c| matches!(c.line, Line::Deferred(_)))
+        })
+    }
+
+    /// Lets the held children go when no clone is under way any more:
+    /// their makers died before their events.
+    fn release_orphans(&mut self) {
+        if self.cloning() {
+            return;
+        }
+        for (&pid, tracee) in self.tracees.iter_mut().filter(|(_, t)| t.parked) {
+            tracee.parked = false;
+            tracee.announced = true;
+            resume(pid, 0);
+        }
+    }
+
+    fn at_event(&mut self, pid: i32, event: i32) -> io::Result<()> {
         match event {
             libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK | libc::PTRACE_EVENT_CLONE => {
                 let child = event_message(pid).and_then(|m| i32::try_from(m).ok());
                 if let Some(child) = child {
-                    // Its first stop may have come already.
-                    self.tracees.entry(child).or_insert_with(|| Tracee {
-                        fresh: true,
-                        call: None,
-                    });
+                    // The clone, whole: its result is the child.
+                    let call = self.tracees.get_mut(&pid).and_then(|t| t.call.as_mut());
+                    if let Some(call) = call {
+                        if let Line::Deferred(args) = std::mem::replace(&mut call.line, Line::Whole)
+                        {
+                            self.out.entered(pid, call.name, &args, false)?;
+                            self.out.returned(pid, call.name, &[], &child.to_string())?;
+                        }
+                    }
+                    // Its first stop may have come already, and held it.
+                    let tracee = self.tracees.entry(child).or_insert_with(Tracee::new);
+                    tracee.announced = true;
+                    if tracee.parked {
+                        tracee.parked = false;
+                        resume(child, 0);
+                    }
+                    self.release_orphans();
                 }
             }
             libc::PTRACE_EVENT_EXEC => {
@@ -342,6 +435,7 @@ impl Tracer {
             }
             _ => {}
         }
+        Ok(())
     }
 
     /// A syscall stop: the entry of a call, or the exit of the one the
@@ -366,8 +460,10 @@ impl Tracer {
         Ok(())
     }
 
-    /// The entry of a call: counted when it touches the scope, written,
-    /// and hit when it is the one. Whether the tracee goes on.
+    /// The entry of a call: counted when it touches the scope, written
+    /// when it does, when it is hit or when the converter needs it
+    /// ([`CONTEXT`]), and hit when it is the one. Whether the tracee goes
+    /// on.
     fn entered(&mut self, pid: i32, regs: &mut libc::user_regs_struct) -> io::Result<bool> {
         let name = if regs.cs == COMPAT_CS {
             None
@@ -375,9 +471,15 @@ impl Tracer {
             names::syscall(regs.orig_rax)
         };
         let arguments = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
-        let entry = name.map(|n| self.scope.entry(pid, n, arguments));
-        let name = name.unwrap_or("syscall");
-        let touches = entry.as_ref().is_some_and(|e| e.touches);
+        let mut process = Process::new(pid);
+        let (name, mut args, touches) = match name {
+            Some(name) if lookup(name).is_some() => {
+                let args = decode::entry(&mut process, name, arguments);
+                let touches = self.scope.touches(&mut process, name, &args);
+                (name, args, touches)
+            }
+            other => (other.unwrap_or("syscall"), Vec::new(), false),
+        };
         let mut hit = !self.fired && self.armed == Some(pid);
         if hit {
             self.armed = None;
@@ -385,14 +487,22 @@ impl Tracer {
         if touches {
             hit |= self.count(pid, name);
         }
-        let written = touches || hit;
-        if written {
-            let args: &[Arg] = entry.as_ref().map_or(&[], |e| &e.args);
-            self.out.entered(pid, name, args)?;
-        }
+        let line = if touches || hit || CONTEXT.contains(&name) {
+            decode::complete(&mut process, name, arguments, &mut args);
+            if CLONES.contains(&name) && !hit {
+                Line::Deferred(args)
+            } else {
+                let more = decode::has_exit_args(name);
+                self.out.entered(pid, name, &args, more)?;
+                Line::Entered
+            }
+        } else {
+            Line::Absent
+        };
         let mut call = InCall {
             name,
-            written,
+            args: arguments,
+            line,
             fail: None,
         };
         if hit {
@@ -465,27 +575,28 @@ impl Tracer {
             regs.rax = number.wrapping_neg() as u64;
             set_registers(pid, regs);
         }
-        if !call.written {
-            return Ok(());
-        }
         let value = regs.rax as i64;
-        let result = match call.fail {
-            Some((errno, _)) => CallResult::Err {
-                errno: errno.to_string(),
-            },
-            None if (-4095..0).contains(&value) => CallResult::Err {
-                errno: names::errno(-value).map_or_else(|| format!("E{}", -value), str::to_string),
-            },
-            None => {
-                let returns_fd = lookup(call.name).is_some_and(|k| k.returns_fd);
-                let path = returns_fd
-                    .then(|| std::fs::read_link(format!("/proc/{pid}/fd/{value}")).ok())
-                    .flatten()
-                    .map(|p| p.as_os_str().as_bytes().to_vec());
-                CallResult::Ok { value, path }
+        let injected = call.fail.map(|(errno, _)| errno);
+        let mut process = Process::new(pid);
+        let result = || decode::result(&process, call.name, call.args, value, injected);
+        match call.line {
+            Line::Absent | Line::Whole => Ok(()),
+            // No child was made: the clone failed, or its child is not
+            // traced (CLONE_UNTRACED).
+            Line::Deferred(ref args) => {
+                self.out.entered(pid, call.name, args, false)?;
+                self.out.returned(pid, call.name, &[], &result())
             }
-        };
-        let text = result_text(&result, call.fail.is_some());
-        self.out.returned(pid, call.name, &text)
+            Line::Entered => {
+                let text = result();
+                let ok = injected.is_none() && !(-4095..0).contains(&value);
+                let args = if decode::has_exit_args(call.name) {
+                    decode::exit(&mut process, call.name, call.args, ok)
+                } else {
+                    Vec::new()
+                };
+                self.out.returned(pid, call.name, &args, &text)
+            }
+        }
     }
 }

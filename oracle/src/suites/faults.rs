@@ -19,8 +19,9 @@
 //!
 //! Does not promise: faults in calls that only read, stat or remove (a
 //! failed sweep or cleanup need not fail a save), nor in the calls on a
-//! temp file made outside the case directory and moved in; a replay's
-//! reads are not in its trace, so a save that reads a file through the
+//! temp file made outside the case directory and moved in; a strace
+//! replay's reads are not in its trace (`lifecycle trace` writes those in
+//! the case directory), so there a save that reads a file through the
 //! descriptor it then writes is judged as if the read had not moved the
 //! offset.
 

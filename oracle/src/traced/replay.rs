@@ -35,6 +35,7 @@ use lifecycle_model::Record;
 
 use crate::adapter::Adapter;
 use crate::case::{Case, Judged};
+use crate::ptrace;
 use crate::subject::{sidecars, AdapterSubject};
 use crate::syscalls::convert::shown;
 use crate::syscalls::paths_named;
@@ -199,11 +200,17 @@ impl<'t> Counted<'t> {
 
     /// A replay's trace counted as `counting` says: every call of a trace
     /// `lifecycle trace` wrote touches the case directory (but the call
-    /// after the last, when that one is hit), strace's are told by their
+    /// after the last, when that one is hit), except those it writes for
+    /// the converter alone (`ptrace::counted`); strace's are told by their
     /// paths.
     fn replayed(trace: &'t Trace, counting: Counting, scope: &CaseScope) -> Counted<'t> {
         let touching = match counting {
-            Counting::InScope => trace.calls.iter().map(|c| c.index).collect(),
+            Counting::InScope => trace
+                .calls
+                .iter()
+                .filter(|c| ptrace::counted(c, &scope.top))
+                .map(|c| c.index)
+                .collect(),
             Counting::EveryCall => touching_in(trace, scope),
         };
         Counted::of(trace, counting, &touching)

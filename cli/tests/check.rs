@@ -1813,3 +1813,35 @@ fn a_trace_whose_request_kills_the_adapter_shrinks_to_one_finding_at_a_bounded_c
     assert_eq!(per_case.len(), found.len(), "{log}");
     assert!(per_case.values().all(|n| *n <= 6), "{per_case:?}");
 }
+
+#[test]
+fn a_store_reading_a_device_as_an_empty_file_passes_and_one_calling_it_missing_is_caught() {
+    if !python() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let regular_check = "        if not stat.S_ISREG(st.st_mode):\n            raise OSError(22, \"not a regular file\", str(path))\n";
+    let case = "vectors/path/symlink_to_device";
+    let verdict = |store: &Path| {
+        let (_, report, printed) = check(&["--adapter", &python_adapter(store), "--run", case]);
+        let results = results(&report);
+        assert_eq!(results.len(), 1, "{printed}");
+        (results[0]["verdict"].clone(), results[0]["message"].clone())
+    };
+    // /dev/null reads as zero bytes without an error: corrupt (empty).
+    let as_empty = broken_store(dir.path(), "reads_devices", regular_check, "");
+    let (got, message) = verdict(&as_empty);
+    assert_eq!(got, "pass", "{message}");
+    assert!(
+        message.as_str().is_some_and(|m| m.contains("empty file")),
+        "{message}"
+    );
+    let as_missing = broken_store(
+        dir.path(),
+        "calls_devices_missing",
+        regular_check,
+        "        if not stat.S_ISREG(st.st_mode):\n            raise FileNotFoundError(2, \"not a regular file\", str(path))\n",
+    );
+    let (got, message) = verdict(&as_missing);
+    assert_eq!(got, "divergence", "{message}");
+}

@@ -206,6 +206,17 @@ pub struct Predicted<'a> {
     pub probe: Option<&'a Record>,
 }
 
+impl<'a> Predicted<'a> {
+    /// One record, with no clock window.
+    pub fn exactly(record: &'a Record) -> Predicted<'a> {
+        Predicted {
+            lo: record,
+            hi: record,
+            probe: None,
+        }
+    }
+}
+
 /// Whether `observed` is what the model predicts for some instant of the
 /// request's clock window. Timestamps made from now lie between the two
 /// predictions (by requirements §7 also: the reading of a coarser clock,
@@ -217,6 +228,135 @@ pub fn same_record_between(world: &World, predicted: &Predicted<'_>, observed: &
         return same_record(world, lo, observed);
     }
     fields_between(world, lo, hi, probe, observed) || fields_between(world, hi, lo, probe, observed)
+}
+
+/// The most bytes of a member's value a [`difference`] shows.
+const MEMBER_SHOWN: usize = 160;
+
+/// Where `observed` first differs from the record `predicted` (its
+/// members in the SPEC's order, then its unknown ones, into nested
+/// objects): `, first in NAME: … where the model has …`, each value its
+/// JSON text, capped; `None` when no one member makes the difference. A
+/// member whose texts differ but which the comparison accepts (`Z` for
+/// `+00:00`, a stamp in the clock window) is passed over: it is put in
+/// place of the model's, and the record judged again.
+pub fn difference(world: &World, predicted: &Predicted<'_>, observed: &Record) -> Option<String> {
+    use lifecycle_model::json::split_object;
+    let members = |record: &Record| split_object(&record.encode()).ok();
+    let accepted = |text: String| {
+        lifecycle_model::record::decode(text.as_bytes())
+            .is_ok_and(|r| same_record_between(world, predicted, &r))
+    };
+    let (ours, theirs) = (members(predicted.lo)?, members(observed)?);
+    first_difference(
+        "",
+        &ours,
+        &theirs,
+        &|members| object_text(members),
+        &accepted,
+    )
+}
+
+/// The first member of `ours` and `theirs` that makes them differ, by
+/// [`difference`]'s rule; `whole` makes the record's text of members put
+/// in place of `ours`, `accepted` judges it.
+fn first_difference(
+    prefix: &str,
+    ours: &[lifecycle_model::json::Member],
+    theirs: &[lifecycle_model::json::Member],
+    whole: &dyn Fn(&[lifecycle_model::json::Member]) -> String,
+    accepted: &dyn Fn(String) -> bool,
+) -> Option<String> {
+    use lifecycle_model::json::{members_of, Member};
+    let shown = |raw: &str| {
+        if raw.len() <= MEMBER_SHOWN {
+            raw.to_string()
+        } else {
+            report::excerpt(raw.as_bytes())
+        }
+    };
+    let names = ours
+        .iter()
+        .chain(
+            theirs
+                .iter()
+                .filter(|t| !ours.iter().any(|o| o.name == t.name)),
+        )
+        .map(|m| m.name.as_str());
+    for name in names {
+        let path = format!("{prefix}{name}");
+        let (o, t) = match (
+            ours.iter().find(|m| m.name == name),
+            theirs.iter().find(|m| m.name == name),
+        ) {
+            (Some(o), Some(t)) if o.raw == t.raw => continue,
+            (Some(o), Some(t)) => (o, t),
+            (Some(o), None) => {
+                return Some(format!(
+                    ", first in {path}: missing where the model has {}",
+                    shown(&o.raw)
+                ))
+            }
+            (None, Some(t)) => {
+                return Some(format!(
+                    ", first in {path}: {} where the model has none",
+                    shown(&t.raw)
+                ))
+            }
+            (None, None) => continue,
+        };
+        let swapped = |value: &Member| -> Vec<Member> {
+            ours.iter()
+                .map(|m| {
+                    if m.name == name {
+                        value.clone()
+                    } else {
+                        m.clone()
+                    }
+                })
+                .collect()
+        };
+        if accepted(whole(&swapped(t))) {
+            continue;
+        }
+        if let (Some(inner_ours), Some(inner_theirs)) = (members_of(&o.raw), members_of(&t.raw)) {
+            let inner_whole = |inner: &[Member]| {
+                whole(&swapped(&Member {
+                    name: name.to_string(),
+                    raw: object_text(inner),
+                }))
+            };
+            let inner = first_difference(
+                &format!("{path}."),
+                &inner_ours,
+                &inner_theirs,
+                &inner_whole,
+                accepted,
+            );
+            if inner.is_some() {
+                return inner;
+            }
+        }
+        return Some(format!(
+            ", first in {path}: {} where the model has {}",
+            shown(&t.raw),
+            shown(&o.raw)
+        ));
+    }
+    None
+}
+
+/// The JSON text of an object of `members`.
+fn object_text(members: &[lifecycle_model::json::Member]) -> String {
+    let body: Vec<String> = members
+        .iter()
+        .map(|m| {
+            let mut member = String::new();
+            lifecycle_model::record::push_json_string(&mut member, &m.name);
+            format!("{member}:{}", m.raw)
+        })
+        .collect();
+    format!("{{{}}}", body.join(","))
 }
 
 fn fields_between(
@@ -625,14 +765,19 @@ pub fn load(world: &World, observed: &Result<Loaded, Failure>) -> Result<(), Fin
                 "load returns the stored record of a valid file, else the default",
             )
         };
+        let differs = match &loaded.record {
+            Ok(r) => difference(world, &predicted, r),
+            Err(_) => None,
+        };
         return Err(Finding::violation(
             spec,
             rule,
             format!(
-                "{}: the model expects {}, the implementation returned {}",
+                "{}: the model expects {}, the implementation returned {}{}",
                 context(),
                 report::record(&record),
-                answer_text(&loaded.record)
+                answer_text(&loaded.record),
+                differs.unwrap_or_default()
             ),
         ));
     }
@@ -887,6 +1032,32 @@ mod tests {
             &[("a", "{\"x\":[2,\"é\"]}"), ("b", "1")],
         );
         assert!(!same_record(&world, &a, &c));
+    }
+
+    #[test]
+    fn a_difference_names_the_first_member_that_makes_it_and_passes_over_respellings() {
+        let world = World::new(0, Found::Missing).with_rules(Rules::Requirements);
+        let saved = record("2024-01-01T00:00:00Z", &[("a", "[1.0]"), ("n", "1e400")]);
+        // Z respelled and 1.0 written 1: accepted; 1e400 as a string: not.
+        let held = record(
+            "2024-01-01T00:00:00+00:00",
+            &[("n", "\"Infinity\""), ("a", "[1]")],
+        );
+        let said = difference(&world, &Predicted::exactly(&saved), &held);
+        assert_eq!(
+            said.as_deref(),
+            Some(", first in n: \"Infinity\" where the model has 1e400")
+        );
+        let fewer = record("2024-01-01T00:00:00Z", &[("a", "[1.0]")]);
+        let said = difference(&world, &Predicted::exactly(&saved), &fewer);
+        assert_eq!(
+            said.as_deref(),
+            Some(", first in n: missing where the model has 1e400")
+        );
+        assert_eq!(
+            difference(&world, &Predicted::exactly(&saved), &saved),
+            None
+        );
     }
 
     #[test]

@@ -675,7 +675,12 @@ impl<S: Subject> Driver<S> {
         let held = match &entry {
             Some(Entry::File { data, .. }) => match implementation_defined::as_valid(data) {
                 Some(r) if compare::same_record(&self.world, record, &r) => None,
-                Some(r) => Some(format!("the record {}", report::record(&r))),
+                Some(r) => Some(format!(
+                    "the record {}{}",
+                    report::record(&r),
+                    compare::difference(&self.world, &compare::Predicted::exactly(record), &r)
+                        .unwrap_or_default()
+                )),
                 None => Some(match lifecycle_model::record::decode(data) {
                     Err(corrupt) => format!(
                         "{}, a file that breaks {}",

@@ -196,15 +196,23 @@ pub fn record_file_holds(
     match (now, world.rules()) {
         (Some(Entry::File { data, .. }), Rules::Spec) => compare::serialized_form(data, record),
         (Some(Entry::File { data, .. }), Rules::Requirements) => {
-            match lifecycle_model::record::decode(data) {
-                Ok(held) if compare::same_record(world, record, &held) => Ok(()),
+            let held = lifecycle_model::record::decode(data);
+            match &held {
+                Ok(held) if compare::same_record(world, record, held) => Ok(()),
                 _ => Err(Finding::violation(
                     "§3.4",
                     HOLDS_WHAT_WAS_WRITTEN,
                     format!(
-                        "the record file should now hold {}, but holds {}",
+                        "the record file should now hold {}, but holds {}{}",
                         crate::report::record(record),
-                        excerpt(data)
+                        excerpt(data),
+                        held.ok()
+                            .and_then(|held| compare::difference(
+                                world,
+                                &compare::Predicted::exactly(record),
+                                &held
+                            ))
+                            .unwrap_or_default()
                     ),
                 )),
             }

@@ -456,7 +456,7 @@ impl Object {
 
 /// `s` as a JSON string: quotes, backslashes and control characters
 /// escaped, everything else as is.
-fn push_json_string(out: &mut String, s: &str) {
+pub fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {

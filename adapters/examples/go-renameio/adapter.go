@@ -5,6 +5,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -106,7 +107,13 @@ func main() {
 			if m := seqPattern.FindSubmatch(line); m != nil {
 				seq, _ = strconv.ParseInt(string(m[1]), 10, 64)
 			}
-			send(map[string]any{"seq": seq, "errored": map[string]any{"type": "UnmarshalError", "message": "unreadable request: " + err.Error(), "traceback": ""}})
+			if bytes.Contains(line, []byte(`"cmd":"save"`)) {
+				// PROTOCOL.md: a record encoding/json cannot read is one
+				// the store would refuse.
+				send(map[string]any{"seq": seq, "error": map[string]any{"class": "invalid_record", "field": nil, "message": "encoding/json cannot read the record: " + err.Error()}})
+			} else {
+				send(map[string]any{"seq": seq, "errored": map[string]any{"type": "UnmarshalError", "message": "unreadable request: " + err.Error(), "traceback": ""}})
+			}
 			continue
 		}
 		switch req.Cmd {

@@ -100,10 +100,19 @@ public final class Adapter {
                 Matcher m = seqPattern.matcher(line);
                 ObjectNode reply = MAPPER.createObjectNode();
                 reply.put("seq", m.find() ? Long.parseLong(m.group(1)) : 0);
-                ObjectNode errored = reply.putObject("errored");
-                errored.put("type", e.getClass().getName());
-                errored.put("message", "unreadable request: " + e.getMessage());
-                errored.put("traceback", "");
+                if (line.contains("\"cmd\":\"save\"")) {
+                    // PROTOCOL.md: a record Jackson cannot read (too deep, a
+                    // number too long) is one the store would refuse.
+                    ObjectNode error = reply.putObject("error");
+                    error.put("class", "invalid_record");
+                    error.putNull("field");
+                    error.put("message", "Jackson cannot read the record: " + e.getMessage());
+                } else {
+                    ObjectNode errored = reply.putObject("errored");
+                    errored.put("type", e.getClass().getName());
+                    errored.put("message", "unreadable request: " + e.getMessage());
+                    errored.put("traceback", "");
+                }
                 send(out, reply);
                 continue;
             }

@@ -60,8 +60,14 @@ async function main () {
     try {
       request = JSON.parse(line)
     } catch (err) {
-      const seq = /"seq":\s*(\d+)/.exec(line)
-      send({ seq: seq ? Number(seq[1]) : 0, errored: { type: 'SyntaxError', message: `unreadable request: ${err.message}`, traceback: '' } })
+      const match = /"seq":\s*(\d+)/.exec(line)
+      const seq = match ? Number(match[1]) : 0
+      if (line.includes('"cmd":"save"')) {
+        // PROTOCOL.md: a record JSON.parse cannot read is one the store would refuse.
+        send({ seq, error: { class: 'invalid_record', field: null, message: `JSON.parse cannot read the record: ${err.message}` } })
+      } else {
+        send({ seq, errored: { type: 'SyntaxError', message: `unreadable request: ${err.message}`, traceback: '' } })
+      }
       continue
     }
     if (request.cmd === 'start') {

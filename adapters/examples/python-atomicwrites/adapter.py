@@ -47,9 +47,15 @@ def main():
         try:
             request = json.loads(line)
         except ValueError as exc:
-            seq = re.search(r'"seq":\s*(\d+)', line)
-            send({"seq": int(seq.group(1)) if seq else 0,
-                  "errored": {"type": type(exc).__name__, "message": f"unreadable request: {exc}", "traceback": ""}})
+            seq = int(m.group(1)) if (m := re.search(r'"seq":\s*(\d+)', line)) else 0
+            if '"cmd":"save"' in line:
+                # PROTOCOL.md: a record json cannot read (a number of more
+                # than 4,300 digits) is one the store would refuse.
+                send({"seq": seq, "error": {"class": "invalid_record", "field": None,
+                                            "message": f"json cannot read the record: {exc}"}})
+            else:
+                send({"seq": seq, "errored": {"type": type(exc).__name__,
+                                              "message": f"unreadable request: {exc}", "traceback": ""}})
             continue
         if request.get("cmd") == "start":
             if request.get("version") != 1:

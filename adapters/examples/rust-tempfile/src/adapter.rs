@@ -80,9 +80,16 @@ fn main() {
                     .and_then(|s| s.trim_start().split(|c: char| !c.is_ascii_digit()).next())
                     .and_then(|s| s.parse::<u64>().ok())
                     .unwrap_or(0);
-                let reply = json!({"seq": seq, "errored": {
-                    "type": "serde_json::Error",
-                    "message": format!("unreadable request: {e}"), "traceback": ""}});
+                // PROTOCOL.md: a record serde_json cannot read (too deep, a
+                // number out of range) is one the store would refuse.
+                let reply = if line.contains("\"cmd\":\"save\"") {
+                    json!({"seq": seq, "error": {"class": "invalid_record", "field": null,
+                        "message": format!("serde_json cannot read the record: {e}")}})
+                } else {
+                    json!({"seq": seq, "errored": {
+                        "type": "serde_json::Error",
+                        "message": format!("unreadable request: {e}"), "traceback": ""}})
+                };
                 let _ = writeln!(out, "{reply}").and_then(|()| out.flush());
                 continue;
             }

@@ -251,6 +251,48 @@ fn it_kills_and_fails_exactly_the_call_meant_and_no_other() {
     assert!(!after.join("f2").exists());
 }
 
+/// A program whose calls in its scope come from two threads: its main
+/// thread creates f1, another thread f2, the main thread f3.
+const TWO_THREADS: &str = r#"
+import sys, threading
+d = sys.argv[1]
+def create(name):
+    open(f"{d}/{name}", "w").close()
+create("f1")
+worker = threading.Thread(target=create, args=("f2",))
+worker.start()
+worker.join()
+create("f3")
+"#;
+
+#[test]
+fn the_threads_of_a_process_count_together_so_the_2nd_openat_is_the_other_threads() {
+    let Some(python) = python().filter(|_| supported()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let program = dir.path().join("two_threads.py");
+    fs::write(&program, TWO_THREADS).expect("written");
+    let scope = dir.path().join("scope");
+    fs::create_dir(&scope).expect("made");
+    let script = format!("{python} {} {}", program.display(), scope.display());
+    let (code, trace) = traced(&scope, &script, Some("openat:2:1:kill"));
+    assert_eq!(code, 128 + 9, "python is killed");
+    let opened = |name: &str| {
+        trace.calls.iter().find(|c| {
+            c.name == "openat" && paths_named(c).iter().any(|p| p.ends_with(name.as_bytes()))
+        })
+    };
+    let (Some(first), Some(hit)) = (opened("/scope/f1"), opened("/scope/f2")) else {
+        panic!("no openat of f1 and f2 in {trace:?}");
+    };
+    assert_ne!(first.pid, hit.pid, "f2 is opened by another thread");
+    assert_eq!(hit.result, CallResult::Unknown);
+    assert!(scope.join("f1").exists());
+    assert!(!scope.join("f2").exists());
+    assert!(!scope.join("f3").exists(), "the process was killed at f2");
+}
+
 #[test]
 fn the_program_keeps_its_input_output_error_and_exit_code() {
     if !supported() {

@@ -21,9 +21,13 @@
 //! directory descriptor or the process's working directory, descriptors
 //! as `/proc/PID/fd` shows them, read with `syscalls::paths_named`, the
 //! rule by which the converter lists a recording's touching calls
-//! (`Converted::touching`). Touching calls are counted per process (a
-//! thread, as strace's `-f` numbers them) and per system-call name, the
-//! processes numbered in the order of their first touching call; [`Spec`]
+//! (`Converted::touching`). Touching calls are counted per process and
+//! per system-call name, a process being a thread group (what
+//! `/proc/TID/status` says, read once per thread): the calls of all its
+//! threads count together, since a runtime (Go's goroutines, Node's
+//! thread pool, a JVM) makes a save's calls from whichever thread it
+//! likes, another in each run; the processes are numbered in the order of
+//! their first touching call; [`Spec`]
 //! names the call to hit and what to do there: SIGKILL as it is entered
 //! (the call does not run), or the call skipped at its entry and its
 //! result set to `-errno` at its exit (`EIO`, `ENOSPC`, `EDQUOT`).
@@ -150,15 +154,17 @@ pub enum Act {
 pub enum Target {
     /// The `ordinal`-th touching call named `name` (from 1).
     Call { name: String, ordinal: u64 },
-    /// The first call, of any name and touching or not, after the
-    /// `ordinal`-th touching call of any name: the point just after the
-    /// last call that touches the scope.
+    /// The first call, of any name and touching or not, of the thread
+    /// that made the process's `ordinal`-th touching call of any name,
+    /// after that call: the point just after the last call that touches
+    /// the scope.
     After { ordinal: u64 },
 }
 
 /// One injection: `NAME:ORDINAL:PROCESS:ACTION`, or
 /// `after:ORDINAL:PROCESS:ACTION` for [`Target::After`]; PROCESS counts
-/// from 1 in the order of the processes' first touching calls; ACTION is
+/// from 1 in the order of the processes' (thread groups') first touching
+/// calls; ACTION is
 /// `kill` or an errno's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spec {

@@ -26,7 +26,7 @@ use std::os::unix::ffi::OsStrExt;
 use super::decode;
 use super::line::Out;
 use super::names;
-use super::process::Process;
+use super::process::{thread_group, Process};
 use super::scope::Scope;
 use super::{Act, Args, Spec, Target, CONTEXT};
 use crate::syscalls::strace::Arg;
@@ -70,6 +70,7 @@ pub(super) fn run(args: &Args) -> Result<u8, String> {
         fired: false,
         armed: None,
         tracees: HashMap::from([(top, Tracee::announced())]),
+        groups: HashMap::new(),
         order: Vec::new(),
         counts: HashMap::new(),
         totals: HashMap::new(),
@@ -287,9 +288,12 @@ struct Tracer {
     spec: Option<Spec>,
     /// Whether the injection was done.
     fired: bool,
-    /// The process whose next call is to be hit ([`Target::After`]).
+    /// The thread whose next call is to be hit ([`Target::After`]).
     armed: Option<i32>,
     tracees: HashMap<i32, Tracee>,
+    /// The thread group (the process, by its leader's id) of each thread
+    /// that made a touching call, read once.
+    groups: HashMap<i32, i32>,
     /// The processes in the order of their first touching call.
     order: Vec<i32>,
     /// Touching calls so far, per process and name.
@@ -369,6 +373,8 @@ impl Tracer {
 
     fn ended(&mut self, pid: i32, how: &str, code: u8) -> io::Result<()> {
         self.tracees.remove(&pid);
+        // Its id may be given to a thread of another process.
+        self.groups.remove(&pid);
         if pid == self.top {
             self.code = Some(code);
         }
@@ -425,11 +431,16 @@ impl Tracer {
             }
             libc::PTRACE_EVENT_EXEC => {
                 // A thread other than the leader that runs execve takes
-                // the leader's id: its call goes on under that id.
+                // the leader's id: its call goes on under that id, in the
+                // same thread group.
                 let former = event_message(pid).and_then(|m| i32::try_from(m).ok());
                 if let Some(former) = former.filter(|&f| f != pid) {
                     if let Some(tracee) = self.tracees.remove(&former) {
                         self.tracees.insert(pid, tracee);
+                    }
+                    self.groups.remove(&former);
+                    if self.armed == Some(former) {
+                        self.armed = Some(pid);
                     }
                 }
             }
@@ -530,19 +541,25 @@ impl Tracer {
         Ok(true)
     }
 
-    /// Counts a touching call; whether it is the call to hit.
+    /// Counts a touching call of thread `pid` among its process's (its
+    /// thread group's); whether it is the call to hit.
     fn count(&mut self, pid: i32, name: &'static str) -> bool {
-        let process = match self.order.iter().position(|&p| p == pid) {
+        // The thread is stopped in its call, so its /proc entry is there.
+        let group = *self
+            .groups
+            .entry(pid)
+            .or_insert_with(|| thread_group(pid).unwrap_or(pid));
+        let process = match self.order.iter().position(|&p| p == group) {
             Some(at) => at,
             None => {
-                self.order.push(pid);
+                self.order.push(group);
                 self.order.len() - 1
             }
         };
-        let count = self.counts.entry((pid, name)).or_default();
+        let count = self.counts.entry((group, name)).or_default();
         *count += 1;
         let count = *count;
-        let total = self.totals.entry(pid).or_default();
+        let total = self.totals.entry(group).or_default();
         *total += 1;
         let total = *total;
         let Some(spec) = self.spec.as_ref().filter(|s| s.process == process) else {

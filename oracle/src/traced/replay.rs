@@ -4,7 +4,7 @@
 //! Promises: the calls of a recorded save that touch the case directory (by
 //! a path or by a descriptor, failed or not) are its points, so interpreter
 //! start-up and protocol I/O never count; so is the first call of a
-//! process after one that touches it. [`interrupt_each`] replays a save
+//! thread after one that touches it. [`interrupt_each`] replays a save
 //! once per point a suite picks: a fresh case directory made as the
 //! starting state says, a fresh adapter under the tracer, the same save,
 //! and the tracer acting at that call, counted the tracer's way
@@ -17,11 +17,13 @@
 //! touches the case directory, so a process beside the adapter (a `tee`
 //! of its protocol) shifts none. The call just after the last that
 //! touches the case directory is the next call of the thread that made
-//! that last one. The
-//! replay's own trace, counted the same way, must show that the call hit
-//! is the one meant (same process, same system call and ordinal, paths of
-//! the same kind, as `syscalls::paths_named` reads them, killed or failed
-//! as meant); if not, the case is the oracle's failure (harness broken),
+//! that last one. The replay's own trace, counted the same way (the calls
+//! `lifecycle trace` counted are those it lists beside its trace,
+//! `Tracer::counted`; a strace replay's are told by their paths), must
+//! show that the call hit is the one meant (same process, same system
+//! call and ordinal, paths of the same kind, as `syscalls::paths_named`
+//! reads them, killed or failed as meant: a SIGKILL of any thread of its
+//! process); if not, the case is the oracle's failure (harness broken),
 //! never a pass or a violation. The suite judges what each replay left; a
 //! finding carries the op log of the save, marked where it stopped.
 //!
@@ -40,7 +42,6 @@ use lifecycle_model::Record;
 
 use crate::adapter::Adapter;
 use crate::case::{Case, Judged};
-use crate::ptrace;
 use crate::subject::{sidecars, AdapterSubject};
 use crate::syscalls::convert::shown;
 use crate::syscalls::strace::{Call, CallResult, EventKind, Trace};
@@ -217,22 +218,21 @@ impl<'t> Counted<'t> {
         Counted::of(&recorded.trace, counting, &recorded.touching)
     }
 
-    /// A replay's trace counted as `counting` says: every call of a trace
-    /// `lifecycle trace` wrote touches the case directory (but the call
-    /// after the last, when that one is hit), except those it writes for
-    /// the converter alone (`ptrace::counted`); strace's are told by their
+    /// A replay's trace counted as `counting` says, `counted` the calls
+    /// its tracer says it counted (`Tracer::counted`: `lifecycle trace`'s);
+    /// else, for strace, which counts every call, its processes are
+    /// numbered by their calls that touch the case directory by their
     /// paths.
-    fn replayed(trace: &'t Trace, counting: Counting, scope: &CaseScope) -> Counted<'t> {
-        let touching = match counting {
-            Counting::InScope => trace
-                .calls
-                .iter()
-                .filter(|c| ptrace::counted(c, &scope.top))
-                .map(|c| c.index)
-                .collect(),
-            Counting::EveryCall => touching_in(trace, scope),
-        };
-        Counted::of(trace, counting, &touching)
+    fn replayed(
+        trace: &'t Trace,
+        counting: Counting,
+        counted: Option<&[usize]>,
+        scope: &CaseScope,
+    ) -> Counted<'t> {
+        match counted {
+            Some(counted) => Counted::of(trace, counting, counted),
+            None => Counted::of(trace, counting, &touching_in(trace, scope)),
+        }
     }
 
     /// The ordinal of counted call `index` among its process's counted
@@ -377,10 +377,17 @@ impl Point {
     }
 
     /// Whether `replay`, run with this point's injection in `scope` by a
-    /// tracer counting as `counting` says, hit the call meant; else what
-    /// it hit.
-    fn verify(&self, replay: &Trace, scope: &CaseScope, counting: Counting) -> Result<(), String> {
-        let counted = Counted::replayed(replay, counting, scope);
+    /// tracer counting as `counting` says, and counting the calls
+    /// `counted` (`None`: every call), hit the call meant; else what it
+    /// hit.
+    fn verify(
+        &self,
+        replay: &Trace,
+        counted: Option<&[usize]>,
+        scope: &CaseScope,
+        counting: Counting,
+    ) -> Result<(), String> {
+        let counted = Counted::replayed(replay, counting, counted, scope);
         let Some(&process) = counted.processes.get(self.injection.process) else {
             return Err(format!(
                 "the replay has no process #{} in the case directory to hit {}",
@@ -530,7 +537,11 @@ fn replay(
         .tracer
         .read(&trace_path)
         .map_err(Judged::OracleFailed)?;
-    if let Err(why) = point.verify(&trace, &scope, traced.tracer.counting()) {
+    let counted = traced
+        .tracer
+        .counted(&trace_path, &trace)
+        .map_err(Judged::OracleFailed)?;
+    if let Err(why) = point.verify(&trace, counted.as_deref(), &scope, traced.tracer.counting()) {
         return Err(Judged::OracleFailed(format!(
             "the replay meant to interrupt {}, but {why}; the adapter does not make the same calls in every run",
             point.text
@@ -689,6 +700,13 @@ mod tests {
         CaseScope::new(PathBuf::from("/r/c"), &[])
     }
 
+    /// `point` verified in `replay` as `lifecycle trace` counts: among
+    /// the calls that touch the case directory.
+    fn verified_in_scope(point: &Point, replay: &Trace) -> Result<(), String> {
+        let counted = touching_in(replay, &scope());
+        point.verify(replay, Some(&counted), &scope(), Counting::InScope)
+    }
+
     fn point(recorded: &Recorded, counting: Counting, index: usize, action: Action) -> Point {
         let counted = Counted::recorded(recorded, counting);
         Point::new(recorded, &counted, &scope(), index, action).expect("a point")
@@ -732,8 +750,8 @@ mod tests {
     fn a_replay_is_verified_counting_as_its_tracer_counts() {
         let recorded = recorded();
         let fsync = point(&recorded, Counting::InScope, 5, Action::Kill);
-        // What lifecycle trace writes: the calls in the case directory,
-        // under other process ids, and the call killed.
+        // What lifecycle trace counts: the calls in the case directory,
+        // under other process ids, up to the call killed.
         let killed = trace(
             "\
 18 openat(-100</w>, \"/r/c/state/.u.tmp\", 0xc1, 0600) = 3</r/c/state/.u.tmp>
@@ -742,10 +760,10 @@ mod tests {
 18 +++ killed by SIGKILL +++
 ",
         );
-        assert_eq!(fsync.verify(&killed, &scope(), Counting::InScope), Ok(()));
+        assert_eq!(verified_in_scope(&fsync, &killed), Ok(()));
         // Counted strace's way, the fsync meant is the process's 2nd.
         let error = point(&recorded, Counting::EveryCall, 5, Action::Kill)
-            .verify(&killed, &scope(), Counting::EveryCall)
+            .verify(&killed, None, &scope(), Counting::EveryCall)
             .expect_err("strace's count");
         assert!(
             error.contains("made no 2nd fsync call of process #1"),
@@ -757,9 +775,7 @@ mod tests {
 18 fsync(3</r/c/state/.u.tmp>) = 0
 ",
         );
-        let error = fsync
-            .verify(&survived, &scope(), Counting::InScope)
-            .expect_err("not killed");
+        let error = verified_in_scope(&fsync, &survived).expect_err("not killed");
         assert!(error.contains("was not killed"), "{error}");
         let elsewhere = trace(
             "\
@@ -767,9 +783,7 @@ mod tests {
 18 +++ killed by SIGKILL +++
 ",
         );
-        let error = fsync
-            .verify(&elsewhere, &scope(), Counting::InScope)
-            .expect_err("another file");
+        let error = verified_in_scope(&fsync, &elsewhere).expect_err("another file");
         assert!(error.contains("was fsync of other"), "{error}");
     }
 
@@ -793,15 +807,9 @@ mod tests {
             "18 write(1<pipe:[2]> <unfinished ...>",
             "18 futex( <unfinished ...>",
         ] {
-            assert_eq!(
-                after.verify(&replay(last), &scope(), Counting::InScope),
-                Ok(()),
-                "{last}"
-            );
+            assert_eq!(verified_in_scope(&after, &replay(last)), Ok(()), "{last}");
         }
-        let error = after
-            .verify(&replay(""), &scope(), Counting::InScope)
-            .expect_err("nothing after the rename");
+        let error = verified_in_scope(&after, &replay("")).expect_err("nothing after the rename");
         assert!(
             error.contains(
                 "made no first call of process #1 after its 4th call in the case directory"
@@ -886,20 +894,13 @@ mod tests {
             "20 rename(\"/r/c/state/.u.tmp\", \"/r/c/state/lifecycle_state.json\" <unfinished ...>",
         );
         let rename = point(&recorded, Counting::InScope, 4, Action::Kill);
-        assert_eq!(
-            rename.verify(&killed_rename, &scope(), Counting::InScope),
-            Ok(())
-        );
+        assert_eq!(verified_in_scope(&rename, &killed_rename), Ok(()));
         let after = point(&recorded, Counting::InScope, 5, Action::Kill);
         let killed_after = replay(&format!("{renamed}\n20 write(1<pipe:[2]> <unfinished ...>"));
-        assert_eq!(
-            after.verify(&killed_after, &scope(), Counting::InScope),
-            Ok(())
-        );
+        assert_eq!(verified_in_scope(&after, &killed_after), Ok(()));
         // The call after is the rename's thread's, not the process's.
         let other_thread = replay(&format!("{renamed}\n21 write(1<pipe:[2]> <unfinished ...>"));
-        let error = after
-            .verify(&other_thread, &scope(), Counting::InScope)
+        let error = verified_in_scope(&after, &other_thread)
             .expect_err("thread 20 made no call after the rename");
         assert!(
             error.contains("made no first call of process #1 after its 4th call in the case directory, by the thread that made that one"),
@@ -909,10 +910,7 @@ mod tests {
         let forked = replay(&format!(
             "{renamed}\n20 fork() = 30\n30 openat(-100</w>, \"/r/c/state\", 0x10000) = 4</r/c/state>\n30 fsync(4</r/c/state> <unfinished ...>\n30 +++ killed by SIGKILL +++"
         ));
-        assert_eq!(
-            fsync_of_child.verify(&forked, &scope(), Counting::InScope),
-            Ok(())
-        );
+        assert_eq!(verified_in_scope(&fsync_of_child, &forked), Ok(()));
     }
 
     #[test]

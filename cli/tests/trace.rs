@@ -123,6 +123,16 @@ fn touching(trace: &Trace, scope: &Path) -> Vec<(u32, String, Vec<Vec<u8>>)> {
         .collect()
 }
 
+/// The indices of the calls of `trace` that name a path in `scope`.
+fn naming_the_scope(trace: &Trace, scope: &Path) -> Vec<usize> {
+    trace
+        .calls
+        .iter()
+        .filter(|c| paths_named(c).iter().any(|p| within(p, scope)))
+        .map(|c| c.index)
+        .collect()
+}
+
 /// The calls as (process by order of appearance, name, paths).
 fn renumbered(calls: Vec<(u32, String, Vec<Vec<u8>>)>) -> Vec<(usize, String, Vec<Vec<u8>>)> {
     let mut order: Vec<u32> = Vec::new();
@@ -177,13 +187,10 @@ fn the_calls_it_counts_are_those_strace_shows_touching_the_scope() {
     // Its list of calls counted names exactly those; its trace holds
     // every call the table knows, those elsewhere too, and the
     // processes' ends.
-    let in_scope: Vec<usize> = traced
-        .calls
-        .iter()
-        .filter(|c| paths_named(c).iter().any(|p| within(p, &by_ptrace)))
-        .map(|c| c.index)
-        .collect();
-    assert_eq!(counted(&by_ptrace, &traced), in_scope);
+    assert_eq!(
+        counted(&by_ptrace, &traced),
+        naming_the_scope(&traced, &by_ptrace)
+    );
     assert!(
         traced.calls.iter().all(|c| lookup(&c.name).is_some()),
         "{traced:?}"
@@ -301,12 +308,7 @@ fn a_file_made_outside_the_scope_and_renamed_in_is_in_the_trace_but_not_counted(
     };
     let counted = counted(&scope, &trace);
     assert!(!counted.contains(&made.index) && !counted.contains(&written.index));
-    let in_scope: Vec<usize> = trace
-        .calls
-        .iter()
-        .filter(|c| paths_named(c).iter().any(|p| within(p, &scope)))
-        .map(|c| c.index)
-        .collect();
+    let in_scope = naming_the_scope(&trace, &scope);
     assert!(!in_scope.is_empty());
     assert_eq!(counted, in_scope);
     // And so its trace converts as a recording does: the temp followed

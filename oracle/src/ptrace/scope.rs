@@ -76,13 +76,14 @@ impl Scope {
         };
         let mut judged = call(process.pid, name, args.to_vec());
         // paths_named leaves out relative paths no directory descriptor
-        // anchors: the working directory anchors them here.
-        let anchored = if AS_WRITTEN.contains(&name) {
-            &[][..]
-        } else {
-            known.paths
-        };
-        for path in anchored.iter().filter(|p| p.dir.is_none()) {
+        // anchors: the working directory anchors them here (but for the
+        // calls judged as written).
+        let as_written = AS_WRITTEN.contains(&name);
+        for path in known
+            .paths
+            .iter()
+            .filter(|p| p.dir.is_none() && !as_written)
+        {
             if let Some(Arg::Str(text)) = judged.args.get_mut(path.index) {
                 if !text.starts_with(b"/") {
                     if let Some(cwd) = process.cwd() {

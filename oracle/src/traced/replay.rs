@@ -305,8 +305,8 @@ impl Point {
         action: Action,
     ) -> Option<Point> {
         let call = recorded.trace.calls.get(index)?;
-        let of = counted.process(call.pid);
-        let process = counted.processes.iter().position(|&p| p == of)?;
+        let owner = counted.process(call.pid);
+        let process = counted.processes.iter().position(|&p| p == owner)?;
         let (ordinal, after) = match counted.ordinal(index) {
             Some(ordinal) => (ordinal, false),
             None => {
@@ -319,7 +319,7 @@ impl Point {
                     .rev()
                     .find(|c| c.pid == call.pid)?;
                 counted.ordinal(before.index)?;
-                (counted.made_by(of, before.index), true)
+                (counted.made_by(owner, before.index), true)
             }
         };
         Some(Point {

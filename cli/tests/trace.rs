@@ -1,6 +1,9 @@
 //! `lifecycle trace`, the oracle's own tracer, run as `lifecycle check`
-//! runs it: what it counts is what strace's recording shows touching the
-//! scope; its trace converts to the op log strace's converts to, for a
+//! runs it: what it counts (the list it writes beside its trace) is what
+//! strace's recording shows touching the scope, a process's threads
+//! counted together; its trace holds the calls elsewhere too, so a file
+//! made outside the scope and renamed in is followed; its trace converts
+//! to the op log strace's converts to, for a
 //! program that makes every call the converter reads and for the saves of
 //! real stores (the built-in one, the strict Python store, the Python
 //! original, Node's write-file-atomic when it is built), recorded or with
@@ -29,6 +32,7 @@ use lifecycle_model::persistence::{Disk, InodeId, Op};
 use lifecycle_oracle::syscalls::convert::{convert, disk_before, SaveContext};
 use lifecycle_oracle::syscalls::paths_named;
 use lifecycle_oracle::syscalls::strace::{parse, Call, CallResult, EventKind, Trace};
+use lifecycle_oracle::syscalls::table::lookup;
 use lifecycle_oracle::traced::record::own_umask;
 
 fn supported() -> bool {
@@ -61,6 +65,13 @@ fn trace_command(scope: &Path, inject: Option<&str>, script: &str) -> Command {
     }
     command.args(["--", "sh", "-c", script]);
     command
+}
+
+/// The calls `lifecycle trace` counted in its trace of `scope`, as it
+/// lists them beside the trace (indices of `trace.calls`).
+fn counted(scope: &Path, trace: &Trace) -> Vec<usize> {
+    lifecycle_oracle::ptrace::counted(&scope.with_extension("trace"), trace)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// [`trace_command`] run: its exit code and the trace it wrote.
@@ -109,6 +120,16 @@ fn touching(trace: &Trace, scope: &Path) -> Vec<(u32, String, Vec<Vec<u8>>)> {
                 .collect();
             (!paths.is_empty()).then(|| (c.pid, c.name.clone(), paths))
         })
+        .collect()
+}
+
+/// The indices of the calls of `trace` that name a path in `scope`.
+fn naming_the_scope(trace: &Trace, scope: &Path) -> Vec<usize> {
+    trace
+        .calls
+        .iter()
+        .filter(|c| paths_named(c).iter().any(|p| within(p, scope)))
+        .map(|c| c.index)
         .collect()
 }
 
@@ -163,19 +184,22 @@ fn the_calls_it_counts_are_those_strace_shows_touching_the_scope() {
     let seen_by_ptrace = relative(touching(&traced, &by_ptrace), &by_ptrace);
     assert!(seen_by_strace.len() > 10, "{seen_by_strace:?}");
     assert_eq!(seen_by_ptrace, seen_by_strace);
-    // And its trace holds those calls, and besides them only the calls
-    // the converter needs wherever they are, which it did not count; and
-    // the processes' ends.
-    let (counted, written_for_the_converter): (Vec<_>, Vec<_>) = traced
-        .calls
-        .iter()
-        .partition(|c| lifecycle_oracle::ptrace::counted(c, &by_ptrace));
-    assert_eq!(counted.len(), seen_by_ptrace.len());
+    // Its list of calls counted names exactly those; its trace holds
+    // every call the table knows, those elsewhere too, and the
+    // processes' ends.
+    assert_eq!(
+        counted(&by_ptrace, &traced),
+        naming_the_scope(&traced, &by_ptrace)
+    );
     assert!(
-        written_for_the_converter
+        traced.calls.iter().all(|c| lookup(&c.name).is_some()),
+        "{traced:?}"
+    );
+    assert!(
+        traced.calls.iter().any(|c| paths_named(c)
             .iter()
-            .all(|c| lifecycle_oracle::ptrace::CONTEXT.contains(&c.name.as_str())),
-        "{written_for_the_converter:?}"
+            .any(|p| p.as_slice() == b"/etc/hostname")),
+        "{traced:?}"
     );
     assert!(traced
         .events
@@ -236,19 +260,116 @@ fn it_kills_and_fails_exactly_the_call_meant_and_no_other() {
     assert!(failed.join("f3").exists());
     assert!(failed.join("h").exists());
 
-    // After the 3rd call in the scope, the next call of that process,
+    // After the 3rd call in the scope, the next call of that thread,
     // whatever it is, is the one killed.
     let after = fresh("after");
     let (_, trace) = traced(&after, &script(&after), Some("after:3:1:kill"));
-    let counted: Vec<&Call> = trace
-        .calls
+    let third = &trace.calls[counted(&after, &trace)[2]];
+    let next: Vec<&Call> = trace.calls[third.index + 1..]
         .iter()
-        .filter(|c| lifecycle_oracle::ptrace::counted(c, &after))
+        .filter(|c| c.pid == third.pid)
         .collect();
-    assert_eq!(counted.len(), 4, "{trace:?}");
-    assert_eq!(counted[3].result, CallResult::Unknown);
+    assert_eq!(next.len(), 1, "{trace:?}");
+    assert_eq!(next[0].result, CallResult::Unknown);
+    assert!(trace
+        .events
+        .iter()
+        .any(|e| e.pid == third.pid && e.kind == EventKind::Killed("SIGKILL".into())));
     assert!(after.join("f1").exists());
     assert!(!after.join("f2").exists());
+}
+
+#[test]
+fn a_file_made_outside_the_scope_and_renamed_in_is_in_the_trace_but_not_counted() {
+    if !supported() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let (scope, elsewhere) = (dir.path().join("scope"), dir.path().join("elsewhere"));
+    for made in [&scope, &elsewhere] {
+        fs::create_dir(made).expect("made");
+    }
+    let before = disk_before(scope.to_str().expect("UTF-8")).expect("the disk before");
+    let script = format!(
+        "echo made > {e}/t; mv {e}/t {s}/r",
+        e = elsewhere.display(),
+        s = scope.display()
+    );
+    let (code, trace) = traced(&scope, &script, None);
+    assert_eq!(code, 0);
+    let on_the_temp = |name: &str| {
+        trace
+            .calls
+            .iter()
+            .find(|c| c.name == name && paths_named(c).iter().any(|p| p.ends_with(b"/elsewhere/t")))
+    };
+    let (Some(made), Some(written)) = (on_the_temp("openat"), on_the_temp("write")) else {
+        panic!("the temp's openat and write are not in {trace:?}");
+    };
+    let counted = counted(&scope, &trace);
+    assert!(!counted.contains(&made.index) && !counted.contains(&written.index));
+    let in_scope = naming_the_scope(&trace, &scope);
+    assert!(!in_scope.is_empty());
+    assert_eq!(counted, in_scope);
+    // And so its trace converts as a recording does: the temp followed
+    // from its creation to its rename into the scope.
+    let text = fs::read_to_string(scope.with_extension("trace")).expect("the trace");
+    let recorded = Recorded {
+        scope,
+        trace,
+        text,
+        before,
+    };
+    let ops = op_log(&recorded, &["/r"]);
+    for expected in ["write #0 at 0: made\n", "rename (new name 0) /r"] {
+        assert!(
+            ops.iter().any(|op| op == expected),
+            "no {expected:?} in\n{}",
+            ops.join("\n")
+        );
+    }
+}
+
+/// A program whose calls in its scope come from two threads: its main
+/// thread creates f1, another thread f2, the main thread f3.
+const TWO_THREADS: &str = r#"
+import sys, threading
+d = sys.argv[1]
+def create(name):
+    open(f"{d}/{name}", "w").close()
+create("f1")
+worker = threading.Thread(target=create, args=("f2",))
+worker.start()
+worker.join()
+create("f3")
+"#;
+
+#[test]
+fn the_threads_of_a_process_count_together_so_the_2nd_openat_is_the_other_threads() {
+    let Some(python) = python().filter(|_| supported()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let program = dir.path().join("two_threads.py");
+    fs::write(&program, TWO_THREADS).expect("written");
+    let scope = dir.path().join("scope");
+    fs::create_dir(&scope).expect("made");
+    let script = format!("{python} {} {}", program.display(), scope.display());
+    let (code, trace) = traced(&scope, &script, Some("openat:2:1:kill"));
+    assert_eq!(code, 128 + 9, "python is killed");
+    let opened = |name: &str| {
+        trace.calls.iter().find(|c| {
+            c.name == "openat" && paths_named(c).iter().any(|p| p.ends_with(name.as_bytes()))
+        })
+    };
+    let (Some(first), Some(hit)) = (opened("/scope/f1"), opened("/scope/f2")) else {
+        panic!("no openat of f1 and f2 in {trace:?}");
+    };
+    assert_ne!(first.pid, hit.pid, "f2 is opened by another thread");
+    assert_eq!(hit.result, CallResult::Unknown);
+    assert!(scope.join("f1").exists());
+    assert!(!scope.join("f2").exists());
+    assert!(!scope.join("f3").exists(), "the process was killed at f2");
 }
 
 #[test]
@@ -573,12 +694,15 @@ fn assert_same_op_log(dir: &Path, run: &Run<'_>, known: &[&str]) -> Vec<String> 
         got.join("\n"),
         decoded(&by_ptrace.text)
     );
-    // Small: the calls in the scope and those the converter needs.
+    // strace's calls that the system-call table knows, and no other.
     assert!(
-        by_ptrace.trace.calls.len() * 4 < by_strace.trace.calls.len(),
-        "{name}: {} calls of {}",
-        by_ptrace.trace.calls.len(),
-        by_strace.trace.calls.len()
+        by_ptrace
+            .trace
+            .calls
+            .iter()
+            .all(|c| lookup(&c.name).is_some()),
+        "{name}: {}",
+        decoded(&by_ptrace.text)
     );
     got
 }

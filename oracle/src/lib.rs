@@ -20,7 +20,8 @@
 //! - system calls: [`syscalls`] (the one table of what each call means, an
 //!   strace of a save parsed and turned into the persistence model's op
 //!   log), [`ptrace`] (`lifecycle trace`, a tracer of its own that counts
-//!   only the calls touching the case directory), [`tracer`] (the adapter
+//!   only the calls touching the case directory, per process and not per
+//!   thread), [`tracer`] (the adapter
 //!   under a tracer: recorded by strace, or killed or failed at one call by
 //!   `lifecycle trace` or strace);
 //! - judging: [`subject`] (the adapter as a subject of the harness),

@@ -23,13 +23,16 @@
 //! trace leaves out the calls the system-call table (`syscalls::table`)
 //! says only read a descriptor's data, unless the call to hit is one.
 //! [`Ptrace`] records with strace and injects with `lifecycle trace`,
-//! which counts among the calls that touch the case directory only
-//! ([`Counting::InScope`]), so a runtime's calls elsewhere shift nothing,
-//! and whose replay trace holds those calls, the call hit and the calls
-//! the converter needs wherever they are (`ptrace::CONTEXT`, which
-//! `ptrace::counted` tells apart), written as strace writes them, so it
-//! converts to an op log as a recording does.
-//! [`Injection::ordinal_of`] counts an ordinal in a list of calls.
+//! which counts among the calls that touch the case directory only, the
+//! calls of all the threads of a process together
+//! ([`Counting::InScope`]), so a runtime's calls elsewhere, and the
+//! thread it makes a call from, shift nothing; its replay trace holds
+//! every call the system-call table knows, wherever it is (a temp file
+//! made in `$TMPDIR` and renamed in included), and the call hit, written
+//! as strace writes them, so it converts to an op log as a recording
+//! does, and [`Tracer::counted`] reads which of them it counted from the
+//! list it writes beside the trace. [`Injection::ordinal_of`] counts an
+//! ordinal in a list of calls.
 //!
 //! Does not promise: that a replay is the same run; the suites check in
 //! the replay's trace that the call hit is the one meant, and report the
@@ -58,18 +61,23 @@ pub trait Tracer {
     fn read(&self, trace: &Path) -> Result<Trace, String>;
     /// How an injection's ordinal and process are counted.
     fn counting(&self) -> Counting;
+    /// The calls of `read`, the trace [`Tracer::injecting`] had written to
+    /// `trace`, that the tracer counted, as indices of its calls; `None`
+    /// when it counts every call (the calls of its processes that touch
+    /// the case directory are then told by their paths).
+    fn counted(&self, trace: &Path, read: &Trace) -> Result<Option<Vec<usize>>, String>;
 }
 
 /// How a tracer counts the calls an [`Injection`] names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Counting {
-    /// Among every call of that name the process makes (strace's
-    /// `when=N`), in the whole recorded trace.
+    /// Among every call of that name the process (a thread) makes
+    /// (strace's `when=N`), in the whole recorded trace.
     EveryCall,
     /// Among the calls that touch the case directory only (the
-    /// converter's `Converted::touching`); the replay's trace holds
-    /// those, the call hit, and the calls `ptrace::counted` says it did
-    /// not count.
+    /// converter's `Converted::touching`), the calls of all the threads
+    /// of a process (a thread group) together; [`Tracer::counted`] tells
+    /// them in the replay's trace.
     InScope,
 }
 
@@ -119,14 +127,16 @@ pub enum Action {
 /// The call to hit: the `ordinal`-th call (from 1) named `syscall` of
 /// the `process`-th process, counted as the tracer counts
 /// ([`Counting`]); with `after`, the first call, of any name (`syscall`
-/// is the one the recording made there), of that process after its
-/// `ordinal`-th counted call of any name.
+/// is the one the recording made there), of the thread that made that
+/// process's `ordinal`-th counted call of any name, after that call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Injection {
     pub syscall: String,
     pub ordinal: u64,
     /// From 0, in the order of the processes' first call that touches the
-    /// case directory (strace hits the call in any process).
+    /// case directory, a process being what the tracer counts in: a
+    /// thread group, or a thread for strace (which hits the call in any
+    /// process).
     pub process: usize,
     pub after: bool,
     pub action: Action,
@@ -240,6 +250,10 @@ impl Tracer for Strace {
     fn counting(&self) -> Counting {
         Counting::EveryCall
     }
+
+    fn counted(&self, _: &Path, _: &Trace) -> Result<Option<Vec<usize>>, String> {
+        Ok(None)
+    }
 }
 
 /// The calls of a trace file in strace's format.
@@ -287,6 +301,12 @@ impl Tracer for Ptrace {
 
     fn counting(&self) -> Counting {
         Counting::InScope
+    }
+
+    /// The list of calls counted that `lifecycle trace` writes beside its
+    /// trace (`ptrace::counted`).
+    fn counted(&self, trace: &Path, read: &Trace) -> Result<Option<Vec<usize>>, String> {
+        ptrace::counted(trace, read).map(Some)
     }
 }
 

@@ -3,12 +3,14 @@
 //! persistence model's op log: the log is exactly the save's protocol, and
 //! applying it leaves the bytes the save wrote in the record file; and the
 //! system-call table says where those calls have their descriptors and
-//! paths as strace printed them.
+//! paths as strace printed them; a runtime's threads are one process by
+//! the clones strace printed.
 
 use lifecycle_model::persistence::{apply, Crash, CrashSpace, Disk, InodeId, Node, Op};
 use lifecycle_oracle::syscalls::convert::{op_log, SaveContext, TracedOp};
-use lifecycle_oracle::syscalls::strace::{parse, Arg, Call};
+use lifecycle_oracle::syscalls::strace::{parse, Arg, Call, Trace};
 use lifecycle_oracle::syscalls::table::lookup;
+use lifecycle_oracle::syscalls::ThreadGroups;
 
 /// D in every fixture: the recording's directory rewritten to `/fixture`.
 const DIR: &str = "/fixture/case";
@@ -474,4 +476,18 @@ fn renameio_moving_its_temp_file_in_from_tmp_is_followed_from_its_creation() {
     let (mode, data) = held.expect("the record is there");
     assert_eq!(mode, 0o600 & !UMASK | 0o600 & 0o644);
     assert!(data.starts_with(b"{\"current_state\":\"WAKE\""), "{data:?}");
+}
+
+#[test]
+fn the_go_runtimes_threads_are_one_process_by_the_clones_strace_recorded() {
+    let calls = fixture("go-renameio-existing");
+    let pids: std::collections::BTreeSet<u32> = calls.iter().map(|c| c.pid).collect();
+    assert_eq!(pids.len(), 4, "{pids:?}");
+    let groups = ThreadGroups::of(&Trace {
+        calls,
+        events: Vec::new(),
+    });
+    for pid in pids {
+        assert_eq!(groups.group(pid), 12148, "{pid}");
+    }
 }

@@ -11,7 +11,11 @@
 //! SIGNAME +++`. Strings
 //! and the paths of descriptors are `\xNN` escaped (`-xx`), so nothing in
 //! a path can be taken for the line's structure. Every line goes to the
-//! file in one write as soon as it is complete.
+//! file in one write as soon as it is complete; the entry line of a call
+//! counted (an unfinished entry is written later than it was entered)
+//! is followed at once by its number (from 1, as `strace::Call::line`
+//! numbers it) on a line of its own in a second file, the list of calls
+//! counted (`super::counted` reads it back).
 //!
 //! Does not promise: to decode anything: `super::decode` makes the
 //! arguments and results it writes.
@@ -40,34 +44,57 @@ pub(super) fn args_text(args: &[Arg]) -> String {
     args.iter().map(arg_text).collect::<Vec<_>>().join(", ")
 }
 
-/// The trace file being written.
+/// The trace file being written, and beside it the list of the calls
+/// counted.
 pub(super) struct Out {
     file: File,
-    /// The entry of the last call written, not yet complete: its process
-    /// and its line so far.
-    pending: Option<(i32, String)>,
+    /// Where the line of each counted call's entry goes.
+    counted: File,
+    /// How many lines `file` holds.
+    lines: usize,
+    /// The entry of the last call written, not yet complete.
+    pending: Option<Pending>,
+}
+
+/// A call's entry, not yet written.
+struct Pending {
+    pid: i32,
+    /// Its line so far.
+    head: String,
+    /// Whether the call was counted.
+    counted: bool,
 }
 
 impl Out {
-    pub(super) fn new(file: File) -> Out {
+    /// Writes the trace to `file` and the lines of the calls counted to
+    /// `counted`.
+    pub(super) fn new(file: File, counted: File) -> Out {
         Out {
             file,
+            counted,
+            lines: 0,
             pending: None,
         }
     }
 
     /// A call entered: `name(args`, completed by [`Out::returned`], which
-    /// adds the arguments shown at its exit when `more` says it has some.
+    /// adds the arguments shown at its exit when `more` says it has some;
+    /// `counted` when it is one of the calls counted.
     pub(super) fn entered(
         &mut self,
         pid: i32,
         name: &str,
         args: &[Arg],
         more: bool,
+        counted: bool,
     ) -> io::Result<()> {
         self.unfinished()?;
         let separator = if more && !args.is_empty() { ", " } else { "" };
-        self.pending = Some((pid, format!("{pid} {name}({}{separator}", args_text(args))));
+        self.pending = Some(Pending {
+            pid,
+            head: format!("{pid} {name}({}{separator}", args_text(args)),
+            counted,
+        });
         Ok(())
     }
 
@@ -82,11 +109,13 @@ impl Out {
     ) -> io::Result<()> {
         let tail = format!("{}) = {result}", args_text(args));
         match self.pending.take() {
-            Some((p, head)) if p == pid => self.line(&format!("{head}{tail}")),
+            Some(entry) if entry.pid == pid => {
+                self.line(&format!("{}{tail}", entry.head), entry.counted)
+            }
             other => {
                 self.pending = other;
                 self.unfinished()?;
-                self.line(&format!("{pid} <... {name} resumed>{tail}"))
+                self.line(&format!("{pid} <... {name} resumed>{tail}"), false)
             }
         }
     }
@@ -94,20 +123,28 @@ impl Out {
     /// A line about a process: `+++ ... +++`.
     pub(super) fn event(&mut self, pid: i32, text: &str) -> io::Result<()> {
         self.unfinished()?;
-        self.line(&format!("{pid} +++ {text} +++"))
+        self.line(&format!("{pid} +++ {text} +++"), false)
     }
 
     /// Writes the pending entry as unfinished, as strace does when another
     /// line comes first (or the call will never return).
     pub(super) fn unfinished(&mut self) -> io::Result<()> {
         match self.pending.take() {
-            Some((_, head)) => self.line(&format!("{head} <unfinished ...>")),
+            Some(entry) => self.line(&format!("{} <unfinished ...>", entry.head), entry.counted),
             None => Ok(()),
         }
     }
 
-    fn line(&mut self, text: &str) -> io::Result<()> {
-        self.file.write_all(format!("{text}\n").as_bytes())
+    /// Writes one line; when it is the entry of a counted call, then its
+    /// number in the list of calls counted.
+    fn line(&mut self, text: &str, counted: bool) -> io::Result<()> {
+        self.file.write_all(format!("{text}\n").as_bytes())?;
+        self.lines += 1;
+        if counted {
+            self.counted
+                .write_all(format!("{}\n", self.lines).as_bytes())?;
+        }
+        Ok(())
     }
 }
 
@@ -116,12 +153,21 @@ mod tests {
     use super::*;
     use crate::syscalls::strace::{parse, CallResult, EventKind};
 
-    fn written(f: impl FnOnce(&mut Out) -> io::Result<()>) -> String {
+    /// What `f` wrote: the trace, and the indices of its calls the list
+    /// of calls counted names, as `super::super::counted` reads it.
+    fn written(f: impl FnOnce(&mut Out) -> io::Result<()>) -> (String, Vec<usize>) {
         let dir = tempfile::tempdir().expect("a temp dir");
         let path = dir.path().join("t.trace");
-        let mut out = Out::new(File::create(&path).expect("created"));
+        let counted = super::super::counted_path(&path);
+        let mut out = Out::new(
+            File::create(&path).expect("created"),
+            File::create(counted).expect("created"),
+        );
         f(&mut out).expect("written");
-        std::fs::read_to_string(&path).expect("read back")
+        let text = std::fs::read_to_string(&path).expect("read back");
+        let trace = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+        let counted = super::super::counted(&path, &trace).unwrap_or_else(|e| panic!("{e}"));
+        (text, counted)
     }
 
     #[test]
@@ -140,11 +186,12 @@ mod tests {
                 deleted: true,
             },
         ];
-        let text = written(|out| {
-            out.entered(7, "openat", &args, false)?;
+        let (text, counted) = written(|out| {
+            out.entered(7, "openat", &args, false, true)?;
             out.returned(7, "openat", &[], &format!("3<{}>", hex(b"/r/a dir>,(/x")))
         });
         assert_eq!(text.lines().count(), 1, "{text}");
+        assert_eq!(counted, [0]);
         let trace = parse(&text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(trace.calls[0].args, args);
         assert_eq!(
@@ -160,17 +207,20 @@ mod tests {
     #[test]
     fn calls_of_two_processes_interleave_as_unfinished_and_resumed() {
         let stat = Arg::Struct("{st_mode=0100600, st_size=0, ...}".into());
-        let text = written(|out| {
-            out.entered(7, "fstat", &[Arg::Int(3)], true)?;
-            out.entered(8, "close", &[Arg::Int(4)], false)?;
+        // The fstat, the fsync and the rename are counted; the close and
+        // the clone are not.
+        let (text, counted) = written(|out| {
+            out.entered(7, "fstat", &[Arg::Int(3)], true, true)?;
+            out.entered(8, "close", &[Arg::Int(4)], false, false)?;
             out.returned(8, "close", &[], "0")?;
             out.returned(7, "fstat", std::slice::from_ref(&stat), "0")?;
-            out.entered(7, "fsync", &[Arg::Int(3)], false)?;
+            out.entered(7, "fsync", &[Arg::Int(3)], false, true)?;
             // A call known whole at once: a clone as its child is made.
-            out.entered(9, "clone3", &[Arg::Struct("{flags=0x400}".into())], false)?;
+            let clone = [Arg::Struct("{flags=0x400}".into())];
+            out.entered(9, "clone3", &clone, false, false)?;
             out.returned(9, "clone3", &[], "10")?;
             out.returned(7, "fsync", &[], "-1 ENOSPC (INJECTED)")?;
-            out.entered(8, "rename", &[Arg::Str(b"/a".to_vec())], false)?;
+            out.entered(8, "rename", &[Arg::Str(b"/a".to_vec())], false, true)?;
             out.unfinished()?;
             out.event(8, "killed by SIGKILL")
         });
@@ -181,6 +231,7 @@ mod tests {
             ["fstat", "close", "fsync", "clone3", "rename"],
             "{text}"
         );
+        assert_eq!(counted, [0, 2, 4], "{text}");
         assert_eq!(trace.calls[0].args, [Arg::Int(3), stat]);
         assert_eq!(trace.calls[0].end_line, Some(3));
         assert_eq!(

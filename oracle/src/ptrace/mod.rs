@@ -21,9 +21,13 @@
 //! directory descriptor or the process's working directory, descriptors
 //! as `/proc/PID/fd` shows them, read with `syscalls::paths_named`, the
 //! rule by which the converter lists a recording's touching calls
-//! (`Converted::touching`). Touching calls are counted per process (a
-//! thread, as strace's `-f` numbers them) and per system-call name, the
-//! processes numbered in the order of their first touching call; [`Spec`]
+//! (`Converted::touching`). Touching calls are counted per process and
+//! per system-call name, a process being a thread group (what
+//! `/proc/TID/status` says, read once per thread): the calls of all its
+//! threads count together, since a runtime (Go's goroutines, Node's
+//! thread pool, a JVM) makes a save's calls from whichever thread it
+//! likes, another in each run; the processes are numbered in the order of
+//! their first touching call; [`Spec`]
 //! names the call to hit and what to do there: SIGKILL as it is entered
 //! (the call does not run), or the call skipped at its entry and its
 //! result set to `-errno` at its exit (`EIO`, `ENOSPC`, `EDQUOT`).
@@ -31,19 +35,22 @@
 //! FILE holds, in the format `syscalls::strace::parse` reads and as
 //! `strace -f -y -xx -X raw -s 2097152` prints them for what the
 //! converter (`syscalls::convert`) reads, so that it converts to the op
-//! log strace's recording of the same calls converts to: the calls that
-//! touch DIR, the call hit, and the calls of [`CONTEXT`] wherever they
-//! are (a process's children and whether they share its descriptors, its
-//! umask, its working directory, its descriptors closed by range), which
-//! count only when they touch DIR as written ([`counted`] tells them in a
-//! trace); and the end of every process (`+++ exited with N +++`, `+++
-//! killed by SIGKILL +++`). Its arguments are decoded as strace's are
-//! (descriptors with their paths, `(deleted)` for a file without a name,
-//! flags in hex, modes in octal, the bytes of writes and of their iovecs,
-//! `struct stat`'s mode, clone's flags; `decode.rs` lists them), its
-//! strings and paths `\xNN` escaped. A child's first line comes after
-//! the clone that made it, which is written with its result as the child
-//! is made. Each line is written as soon as it is known, so a tracer
+//! log strace's recording of the same calls converts to: every call the
+//! system-call table knows, wherever it is (a temp file made outside DIR
+//! and renamed into it is followed from its creation, as in a
+//! recording), the call hit whatever it is, and the end of every process
+//! (`+++ exited with N +++`, `+++ killed by SIGKILL +++`). Its arguments
+//! are decoded as strace's are (descriptors with their paths, `(deleted)`
+//! for a file without a name, flags in hex, modes in octal, the bytes of
+//! writes and of their iovecs, `struct stat`'s mode, clone's flags;
+//! `decode.rs` lists them), its strings and paths `\xNN` escaped. A
+//! child's first line comes after the clone that made it, which is
+//! written with its result as the child is made. Since FILE alone cannot
+//! tell which of its calls were counted (a relative path after a
+//! `chdir`), `FILE.counted` ([`counted_path`]) lists them: one line per
+//! call counted, the number of the line of FILE where it was entered,
+//! written as soon as that line is ([`counted`] reads it back). Each line
+//! of either file is written whole as soon as it is known, so a tracer
 //! killed leaves whole lines. The tracer exits with PROGRAM's exit code
 //! (128 + the signal when a signal ended it) once every process it
 //! traces has ended; if the tracer ends first, in any way (killed,
@@ -53,28 +60,28 @@
 //! Inside: `run.rs` (the processes and their stops), `scope.rs` (whether
 //! a call touches DIR), `decode.rs` (arguments and results as strace
 //! prints them), `process.rs` (a tracee's memory and `/proc` links),
-//! `line.rs` (the trace file's lines), `names.rs` (call and errno names).
+//! `line.rs` (the trace file's lines and the list of calls counted),
+//! `names.rs` (call and errno names).
 //!
 //! Does not promise: architectures other than x86-64 ([`SUPPORTED`] is
 //! false there and [`main`] refuses; `tracer::find` then uses strace);
 //! calls of the 32-bit table (`int 0x80`) or calls the system-call table
-//! does not know touching anything; a relative path whose working
-//! directory changed while the call ran; a `chdir` by a relative path
-//! counted (it is written, but counts only by what it names as written);
-//! stopping a process on SIGSTOP (the tracer restarts it, as strace does
-//! without `--seize`); the calls on a file made outside DIR and then
-//! renamed or linked into it (they touch nothing of DIR, so they are not
-//! written, and the converter refuses the rename that brings it in);
-//! the data of reads (their counts are written) or any argument the
-//! converter does not read decoded beyond a number.
+//! does not know touching anything (nor written, unless hit); a relative
+//! path whose working directory changed while the call ran; a `chdir` by
+//! a relative path counted (it is written, but counts only by what it
+//! names as written); stopping a process on SIGSTOP (the tracer restarts
+//! it, as strace does without `--seize`); the data of reads (their counts
+//! are written) or any argument the converter does not read decoded
+//! beyond a number.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::syscalls::paths_named;
-use crate::syscalls::strace::Call;
+use crate::syscalls::strace::Trace;
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod decode;
@@ -96,43 +103,43 @@ pub const SUPPORTED: bool = cfg!(all(target_os = "linux", target_arch = "x86_64"
 /// use 125 for their own failure).
 const TRACER_FAILED: u8 = 125;
 
-/// The calls written to the trace wherever they are, for the converter:
-/// the calls that make a process (whose clone flags say whether it shares
-/// its parent's descriptors), set the umask (a created file's mode), the
-/// working directory (what a relative path names), or close descriptors
-/// by range. Each counts only when what it names as written lies in the
-/// scope ([`counted`]): a `chdir` or `fchdir` into it.
-pub const CONTEXT: [&str; 8] = [
-    "clone",
-    "clone3",
-    "fork",
-    "vfork",
-    "umask",
-    "chdir",
-    "fchdir",
-    "close_range",
-];
-
-/// Whether `lifecycle trace`, which wrote `call` into its trace of
-/// `scope`, counted it among the calls that touch `scope`: every call it
-/// writes but those of [`CONTEXT`] that name nothing in `scope` as
-/// written (by `syscalls::paths_named`).
-pub fn counted(call: &Call, scope: &Path) -> bool {
-    !CONTEXT.contains(&call.name.as_str())
-        || paths_named(call)
-            .iter()
-            .any(|path| within(path, scope.as_os_str().as_encoded_bytes()))
+/// The file beside the trace `out` where `lifecycle trace` lists the
+/// calls it counted: `out` with `.counted` added to its name.
+pub fn counted_path(out: &Path) -> PathBuf {
+    let mut path = out.as_os_str().to_os_string();
+    path.push(".counted");
+    PathBuf::from(path)
 }
 
-/// Whether `path` is `scope` or lies under it, compared as text (trailing
-/// slashes of `scope` aside).
-fn within(path: &[u8], scope: &[u8]) -> bool {
-    let mut scope = scope;
-    while scope.len() > 1 && scope.ends_with(b"/") {
-        scope = &scope[..scope.len() - 1];
-    }
-    path.strip_prefix(scope)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with(b"/") || scope == b"/")
+/// The calls of `trace` that `lifecycle trace`, which wrote it to `out`,
+/// counted (those that touch its scope), as indices of `trace.calls` in
+/// order: read from [`counted_path`], one line per call counted, the
+/// number of the line of `out` where the call was entered (from 1, as
+/// `strace::Call::line` numbers it); or what is wrong with that list.
+pub fn counted(out: &Path, trace: &Trace) -> Result<Vec<usize>, String> {
+    let path = counted_path(out);
+    let text = fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "the tracer wrote no list of the calls it counted at {}: {e}",
+            path.display()
+        )
+    })?;
+    let entered: HashMap<usize, usize> = trace.calls.iter().map(|c| (c.line, c.index)).collect();
+    text.lines()
+        .enumerate()
+        .map(|(at, line)| {
+            line.parse()
+                .ok()
+                .and_then(|number: usize| entered.get(&number).copied())
+                .ok_or_else(|| {
+                    format!(
+                        "line {} of {} is {line:?}, not the line of a call the trace holds",
+                        at + 1,
+                        path.display()
+                    )
+                })
+        })
+        .collect()
 }
 
 /// What to do at the call hit.
@@ -150,15 +157,17 @@ pub enum Act {
 pub enum Target {
     /// The `ordinal`-th touching call named `name` (from 1).
     Call { name: String, ordinal: u64 },
-    /// The first call, of any name and touching or not, after the
-    /// `ordinal`-th touching call of any name: the point just after the
-    /// last call that touches the scope.
+    /// The first call, of any name and touching or not, of the thread
+    /// that made the process's `ordinal`-th touching call of any name,
+    /// after that call: the point just after the last call that touches
+    /// the scope.
     After { ordinal: u64 },
 }
 
 /// One injection: `NAME:ORDINAL:PROCESS:ACTION`, or
 /// `after:ORDINAL:PROCESS:ACTION` for [`Target::After`]; PROCESS counts
-/// from 1 in the order of the processes' first touching calls; ACTION is
+/// from 1 in the order of the processes' (thread groups') first touching
+/// calls; ACTION is
 /// `kill` or an errno's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spec {
@@ -319,45 +328,35 @@ fn trace(_: &Args) -> Result<u8, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syscalls::strace::parse;
 
     fn os(args: &[&str]) -> Vec<OsString> {
         args.iter().map(OsString::from).collect()
     }
 
-    fn call(line: &str) -> Call {
-        match crate::syscalls::strace::parse(line) {
-            Ok(trace) => trace.calls[0].clone(),
-            Err(e) => panic!("{e}"),
-        }
-    }
-
     #[test]
-    fn a_sibling_whose_name_starts_with_the_scope_is_outside_it() {
-        assert!(within(b"/r/case-3", b"/r/case-3/"));
-        assert!(within(b"/r/case-3/state/x", b"/r/case-3"));
-        assert!(!within(b"/r/case-30", b"/r/case-3"));
-        assert!(!within(b"/r", b"/r/case-3"));
-        assert!(!within(b"pipe:[3]", b"/r/case-3"));
-        assert!(within(b"/x", b"/"));
-    }
-
-    #[test]
-    fn the_calls_written_for_the_converter_count_only_when_they_name_the_scope() {
-        let scope = Path::new("/r/c");
-        assert!(counted(&call("1 fsync(3</r/c/f>) = 0\n"), scope));
-        assert!(counted(&call("1 futex(0x7f, 0x81, 1) = 0\n"), scope));
-        assert!(!counted(
-            &call("1 clone3({flags=0x3d0f00, exit_signal=0}, 88) = 9\n"),
-            scope
-        ));
-        assert!(!counted(&call("1 umask(022) = 022\n"), scope));
-        assert!(!counted(
-            &call("1 close_range(3, 4294967295, 0) = 0\n"),
-            scope
-        ));
-        assert!(counted(&call("1 chdir(\"/r/c/state\") = 0\n"), scope));
-        assert!(!counted(&call("1 chdir(\"/r\") = 0\n"), scope));
-        assert!(counted(&call("1 fchdir(3</r/c>) = 0\n"), scope));
+    fn a_list_of_calls_counted_names_the_lines_where_they_were_entered() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let out = dir.path().join("c.trace");
+        assert_eq!(counted_path(&out), dir.path().join("c.trace.counted"));
+        let trace = parse(
+            "\
+1 openat(-100</w>, \"/r/c/f\", 0xc1, 0600 <unfinished ...>
+2 close(4</w/x>) = 0
+1 <... openat resumed>) = 3</r/c/f>
+1 fsync(3</r/c/f>) = 0
+",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let error = counted(&out, &trace).expect_err("no list yet");
+        assert!(error.contains("wrote no list"), "{error}");
+        let list = counted_path(&out);
+        std::fs::write(&list, "1\n4\n").expect("written");
+        assert_eq!(counted(&out, &trace), Ok(vec![0, 2]));
+        // The line a call returned on is none where a call was entered.
+        std::fs::write(&list, "1\n3\n").expect("written");
+        let error = counted(&out, &trace).expect_err("line 3");
+        assert!(error.contains("line 2 of"), "{error}");
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! a descriptor refers to as `/proc/PID/fd/N` links to it (the kernel's
 //! ` (deleted)` suffix taken off and reported apart, as strace's `-y`
 //! prints it), and its working directory as `/proc/PID/cwd` links to it,
-//! read once per [`Process`]. Nothing here panics on a process that is
-//! gone: a read of it is `None`.
+//! read once per [`Process`]; [`thread_group`] the process a thread
+//! belongs to. Nothing here panics on a process that is gone: a read of it
+//! is `None`.
 //!
 //! Does not promise: a consistent read of memory another thread changes
 //! while it is read.
@@ -121,6 +122,19 @@ impl Process {
     }
 }
 
+/// The thread group of thread `tid` (its process, by the leader's id), as
+/// the `Tgid:` line of `/proc/TID/status` says; `None` when that cannot be
+/// read.
+pub(super) fn thread_group(tid: i32) -> Option<i32> {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Tgid:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// Where a `/proc` link points, and whether the file was deleted (the
 /// kernel's ` (deleted)` suffix, taken off).
 fn link(path: &str) -> Option<(Vec<u8>, bool)> {
@@ -170,6 +184,22 @@ mod tests {
             .bytes(data.as_ptr() as u64, data.len() as u64)
             .expect("read");
         assert_eq!(read.len(), STRING_LIMIT);
+    }
+
+    #[test]
+    fn a_thread_belongs_to_the_group_of_the_process_that_made_it() {
+        let pid = i32::try_from(std::process::id()).expect("a pid");
+        let (tid, group) = std::thread::spawn(|| {
+            // SAFETY: gettid(2) takes nothing and cannot fail.
+            let tid = unsafe { libc::gettid() };
+            (tid, thread_group(tid))
+        })
+        .join()
+        .expect("the thread ran");
+        assert_ne!(tid, pid);
+        assert_eq!(group, Some(pid));
+        assert_eq!(thread_group(pid), Some(pid));
+        assert_eq!(thread_group(-1), None);
     }
 
     #[test]

@@ -22,13 +22,14 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 use super::decode;
 use super::line::Out;
 use super::names;
-use super::process::Process;
+use super::process::{thread_group, Process};
 use super::scope::Scope;
-use super::{Act, Args, Spec, Target, CONTEXT};
+use super::{counted_path, Act, Args, Spec, Target};
 use crate::syscalls::strace::Arg;
 use crate::syscalls::table::lookup;
 
@@ -42,8 +43,11 @@ const CLONES: [&str; 4] = ["clone", "clone3", "fork", "vfork"];
 
 /// Runs `args.command` traced; its exit code.
 pub(super) fn run(args: &Args) -> Result<u8, String> {
-    let file = File::create(&args.out)
-        .map_err(|e| format!("cannot write the trace at {}: {e}", args.out.display()))?;
+    let create = |path: &Path| {
+        File::create(path).map_err(|e| format!("cannot write the trace at {}: {e}", path.display()))
+    };
+    let file = create(&args.out)?;
+    let counted = create(&counted_path(&args.out))?;
     let top = spawn(&args.command)?;
     let status = wait(top).map_err(|e| format!("the program did not start: {e}"))?;
     if !libc::WIFSTOPPED(status) {
@@ -65,11 +69,12 @@ pub(super) fn run(args: &Args) -> Result<u8, String> {
     let_go_of_stdio();
     let mut tracer = Tracer {
         scope: Scope::new(&args.scope),
-        out: Out::new(file),
+        out: Out::new(file, counted),
         spec: args.inject.clone(),
         fired: false,
         armed: None,
         tracees: HashMap::from([(top, Tracee::announced())]),
+        groups: HashMap::new(),
         order: Vec::new(),
         counts: HashMap::new(),
         totals: HashMap::new(),
@@ -228,6 +233,8 @@ struct InCall {
     name: &'static str,
     /// Its registers' arguments at its entry.
     args: [u64; 6],
+    /// Whether it touches the scope, and so was counted.
+    counted: bool,
     /// How far it is in the trace file.
     line: Line,
     /// The errno it is failed with, and its number.
@@ -236,7 +243,8 @@ struct InCall {
 
 /// How far a call is in the trace file.
 enum Line {
-    /// Not there: it touches nothing and is needed for nothing.
+    /// Not there: the system-call table does not know it, and it is not
+    /// the call hit.
     Absent,
     /// Its entry is there; its exit completes it.
     Entered,
@@ -287,9 +295,12 @@ struct Tracer {
     spec: Option<Spec>,
     /// Whether the injection was done.
     fired: bool,
-    /// The process whose next call is to be hit ([`Target::After`]).
+    /// The thread whose next call is to be hit ([`Target::After`]).
     armed: Option<i32>,
     tracees: HashMap<i32, Tracee>,
+    /// The thread group (the process, by its leader's id) of each thread
+    /// that made a touching call, read once.
+    groups: HashMap<i32, i32>,
     /// The processes in the order of their first touching call.
     order: Vec<i32>,
     /// Touching calls so far, per process and name.
@@ -369,6 +380,8 @@ impl Tracer {
 
     fn ended(&mut self, pid: i32, how: &str, code: u8) -> io::Result<()> {
         self.tracees.remove(&pid);
+        // Its id may be given to a thread of another process.
+        self.groups.remove(&pid);
         if pid == self.top {
             self.code = Some(code);
         }
@@ -409,7 +422,8 @@ impl Tracer {
                     if let Some(call) = call {
                         if let Line::Deferred(args) = std::mem::replace(&mut call.line, Line::Whole)
                         {
-                            self.out.entered(pid, call.name, &args, false)?;
+                            self.out
+                                .entered(pid, call.name, &args, false, call.counted)?;
                             self.out.returned(pid, call.name, &[], &child.to_string())?;
                         }
                     }
@@ -425,11 +439,16 @@ impl Tracer {
             }
             libc::PTRACE_EVENT_EXEC => {
                 // A thread other than the leader that runs execve takes
-                // the leader's id: its call goes on under that id.
+                // the leader's id: its call goes on under that id, in the
+                // same thread group.
                 let former = event_message(pid).and_then(|m| i32::try_from(m).ok());
                 if let Some(former) = former.filter(|&f| f != pid) {
                     if let Some(tracee) = self.tracees.remove(&former) {
                         self.tracees.insert(pid, tracee);
+                    }
+                    self.groups.remove(&former);
+                    if self.armed == Some(former) {
+                        self.armed = Some(pid);
                     }
                 }
             }
@@ -461,9 +480,9 @@ impl Tracer {
     }
 
     /// The entry of a call: counted when it touches the scope, written
-    /// when it does, when it is hit or when the converter needs it
-    /// ([`CONTEXT`]), and hit when it is the one. Whether the tracee goes
-    /// on.
+    /// when the system-call table knows it (wherever it is: a file made
+    /// elsewhere may be renamed into the scope) or it is hit, and hit when
+    /// it is the one. Whether the tracee goes on.
     fn entered(&mut self, pid: i32, regs: &mut libc::user_regs_struct) -> io::Result<bool> {
         let name = if regs.cs == COMPAT_CS {
             None
@@ -472,13 +491,13 @@ impl Tracer {
         };
         let arguments = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
         let mut process = Process::new(pid);
-        let (name, mut args, touches) = match name {
+        let (name, mut args, known, touches) = match name {
             Some(name) if lookup(name).is_some() => {
                 let args = decode::entry(&mut process, name, arguments);
                 let touches = self.scope.touches(&mut process, name, &args);
-                (name, args, touches)
+                (name, args, true, touches)
             }
-            other => (other.unwrap_or("syscall"), Vec::new(), false),
+            other => (other.unwrap_or("syscall"), Vec::new(), false, false),
         };
         let mut hit = !self.fired && self.armed == Some(pid);
         if hit {
@@ -487,13 +506,13 @@ impl Tracer {
         if touches {
             hit |= self.count(pid, name);
         }
-        let line = if touches || hit || CONTEXT.contains(&name) {
+        let line = if known || hit {
             decode::complete(&mut process, name, arguments, &mut args);
             if CLONES.contains(&name) && !hit {
                 Line::Deferred(args)
             } else {
                 let more = decode::has_exit_args(name);
-                self.out.entered(pid, name, &args, more)?;
+                self.out.entered(pid, name, &args, more, touches)?;
                 Line::Entered
             }
         } else {
@@ -502,6 +521,7 @@ impl Tracer {
         let mut call = InCall {
             name,
             args: arguments,
+            counted: touches,
             line,
             fail: None,
         };
@@ -530,19 +550,25 @@ impl Tracer {
         Ok(true)
     }
 
-    /// Counts a touching call; whether it is the call to hit.
+    /// Counts a touching call of thread `pid` among its process's (its
+    /// thread group's); whether it is the call to hit.
     fn count(&mut self, pid: i32, name: &'static str) -> bool {
-        let process = match self.order.iter().position(|&p| p == pid) {
+        // The thread is stopped in its call, so its /proc entry is there.
+        let group = *self
+            .groups
+            .entry(pid)
+            .or_insert_with(|| thread_group(pid).unwrap_or(pid));
+        let process = match self.order.iter().position(|&p| p == group) {
             Some(at) => at,
             None => {
-                self.order.push(pid);
+                self.order.push(group);
                 self.order.len() - 1
             }
         };
-        let count = self.counts.entry((pid, name)).or_default();
+        let count = self.counts.entry((group, name)).or_default();
         *count += 1;
         let count = *count;
-        let total = self.totals.entry(pid).or_default();
+        let total = self.totals.entry(group).or_default();
         *total += 1;
         let total = *total;
         let Some(spec) = self.spec.as_ref().filter(|s| s.process == process) else {
@@ -584,7 +610,8 @@ impl Tracer {
             // No child was made: the clone failed, or its child is not
             // traced (CLONE_UNTRACED).
             Line::Deferred(ref args) => {
-                self.out.entered(pid, call.name, args, false)?;
+                self.out
+                    .entered(pid, call.name, args, false, call.counted)?;
                 self.out.returned(pid, call.name, &[], &result())
             }
             Line::Entered => {

@@ -10,8 +10,9 @@
 //! directory first, lies at or under the scope, compared as text as the
 //! converter compares them (so a scope reached through a symlink counts
 //! the same calls in both). `getcwd` names the working directory. A call
-//! of [`super::CONTEXT`] is judged as [`super::counted`] judges it in the
-//! trace, by the arguments as written.
+//! that makes a process, sets the umask or the working directory, or
+//! closes descriptors by range is judged by its arguments as written (a
+//! `chdir` by a relative path touches nothing).
 //!
 //! Does not promise: anything of a call the table does not know (it
 //! touches nothing here, and the converter refuses such a call when it
@@ -28,7 +29,32 @@ use crate::syscalls::strace::{Arg, Call, CallResult};
 use crate::syscalls::table::lookup;
 
 use super::process::Process;
-use super::{counted, within, CONTEXT};
+
+/// The calls judged by what they name as written, their relative paths
+/// not made absolute: those that make a process, set the umask or the
+/// working directory, or close descriptors by range. Of these only a
+/// `chdir` or `fchdir` into the scope names it.
+const AS_WRITTEN: [&str; 8] = [
+    "clone",
+    "clone3",
+    "fork",
+    "vfork",
+    "umask",
+    "chdir",
+    "fchdir",
+    "close_range",
+];
+
+/// Whether `path` is `scope` or lies under it, compared as text (trailing
+/// slashes of `scope` aside).
+fn within(path: &[u8], scope: &[u8]) -> bool {
+    let mut scope = scope;
+    while scope.len() > 1 && scope.ends_with(b"/") {
+        scope = &scope[..scope.len() - 1];
+    }
+    path.strip_prefix(scope)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(b"/") || scope == b"/")
+}
 
 /// The directory whose calls count, as given.
 pub(super) struct Scope {
@@ -49,12 +75,15 @@ impl Scope {
             return false;
         };
         let mut judged = call(process.pid, name, args.to_vec());
-        if CONTEXT.contains(&name) {
-            return counted(&judged, &self.dir);
-        }
         // paths_named leaves out relative paths no directory descriptor
-        // anchors: the working directory anchors them here.
-        for path in known.paths.iter().filter(|p| p.dir.is_none()) {
+        // anchors: the working directory anchors them here (but for the
+        // calls judged as written).
+        let as_written = AS_WRITTEN.contains(&name);
+        for path in known
+            .paths
+            .iter()
+            .filter(|p| p.dir.is_none() && !as_written)
+        {
             if let Some(Arg::Str(text)) = judged.args.get_mut(path.index) {
                 if !text.starts_with(b"/") {
                     if let Some(cwd) = process.cwd() {
@@ -90,6 +119,16 @@ mod tests {
     use super::super::decode::entry;
     use super::*;
 
+    #[test]
+    fn a_sibling_whose_name_starts_with_the_scope_is_outside_it() {
+        assert!(within(b"/r/case-3", b"/r/case-3/"));
+        assert!(within(b"/r/case-3/state/x", b"/r/case-3"));
+        assert!(!within(b"/r/case-30", b"/r/case-3"));
+        assert!(!within(b"/r", b"/r/case-3"));
+        assert!(!within(b"pipe:[3]", b"/r/case-3"));
+        assert!(within(b"/x", b"/"));
+    }
+
     const AT_FDCWD: i64 = -100;
 
     #[test]
@@ -120,10 +159,25 @@ mod tests {
         let (touches, fsync) = judge("fsync", [fd as u64, 0, 0, 0, 0, 0]);
         assert!(touches, "{fsync:?}");
         assert!(!judge("frobnicate", [fd as u64; 6]).0);
-        // The calls written for the converter count only by what they
-        // name as written: clone never, chdir when it names the scope.
+        // The calls that set up a process touch only by what they name as
+        // written: clone never, chdir when it names the scope.
         assert!(!judge("clone", [0x3d0f00, 0, 0, 0, 0, 0]).0);
         assert!(judge("chdir", [at(&inside), 0, 0, 0, 0, 0]).0);
         assert!(!judge("chdir", [at(&outside), 0, 0, 0, 0, 0]).0);
+    }
+
+    #[test]
+    fn a_relative_path_lies_in_the_working_directory_but_for_a_chdir_by_it() {
+        let cwd = std::env::current_dir().expect("a working directory");
+        let scope = Scope::new(&cwd);
+        let mut process = Process::new(i32::try_from(std::process::id()).expect("a pid"));
+        let relative = std::ffi::CString::new("sub").expect("no NUL");
+        let mut judge = |name: &str, regs: [u64; 6]| {
+            let args = entry(&mut process, name, regs);
+            scope.touches(&mut process, name, &args)
+        };
+        let at = relative.as_ptr() as u64;
+        assert!(judge("mkdir", [at, 0o700, 0, 0, 0, 0]));
+        assert!(!judge("chdir", [at, 0, 0, 0, 0, 0]));
     }
 }

@@ -19,11 +19,11 @@
 //!
 //! Does not promise: faults in calls that only read, stat or remove (a
 //! failed sweep or cleanup need not fail a save), nor in the calls on a
-//! temp file made outside the case directory and moved in; a strace
-//! replay's reads are not in its trace (`lifecycle trace` writes those in
-//! the case directory), so there a save that reads a file through the
-//! descriptor it then writes is judged as if the read had not moved the
-//! offset.
+//! temp file made outside the case directory and moved in (though a
+//! replay's trace follows them, so its op log holds that temp); a strace
+//! replay's reads are not in its trace (`lifecycle trace` writes them
+//! all), so there a save that reads a file through the descriptor it
+//! then writes is judged as if the read had not moved the offset.
 
 use std::collections::BTreeSet;
 

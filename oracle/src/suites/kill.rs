@@ -43,7 +43,7 @@ const STARTS: [StartingState; 6] = [
 ];
 
 /// The calls of the recorded save to kill at: every call that touches the
-/// case directory, and the first call of the same process after the last.
+/// case directory, and the first call of the same thread after the last.
 fn kill_points(recorded: &Recorded) -> Vec<(usize, Action)> {
     let mut points = recorded.touching.clone();
     if let Some(last) = points.last().and_then(|&i| recorded.trace.calls.get(i)) {

@@ -5,8 +5,9 @@
 //! descriptors', and its path strings resolved against their directory
 //! descriptors); [`descriptor`] the descriptor it returned or acted on;
 //! [`opens`] whether it opens a file by a path; [`next_close`] the close of
-//! a descriptor after a call; [`number`] a numeric argument as the kernel
-//! read it. A call the table does not know is read by its arguments: every
+//! a descriptor after a call; [`child`] the process or thread a clone,
+//! fork or vfork made, with its clone flags; [`number`] a numeric
+//! argument as the kernel read it. A call the table does not know is read by its arguments: every
 //! descriptor, and every string that could be a path, relative to the
 //! descriptor just before it.
 //!
@@ -17,7 +18,7 @@
 
 use super::linux;
 use super::paths::{looks_like_path, path_arg, resolve};
-use super::strace::{integer, Arg, Call, Trace};
+use super::strace::{integer, struct_field, Arg, Call, Trace};
 use super::table::{lookup, Model};
 
 /// A path one argument of a call names.
@@ -117,6 +118,43 @@ pub fn next_close(trace: &Trace, index: usize, fd: (u32, i64)) -> Option<usize> 
         let closes = lookup(&c.name).is_some_and(|k| k.model == Model::Close);
         (c.pid == fd.0 && closes && descriptor(c) == Some(fd)).then_some(c.index)
     })
+}
+
+/// A process or thread a call made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Child {
+    pub(super) pid: u32,
+    /// The clone flags it was made with (`clone`'s `flags=`, `clone3`'s
+    /// `struct clone_args`); 0 for `fork` and `vfork` and flags strace did
+    /// not print.
+    pub(super) flags: i64,
+}
+
+/// The child a call that makes a process or a thread (`clone`, `clone3`,
+/// `fork`, `vfork`) returned; `None` for other calls, a call that failed,
+/// or the child's own return (0).
+pub(super) fn child(call: &Call) -> Option<Child> {
+    if !lookup(&call.name).is_some_and(|k| k.model == Model::Fork) {
+        return None;
+    }
+    let pid = call
+        .result
+        .value()
+        .and_then(|c| u32::try_from(c).ok())
+        .filter(|&c| c != 0)?;
+    let flags = match call.name.as_str() {
+        "clone" => call.args.iter().find_map(|arg| match arg {
+            Arg::Other(text) => text.strip_prefix("flags=").and_then(flags_value),
+            _ => None,
+        }),
+        "clone3" => match call.args.first() {
+            Some(Arg::Struct(text)) => number(struct_field(text, "flags").as_ref()),
+            _ => None,
+        },
+        _ => None,
+    }
+    .unwrap_or(0);
+    Some(Child { pid, flags })
 }
 
 /// A number argument: an integer, a descriptor's number, or flags joined

@@ -19,9 +19,9 @@ use std::rc::Rc;
 
 use lifecycle_model::persistence::InodeId;
 
-use super::args::{flags_value, number};
+use super::args::{child, number};
 use super::linux;
-use super::strace::{struct_field, Arg, Call};
+use super::strace::{Arg, Call};
 
 /// What an open file description refers to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -143,31 +143,16 @@ impl Descriptors {
     }
 
     pub(super) fn fork(&mut self, call: &Call) {
-        let Some(child) = call.result.value().and_then(|c| u32::try_from(c).ok()) else {
+        let Some(child) = child(call) else {
             return;
         };
-        if child == 0 {
-            return;
-        }
-        let flags = match call.name.as_str() {
-            "clone" => call.args.iter().find_map(|arg| match arg {
-                Arg::Other(text) => text.strip_prefix("flags=").and_then(flags_value),
-                _ => None,
-            }),
-            "clone3" => match call.args.first() {
-                Some(Arg::Struct(text)) => number(struct_field(text, "flags").as_ref()),
-                _ => None,
-            },
-            _ => None,
-        }
-        .unwrap_or(0);
         let parent = self.table(call.pid);
-        let table = if flags & linux::CLONE_FILES != 0 {
+        let table = if child.flags & linux::CLONE_FILES != 0 {
             parent
         } else {
             // A copy of the table whose descriptions stay shared.
             Rc::new(RefCell::new(parent.borrow().clone()))
         };
-        self.tables.insert(child, table);
+        self.tables.insert(child.pid, table);
     }
 }

@@ -21,6 +21,7 @@ pub const RENAME_NOREPLACE: i64 = 1;
 pub const RENAME_EXCHANGE: i64 = 2;
 pub const RENAME_WHITEOUT: i64 = 4;
 pub const CLONE_FILES: i64 = 0x400;
+pub const CLONE_THREAD: i64 = 0x10000;
 pub const F_DUPFD: i64 = 0;
 pub const F_SETFL: i64 = 4;
 pub const F_DUPFD_CLOEXEC: i64 = 1030;

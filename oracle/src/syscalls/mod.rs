@@ -11,13 +11,15 @@
 //! implementation's save with `CrashSpace` and never pass a case it could
 //! not model. [`paths_named`], [`descriptor`], [`opens`] and [`next_close`]
 //! read a single call through the same table, for the suites that kill or
-//! fail a save at one call.
+//! fail a save at one call; [`ThreadGroups`] says which process (thread
+//! group) each thread of a trace belongs to.
 //!
 //! Inside: `paths.rs` (path arithmetic, where a path lies with respect to
 //! the record's directory), `descriptors.rs` (descriptor tables and open
 //! file descriptions), `before.rs` (the disk before a save), `args.rs`
-//! (what a call's arguments name), `linux.rs` (flag values), and the
-//! converter's handlers under `convert/`.
+//! (what a call's arguments name), `threads.rs` (thread groups),
+//! `linux.rs` (flag values), and the converter's handlers under
+//! `convert/`.
 //!
 //! A new system call goes in one place: one [`table::TABLE`] entry (its
 //! paths, descriptors, kind and model), plus, when its model is a new one,
@@ -35,5 +37,7 @@ mod linux;
 mod paths;
 pub mod strace;
 pub mod table;
+mod threads;
 
 pub use args::{descriptor, next_close, opens, paths_named};
+pub use threads::ThreadGroups;

@@ -4,19 +4,26 @@
 //! Promises: the calls of a recorded save that touch the case directory (by
 //! a path or by a descriptor, failed or not) are its points, so interpreter
 //! start-up and protocol I/O never count; so is the first call of a
-//! process after one that touches it. [`interrupt_each`] replays a save
+//! thread after one that touches it. [`interrupt_each`] replays a save
 //! once per point a suite picks: a fresh case directory made as the
 //! starting state says, a fresh adapter under the tracer, the same save,
 //! and the tracer acting at that call, counted the tracer's way
 //! (`tracer::Counting`): per system call and per process, among the calls
-//! that touch the case directory (`lifecycle trace`), or among all the
-//! process's calls (strace); either way processes are numbered in the
-//! order of their first call that touches the case directory, so a
-//! process beside the adapter (a `tee` of its protocol) shifts none. The
-//! replay's own trace, counted the same way, must show that the call hit
-//! is the one meant (same process, same system call and ordinal, paths of
-//! the same kind, as `syscalls::paths_named` reads them, killed or failed
-//! as meant); if not, the case is the oracle's failure (harness broken),
+//! that touch the case directory (`lifecycle trace`, whose process is a
+//! thread group: a runtime makes a save's calls from whichever of its
+//! threads it likes, another in each run), or among all the process's
+//! calls (strace, whose process is a thread, as `when=N` counts); either
+//! way processes are numbered in the order of their first call that
+//! touches the case directory, so a process beside the adapter (a `tee`
+//! of its protocol) shifts none. The call just after the last that
+//! touches the case directory is the next call of the thread that made
+//! that last one. The replay's own trace, counted the same way (the calls
+//! `lifecycle trace` counted are those it lists beside its trace,
+//! `Tracer::counted`; a strace replay's are told by their paths), must
+//! show that the call hit is the one meant (same process, same system
+//! call and ordinal, paths of the same kind, as `syscalls::paths_named`
+//! reads them, killed or failed as meant: a SIGKILL of any thread of its
+//! process); if not, the case is the oracle's failure (harness broken),
 //! never a pass or a violation. The suite judges what each replay left; a
 //! finding carries the op log of the save, marked where it stopped.
 //!
@@ -35,11 +42,10 @@ use lifecycle_model::Record;
 
 use crate::adapter::Adapter;
 use crate::case::{Case, Judged};
-use crate::ptrace;
 use crate::subject::{sidecars, AdapterSubject};
 use crate::syscalls::convert::shown;
-use crate::syscalls::paths_named;
 use crate::syscalls::strace::{Call, CallResult, EventKind, Trace};
+use crate::syscalls::{paths_named, ThreadGroups};
 use crate::traced::op_log::op_log_text;
 use crate::traced::record::{disk_before, record_save, Recorded, Traced};
 use crate::traced::start::{new_record, StartingState, ELSEWHERE};
@@ -136,18 +142,6 @@ impl CaseScope {
     }
 }
 
-/// The processes of `trace` in the order of their first call listed in
-/// `touching` (indices of its calls, in order).
-fn processes(trace: &Trace, touching: &[usize]) -> Vec<u32> {
-    let mut out: Vec<u32> = Vec::new();
-    for call in touching.iter().filter_map(|&i| trace.calls.get(i)) {
-        if !out.contains(&call.pid) {
-            out.push(call.pid);
-        }
-    }
-    out
-}
-
 /// The calls of `trace` that name a path at or under the case directory
 /// (by `paths_named`): how a strace replay's touching calls are told.
 fn touching_in(trace: &Trace, scope: &CaseScope) -> Vec<usize> {
@@ -163,11 +157,18 @@ fn touching_in(trace: &Trace, scope: &CaseScope) -> Vec<usize> {
 /// ([`Counting`]): the calls counted, with their process and name, and the
 /// processes in the order of their first call that touches the case
 /// directory (so a process that never touches it, such as a `tee` beside
-/// the adapter, numbers nothing).
+/// the adapter, numbers nothing). A process is a thread group for
+/// `lifecycle trace` (its threads' calls count together, whichever thread
+/// a runtime makes them from) and a thread for strace, which counts
+/// `when=N` per thread.
 struct Counted<'t> {
     trace: &'t Trace,
+    counting: Counting,
+    /// The thread group of each thread of the trace.
+    groups: ThreadGroups,
     /// Per call of the trace, its process and name when counted.
     named: Vec<Option<(u32, &'t str)>>,
+    /// The processes, each by its id as [`Counted::process`] gives it.
     processes: Vec<u32>,
 }
 
@@ -175,21 +176,40 @@ impl<'t> Counted<'t> {
     /// `trace` counted as `counting` says, `touching` its calls that touch
     /// the case directory.
     fn of(trace: &'t Trace, counting: Counting, touching: &[usize]) -> Counted<'t> {
-        let touches: BTreeSet<usize> = touching.iter().copied().collect();
-        Counted {
+        let mut counted = Counted {
             trace,
-            named: trace
-                .calls
-                .iter()
-                .map(|c| {
-                    let counted = match counting {
-                        Counting::EveryCall => true,
-                        Counting::InScope => touches.contains(&c.index),
-                    };
-                    counted.then_some((c.pid, c.name.as_str()))
-                })
-                .collect(),
-            processes: processes(trace, touching),
+            counting,
+            groups: ThreadGroups::of(trace),
+            named: Vec::new(),
+            processes: Vec::new(),
+        };
+        for call in touching.iter().filter_map(|&i| trace.calls.get(i)) {
+            let process = counted.process(call.pid);
+            if !counted.processes.contains(&process) {
+                counted.processes.push(process);
+            }
+        }
+        let touches: BTreeSet<usize> = touching.iter().copied().collect();
+        counted.named = trace
+            .calls
+            .iter()
+            .map(|c| {
+                let counts = match counting {
+                    Counting::EveryCall => true,
+                    Counting::InScope => touches.contains(&c.index),
+                };
+                counts.then_some((counted.process(c.pid), c.name.as_str()))
+            })
+            .collect();
+        counted
+    }
+
+    /// The process whose calls thread `pid`'s count among, by its id: the
+    /// thread's group, or the thread itself for strace.
+    fn process(&self, pid: u32) -> u32 {
+        match self.counting {
+            Counting::EveryCall => pid,
+            Counting::InScope => self.groups.group(pid),
         }
     }
 
@@ -198,22 +218,21 @@ impl<'t> Counted<'t> {
         Counted::of(&recorded.trace, counting, &recorded.touching)
     }
 
-    /// A replay's trace counted as `counting` says: every call of a trace
-    /// `lifecycle trace` wrote touches the case directory (but the call
-    /// after the last, when that one is hit), except those it writes for
-    /// the converter alone (`ptrace::counted`); strace's are told by their
+    /// A replay's trace counted as `counting` says, `counted` the calls
+    /// its tracer says it counted (`Tracer::counted`: `lifecycle trace`'s);
+    /// else, for strace, which counts every call, its processes are
+    /// numbered by their calls that touch the case directory by their
     /// paths.
-    fn replayed(trace: &'t Trace, counting: Counting, scope: &CaseScope) -> Counted<'t> {
-        let touching = match counting {
-            Counting::InScope => trace
-                .calls
-                .iter()
-                .filter(|c| ptrace::counted(c, &scope.top))
-                .map(|c| c.index)
-                .collect(),
-            Counting::EveryCall => touching_in(trace, scope),
-        };
-        Counted::of(trace, counting, &touching)
+    fn replayed(
+        trace: &'t Trace,
+        counting: Counting,
+        counted: Option<&[usize]>,
+        scope: &CaseScope,
+    ) -> Counted<'t> {
+        match counted {
+            Some(counted) => Counted::of(trace, counting, counted),
+            None => Counted::of(trace, counting, &touching_in(trace, scope)),
+        }
     }
 
     /// The ordinal of counted call `index` among its process's counted
@@ -224,33 +243,33 @@ impl<'t> Counted<'t> {
         Some(Injection::ordinal_of(&counted, counted.len() - 1))
     }
 
-    /// How many counted calls of any name process `pid` made up to call
+    /// How many counted calls of any name `process` made up to call
     /// `index`, included.
-    fn made_by(&self, pid: u32, index: usize) -> u64 {
+    fn made_by(&self, process: u32, index: usize) -> u64 {
         self.named[..=index.min(self.named.len().saturating_sub(1))]
             .iter()
             .flatten()
-            .filter(|(p, _)| *p == pid)
+            .filter(|(p, _)| *p == process)
             .count() as u64
     }
 
-    /// The call of process `pid` that is its `ordinal`-th counted call
-    /// named `name` (any name: `None`).
-    fn nth(&self, pid: u32, name: Option<&str>, ordinal: u64) -> Option<&'t Call> {
+    /// The call of `process` that is its `ordinal`-th counted call named
+    /// `name` (any name: `None`).
+    fn nth(&self, process: u32, name: Option<&str>, ordinal: u64) -> Option<&'t Call> {
         let skip = usize::try_from(ordinal.checked_sub(1)?).ok()?;
         self.trace
             .calls
             .iter()
             .zip(&self.named)
             .filter(|(_, named)| {
-                named.is_some_and(|(p, n)| p == pid && name.is_none_or(|name| n == name))
+                named.is_some_and(|(p, n)| p == process && name.is_none_or(|name| n == name))
             })
             .map(|(call, _)| call)
             .nth(skip)
     }
 
-    /// The next call of the same process after `call`, in the trace.
-    fn next_of_process(&self, call: &Call) -> Option<&'t Call> {
+    /// The next call of the same thread after `call`, in the trace.
+    fn next_of_thread(&self, call: &Call) -> Option<&'t Call> {
         self.trace
             .calls
             .iter()
@@ -286,19 +305,21 @@ impl Point {
         action: Action,
     ) -> Option<Point> {
         let call = recorded.trace.calls.get(index)?;
-        let process = counted.processes.iter().position(|&p| p == call.pid)?;
+        let owner = counted.process(call.pid);
+        let process = counted.processes.iter().position(|&p| p == owner)?;
         let (ordinal, after) = match counted.ordinal(index) {
             Some(ordinal) => (ordinal, false),
             None => {
-                // Not counted: the first call of its process after one
+                // Not counted: the first call of its thread after one
                 // that is (the point after the last call in the case
-                // directory).
+                // directory), counted by that one's place among its
+                // process's.
                 let before = recorded.trace.calls[..index]
                     .iter()
                     .rev()
                     .find(|c| c.pid == call.pid)?;
                 counted.ordinal(before.index)?;
-                (counted.made_by(call.pid, before.index), true)
+                (counted.made_by(owner, before.index), true)
             }
         };
         Some(Point {
@@ -340,7 +361,13 @@ impl Point {
         let process = self.injection.process + 1;
         let ordinal = nth(self.injection.ordinal);
         if self.injection.after {
-            format!("first call of process #{process} after its {ordinal} call{among}")
+            // strace's process is a thread; lifecycle trace's may have
+            // several, and the call after is that thread's.
+            let by = match counting {
+                Counting::EveryCall => "",
+                Counting::InScope => ", by the thread that made that one",
+            };
+            format!("first call of process #{process} after its {ordinal} call{among}{by}")
         } else {
             format!(
                 "{ordinal} {} call{among} of process #{process}",
@@ -350,11 +377,18 @@ impl Point {
     }
 
     /// Whether `replay`, run with this point's injection in `scope` by a
-    /// tracer counting as `counting` says, hit the call meant; else what
-    /// it hit.
-    fn verify(&self, replay: &Trace, scope: &CaseScope, counting: Counting) -> Result<(), String> {
-        let counted = Counted::replayed(replay, counting, scope);
-        let Some(&pid) = counted.processes.get(self.injection.process) else {
+    /// tracer counting as `counting` says, and counting the calls
+    /// `counted` (`None`: every call), hit the call meant; else what it
+    /// hit.
+    fn verify(
+        &self,
+        replay: &Trace,
+        counted: Option<&[usize]>,
+        scope: &CaseScope,
+        counting: Counting,
+    ) -> Result<(), String> {
+        let counted = Counted::replayed(replay, counting, counted, scope);
+        let Some(&process) = counted.processes.get(self.injection.process) else {
             return Err(format!(
                 "the replay has no process #{} in the case directory to hit {}",
                 self.injection.process + 1,
@@ -368,10 +402,10 @@ impl Point {
         // in the next).
         let hit = if injection.after {
             counted
-                .nth(pid, None, injection.ordinal)
-                .and_then(|last| counted.next_of_process(last))
+                .nth(process, None, injection.ordinal)
+                .and_then(|last| counted.next_of_thread(last))
         } else {
-            counted.nth(pid, Some(&injection.syscall), injection.ordinal)
+            counted.nth(process, Some(&injection.syscall), injection.ordinal)
         };
         let Some(hit) = hit else {
             return Err(format!(
@@ -390,11 +424,14 @@ impl Point {
                 self.text
             ));
         }
+        // A SIGKILL ends every thread of the hit call's thread group;
+        // which of them the tracer saw die first is no matter.
+        let group = counted.groups.group(hit.pid);
         let as_meant = match (self.injection.action, &hit.result) {
-            (Action::Kill, CallResult::Unknown) => replay
-                .events
-                .iter()
-                .any(|e| e.pid == pid && e.kind == EventKind::Killed("SIGKILL".into())),
+            (Action::Kill, CallResult::Unknown) => replay.events.iter().any(|e| {
+                counted.groups.group(e.pid) == group
+                    && e.kind == EventKind::Killed("SIGKILL".into())
+            }),
             (Action::Fail(errno), CallResult::Err { errno: got }) => got == errno,
             _ => false,
         };
@@ -500,7 +537,11 @@ fn replay(
         .tracer
         .read(&trace_path)
         .map_err(Judged::OracleFailed)?;
-    if let Err(why) = point.verify(&trace, &scope, traced.tracer.counting()) {
+    let counted = traced
+        .tracer
+        .counted(&trace_path, &trace)
+        .map_err(Judged::OracleFailed)?;
+    if let Err(why) = point.verify(&trace, counted.as_deref(), &scope, traced.tracer.counting()) {
         return Err(Judged::OracleFailed(format!(
             "the replay meant to interrupt {}, but {why}; the adapter does not make the same calls in every run",
             point.text
@@ -659,6 +700,13 @@ mod tests {
         CaseScope::new(PathBuf::from("/r/c"), &[])
     }
 
+    /// `point` verified in `replay` as `lifecycle trace` counts: among
+    /// the calls that touch the case directory.
+    fn verified_in_scope(point: &Point, replay: &Trace) -> Result<(), String> {
+        let counted = touching_in(replay, &scope());
+        point.verify(replay, Some(&counted), &scope(), Counting::InScope)
+    }
+
     fn point(recorded: &Recorded, counting: Counting, index: usize, action: Action) -> Point {
         let counted = Counted::recorded(recorded, counting);
         Point::new(recorded, &counted, &scope(), index, action).expect("a point")
@@ -702,8 +750,8 @@ mod tests {
     fn a_replay_is_verified_counting_as_its_tracer_counts() {
         let recorded = recorded();
         let fsync = point(&recorded, Counting::InScope, 5, Action::Kill);
-        // What lifecycle trace writes: the calls in the case directory,
-        // under other process ids, and the call killed.
+        // What lifecycle trace counts: the calls in the case directory,
+        // under other process ids, up to the call killed.
         let killed = trace(
             "\
 18 openat(-100</w>, \"/r/c/state/.u.tmp\", 0xc1, 0600) = 3</r/c/state/.u.tmp>
@@ -712,10 +760,10 @@ mod tests {
 18 +++ killed by SIGKILL +++
 ",
         );
-        assert_eq!(fsync.verify(&killed, &scope(), Counting::InScope), Ok(()));
+        assert_eq!(verified_in_scope(&fsync, &killed), Ok(()));
         // Counted strace's way, the fsync meant is the process's 2nd.
         let error = point(&recorded, Counting::EveryCall, 5, Action::Kill)
-            .verify(&killed, &scope(), Counting::EveryCall)
+            .verify(&killed, None, &scope(), Counting::EveryCall)
             .expect_err("strace's count");
         assert!(
             error.contains("made no 2nd fsync call of process #1"),
@@ -727,9 +775,7 @@ mod tests {
 18 fsync(3</r/c/state/.u.tmp>) = 0
 ",
         );
-        let error = fsync
-            .verify(&survived, &scope(), Counting::InScope)
-            .expect_err("not killed");
+        let error = verified_in_scope(&fsync, &survived).expect_err("not killed");
         assert!(error.contains("was not killed"), "{error}");
         let elsewhere = trace(
             "\
@@ -737,9 +783,7 @@ mod tests {
 18 +++ killed by SIGKILL +++
 ",
         );
-        let error = fsync
-            .verify(&elsewhere, &scope(), Counting::InScope)
-            .expect_err("another file");
+        let error = verified_in_scope(&fsync, &elsewhere).expect_err("another file");
         assert!(error.contains("was fsync of other"), "{error}");
     }
 
@@ -763,21 +807,110 @@ mod tests {
             "18 write(1<pipe:[2]> <unfinished ...>",
             "18 futex( <unfinished ...>",
         ] {
-            assert_eq!(
-                after.verify(&replay(last), &scope(), Counting::InScope),
-                Ok(()),
-                "{last}"
-            );
+            assert_eq!(verified_in_scope(&after, &replay(last)), Ok(()), "{last}");
         }
-        let error = after
-            .verify(&replay(""), &scope(), Counting::InScope)
-            .expect_err("nothing after the rename");
+        let error = verified_in_scope(&after, &replay("")).expect_err("nothing after the rename");
         assert!(
             error.contains(
                 "made no first call of process #1 after its 4th call in the case directory"
             ),
             "{error}"
         );
+    }
+
+    /// A recorded save whose process (8) makes its calls in the case
+    /// directory from two threads (8 and 9) in turn, then forks a child
+    /// (10) that syncs the directory.
+    fn recorded_with_threads() -> Recorded {
+        let trace = trace(
+            "\
+8 clone(child_stack=0x7f00, flags=0x3d0f00) = 9
+8 openat(-100</w>, \"/r/c/state/.t.tmp\", 0xc1, 0600) = 3</r/c/state/.t.tmp>
+9 write(3</r/c/state/.t.tmp>, \"\\x7b\", 1) = 1
+8 fsync(3</r/c/state/.t.tmp>) = 0
+9 rename(\"/r/c/state/.t.tmp\", \"/r/c/state/lifecycle_state.json\") = 0
+9 futex(0x7f, 0x81, 1) = 0
+8 clone(child_stack=NULL, flags=0x1200011) = 10
+10 openat(-100</w>, \"/r/c/state\", 0x10000) = 4</r/c/state>
+10 fsync(4</r/c/state>) = 0
+",
+        );
+        Recorded {
+            record_path: "/r/c/state/lifecycle_state.json".to_string(),
+            trace,
+            ops: Vec::new(),
+            touching: vec![1, 2, 3, 4, 7, 8],
+            before: Disk::default(),
+        }
+    }
+
+    #[test]
+    fn the_threads_of_a_process_count_together_in_the_case_directory_and_a_fork_child_apart() {
+        let recorded = recorded_with_threads();
+        let spec = |index: usize| {
+            let injection = point(&recorded, Counting::InScope, index, Action::Kill).injection;
+            (
+                injection.syscall,
+                injection.ordinal,
+                injection.process,
+                injection.after,
+            )
+        };
+        assert_eq!(
+            spec(2),
+            ("write".into(), 1, 0, false),
+            "thread 9 is process #1"
+        );
+        assert_eq!(spec(4), ("rename".into(), 1, 0, false));
+        // After the rename, the 4th call of the process, made by thread 9.
+        assert_eq!(spec(5), ("futex".into(), 4, 0, true));
+        assert_eq!(spec(8), ("fsync".into(), 1, 1, false), "the child is #2");
+        // strace counts each thread apart.
+        let write = point(&recorded, Counting::EveryCall, 2, Action::Kill).injection;
+        assert_eq!((write.ordinal, write.process), (1, 1));
+    }
+
+    #[test]
+    fn a_replay_whose_threads_share_the_calls_otherwise_hits_the_same_points() {
+        let recorded = recorded_with_threads();
+        // The same calls, each from the other thread than in the
+        // recording, under other ids; the only SIGKILL the trace shows
+        // (the tracer was killed too, say) is thread 21's, not the one
+        // killed in its call: one SIGKILL ends the whole group.
+        let replay = |last: &str| {
+            trace(&format!(
+                "\
+20 clone(child_stack=0x7f00, flags=0x3d0f00) = 21
+21 openat(-100</w>, \"/r/c/state/.u.tmp\", 0xc1, 0600) = 3</r/c/state/.u.tmp>
+20 write(3</r/c/state/.u.tmp>, \"\\x7b\", 1) = 1
+21 fsync(3</r/c/state/.u.tmp>) = 0
+{last}
+21 +++ killed by SIGKILL +++
+"
+            ))
+        };
+        let renamed = "20 rename(\"/r/c/state/.u.tmp\", \"/r/c/state/lifecycle_state.json\") = 0";
+        let killed_rename = replay(
+            "20 rename(\"/r/c/state/.u.tmp\", \"/r/c/state/lifecycle_state.json\" <unfinished ...>",
+        );
+        let rename = point(&recorded, Counting::InScope, 4, Action::Kill);
+        assert_eq!(verified_in_scope(&rename, &killed_rename), Ok(()));
+        let after = point(&recorded, Counting::InScope, 5, Action::Kill);
+        let killed_after = replay(&format!("{renamed}\n20 write(1<pipe:[2]> <unfinished ...>"));
+        assert_eq!(verified_in_scope(&after, &killed_after), Ok(()));
+        // The call after is the rename's thread's, not the process's.
+        let other_thread = replay(&format!("{renamed}\n21 write(1<pipe:[2]> <unfinished ...>"));
+        let error = verified_in_scope(&after, &other_thread)
+            .expect_err("thread 20 made no call after the rename");
+        assert!(
+            error.contains("made no first call of process #1 after its 4th call in the case directory, by the thread that made that one"),
+            "{error}"
+        );
+        let fsync_of_child = point(&recorded, Counting::InScope, 8, Action::Kill);
+        let forked = replay(&format!(
+            "{renamed}\n20 fork() = 30\n30 openat(-100</w>, \"/r/c/state\", 0x10000) = 4</r/c/state>\n30 fsync(4</r/c/state> <unfinished ...>\n30 +++ killed by SIGKILL +++"
+        ));
+        assert_eq!(verified_in_scope(&fsync_of_child, &forked), Ok(()));
     }
 
     #[test]

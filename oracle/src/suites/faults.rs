@@ -138,7 +138,7 @@ fn judge_fault(
             return Err(found_at(
                 violation(format!(
                     "after {} failed with {errno}, save did not return: {what}",
-                    point.text
+                    run.hit
                 )),
                 point,
                 recorded,
@@ -163,7 +163,7 @@ fn judge_fault(
         return Err(found_at(
             violation(format!(
                 "after {} failed with {errno}, the record path holds {}; it must hold {allowed_text} ({})",
-                point.text,
+                run.hit,
                 held.describe(),
                 old.describe()
             )),
@@ -177,7 +177,7 @@ fn judge_fault(
         return Err(found_at(
             violation(format!(
                 "after {} failed with {errno}, save left {} behind",
-                point.text,
+                run.hit,
                 left.join(", ")
             )),
             point,
@@ -206,7 +206,7 @@ fn judge_recovered(run: &Replay, recorded: &Recorded, errno: &str) -> Result<Str
         return Err(found_at(
             violation(format!(
                 "save returned success though {} failed with {errno}, but the record path holds {}: {why}",
-                point.text,
+                run.hit,
                 held.describe()
             )),
             point,
@@ -221,7 +221,7 @@ fn judge_recovered(run: &Replay, recorded: &Recorded, errno: &str) -> Result<Str
     let record_path = record_path.to_string_lossy();
     let Some((block, after, why)) = not_durable(&converted.before, &ops, &record_path, &new)?
     else {
-        return Ok(format!("{} failing with {errno}", point.text));
+        return Ok(format!("{} failing with {errno}", run.hit));
     };
     let recorded_ops: Vec<Op> = recorded.ops.iter().map(|t| t.op.clone()).collect();
     // A save that is not durable without the failure either is the power
@@ -235,7 +235,7 @@ fn judge_recovered(run: &Replay, recorded: &Recorded, errno: &str) -> Result<Str
     Err(found_at(
         violation(format!(
             "save returned success though {} failed with {errno}, but a power loss after it ({block}-byte blocks) may leave {} at the record path: {why}{cause}",
-            point.text,
+            run.hit,
             after.describe()
         )),
         point,

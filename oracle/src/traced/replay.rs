@@ -378,15 +378,16 @@ impl Point {
 
     /// Whether `replay`, run with this point's injection in `scope` by a
     /// tracer counting as `counting` says, and counting the calls
-    /// `counted` (`None`: every call), hit the call meant; else what it
-    /// hit.
+    /// `counted` (`None`: every call), hit the call meant: the hit call in
+    /// words (its temp file may have another name than the recording's);
+    /// else what it hit.
     fn verify(
         &self,
         replay: &Trace,
         counted: Option<&[usize]>,
         scope: &CaseScope,
         counting: Counting,
-    ) -> Result<(), String> {
+    ) -> Result<String, String> {
         let counted = Counted::replayed(replay, counting, counted, scope);
         let Some(&process) = counted.processes.get(self.injection.process) else {
             return Err(format!(
@@ -436,7 +437,7 @@ impl Point {
             _ => false,
         };
         if as_meant {
-            Ok(())
+            Ok(call_text(hit, scope))
         } else {
             Err(format!(
                 "{} (line {} of the replay's trace) was not {} as meant",
@@ -482,6 +483,9 @@ fn call_text(call: &Call, scope: &CaseScope) -> String {
 /// new record.
 pub struct Replay {
     pub point: Point,
+    /// The call the replay interrupted, in words with the replay's own
+    /// names: what a message about the replay's leftovers names.
+    pub hit: String,
     pub scope: CaseScope,
     /// What the case directory held before the save.
     pub before: BTreeSet<String>,
@@ -541,14 +545,17 @@ fn replay(
         .tracer
         .counted(&trace_path, &trace)
         .map_err(Judged::OracleFailed)?;
-    if let Err(why) = point.verify(&trace, counted.as_deref(), &scope, traced.tracer.counting()) {
-        return Err(Judged::OracleFailed(format!(
-            "the replay meant to interrupt {}, but {why}; the adapter does not make the same calls in every run",
-            point.text
-        )));
-    }
+    let hit = point
+        .verify(&trace, counted.as_deref(), &scope, traced.tracer.counting())
+        .map_err(|why| {
+            Judged::OracleFailed(format!(
+                "the replay meant to interrupt {}, but {why}; the adapter does not make the same calls in every run",
+                point.text
+            ))
+        })?;
     Ok(Replay {
         point,
+        hit,
         scope,
         before,
         disk,
@@ -703,6 +710,11 @@ mod tests {
     /// `point` verified in `replay` as `lifecycle trace` counts: among
     /// the calls that touch the case directory.
     fn verified_in_scope(point: &Point, replay: &Trace) -> Result<(), String> {
+        hit_in_scope(point, replay).map(drop)
+    }
+
+    /// The call `point` hit in `replay`, in words.
+    fn hit_in_scope(point: &Point, replay: &Trace) -> Result<String, String> {
         let counted = touching_in(replay, &scope());
         point.verify(replay, Some(&counted), &scope(), Counting::InScope)
     }
@@ -760,7 +772,11 @@ mod tests {
 18 +++ killed by SIGKILL +++
 ",
         );
-        assert_eq!(verified_in_scope(&fsync, &killed), Ok(()));
+        assert_eq!(
+            hit_in_scope(&fsync, &killed).as_deref(),
+            Ok("fsync of state/.u.tmp"),
+            "the replay's own temp name"
+        );
         // Counted strace's way, the fsync meant is the process's 2nd.
         let error = point(&recorded, Counting::EveryCall, 5, Action::Kill)
             .verify(&killed, None, &scope(), Counting::EveryCall)

@@ -733,6 +733,21 @@ fn each_broken_save_protocol_is_caught_by_the_power_suite() {
     );
 }
 
+/// The strict store probing its directory with a scratch file before the
+/// save, going on whether the probe worked or not: a choice requirements §7
+/// allows.
+const PROBE: (&str, &str) = (
+    "    ensure_dir(directory)\n",
+    "    ensure_dir(directory)\n    probe = os.path.join(directory, \".probe.%s\" % secrets.token_hex(4))\n    try:\n        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))\n        os.unlink(probe)\n    except OSError:\n        pass\n",
+);
+
+/// The strict store going on as if a failed fsync of its temp file had
+/// worked.
+const FSYNC_SWALLOWED: (&str, &str) = (
+    "            os.fsync(fd)\n",
+    "            try:\n                os.fsync(fd)\n            except OSError:\n                pass\n",
+);
+
 /// Ways of saving requirements §7 lets a store choose ("judged by outcome,
 /// not by steps"), each a patch of the strict store and the traced cases
 /// where the choice shows.
@@ -761,8 +776,8 @@ const CONFORMING_CHOICES: &[(&str, &str, &str, &[&str])] = &[
     ),
     (
         "probes_its_directory_first",
-        "    ensure_dir(directory)\n",
-        "    ensure_dir(directory)\n    probe = os.path.join(directory, \".probe.%s\" % secrets.token_hex(4))\n    try:\n        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))\n        os.unlink(probe)\n    except OSError:\n        pass\n",
+        PROBE.0,
+        PROBE.1,
         &["faults/old_record"],
     ),
     (
@@ -835,12 +850,42 @@ fn each_broken_save_protocol_is_caught_by_the_faults_suite() {
             ),
             (
                 "failed_fsync_swallowed",
-                "            os.fsync(fd)\n",
-                "            try:\n                os.fsync(fd)\n            except OSError:\n                pass\n",
+                FSYNC_SWALLOWED.0,
+                FSYNC_SWALLOWED.1,
                 "§3.5",
             ),
         ],
     );
+}
+
+#[test]
+fn a_failed_fsync_swallowed_after_a_probe_it_recovered_from_is_caught() {
+    if !python() || !strace() {
+        return;
+    }
+    // The failed probe is recovered from, so the save returns success
+    // whichever call fails: the judge must tell the probe, which leaves a
+    // durable record, from the fsync, which does not.
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let store = patched_store(
+        dir.path(),
+        "probes_then_swallows_a_failed_fsync",
+        &[PROBE, FSYNC_SWALLOWED],
+    );
+    let (code, report, printed) = check(&[
+        "--adapter",
+        &python_adapter(&store),
+        "--run",
+        "faults/old_record",
+    ]);
+    let caught = finding(&report, "faults/old_record").filter(|f| {
+        f["verdict"] == "violation"
+            && f["spec"] == "§3.5"
+            && f["message"].as_str().is_some_and(|m| {
+                m.contains("fsync of state/") && m.contains("the failure was swallowed")
+            })
+    });
+    assert!(code == 1 && caught.is_some(), "{printed}");
 }
 
 #[test]

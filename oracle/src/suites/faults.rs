@@ -10,12 +10,14 @@
 //! by its outcome (requirements §7: by outcome, not by steps). A save that
 //! returns an error must leave the old record (after the rename onto the
 //! record path, the old or the new), and nothing in the directory but the
-//! record and the declared sidecar files. A save that returns success must
+//! record and the declared sidecar files, nor a file it made outside the
+//! case directory (a temp file in `$TMPDIR`). A save that returns success must
 //! have recovered: the new record at the path, 0600, and durable, which is
 //! judged by running the replay's own trace through the power model (a
 //! swallowed failure of a write or an fsync leaves a disk without it); what
 //! it recovered from is an `info`. Every point is judged; the case reports
-//! its first finding and how many other replays broke a rule.
+//! its first finding (a violation before a divergence) and how many other
+//! replays broke a rule.
 //!
 //! Does not promise: faults in calls that only read, stat or remove (a
 //! failed sweep or cleanup need not fail a save), nor in the calls on a
@@ -172,7 +174,8 @@ fn judge_fault(
             "then the record path is read",
         ));
     }
-    let left = run.leftovers();
+    let mut left = run.leftovers();
+    left.extend(run.strays().iter().map(|p| p.display().to_string()));
     if !left.is_empty() {
         return Err(found_at(
             violation(format!(

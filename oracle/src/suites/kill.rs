@@ -13,8 +13,15 @@
 //! a later save must succeed and leave the new record. Without `machine`,
 //! nothing in the protocol holds the lock and SPEC says save never sweeps,
 //! so what a killed save left is counted in the pass message, not judged.
+//! A file the killed save made outside the case directory (a temp file or
+//! a probe in `$TMPDIR`) and left there is a divergence (§3.3, as in
+//! `power`): no writer sweeps it. The oracle removes it after judging.
 //!
-//! Does not promise: more than the first finding of a case.
+//! Every point is judged; the case reports its first finding (a violation
+//! before a divergence) and how many other replays broke a rule.
+//!
+//! Does not promise: a file made outside the case directory by a save
+//! whose calls the persistence model cannot hold (that case is skipped).
 
 use lifecycle_harness::subject::Subject;
 use lifecycle_harness::world::at_micros;
@@ -180,6 +187,21 @@ fn judge_kill(
                 "then a fresh adapter saves the new record again",
             ))
         }
+    }
+    if let Some(stray) = run.strays().first() {
+        return Err(found_at(
+            Finding::divergence(
+                "§3.3",
+                "a killed save leaves no file outside the record's directory, where no writer sweeps it",
+                format!(
+                    "the killed save left {}, a file outside the record's directory that no writer sweeps (a temp file beside the record would be swept, §3.7)",
+                    stray.display()
+                ),
+            ),
+            point,
+            recorded,
+            "then the files the save made outside the case directory are looked for",
+        ));
     }
     Ok(if sweeps { Vec::new() } else { left })
 }

@@ -4,7 +4,9 @@
 //! Promises: [`paths_named`] gives the paths a call names (its
 //! descriptors', and its path strings resolved against their directory
 //! descriptors); [`descriptor`] the descriptor it returned or acted on;
-//! [`opens`] whether it opens a file by a path; [`next_close`] the close of
+//! [`opens`] whether it opens a file by a path, [`open_flags`] with which
+//! flags and mode, [`created_exclusively`] the new file an open made;
+//! [`next_close`] the close of
 //! a descriptor after a call; [`child`] the process or thread a clone,
 //! fork or vfork made, with its clone flags; [`number`] a numeric
 //! argument as the kernel read it. A call the table does not know is read by its arguments: every
@@ -18,7 +20,7 @@
 
 use super::linux;
 use super::paths::{looks_like_path, path_arg, resolve};
-use super::strace::{integer, struct_field, Arg, Call, Trace};
+use super::strace::{integer, struct_field, Arg, Call, CallResult, Trace};
 use super::table::{lookup, Model};
 
 /// A path one argument of a call names.
@@ -111,6 +113,49 @@ pub fn opens(call: &Call) -> bool {
     lookup(&call.name).is_some_and(|k| k.model == Model::Open)
 }
 
+/// The flags and the mode of an open call as the kernel read them (`None`
+/// where strace printed none).
+pub fn open_flags(call: &Call) -> (Option<i64>, Option<i64>) {
+    match call.name.as_str() {
+        "open" => (number(call.args.get(1)), number(call.args.get(2))),
+        "creat" => (
+            Some(linux::O_CREAT | linux::O_WRONLY | linux::O_TRUNC),
+            number(call.args.get(1)),
+        ),
+        "openat2" => match call.args.get(2) {
+            Some(Arg::Struct(how)) => (
+                number(struct_field(how, "flags").as_ref()),
+                number(struct_field(how, "mode").as_ref()),
+            ),
+            _ => (None, None),
+        },
+        _ => (number(call.args.get(2)), number(call.args.get(3))),
+    }
+}
+
+/// The path of the file a successful open created exclusively
+/// (`O_CREAT | O_EXCL`: nothing was there before it).
+pub fn created_exclusively(call: &Call) -> Option<Vec<u8>> {
+    if !opens(call) || call.result.value().is_none() {
+        return None;
+    }
+    let exclusive = linux::O_CREAT | linux::O_EXCL;
+    let flags = open_flags(call).0?;
+    if flags & exclusive != exclusive {
+        return None;
+    }
+    // The path of the descriptor it returned (strace's `-y`, resolved by
+    // the kernel), else its path argument.
+    if let CallResult::Ok {
+        path: Some(path), ..
+    } = &call.result
+    {
+        return Some(path.clone());
+    }
+    let arg = lookup(&call.name)?.paths.first()?;
+    path_arg(call, arg, None)
+}
+
 /// The first call after call `index` in the same process that closes
 /// `fd`.
 pub fn next_close(trace: &Trace, index: usize, fd: (u32, i64)) -> Option<usize> {
@@ -196,6 +241,31 @@ mod tests {
             .iter()
             .map(|p| String::from_utf8_lossy(p).into_owned())
             .collect()
+    }
+
+    #[test]
+    fn a_file_is_created_exclusively_only_by_a_successful_open_with_o_creat_and_o_excl() {
+        let made = |line: &str| {
+            created_exclusively(&call(line)).map(|p| String::from_utf8_lossy(&p).into_owned())
+        };
+        // 0xc2 is O_RDWR | O_CREAT | O_EXCL, 0x42 without O_EXCL.
+        assert_eq!(
+            made("1 openat(-100</w>, \"/tmp/.t1\", 0xc2, 0600) = 3</tmp/.t1>\n").as_deref(),
+            Some("/tmp/.t1")
+        );
+        assert_eq!(
+            made("1 openat(4</tmp>, \"t2\", 0xc2, 0600) = 3</tmp/t2>\n").as_deref(),
+            Some("/tmp/t2")
+        );
+        assert_eq!(
+            made("1 openat(-100</w>, \"/tmp/log\", 0x42, 0600) = 3</tmp/log>\n"),
+            None
+        );
+        assert_eq!(
+            made("1 openat(-100</w>, \"/tmp/.t1\", 0xc2, 0600) = -1 EEXIST (File exists)\n"),
+            None
+        );
+        assert_eq!(made("1 mkdir(\"/tmp/d\", 0700) = 0\n"), None);
     }
 
     #[test]

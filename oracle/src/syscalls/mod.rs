@@ -9,7 +9,7 @@
 //! the call it came from, or refuses with the call and the path it cannot
 //! map, so a suite can enumerate the crash states of another
 //! implementation's save with `CrashSpace` and never pass a case it could
-//! not model. [`paths_named`], [`descriptor`], [`opens`] and [`next_close`]
+//! not model. [`paths_named`], [`descriptor`], [`opens`], [`created_exclusively`] and [`next_close`]
 //! read a single call through the same table, for the suites that kill or
 //! fail a save at one call; [`ThreadGroups`] says which process (thread
 //! group) each thread of a trace belongs to.
@@ -39,5 +39,5 @@ pub mod strace;
 pub mod table;
 mod threads;
 
-pub use args::{descriptor, next_close, opens, paths_named};
+pub use args::{created_exclusively, descriptor, next_close, opens, paths_named};
 pub use threads::ThreadGroups;

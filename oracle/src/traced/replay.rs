@@ -30,7 +30,9 @@
 //! Does not promise: more than the first finding of a case.
 
 use std::collections::BTreeSet;
+use std::ffi::OsString;
 use std::fs;
+use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -45,7 +47,7 @@ use crate::case::{Case, Judged};
 use crate::subject::{sidecars, AdapterSubject};
 use crate::syscalls::convert::shown;
 use crate::syscalls::strace::{Call, CallResult, EventKind, Trace};
-use crate::syscalls::{paths_named, ThreadGroups};
+use crate::syscalls::{created_exclusively, paths_named, ThreadGroups};
 use crate::traced::op_log::op_log_text;
 use crate::traced::record::{disk_before, record_save, Recorded, Traced};
 use crate::traced::start::{new_record, StartingState, ELSEWHERE};
@@ -504,6 +506,26 @@ impl Replay {
     pub fn leftovers(&self) -> Vec<String> {
         self.scope.leftovers(&self.before)
     }
+
+    /// The files the replay's save created exclusively outside the case
+    /// directory (a temp file or a probe in `$TMPDIR`: `O_CREAT | O_EXCL`,
+    /// so nothing was there before) that are still there, where no writer
+    /// of the record sweeps them. A file made there by a plain `O_CREAT`
+    /// open may have been there before the save, so it is not counted.
+    pub fn strays(&self) -> Vec<PathBuf> {
+        let mut strays: Vec<PathBuf> = self
+            .trace
+            .calls
+            .iter()
+            .filter_map(created_exclusively)
+            .map(|path| PathBuf::from(OsString::from_vec(path)))
+            .filter(|path| !path.starts_with(&self.scope.top))
+            .filter(|path| fs::symlink_metadata(path).is_ok_and(|m| m.is_file()))
+            .collect();
+        strays.sort();
+        strays.dedup();
+        strays
+    }
 }
 
 fn replay(
@@ -651,12 +673,20 @@ pub fn interrupt_each(
                 ))
             })?;
         let run = replay(case, traced, start, point, &new)?;
-        match judge(case, &run, &recorded) {
+        let judged = judge(case, &run, &recorded);
+        // What the save made elsewhere was judged; the oracle leaves no
+        // litter in the adapter's $TMPDIR.
+        for stray in run.strays() {
+            let _ = fs::remove_file(stray);
+        }
+        match judged {
             Ok(note) => notes.extend(note),
             Err(Judged::Found(finding)) => findings.push(finding),
             Err(ended) => return Err(ended),
         }
     }
+    // A broken MUST first, whichever replay broke it.
+    findings.sort_by_key(|f| f.level);
     let points: BTreeSet<usize> = runs.iter().map(|(index, _)| *index).collect();
     Ok(Interrupted {
         touching: recorded.touching.len(),

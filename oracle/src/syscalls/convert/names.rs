@@ -20,30 +20,16 @@
 use lifecycle_model::persistence::{InodeId, Op};
 
 use super::{descriptor_path, inconsistent, model_path, refuse, shown, Converter, Named, Refusal};
-use crate::syscalls::args::number;
+use crate::syscalls::args::{number, open_flags};
 use crate::syscalls::descriptors::{OpenFile, Target};
 use crate::syscalls::linux;
 use crate::syscalls::paths::{is_under, parent, Region};
-use crate::syscalls::strace::{struct_field, Arg, Call};
+use crate::syscalls::strace::{Arg, Call};
 use crate::syscalls::table::Syscall;
 
 impl Converter {
     pub(super) fn open(&mut self, call: &Call, known: &Syscall) -> Result<(), Refusal> {
-        let (flags, mode) = match call.name.as_str() {
-            "open" => (number(call.args.get(1)), number(call.args.get(2))),
-            "creat" => (
-                Some(linux::O_CREAT | linux::O_WRONLY | linux::O_TRUNC),
-                number(call.args.get(1)),
-            ),
-            "openat2" => match call.args.get(2) {
-                Some(Arg::Struct(how)) => (
-                    number(struct_field(how, "flags").as_ref()),
-                    number(struct_field(how, "mode").as_ref()),
-                ),
-                _ => (None, None),
-            },
-            _ => (number(call.args.get(2)), number(call.args.get(3))),
-        };
+        let (flags, mode) = open_flags(call);
         let Some(fd) = call.result.value() else {
             return Ok(());
         };

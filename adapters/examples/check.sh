@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds the example stores and runs `lifecycle check` on each of them.
 #
-#   adapters/examples/check.sh [--expect | --bless] [NAME...] [-- CHECK-OPTIONS...]
+#   adapters/examples/check.sh [--expect | --bless | --build] [NAME...] [-- CHECK-OPTIONS...]
 #
 # --expect compares each report with adapters/examples/expected/NAME.json
 # (expect.py: every finding with its reason, no crash case skipped, the run
 # complete) and fails on any difference; --bless rewrites those files from
-# the reports, keeping the reasons of the findings that stay.
+# the reports, keeping the reasons of the findings that stay; --build
+# only installs and builds (so that two runs may then check at once).
 #
 # NAME is a folder of adapters/examples, or one of two variants:
 # node-write-file-atomic-sync (the same store through writeFileAtomic.sync)
@@ -115,7 +116,7 @@ mode=
 while [ $# -gt 0 ]; do
     case $1 in
         --) shift; extra=("$@"); break ;;
-        --expect|--bless) mode=${1#--}; shift ;;
+        --expect|--bless|--build) mode=${1#--}; shift ;;
         -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) names+=("${1%/}"); shift ;;
     esac
@@ -138,6 +139,10 @@ status=0
 for name in "${names[@]}"; do
     echo "== $name: building" >&2
     adapter=$("build_$name")
+    if [ "$mode" = build ]; then
+        echo "== $name: built: $adapter" >&2
+        continue
+    fi
     echo "== $name: lifecycle check --adapter '$adapter'" >&2
     started=$SECONDS
     rc=0

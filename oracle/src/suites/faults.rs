@@ -1,7 +1,8 @@
 //! `faults`: a save whose system calls fail, one at a time.
 //!
-//! Promises: for each starting directory (none yet, an old record, a
-//! corrupt file), the adapter's save of a new record is recorded under the
+//! Promises: for each starting directory (none yet, an old record of mode
+//! 0600 or 0644, a corrupt file, a directory made 0755, a symlink to the
+//! old record: `traced::start::INTERRUPTED_STARTS`), the adapter's save of a new record is recorded under the
 //! tracer and replayed once per call that changes the disk or makes it
 //! durable (create, write, truncate, chmod, mkdir, rename, link, fsync,
 //! the open of a directory that is then fsynced, the close of a written
@@ -41,17 +42,8 @@ use crate::traced;
 use crate::traced::held::{allowed, holds, Held};
 use crate::traced::record::{op_log_of, Recorded, Traced};
 use crate::traced::replay::{found_at, interrupt_each, Replay};
-use crate::traced::start::{new_record, StartingState};
+use crate::traced::start::{new_record, StartingState, INTERRUPTED_STARTS};
 use crate::tracer::Action;
-
-const STARTS: [StartingState; 6] = [
-    StartingState::NoDirectory,
-    StartingState::OldRecord,
-    StartingState::CorruptFile,
-    StartingState::OldRecordOfMode(0o644),
-    StartingState::DirectoryOf0755,
-    StartingState::SymlinkToOldRecord,
-];
 
 /// The errnos of a failed disk: full, over quota, broken.
 const ERRNOS: [&str; 3] = ["ENOSPC", "EDQUOT", "EIO"];
@@ -288,7 +280,7 @@ pub fn plan(command: Option<String>) -> Vec<Planned> {
     traced::per_start(
         "faults",
         "§3.5",
-        &STARTS,
+        &INTERRUPTED_STARTS,
         "ENOSPC, EDQUOT and EIO at each call that changes the disk or syncs it; save must fail and leave the old record, no temp file",
         command,
         run_case,

@@ -1,7 +1,8 @@
 //! `kill`: a save killed at each of its system calls.
 //!
-//! Promises: for each starting directory (none yet, an old record, a
-//! corrupt file), the adapter's save of a new record is recorded under the
+//! Promises: for each starting directory (none yet, an old record of mode
+//! 0600 or 0644, a corrupt file, a directory made 0755, a symlink to the
+//! old record: `traced::start::INTERRUPTED_STARTS`), the adapter's save of a new record is recorded under the
 //! tracer and replayed once per call that touches the case directory, with
 //! SIGKILL as the call is entered, and once more as the first call after
 //! the last one is entered (the save's effects all made, its reply not yet
@@ -37,17 +38,8 @@ use crate::traced::held::{allowed, holds, rule_of, Held};
 use crate::traced::load::judge_load;
 use crate::traced::record::{Recorded, Traced};
 use crate::traced::replay::{found_at, interrupt_each, Replay};
-use crate::traced::start::{new_record, StartingState};
+use crate::traced::start::{new_record, StartingState, INTERRUPTED_STARTS};
 use crate::tracer::Action;
-
-const STARTS: [StartingState; 6] = [
-    StartingState::NoDirectory,
-    StartingState::OldRecord,
-    StartingState::CorruptFile,
-    StartingState::OldRecordOfMode(0o644),
-    StartingState::DirectoryOf0755,
-    StartingState::SymlinkToOldRecord,
-];
 
 /// The calls of the recorded save to kill at: every call that touches the
 /// case directory, and the first call of the same thread after the last.
@@ -238,7 +230,7 @@ pub fn plan(command: Option<String>) -> Vec<Planned> {
     traced::per_start(
         "kill",
         "§3.4",
-        &STARTS,
+        &INTERRUPTED_STARTS,
         "SIGKILL as it enters each of its calls in the case directory; the record path, a load, a later writer",
         command,
         run_case,

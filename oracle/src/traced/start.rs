@@ -52,6 +52,19 @@ pub enum StartingState {
 /// The directory beside the record's that a symlink start points into.
 pub const ELSEWHERE: &str = "elsewhere";
 
+/// The starts of the suites that interrupt a save at one of its calls
+/// (`kill`, `faults`): no directory, an old record (0600 and 0644), a
+/// corrupt file, a directory made 0755 by someone else, a symlink to the
+/// old record.
+pub const INTERRUPTED_STARTS: [StartingState; 6] = [
+    StartingState::NoDirectory,
+    StartingState::OldRecord,
+    StartingState::CorruptFile,
+    StartingState::OldRecordOfMode(0o644),
+    StartingState::DirectoryOf0755,
+    StartingState::SymlinkToOldRecord,
+];
+
 /// The bytes of a corrupt record file: a record torn off mid-member.
 pub const CORRUPT: &[u8] = b"{\"current_state\":\"DROWSY\",\"since_ts\":\"2024-06";
 

@@ -2,7 +2,8 @@
 //!
 //! Promises: for each starting directory (none yet, an old record of mode
 //! 0600 or 0644, a corrupt file, a directory made 0755, a symlink to the
-//! old record: `traced::start::INTERRUPTED_STARTS`), the adapter's save of a new record is recorded under the
+//! old record or to nothing: `traced::start::INTERRUPTED_STARTS`), the
+//! adapter's save of a new record is recorded under the
 //! tracer and replayed once per call that changes the disk or makes it
 //! durable (create, write, truncate, chmod, mkdir, rename, link, fsync,
 //! the open of a directory that is then fsynced, the close of a written

@@ -7,8 +7,11 @@
 //! 0700 and the record 0600; a save over a record, 0600 or left 0644,
 //! leaves it 0600; and, with the `machine` capability, a dispatch that
 //! creates the record does too. From a save recorded under strace (as
-//! `power` records it), into a directory that does not exist yet and over
-//! an old record (0600 or 0644): no directory it creates is ever more open
+//! `power` records it), into a directory that does not exist yet, into a
+//! directory made 0755 by someone else, over an old record (0600 or 0644)
+//! and through a symlink at the record path (to the old record or to
+//! nothing, the file it leads to judged): no directory it creates is ever
+//! more open
 //! than 0700 (created wider and chmodded afterwards is too late; created
 //! narrower by the umask and chmodded to 0700 is fine), each is 0700 once
 //! the save is done, and after no operation is the record path a file the
@@ -29,6 +32,7 @@ use lifecycle_model::writer::{Found, WriterOp};
 use crate::adapter::{Adapter, Config};
 use crate::case::{record, stamp, wall_micros, Case, Judged, Planned};
 use crate::subject::AdapterSubject;
+use crate::traced::held::Held;
 use crate::traced::op_log::op_log_text;
 use crate::traced::record::{record_save, Traced};
 use crate::traced::start::{new_record, StartingState};
@@ -147,16 +151,18 @@ fn traced(case: &mut Case<'_>, command: Option<&str>, umask: u32, start: Startin
                 ))
             }
         };
-        // An old record of another mode is the start, not the save's doing.
-        let untouched = disk.nodes.get(record_path) == recorded.before.nodes.get(record_path);
-        let broken = match (&traced.op, disk.nodes.get(record_path)) {
+        // What the record path leads to (through a symlink start). An old
+        // record of another mode is the start, not the save's doing.
+        let held = Held::of(&disk, record_path);
+        let untouched = held == Held::of(&recorded.before, record_path);
+        let broken = match (&traced.op, &held) {
             // Narrower than 0700 at creation (the umask took the owner's
             // bits) is no exposure; the end of the log says whether the
             // save set it right.
             (Op::Mkdir { path, mode }, _) if *mode & !DIR_MODE != 0 => Some((DIRECTORY_0700, format!(
                 "under umask {umask:03o} the save created the directory {path} with mode {mode:o}, wider than {DIR_MODE:o}"
             ))),
-            (_, Some(Node::File { mode, .. })) if *mode != FILE_MODE && !untouched => Some((RECORD_0600, format!(
+            (_, Held::File { mode, .. }) if *mode != FILE_MODE && !untouched => Some((RECORD_0600, format!(
                 "under umask {umask:03o} the record path is a file of mode {mode:o}, not {FILE_MODE:o}, after operation {} of the save",
                 done + 1
             ))),
@@ -237,6 +243,9 @@ pub fn plan(machine: bool, command: Option<String>) -> Vec<Planned> {
             StartingState::NoDirectory,
             StartingState::OldRecord,
             StartingState::OldRecordOfMode(0o644),
+            StartingState::DirectoryOf0755,
+            StartingState::SymlinkToOldRecord,
+            StartingState::SymlinkToNothing,
         ] {
             let command = command.clone();
             cases.push(Planned::new(

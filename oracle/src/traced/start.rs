@@ -55,14 +55,15 @@ pub const ELSEWHERE: &str = "elsewhere";
 /// The starts of the suites that interrupt a save at one of its calls
 /// (`kill`, `faults`): no directory, an old record (0600 and 0644), a
 /// corrupt file, a directory made 0755 by someone else, a symlink to the
-/// old record.
-pub const INTERRUPTED_STARTS: [StartingState; 6] = [
+/// old record or to nothing.
+pub const INTERRUPTED_STARTS: [StartingState; 7] = [
     StartingState::NoDirectory,
     StartingState::OldRecord,
     StartingState::CorruptFile,
     StartingState::OldRecordOfMode(0o644),
     StartingState::DirectoryOf0755,
     StartingState::SymlinkToOldRecord,
+    StartingState::SymlinkToNothing,
 ];
 
 /// The bytes of a corrupt record file: a record torn off mid-member.

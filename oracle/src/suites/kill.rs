@@ -1,7 +1,7 @@
 //! `kill`: a save killed at each of its system calls.
 //!
 //! Promises: for each starting directory (none yet, an old record of mode
-//! 0600 or 0644, a corrupt file, a directory made 0755, a symlink to the
+//! 0600, 0644, 0640 or 0666, a corrupt file, a directory made 0755, a symlink to the
 //! old record or to nothing: `traced::start::INTERRUPTED_STARTS`), the
 //! adapter's save of a new record is recorded under the
 //! tracer and replayed once per call that touches the case directory, with

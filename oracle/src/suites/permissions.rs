@@ -4,18 +4,17 @@
 //! with each; the last two take the owner's own bits, so a store that
 //! trusts its create mode gets 0600 directories and 0400 files), a save
 //! into directories that do not exist yet leaves every directory it made
-//! 0700 and the record 0600; a save over a record, 0600 or left 0644,
-//! leaves it 0600; and, with the `machine` capability, a dispatch that
-//! creates the record does too. From a save recorded under strace (as
+//! 0700 and the record 0600; a save over a record, 0600 or left 0644, 0640
+//! or 0666, leaves it 0600; and, with the `machine` capability, a dispatch
+//! that creates the record does too. From a save recorded under strace (as
 //! `power` records it), into a directory that does not exist yet, into a
-//! directory made 0755 by someone else, over an old record (0600 or 0644)
-//! and through a symlink at the record path (to the old record or to
-//! nothing, the file it leads to judged): no directory it creates is ever
-//! more open
-//! than 0700 (created wider and chmodded afterwards is too late; created
-//! narrower by the umask and chmodded to 0700 is fine), each is 0700 once
-//! the save is done, and after no operation is the record path a file the
-//! save made of another mode than 0600.
+//! directory made 0755 by someone else, over an old record (0600, 0644,
+//! 0640, 0666) and through a symlink at the record path (to the old record
+//! or to nothing, the file it leads to judged): no directory it creates is
+//! ever more open than 0700 (created wider and chmodded afterwards is too
+//! late; created narrower by the umask and chmodded to 0700 is fine), each
+//! is 0700 once the save is done, and after no operation is the record path
+//! a file the save made of another mode than 0600.
 //!
 //! Does not promise: anything about modes of files other than the record
 //! (the lock file and preserved copies are this project's SPEC, not
@@ -223,6 +222,16 @@ pub fn plan(machine: bool, command: Option<String>) -> Vec<Planned> {
                 Act::SaveOverRecord(0o644),
                 "a save over a record left 0644",
             ),
+            (
+                "save_over_record_0640",
+                Act::SaveOverRecord(0o640),
+                "a save over a record left 0640",
+            ),
+            (
+                "save_over_record_0666",
+                Act::SaveOverRecord(0o666),
+                "a save over a record left 0666",
+            ),
         ];
         if machine {
             acts.push((
@@ -243,6 +252,8 @@ pub fn plan(machine: bool, command: Option<String>) -> Vec<Planned> {
             StartingState::NoDirectory,
             StartingState::OldRecord,
             StartingState::OldRecordOfMode(0o644),
+            StartingState::OldRecordOfMode(0o640),
+            StartingState::OldRecordOfMode(0o666),
             StartingState::DirectoryOf0755,
             StartingState::SymlinkToOldRecord,
             StartingState::SymlinkToNothing,

@@ -53,14 +53,16 @@ pub enum StartingState {
 pub const ELSEWHERE: &str = "elsewhere";
 
 /// The starts of the suites that interrupt a save at one of its calls
-/// (`kill`, `faults`): no directory, an old record (0600 and 0644), a
-/// corrupt file, a directory made 0755 by someone else, a symlink to the
-/// old record or to nothing.
-pub const INTERRUPTED_STARTS: [StartingState; 7] = [
+/// (`kill`, `faults`): no directory, an old record (0600, or left 0644,
+/// 0640, 0666), a corrupt file, a directory made 0755 by someone else, a
+/// symlink to the old record or to nothing.
+pub const INTERRUPTED_STARTS: [StartingState; 9] = [
     StartingState::NoDirectory,
     StartingState::OldRecord,
     StartingState::CorruptFile,
     StartingState::OldRecordOfMode(0o644),
+    StartingState::OldRecordOfMode(0o640),
+    StartingState::OldRecordOfMode(0o666),
     StartingState::DirectoryOf0755,
     StartingState::SymlinkToOldRecord,
     StartingState::SymlinkToNothing,

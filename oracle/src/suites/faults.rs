@@ -1,25 +1,25 @@
 //! `faults`: a save whose system calls fail, one at a time.
 //!
 //! Promises: for each starting directory (none yet, an old record of mode
-//! 0600, 0644, 0640 or 0666, a corrupt file, a directory made 0755, a symlink to the
-//! old record or to nothing: `traced::start::INTERRUPTED_STARTS`), the
-//! adapter's save of a new record is recorded under the
-//! tracer and replayed once per call that changes the disk or makes it
-//! durable (create, write, truncate, chmod, mkdir, rename, link, fsync,
-//! the open of a directory that is then fsynced, the close of a written
-//! file) and per errno of a failing disk (ENOSPC, EDQUOT, EIO), the call
-//! failing instead of running; see `traced::replay`. Each replay is judged
-//! by its outcome (requirements §7: by outcome, not by steps). A save that
-//! returns an error must leave the old record (after the rename onto the
-//! record path, the old or the new), and nothing in the directory but the
-//! record and the declared sidecar files, nor a file it made outside the
-//! case directory (a temp file in `$TMPDIR`). A save that returns success must
-//! have recovered: the new record at the path, 0600, and durable, which is
-//! judged by running the replay's own trace through the power model (a
-//! swallowed failure of a write or an fsync leaves a disk without it); what
-//! it recovered from is an `info`. Every point is judged; the case reports
-//! its first finding (a violation before a divergence) and how many other
-//! replays broke a rule.
+//! 0600, 0644, 0640 or 0666, a corrupt file, a directory made 0755, a
+//! symlink to the old record or to nothing:
+//! `traced::start::INTERRUPTED_STARTS`), the adapter's save of a new record
+//! is recorded under the tracer and replayed once per call that changes the
+//! disk or makes it durable (create, write, truncate, chmod, mkdir, rename,
+//! link, fsync, the open of a directory that is then fsynced, the close of
+//! a written file) and per errno of a failing disk (ENOSPC, EDQUOT, EIO),
+//! the call failing instead of running; see `traced::replay`. Each replay
+//! is judged by its outcome (requirements §7: by outcome, not by steps). A
+//! save that returns an error must leave the old record (after the rename
+//! onto the record path, the old or the new), and nothing in the directory
+//! but the record and the declared sidecar files, nor a file it created
+//! exclusively outside the case directory (a temp file in `$TMPDIR`). A
+//! save that returns success must have recovered: the new record at the
+//! path, 0600, and durable, which is judged by running the replay's own
+//! trace through the power model (a swallowed failure of a write or an
+//! fsync leaves a disk without it); what it recovered from is an `info`.
+//! Every point is judged; the case reports its first finding (a violation
+//! before a divergence) and how many other replays broke a rule.
 //!
 //! Does not promise: faults in calls that only read, stat or remove (a
 //! failed sweep or cleanup need not fail a save), nor in the calls on a

@@ -1,29 +1,30 @@
 //! `kill`: a save killed at each of its system calls.
 //!
 //! Promises: for each starting directory (none yet, an old record of mode
-//! 0600, 0644, 0640 or 0666, a corrupt file, a directory made 0755, a symlink to the
-//! old record or to nothing: `traced::start::INTERRUPTED_STARTS`), the
-//! adapter's save of a new record is recorded under the
-//! tracer and replayed once per call that touches the case directory, with
-//! SIGKILL as the call is entered, and once more as the first call after
-//! the last one is entered (the save's effects all made, its reply not yet
-//! sent); see `traced::replay`. After each: the record path must hold what
-//! it held before or the complete new record, 0600 (SPEC §3.4.1, §3.6); a
-//! fresh adapter must load it as the model does (§2); with the `machine`
-//! capability a `dispatch` of `tick` (the writer that holds the lock)
-//! should remove what the killed save left (§3.7, a SHOULD: a divergence);
-//! a later save must succeed and leave the new record. Without `machine`,
-//! nothing in the protocol holds the lock and SPEC says save never sweeps,
-//! so what a killed save left is counted in the pass message, not judged.
-//! A file the killed save made outside the case directory (a temp file or
-//! a probe in `$TMPDIR`) and left there is a divergence (§3.3, as in
-//! `power`): no writer sweeps it. The oracle removes it after judging.
+//! 0600, 0644, 0640 or 0666, a corrupt file, a directory made 0755, a
+//! symlink to the old record or to nothing:
+//! `traced::start::INTERRUPTED_STARTS`), the adapter's save of a new record
+//! is recorded under the tracer and replayed once per call that touches the
+//! case directory, with SIGKILL as the call is entered, and once more as
+//! the first call after the last one is entered (the save's effects all
+//! made, its reply not yet sent); see `traced::replay`. After each: the
+//! record path must hold what it held before or the complete new record,
+//! 0600 (SPEC §3.4.1, §3.6); a fresh adapter must load it as the model does
+//! (§2); with the `machine` capability a `dispatch` of `tick` (the writer
+//! that holds the lock) should remove what the killed save left (§3.7, a
+//! SHOULD: a divergence); a later save must succeed and leave the new
+//! record. Without `machine`, nothing in the protocol holds the lock and
+//! SPEC says save never sweeps, so what a killed save left is counted in
+//! the pass message, not judged. A file the killed save created exclusively
+//! outside the case directory (a temp file or a probe in `$TMPDIR`) and
+//! left there is a divergence (§3.3, as in `power`): no writer sweeps it.
+//! The oracle removes it after judging.
 //!
 //! Every point is judged; the case reports its first finding (a violation
 //! before a divergence) and how many other replays broke a rule.
 //!
-//! Does not promise: a file made outside the case directory by a save
-//! whose calls the persistence model cannot hold (that case is skipped).
+//! Does not promise: a file made outside the case directory by an open
+//! without `O_EXCL` (it may have been there before the save).
 
 use lifecycle_harness::subject::Subject;
 use lifecycle_harness::world::at_micros;

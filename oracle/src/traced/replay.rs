@@ -27,7 +27,8 @@
 //! never a pass or a violation. The suite judges what each replay left; a
 //! finding carries the op log of the save, marked where it stopped.
 //!
-//! Does not promise: more than the first finding of a case.
+//! Does not promise: more than one finding per case in words (the first,
+//! a violation before a divergence; the others are counted).
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;

@@ -3,7 +3,7 @@
 //! Promises: for each starting directory (none yet, an old record of mode
 //! 0600, 0644, 0640 or 0666, a corrupt file, a directory made 0755, a
 //! symlink to the old record or to nothing:
-//! `traced::start::INTERRUPTED_STARTS`), the adapter's save of a new record
+//! `traced::start::interrupted_starts`), the adapter's save of a new record
 //! is recorded under the tracer and replayed once per call that changes the
 //! disk or makes it durable (create, write, truncate, chmod, mkdir, rename,
 //! link, fsync, the open of a directory that is then fsynced, the close of
@@ -43,7 +43,7 @@ use crate::traced;
 use crate::traced::held::{allowed, holds, Held};
 use crate::traced::record::{op_log_of, Recorded, Traced};
 use crate::traced::replay::{found_at, interrupt_each, Replay};
-use crate::traced::start::{new_record, StartingState, INTERRUPTED_STARTS};
+use crate::traced::start::{interrupted_starts, new_record, StartingState};
 use crate::tracer::Action;
 
 /// The errnos of a failed disk: full, over quota, broken.
@@ -168,7 +168,7 @@ fn judge_fault(
         ));
     }
     let mut left = run.leftovers();
-    left.extend(run.strays().iter().map(|p| p.display().to_string()));
+    left.extend(run.strays.iter().map(|p| p.display().to_string()));
     if !left.is_empty() {
         return Err(found_at(
             violation(format!(
@@ -281,7 +281,7 @@ pub fn plan(command: Option<String>) -> Vec<Planned> {
     traced::per_start(
         "faults",
         "§3.5",
-        &INTERRUPTED_STARTS,
+        &interrupted_starts(),
         "ENOSPC, EDQUOT and EIO at each call that changes the disk or syncs it; save must fail and leave the old record, no temp file",
         command,
         run_case,

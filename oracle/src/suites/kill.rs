@@ -3,7 +3,7 @@
 //! Promises: for each starting directory (none yet, an old record of mode
 //! 0600, 0644, 0640 or 0666, a corrupt file, a directory made 0755, a
 //! symlink to the old record or to nothing:
-//! `traced::start::INTERRUPTED_STARTS`), the adapter's save of a new record
+//! `traced::start::interrupted_starts`), the adapter's save of a new record
 //! is recorded under the tracer and replayed once per call that touches the
 //! case directory, with SIGKILL as the call is entered, and once more as
 //! the first call after the last one is entered (the save's effects all
@@ -40,7 +40,7 @@ use crate::traced::held::{allowed, holds, rule_of, Held};
 use crate::traced::load::judge_load;
 use crate::traced::record::{Recorded, Traced};
 use crate::traced::replay::{found_at, interrupt_each, Replay};
-use crate::traced::start::{new_record, StartingState, INTERRUPTED_STARTS};
+use crate::traced::start::{interrupted_starts, new_record, StartingState};
 use crate::tracer::Action;
 
 /// The calls of the recorded save to kill at: every call that touches the
@@ -182,7 +182,7 @@ fn judge_kill(
             ))
         }
     }
-    if let Some(stray) = run.strays().first() {
+    if let Some(stray) = run.strays.first() {
         return Err(found_at(
             Finding::divergence(
                 "§3.3",
@@ -232,7 +232,7 @@ pub fn plan(command: Option<String>) -> Vec<Planned> {
     traced::per_start(
         "kill",
         "§3.4",
-        &INTERRUPTED_STARTS,
+        &interrupted_starts(),
         "SIGKILL as it enters each of its calls in the case directory; the record path, a load, a later writer",
         command,
         run_case,

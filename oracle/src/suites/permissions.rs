@@ -34,7 +34,7 @@ use crate::subject::AdapterSubject;
 use crate::traced::held::Held;
 use crate::traced::op_log::op_log_text;
 use crate::traced::record::{record_save, Traced};
-use crate::traced::start::{new_record, StartingState};
+use crate::traced::start::{new_record, starts_without, StartingState};
 
 /// The rule of every finding of the suite but a directory's mode.
 const RECORD_0600: &str = "the record file has mode 0600 whenever it is visible";
@@ -248,16 +248,9 @@ pub fn plan(machine: bool, command: Option<String>) -> Vec<Planned> {
                 move |case| run(case, umask, act),
             ));
         }
-        for start in [
-            StartingState::NoDirectory,
-            StartingState::OldRecord,
-            StartingState::OldRecordOfMode(0o644),
-            StartingState::OldRecordOfMode(0o640),
-            StartingState::OldRecordOfMode(0o666),
-            StartingState::DirectoryOf0755,
-            StartingState::SymlinkToOldRecord,
-            StartingState::SymlinkToNothing,
-        ] {
+        // The modes over a corrupt file are those over a record, and an
+        // empty directory's those of the directory made 0755.
+        for start in starts_without(&[StartingState::EmptyDirectory, StartingState::CorruptFile]) {
             let command = command.clone();
             cases.push(Planned::new(
                 format!("permissions/umask_{umask:03o}/traced_{}", start.name()),

@@ -499,6 +499,10 @@ pub struct Replay {
     pub saved: Result<(), Failure>,
     /// The replay's own trace.
     pub trace: Trace,
+    /// The files the save created exclusively outside the case directory
+    /// (a temp file or a probe in `$TMPDIR`) that were still there after
+    /// it, where no writer of the record sweeps them.
+    pub strays: Vec<PathBuf>,
 }
 
 impl Replay {
@@ -507,26 +511,24 @@ impl Replay {
     pub fn leftovers(&self) -> Vec<String> {
         self.scope.leftovers(&self.before)
     }
+}
 
-    /// The files the replay's save created exclusively outside the case
-    /// directory (a temp file or a probe in `$TMPDIR`: `O_CREAT | O_EXCL`,
-    /// so nothing was there before) that are still there, where no writer
-    /// of the record sweeps them. A file made there by a plain `O_CREAT`
-    /// open may have been there before the save, so it is not counted.
-    pub fn strays(&self) -> Vec<PathBuf> {
-        let mut strays: Vec<PathBuf> = self
-            .trace
-            .calls
-            .iter()
-            .filter_map(created_exclusively)
-            .map(|path| PathBuf::from(OsString::from_vec(path)))
-            .filter(|path| !path.starts_with(&self.scope.top))
-            .filter(|path| fs::symlink_metadata(path).is_ok_and(|m| m.is_file()))
-            .collect();
-        strays.sort();
-        strays.dedup();
-        strays
-    }
+/// The files a save traced as `trace` created exclusively outside the case
+/// directory of `scope` (`O_CREAT | O_EXCL`, so nothing was there before)
+/// that are still there. A file made there by a plain `O_CREAT` open may
+/// have been there before the save, so it is not counted.
+fn strays_of(trace: &Trace, scope: &CaseScope) -> Vec<PathBuf> {
+    let mut strays: Vec<PathBuf> = trace
+        .calls
+        .iter()
+        .filter_map(created_exclusively)
+        .map(|path| PathBuf::from(OsString::from_vec(path)))
+        .filter(|path| !path.starts_with(&scope.top))
+        .filter(|path| fs::symlink_metadata(path).is_ok_and(|m| m.is_file()))
+        .collect();
+    strays.sort();
+    strays.dedup();
+    strays
 }
 
 fn replay(
@@ -576,6 +578,7 @@ fn replay(
                 point.text
             ))
         })?;
+    let strays = strays_of(&trace, &scope);
     Ok(Replay {
         point,
         hit,
@@ -584,6 +587,7 @@ fn replay(
         disk,
         saved,
         trace,
+        strays,
     })
 }
 
@@ -677,7 +681,7 @@ pub fn interrupt_each(
         let judged = judge(case, &run, &recorded);
         // What the save made elsewhere was judged; the oracle leaves no
         // litter in the adapter's $TMPDIR.
-        for stray in run.strays() {
+        for stray in &run.strays {
             let _ = fs::remove_file(stray);
         }
         match judged {

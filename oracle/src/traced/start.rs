@@ -52,12 +52,11 @@ pub enum StartingState {
 /// The directory beside the record's that a symlink start points into.
 pub const ELSEWHERE: &str = "elsewhere";
 
-/// The starts of the suites that interrupt a save at one of its calls
-/// (`kill`, `faults`): no directory, an old record (0600, or left 0644,
-/// 0640, 0666), a corrupt file, a directory made 0755 by someone else, a
-/// symlink to the old record or to nothing.
-pub const INTERRUPTED_STARTS: [StartingState; 9] = [
+/// Every disk the traced suites start a save from, in the order their
+/// cases are listed. Each suite leaves out those that tell it nothing new.
+pub const STARTS: [StartingState; 10] = [
     StartingState::NoDirectory,
+    StartingState::EmptyDirectory,
     StartingState::OldRecord,
     StartingState::CorruptFile,
     StartingState::OldRecordOfMode(0o644),
@@ -67,6 +66,21 @@ pub const INTERRUPTED_STARTS: [StartingState; 9] = [
     StartingState::SymlinkToOldRecord,
     StartingState::SymlinkToNothing,
 ];
+
+/// [`STARTS`] without `left_out`, in the same order.
+pub fn starts_without(left_out: &[StartingState]) -> Vec<StartingState> {
+    STARTS
+        .into_iter()
+        .filter(|start| !left_out.contains(start))
+        .collect()
+}
+
+/// The starts of the suites that interrupt a save at one of its calls
+/// (`kill`, `faults`): all but the empty directory, which the directory
+/// made 0755 (empty too) stands for.
+pub fn interrupted_starts() -> Vec<StartingState> {
+    starts_without(&[StartingState::EmptyDirectory])
+}
 
 /// The bytes of a corrupt record file: a record torn off mid-member.
 pub const CORRUPT: &[u8] = b"{\"current_state\":\"DROWSY\",\"since_ts\":\"2024-06";

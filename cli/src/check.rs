@@ -3,8 +3,9 @@
 //! Promises: parses the options the README and PROTOCOL.md name, runs the
 //! oracle (`lifecycle_oracle::run`) on the adapter given, or on the
 //! built-in store in process, prints the report, writes the files asked
-//! for (JSON, JUnit XML, Markdown) and exits 0 (no violation), 1
-//! (violations), 2 (usage) or 3 (harness broken).
+//! for (JSON, JUnit XML, Markdown) and exits 0 (no violation, or none
+//! that `--baseline` does not know), 1 (violations), 2 (usage, a baseline
+//! that cannot be read) or 3 (harness broken).
 //!
 //! Does not promise: anything the oracle does not.
 
@@ -16,6 +17,7 @@ use std::time::Duration;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
 use lifecycle_oracle::adapter::{Config, Launch};
+use lifecycle_oracle::baseline::Baseline;
 use lifecycle_oracle::shell;
 use lifecycle_oracle::suites::Suite;
 use lifecycle_oracle::{vectors, Options, Report, Selection};
@@ -62,9 +64,16 @@ pub struct CheckArgs {
     /// Write the report as JUnit XML to this file.
     #[arg(long)]
     junit: Option<PathBuf>,
-    /// Write the report as Markdown to this file.
+    /// Write the report as Markdown to this file (at most 60,000
+    /// characters: the table, then as many groups of findings as fit).
     #[arg(long)]
     markdown: Option<PathBuf>,
+    /// The findings known before: a JSON report of an earlier run, or an
+    /// expected-findings file of the examples. The run fails (exit 1) only
+    /// on a violation it does not list, and says which of its findings
+    /// are fixed.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
 }
 
 /// The suites by name, every one listed in the help and in the error for
@@ -100,7 +109,8 @@ fn write_reports(args: &CheckArgs, report: &Report) -> Result<(), String> {
         write(path, &report.to_junit()?)?;
     }
     if let Some(path) = &args.markdown {
-        write(path, &report.to_markdown())?;
+        let json = args.json.as_ref().map(|p| p.display().to_string());
+        write(path, &report.to_markdown(json.as_deref()))?;
     }
     Ok(())
 }
@@ -115,6 +125,16 @@ pub fn run(args: CheckArgs) -> ExitCode {
             }
         },
         None => vectors::embedded(),
+    };
+    let baseline = match &args.baseline {
+        Some(path) => match Baseline::read(path) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                eprintln!("lifecycle check: {e}");
+                return ExitCode::from(USAGE);
+            }
+        },
+        None => None,
     };
     let selection = match Selection::new(&args.run, &args.skip, args.case.clone()) {
         Ok(selection) => selection,
@@ -148,13 +168,14 @@ pub fn run(args: CheckArgs) -> ExitCode {
         // calls in the case directory only.
         tracer_program: std::env::current_exe().ok(),
     };
-    let report = match lifecycle_oracle::run(&options) {
+    let mut report = match lifecycle_oracle::run(&options) {
         Ok(report) => report,
         Err(why) => {
             eprintln!("lifecycle check: {why}");
             return ExitCode::from(HARNESS_BROKEN);
         }
     };
+    report.baseline = baseline;
     print!("{}", report.to_text());
     // A run that ended early (a broken adapter) says why itself: its
     // case may be planned all the same.

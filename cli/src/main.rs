@@ -40,8 +40,9 @@ enum Command {
     /// Check an implementation of the store against the SPEC: the built-in
     /// store, or any other through an adapter (PROTOCOL.md).
     ///
-    /// Exit codes: 0 no violation, 1 violations, 2 usage, 3 harness broken
-    /// (the adapter, not the implementation, is at fault).
+    /// Exit codes: 0 no violation (or none that `--baseline` does not
+    /// know), 1 violations, 2 usage, 3 harness broken (the adapter, not
+    /// the implementation, is at fault).
     Check(check::CheckArgs),
     /// Serve the built-in store on stdin/stdout by the adapter protocol
     /// (PROTOCOL.md), for `lifecycle check --adapter 'lifecycle adapter'`.

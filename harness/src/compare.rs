@@ -665,14 +665,18 @@ pub fn transitioned(before: &World, after: &Record, transitioned: bool) -> Resul
 
 // -------------------------------------------------------------- load, save
 
-/// The section of SPEC §1 a corrupt file breaks: §1.1 for its syntax,
-/// §1.2 to §1.4 for a member by its kind, §1.6 for its size.
+/// The most specific section of SPEC §1 a corrupt file breaks: §1.1.1 to
+/// §1.1.5 for its encoding and syntax, §1.2 to §1.4 for a member by its
+/// kind, §1.6 for its size.
 pub fn section_of(corrupt: &Corrupt) -> &'static str {
     match corrupt {
         Corrupt::Raw(class) => match class.item() {
             1 => "§1.6",
-            8 => "§1.2",
-            _ => "§1.1",
+            5 => "§1.1.4",
+            6 => "§1.1.3",
+            7 => "§1.1.5",
+            // UTF-8, a BOM, not one value, not an object.
+            _ => "§1.1.1",
         },
         Corrupt::Missing(_) => "§1.2",
         Corrupt::Invalid(field) => {
@@ -689,6 +693,63 @@ pub fn section_of(corrupt: &Corrupt) -> &'static str {
             }
         }
     }
+}
+
+/// How a corrupt file breaks SPEC §1, in words that name its class and not
+/// the case: `the file breaks §1.6 item 7`, for the groups of a report.
+pub fn how_corrupt(corrupt: &Corrupt) -> String {
+    format!("the file breaks §1.6 item {}", corrupt.item())
+}
+
+/// How `observed` differs from `expected`, in words that name members and
+/// not values, for the groups of a report: `the default record`, the known
+/// members that differ (`since_ts, quarantine`), or `an unknown member`;
+/// and whether only unknown members differ (SPEC §1.5).
+pub fn how_records_differ(expected: &Record, observed: &Record) -> (String, bool) {
+    let mut names = Vec::new();
+    let fields: [(&str, bool); 7] = [
+        (
+            "current_state",
+            expected.current_state == observed.current_state,
+        ),
+        ("since_ts", expected.since_ts == observed.since_ts),
+        (
+            "last_activity_ts",
+            expected.last_activity_ts == observed.last_activity_ts,
+        ),
+        (
+            "wrapper_event_seq",
+            expected.wrapper_event_seq == observed.wrapper_event_seq,
+        ),
+        (
+            "sleep_cycle_progress",
+            expected.sleep_cycle_progress == observed.sleep_cycle_progress,
+        ),
+        ("quarantine", expected.quarantine == observed.quarantine),
+        ("shadow_run", expected.shadow_run == observed.shadow_run),
+    ];
+    for (name, same) in fields {
+        if !same {
+            names.push(name);
+        }
+    }
+    let is_default = observed.current_state == lifecycle_model::State::Wake
+        && observed.wrapper_event_seq == 0
+        && observed.sleep_cycle_progress.is_none()
+        && observed.quarantine.is_none()
+        && !observed.shadow_run
+        && observed.unknown.is_empty()
+        && observed.since_ts == observed.last_activity_ts;
+    if is_default && names.len() > 1 {
+        return (
+            "the default record, as for a file that is not valid".to_string(),
+            false,
+        );
+    }
+    if names.is_empty() {
+        return ("a record whose unknown members differ".to_string(), true);
+    }
+    (format!("a record whose {} differ", names.join(", ")), false)
 }
 
 /// What a corrupt file breaks, in words.
@@ -751,13 +812,23 @@ pub fn load(world: &World, observed: &Result<Loaded, Failure>) -> Result<(), Fin
                         report::record(&record),
                         answer_text(&loaded.record)
                     ),
-                ));
+                )
+                .broken_by(how_corrupt(&corrupt)));
             }
         }
+        let (how, only_unknown) = match &loaded.record {
+            Ok(r) => how_records_differ(&record, r),
+            Err(_) => (String::new(), false),
+        };
         let (spec, rule) = if loaded.record.is_err() {
             (
                 "§2.3",
                 "load returns a record of SPEC §1 with every known member",
+            )
+        } else if only_unknown {
+            (
+                "§1.5",
+                "load keeps unknown members as written (their numbers as binary64 values, requirements §7)",
             )
         } else {
             (
@@ -779,7 +850,8 @@ pub fn load(world: &World, observed: &Result<Loaded, Failure>) -> Result<(), Fin
                 answer_text(&loaded.record),
                 differs.unwrap_or_default()
             ),
-        ));
+        )
+        .broken_by(how));
     }
     match loaded.kind {
         Some(k) if k != kind => Err(Finding::divergence(
@@ -884,10 +956,9 @@ pub fn save_judged(
             )),
             _ => Ok(()),
         },
-        Err(failure) if valid => Err(Finding::violation(
-            "§3",
-            "save of a valid record succeeds",
+        Err(failure) if valid => Err(valid_save_failed(
             format!("save of the valid record {} failed: {failure}", shown()),
+            failure,
         )),
         Err(failure) => Err(Finding::violation(
             "§3.1",
@@ -899,6 +970,20 @@ pub fn save_judged(
         )),
     }
 }
+
+/// The finding of a save of a valid record that failed with `failure`:
+/// refused as invalid, a validation of SPEC §3.1 that is wrong; else a
+/// save that failed (SPEC §3), `message` saying how.
+pub fn valid_save_failed(message: String, failure: &Failure) -> Finding {
+    match failure {
+        Failure::InvalidRecord { .. } => Finding::violation("§3.1", VALID_SAVED, message)
+            .broken_by("refused as an invalid record"),
+        _ => Finding::violation("§3", VALID_SAVED, message).broken_by("failed"),
+    }
+}
+
+/// The rule a save of a valid record that fails breaks.
+const VALID_SAVED: &str = "save of a valid record succeeds";
 
 /// The rule a refusal that names another field, or none, breaks.
 const NAMES_FIELD: &str = "a refused save names the field that breaks SPEC §1";
@@ -1117,6 +1202,9 @@ mod tests {
             of(&base.replace("00:00:00Z\",\"last", "00:00:00+01:00\",\"last")),
             "§1.4"
         );
-        assert_eq!(of(&format!("\u{feff}{base}")), "§1.1");
+        assert_eq!(of(&format!("\u{feff}{base}")), "§1.1.1");
+        assert_eq!(of(&base.replace("{", "{\"a\":1,\"a\":1,")), "§1.1.5");
+        assert_eq!(of(&base.replace(":1,", ":\"\\ud800\",")), "§1.1.3");
+        assert_eq!(of(&base.replace(":1,", ":NaN,")), "§1.1.4");
     }
 }

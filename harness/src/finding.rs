@@ -3,7 +3,9 @@
 //!
 //! Promises: a [`Finding`] says how bad it is (a MUST or a SHOULD broken),
 //! the SPEC section, the rule broken in one sentence (the same sentence for
-//! every finding of one rule, whatever the case), what happened in this
+//! every finding of one rule, whatever the case), how it broke when a rule
+//! can break in ways that have different causes (again words that do not
+//! depend on the case's input), what happened in this
 //! case, and, when the place that found it made one, a reproduction (a
 //! shrunk list of steps, an op log). Every checker returns one; nothing
 //! carries a finding as text to be read back. Its `Display` is one line,
@@ -32,6 +34,12 @@ pub struct Finding {
     pub spec: &'static str,
     /// The rule broken, in one sentence of the SPEC's words.
     pub rule: &'static str,
+    /// How the rule broke, when one rule can break in ways that have
+    /// different causes (`the file breaks §1.6 item 7`, `the mode of the
+    /// record it replaced`): words that do not depend on the case's input,
+    /// so that a report can make one group of the findings of one rule
+    /// broken one way. Empty when the rule breaks one way only.
+    pub how: String,
     /// What happened in this case.
     pub message: String,
     /// A reproduction made where the finding was made, when the case's
@@ -45,6 +53,7 @@ impl Finding {
             level: Level::Violation,
             spec,
             rule,
+            how: String::new(),
             message: message.into(),
             reproduction: None,
         }
@@ -55,6 +64,7 @@ impl Finding {
             level: Level::Divergence,
             spec,
             rule,
+            how: String::new(),
             message: message.into(),
             reproduction: None,
         }
@@ -63,6 +73,12 @@ impl Finding {
     /// The same finding with `reproduction` as its own.
     pub fn reproduced_by(mut self, reproduction: impl Into<String>) -> Finding {
         self.reproduction = Some(reproduction.into());
+        self
+    }
+
+    /// The same finding, saying how its rule broke (see [`Finding::how`]).
+    pub fn broken_by(mut self, how: impl Into<String>) -> Finding {
+        self.how = how.into();
         self
     }
 

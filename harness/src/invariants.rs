@@ -50,7 +50,7 @@ pub fn files_are_private(
         match entry {
             Entry::File { mode, .. } if *mode != FILE_MODE => {
                 let (spec, rule) = if name == record_name {
-                    ("§3.6", "the record file has mode 0600")
+                    ("§3.6", RECORD_0600)
                 } else {
                     ("§4.5", "every file the store keeps has mode 0600")
                 };
@@ -73,7 +73,11 @@ pub fn files_are_private(
     Ok(())
 }
 
-const DIRECTORY_0700: &str = "every directory the store makes has mode 0700";
+/// The rule of SPEC §3.6 for the record file, whoever judges it.
+pub const RECORD_0600: &str = "the record file has mode 0600 whenever it is visible";
+/// The rule of SPEC §3.6 for a directory, whoever judges it.
+pub const DIRECTORY_0700: &str =
+    "every directory a save makes has mode 0700, and is never more open than that";
 
 /// Whether `name` is the record, a sidecar or a preserved copy: a file an
 /// implementation may keep.
@@ -199,22 +203,39 @@ pub fn record_file_holds(
             let held = lifecycle_model::record::decode(data);
             match &held {
                 Ok(held) if compare::same_record(world, record, held) => Ok(()),
-                _ => Err(Finding::violation(
-                    "§3.4",
-                    HOLDS_WHAT_WAS_WRITTEN,
-                    format!(
-                        "the record file should now hold {}, but holds {}{}",
-                        crate::report::record(record),
-                        excerpt(data),
-                        held.ok()
-                            .and_then(|held| compare::difference(
-                                world,
-                                &compare::Predicted::exactly(record),
-                                &held
-                            ))
-                            .unwrap_or_default()
-                    ),
-                )),
+                _ => {
+                    // A file that is not the record written breaks its
+                    // serialized form (§3.2), or only the unknown members
+                    // it was to keep (§1.5).
+                    let (spec, rule, how) = match &held {
+                        Ok(held) => match compare::how_records_differ(record, held) {
+                            (how, true) => ("§1.5", UNKNOWN_KEPT, how),
+                            (how, false) => ("§3.2", HOLDS_WHAT_WAS_WRITTEN, how),
+                        },
+                        Err(corrupt) => (
+                            "§3.2",
+                            HOLDS_WHAT_WAS_WRITTEN,
+                            compare::how_corrupt(corrupt),
+                        ),
+                    };
+                    Err(Finding::violation(
+                        spec,
+                        rule,
+                        format!(
+                            "the record file should now hold {}, but holds {}{}",
+                            crate::report::record(record),
+                            excerpt(data),
+                            held.ok()
+                                .and_then(|held| compare::difference(
+                                    world,
+                                    &compare::Predicted::exactly(record),
+                                    &held
+                                ))
+                                .unwrap_or_default()
+                        ),
+                    )
+                    .broken_by(how))
+                }
             }
         }
         (other, _) => Err(Finding::violation(
@@ -230,6 +251,8 @@ pub fn record_file_holds(
 
 const HOLDS_WHAT_WAS_WRITTEN: &str =
     "after a writer wrote, the record file holds the record it wrote";
+const UNKNOWN_KEPT: &str =
+    "a save keeps unknown members as written (their numbers as binary64 values, requirements §7)";
 
 /// A directory entry in a message.
 pub fn entry(entry: Option<&Entry>) -> String {

@@ -257,6 +257,8 @@ fn result_of(
         let shown = finding.reproduction.unwrap_or(reproduction);
         let mut result = base.with(verdict, finding.message).reproduce(shown);
         result.spec = finding.spec.to_string();
+        result.rule = finding.rule.to_string();
+        result.how = finding.how;
         result.rerun = Some(options.rerun(&id, seeded));
         if !stderr.is_empty() {
             result.stderr = Some(stderr.trim_start().to_string());

@@ -29,9 +29,11 @@
 //!   back), [`case`] (what a case is and how it came out: the types every
 //!   suite shares), [`traced`] (a save recorded under the tracer, replayed,
 //!   and what it left), [`suites`] (the cases, one module a suite);
-//! - a run: [`options`] (what the command line asked), [`report`] (JSON,
-//!   JUnit, Markdown and the terminal), [`check`] (one run: suites in
-//!   order, each case's outcome into the report).
+//! - a run: [`options`] (what the command line asked), [`groups`] (the
+//!   findings grouped by root cause), [`baseline`] (the findings known
+//!   before, `--baseline`), [`report`] (JSON, JUnit, Markdown and the
+//!   terminal), [`check`] (one run: suites in order, each case's outcome
+//!   into the report).
 //!
 //! Does not promise: anything about several writers at once, nor about
 //! an implementation's own system calls without a tracer (the `kill`,
@@ -39,8 +41,10 @@
 //! strace).
 
 pub mod adapter;
+pub mod baseline;
 pub mod case;
 pub mod check;
+pub mod groups;
 pub mod options;
 pub mod protocol;
 pub mod ptrace;

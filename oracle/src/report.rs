@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::baseline::Baseline;
+use crate::groups::{self, Group};
 use crate::protocol::Implementation;
 
 /// The verdict of one case.
@@ -71,6 +73,12 @@ pub struct CaseResult {
     pub reproduction: Option<String>,
     /// For a finding: the command that re-runs just this case.
     pub rerun: Option<String>,
+    /// For a finding: the rule broken, the same sentence for every case
+    /// of that rule.
+    pub rule: String,
+    /// For a finding: how the rule broke (`Finding::how`), empty when it
+    /// breaks one way only.
+    pub how: String,
     /// The adapter's last lines of standard error, when it wrote any.
     pub stderr: Option<String>,
 }
@@ -85,6 +93,8 @@ impl CaseResult {
             message: message.into(),
             reproduction: None,
             rerun: None,
+            rule: String::new(),
+            how: String::new(),
             stderr: None,
         }
     }
@@ -119,7 +129,8 @@ fn row(counts: &BTreeMap<Verdict, usize>) -> [usize; 5] {
     Verdict::ALL.map(|v| counts.get(&v).copied().unwrap_or(0))
 }
 
-/// The JSON report, borrowed from a [`Report`]: what `--json` writes.
+/// The JSON report, borrowed from a [`Report`]: what `--json` writes
+/// (`protocol/report.schema.json` describes it).
 #[derive(Debug, Serialize)]
 pub struct JsonReport<'a> {
     implementation: JsonImplementation<'a>,
@@ -134,6 +145,10 @@ pub struct JsonReport<'a> {
     adapter_broken: Option<&'a str>,
     /// The crash cases that could not be judged ([`Report::blind_spots`]).
     blind_spots: Vec<&'a str>,
+    /// The findings grouped by root cause (`groups`), most severe first.
+    groups: Vec<JsonGroup<'a>>,
+    /// Null without `--baseline`.
+    baseline: Option<JsonBaseline<'a>>,
     results: Vec<JsonResult<'a>>,
 }
 
@@ -147,12 +162,40 @@ struct JsonImplementation<'a> {
 }
 
 #[derive(Debug, Serialize)]
+struct JsonGroup<'a> {
+    verdict: &'static str,
+    spec: &'a str,
+    rule: &'a str,
+    how: &'a str,
+    suites: Vec<&'static str>,
+    count: usize,
+    /// The case to read first (the smallest reproduction).
+    example: &'a str,
+    cases: Vec<&'a str>,
+    /// With a baseline: the cases of the group it does not know.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new: Option<Vec<&'a str>>,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonBaseline<'a> {
+    file: &'a str,
+    known: usize,
+    new: Vec<&'a str>,
+    fixed: Vec<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
 struct JsonResult<'a> {
     suite: &'static str,
     case: &'a str,
     spec: &'a str,
     verdict: &'static str,
     message: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    rule: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    how: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     reproduction: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,11 +217,24 @@ pub struct Report {
     /// Set when the smoke suite failed: the adapter, not the implementation,
     /// is most likely at fault.
     pub adapter_broken: Option<String>,
+    /// The known findings (`--baseline`): only others fail the run.
+    pub baseline: Option<Baseline>,
 }
 
 /// The suites that judge what an implementation's own system calls leave:
 /// a case of theirs that is skipped is a blind spot, not a pass.
 pub const CRASH_SUITES: [&str; 4] = ["kill", "faults", "power", "permissions"];
+
+/// The most characters of Markdown a report writes: a pull request comment
+/// holds 65,536, and the rest is room for what a CI job adds around it.
+pub const MARKDOWN_LIMIT: usize = 60_000;
+
+/// The most case ids a group lists in the terminal and in Markdown (the
+/// JSON report lists them all).
+const IDS_SHOWN: usize = 12;
+
+/// The most characters of one message or reproduction in Markdown.
+const MARKDOWN_TEXT: usize = 2_000;
 
 impl Report {
     /// The crash cases that were skipped (a call the model cannot hold, no
@@ -200,6 +256,49 @@ impl Report {
             .collect()
     }
 
+    /// The findings grouped by root cause, most severe first.
+    pub fn groups(&self) -> Vec<Group<'_>> {
+        groups::of(&self.results)
+    }
+
+    /// Whether `r` is a finding the baseline does not know (every finding
+    /// without a baseline).
+    pub fn is_new(&self, r: &CaseResult) -> bool {
+        r.verdict.is_finding()
+            && self
+                .baseline
+                .as_ref()
+                .is_none_or(|b| !b.knows(&r.case, r.verdict))
+    }
+
+    /// The ids of `cases` that are new findings.
+    fn new_cases<'r>(&self, cases: &[&'r CaseResult]) -> Vec<&'r str> {
+        cases
+            .iter()
+            .filter(|r| self.is_new(r))
+            .map(|r| r.case.as_str())
+            .collect()
+    }
+
+    /// The baseline's findings whose case ran and is no longer that
+    /// finding.
+    pub fn fixed(&self) -> Vec<&str> {
+        let Some(baseline) = &self.baseline else {
+            return Vec::new();
+        };
+        baseline
+            .known
+            .iter()
+            .filter(|(case, verdict)| {
+                self.results
+                    .iter()
+                    .find(|r| &r.case == *case)
+                    .is_some_and(|r| r.verdict != **verdict)
+            })
+            .map(|(case, _)| case.as_str())
+            .collect()
+    }
+
     /// The seconds `suite` took (0 when it did not run).
     pub fn seconds_of(&self, suite: &str) -> f64 {
         self.durations.get(suite).copied().map_or(0.0, seconds)
@@ -210,11 +309,16 @@ impl Report {
     }
 
     /// The exit code of `lifecycle check`: 3 when the harness or the
-    /// adapter is broken (not the implementation), 1 violations, else 0.
+    /// adapter is broken (not the implementation), 1 for a violation the
+    /// baseline (if any) does not know, else 0.
     pub fn exit_code(&self) -> u8 {
         if self.harness_broken.is_some() || self.adapter_broken.is_some() {
             3
-        } else if self.count(Verdict::Violation) > 0 {
+        } else if self
+            .results
+            .iter()
+            .any(|r| r.verdict == Verdict::Violation && self.is_new(r))
+        {
             1
         } else {
             0
@@ -240,6 +344,11 @@ impl Report {
     /// The report as JSON: serialize it (`serde_json::to_string_pretty`).
     pub fn to_json(&self) -> JsonReport<'_> {
         let implementation = &self.implementation;
+        let findings: Vec<&CaseResult> = self
+            .results
+            .iter()
+            .filter(|r| r.verdict.is_finding())
+            .collect();
         JsonReport {
             implementation: JsonImplementation {
                 name: &implementation.name,
@@ -261,6 +370,27 @@ impl Report {
             harness_broken: self.harness_broken.as_deref(),
             adapter_broken: self.adapter_broken.as_deref(),
             blind_spots: self.blind_spots().iter().map(|r| r.case.as_str()).collect(),
+            groups: self
+                .groups()
+                .iter()
+                .map(|g| JsonGroup {
+                    verdict: g.verdict.name(),
+                    spec: g.spec,
+                    rule: g.rule,
+                    how: g.how,
+                    suites: g.suites.clone(),
+                    count: g.cases.len(),
+                    example: &g.example.case,
+                    cases: g.cases.iter().map(|r| r.case.as_str()).collect(),
+                    new: self.baseline.as_ref().map(|_| self.new_cases(&g.cases)),
+                })
+                .collect(),
+            baseline: self.baseline.as_ref().map(|b| JsonBaseline {
+                file: &b.file,
+                known: b.known.len(),
+                new: self.new_cases(&findings),
+                fixed: self.fixed(),
+            }),
             results: self
                 .results
                 .iter()
@@ -270,6 +400,8 @@ impl Report {
                     spec: &r.spec,
                     verdict: r.verdict.name(),
                     message: &r.message,
+                    rule: &r.rule,
+                    how: &r.how,
                     reproduction: r.reproduction.as_deref(),
                     rerun: r.rerun.as_deref(),
                     stderr: r.stderr.as_deref(),
@@ -302,6 +434,9 @@ impl Report {
                         s.set_message(format!("{} {}", r.spec, r.message));
                         s.set_type(r.verdict.name());
                         let mut text = String::new();
+                        if !r.rule.is_empty() {
+                            let _ = writeln!(text, "rule: {}", sentence(&r.rule, &r.how));
+                        }
                         if let Some(rep) = &r.reproduction {
                             let _ = writeln!(text, "reproduction:\n{rep}");
                         }
@@ -326,8 +461,105 @@ impl Report {
             .map_err(|e| format!("could not write JUnit XML: {e}"))
     }
 
+    /// The title of a group: verdict, section, how many cases in which
+    /// suites, then the rule and how it broke.
+    fn group_title(&self, g: &Group<'_>) -> String {
+        let cases = if g.cases.len() == 1 {
+            "1 case".to_string()
+        } else {
+            format!("{} cases", g.cases.len())
+        };
+        let new = match &self.baseline {
+            Some(_) => {
+                let n = g.cases.iter().filter(|r| self.is_new(r)).count();
+                if n == 0 {
+                    ", all in the baseline".to_string()
+                } else {
+                    format!(", {n} NEW")
+                }
+            }
+            None => String::new(),
+        };
+        format!(
+            "{} {} ({cases}{new}; {}): {}",
+            g.verdict.name().to_uppercase(),
+            g.spec,
+            g.suites.join(", "),
+            g.sentence()
+        )
+    }
+
+    /// The case ids of a group other than its example, at most
+    /// [`IDS_SHOWN`].
+    fn other_cases(g: &Group<'_>) -> Option<String> {
+        let others: Vec<&str> = g
+            .cases
+            .iter()
+            .filter(|r| r.case != g.example.case)
+            .map(|r| r.case.as_str())
+            .collect();
+        if others.is_empty() {
+            return None;
+        }
+        let shown = others.len().min(IDS_SHOWN);
+        let mut line = others[..shown].join(", ");
+        if others.len() > shown {
+            let _ = write!(
+                line,
+                " and {} more (the JSON report lists them)",
+                others.len() - shown
+            );
+        }
+        Some(line)
+    }
+
+    /// The implementation-defined choices: one line per distinct message,
+    /// with how many cases said it and one of them.
+    fn info_lines(&self) -> Vec<String> {
+        let mut lines: Vec<(&str, &str, usize)> = Vec::new();
+        for r in self.results.iter().filter(|r| r.verdict == Verdict::Info) {
+            match lines.iter_mut().find(|(m, _, _)| *m == r.message) {
+                Some(line) => line.2 += 1,
+                None => lines.push((&r.message, &r.case, 1)),
+            }
+        }
+        lines
+            .into_iter()
+            .map(|(message, case, n)| match n {
+                1 => format!("{case}: {message}"),
+                n => format!("{message} ({n} cases, e.g. {case})"),
+            })
+            .collect()
+    }
+
+    /// The baseline's verdict in words: what it knows, what is new, what
+    /// was fixed.
+    fn baseline_lines(&self) -> Vec<String> {
+        let Some(baseline) = &self.baseline else {
+            return Vec::new();
+        };
+        let new: Vec<&CaseResult> = self.results.iter().filter(|r| self.is_new(r)).collect();
+        let fixed = self.fixed();
+        let mut lines = vec![format!(
+            "baseline {}: {} known findings; {} new in this run; {} fixed",
+            baseline.file,
+            baseline.known.len(),
+            new.len(),
+            fixed.len()
+        )];
+        for r in new {
+            lines.push(format!("new {}: {}", r.verdict.name(), r.case));
+        }
+        for case in fixed {
+            lines.push(format!(
+                "fixed: {case} (no longer found: remove it from the baseline)"
+            ));
+        }
+        lines
+    }
+
     /// The report for a terminal: the table of suites × verdicts, then the
-    /// findings, then the implementation-defined choices.
+    /// findings by group, then the implementation-defined choices.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "lifecycle check: {}", self.implementation);
@@ -359,15 +591,19 @@ impl Report {
                 self.seconds_of(suite)
             );
         }
-        for r in self.results.iter().filter(|r| r.verdict.is_finding()) {
+        let groups = self.groups();
+        if !groups.is_empty() {
             let _ = writeln!(
                 out,
-                "\n{} {} ({}): {}",
-                r.verdict.name().to_uppercase(),
-                r.case,
-                r.spec,
-                r.message
+                "\n{} findings in {} groups (one rule broken one way each):",
+                groups.iter().map(|g| g.cases.len()).sum::<usize>(),
+                groups.len()
             );
+        }
+        for g in &groups {
+            let r = g.example;
+            let _ = writeln!(out, "\n{}", self.group_title(g));
+            let _ = writeln!(out, "  {}: {}", r.case, r.message.replace('\n', "\n  "));
             if let Some(rep) = &r.reproduction {
                 let _ = writeln!(out, "  reproduction:");
                 for line in rep.lines() {
@@ -380,19 +616,21 @@ impl Report {
             if let Some(err) = r.stderr_beside_message() {
                 let _ = writeln!(out, "  {}", err.replace('\n', "\n  "));
             }
+            if let Some(others) = Report::other_cases(g) {
+                let _ = writeln!(out, "  also: {others}");
+            }
         }
-        let infos: Vec<&CaseResult> = self
-            .results
-            .iter()
-            .filter(|r| r.verdict == Verdict::Info)
-            .collect();
+        let infos = self.info_lines();
         if !infos.is_empty() {
             let _ = writeln!(out, "\nimplementation-defined choices (requirements §7):");
-            for r in infos {
-                let _ = writeln!(out, "  {}: {}", r.case, r.message);
+            for line in infos {
+                let _ = writeln!(out, "  {line}");
             }
         }
         let _ = writeln!(out);
+        for line in self.baseline_lines() {
+            let _ = writeln!(out, "{line}");
+        }
         if let Some(why) = &self.harness_broken {
             let _ = writeln!(
                 out,
@@ -407,9 +645,10 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "{} violations, {} divergences, {} info, {} passed, {} skipped",
+            "{} violations, {} divergences ({} groups), {} info, {} passed, {} skipped",
             self.count(Verdict::Violation),
             self.count(Verdict::Divergence),
+            groups.len(),
             self.count(Verdict::Info),
             self.count(Verdict::Pass),
             self.count(Verdict::Skipped)
@@ -417,8 +656,12 @@ impl Report {
         out
     }
 
-    /// A Markdown summary for a CI job or a pull request comment.
-    pub fn to_markdown(&self) -> String {
+    /// A Markdown summary for a CI job or a pull request comment, at most
+    /// [`MARKDOWN_LIMIT`] characters whatever the run: the table, then the
+    /// groups, most severe first, as many as fit, and a line saying how
+    /// many were left out and that `json` (the JSON report's name, when
+    /// one is written) has them all.
+    pub fn to_markdown(&self, json: Option<&str>) -> String {
         let mut md = String::new();
         let _ = writeln!(md, "## lifecycle check: {}\n", self.implementation);
         let blind = self.blind_spot_lines();
@@ -428,18 +671,26 @@ impl Report {
                 "**Blind spots:** {} crash cases could not be judged, so nothing is known of them:\n",
                 blind.len()
             );
-            for line in blind {
-                let _ = writeln!(md, "- {line}");
+            for line in blind.iter().take(IDS_SHOWN) {
+                let _ = writeln!(md, "- {}", cut(line, 300));
+            }
+            if blind.len() > IDS_SHOWN {
+                let _ = writeln!(md, "- and {} more", blind.len() - IDS_SHOWN);
             }
             let _ = writeln!(md);
         }
         if let Some(why) = &self.harness_broken {
-            let _ = writeln!(md, "**The check could not run to its end:** {why}\n");
+            let _ = writeln!(
+                md,
+                "**The check could not run to its end:** {}\n",
+                cut(why, MARKDOWN_TEXT)
+            );
         }
         if let Some(why) = &self.adapter_broken {
             let _ = writeln!(
                 md,
-                "**The adapter looks broken** (the smoke suite failed): {why}\n"
+                "**The adapter looks broken** (the smoke suite failed): {}\n",
+                cut(why, MARKDOWN_TEXT)
             );
         }
         let _ = writeln!(
@@ -455,46 +706,106 @@ impl Report {
                 self.seconds_of(suite)
             );
         }
-        let findings: Vec<&CaseResult> = self
-            .results
-            .iter()
-            .filter(|r| r.verdict.is_finding())
-            .collect();
-        if !findings.is_empty() {
-            let _ = writeln!(md, "\n### Findings\n");
-            for r in findings {
-                let _ = writeln!(
-                    md,
-                    "- **{}** `{}` ({}): {}",
-                    r.verdict.name(),
-                    r.case,
-                    r.spec,
-                    r.message.replace('\n', " ")
-                );
-                if let Some(rerun) = &r.rerun {
-                    let _ = writeln!(md, "  - rerun: `{rerun}`");
-                }
-                if let Some(rep) = &r.reproduction {
-                    let _ = writeln!(md, "  - reproduction:\n\n```\n{rep}\n```\n");
-                }
+        let baseline = self.baseline_lines();
+        if let Some((head, rest)) = baseline.split_first() {
+            let _ = writeln!(md, "\n**{head}**");
+            for line in rest.iter().take(IDS_SHOWN) {
+                let _ = writeln!(md, "- {line}");
+            }
+            if rest.len() > IDS_SHOWN {
+                let _ = writeln!(md, "- and {} more", rest.len() - IDS_SHOWN);
             }
         }
-        let infos: Vec<&CaseResult> = self
-            .results
-            .iter()
-            .filter(|r| r.verdict == Verdict::Info)
-            .collect();
+        let groups = self.groups();
+        // Each piece is whole or absent: a cut group would read as whole.
+        let mut pieces: Vec<String> = Vec::new();
+        if !groups.is_empty() {
+            pieces.push(format!(
+                "\n### Findings: {} in {} groups\n\n",
+                groups.iter().map(|g| g.cases.len()).sum::<usize>(),
+                groups.len()
+            ));
+        }
+        for g in &groups {
+            let r = g.example;
+            let mut piece = format!(
+                "#### {}\n\n`{}`: {}\n",
+                self.group_title(g),
+                r.case,
+                cut(&r.message, MARKDOWN_TEXT)
+            );
+            if let Some(rep) = &r.reproduction {
+                let _ = writeln!(piece, "\n{}", fenced(&cut(rep, MARKDOWN_TEXT)));
+            }
+            if let Some(rerun) = &r.rerun {
+                let _ = writeln!(piece, "\nrerun: `{rerun}`");
+            }
+            if let Some(others) = Report::other_cases(g) {
+                let _ = writeln!(piece, "\nalso: {others}");
+            }
+            piece.push('\n');
+            pieces.push(piece);
+        }
+        let infos = self.info_lines();
         if !infos.is_empty() {
+            pieces.push("\n### Implementation-defined choices (requirements §7)\n\n".to_string());
+            for line in infos {
+                pieces.push(format!("- {}\n", cut(&line, 500)));
+            }
+        }
+        let full = match json {
+            Some(name) => format!("the JSON report ({name}) has every case"),
+            None => "the JSON report (`--json FILE`) has every case".to_string(),
+        };
+        // Room for the line that says what was left out.
+        let room = MARKDOWN_LIMIT.saturating_sub(md.chars().count() + 200 + full.len());
+        let mut used = 0;
+        let mut left_out = 0;
+        for piece in pieces {
+            let n = piece.chars().count();
+            if left_out == 0 && used + n <= room {
+                md.push_str(&piece);
+                used += n;
+            } else {
+                left_out += 1;
+            }
+        }
+        if left_out > 0 {
             let _ = writeln!(
                 md,
-                "\n### Implementation-defined choices (requirements §7)\n"
+                "\n**{left_out} more parts of this report (groups or choices) were left out to stay under {MARKDOWN_LIMIT} characters; {full}.**"
             );
-            for r in infos {
-                let _ = writeln!(md, "- `{}`: {}", r.case, r.message);
-            }
         }
         md
     }
+}
+
+/// A rule and how it broke, as one sentence.
+fn sentence(rule: &str, how: &str) -> String {
+    if how.is_empty() {
+        rule.to_string()
+    } else {
+        format!("{rule}: {how}")
+    }
+}
+
+/// `text` cut to at most `max` characters, saying so.
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((at, _)) => format!(
+            "{}… ({} characters in all)",
+            &text[..at],
+            text.chars().count()
+        ),
+    }
+}
+
+/// `text` as a Markdown code block whose fence no line of it can close.
+fn fenced(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    format!("{fence}\n{text}\n{fence}")
 }
 
 #[cfg(test)]
@@ -508,6 +819,9 @@ mod tests {
             .with(Verdict::Violation, "accepted a BOM")
             .reproduce("write \\xef\\xbb\\xbf{} then load");
         violation.rerun = Some("lifecycle check --case vectors/load/corrupt_bom".to_string());
+        violation.rule =
+            "load of a file that breaks SPEC §1 returns the default record".to_string();
+        violation.how = "the file breaks §1.6 item 3".to_string();
         Report {
             implementation: Implementation {
                 name: "strict".to_string(),
@@ -531,6 +845,7 @@ mod tests {
             ]),
             harness_broken: None,
             adapter_broken: None,
+            baseline: None,
         }
     }
 
@@ -553,11 +868,20 @@ mod tests {
                 "harness_broken": null,
                 "adapter_broken": null,
                 "blind_spots": ["power/old_record"],
+                "groups": [
+                    {"verdict": "violation", "spec": "§3.4",
+                     "rule": "load of a file that breaks SPEC §1 returns the default record",
+                     "how": "the file breaks §1.6 item 3", "suites": ["vectors"], "count": 1,
+                     "example": "vectors/load/corrupt_bom", "cases": ["vectors/load/corrupt_bom"]},
+                ],
+                "baseline": null,
                 "results": [
                     {"suite": "vectors", "case": "vectors/load/valid", "spec": "§3.1",
                      "verdict": "pass", "message": "loaded"},
                     {"suite": "vectors", "case": "vectors/load/corrupt_bom", "spec": "§3.4",
                      "verdict": "violation", "message": "accepted a BOM",
+                     "rule": "load of a file that breaks SPEC §1 returns the default record",
+                     "how": "the file breaks §1.6 item 3",
                      "reproduction": "write \\xef\\xbb\\xbf{} then load",
                      "rerun": "lifecycle check --case vectors/load/corrupt_bom"},
                     {"suite": "sleep", "case": "sleep/cycle", "spec": "§5",
@@ -615,7 +939,129 @@ mod tests {
             "{text}"
         );
         assert!(!text[blind..table].contains("sleep/cycle"), "{text}");
-        let md = report.to_markdown();
+        let md = report.to_markdown(None);
         assert!(md.contains("**Blind spots:** 1 crash cases"), "{md}");
+    }
+
+    /// A report of `n` findings of `rules` different rules, each with a
+    /// long message and reproduction.
+    fn big_report(n: usize, rules: usize) -> Report {
+        let mut report = small_report();
+        report.results.clear();
+        for i in 0..n {
+            let mut r = CaseResult::pass("vectors", format!("vectors/load/case_{i}"), "§1.1.5", "")
+                .with(
+                    Verdict::Violation,
+                    format!("case {i}: {}", "x".repeat(3_000)),
+                )
+                .reproduce("y".repeat(5_000));
+            r.rule = format!("rule {}", i % rules);
+            r.rerun = Some(format!("lifecycle check --case vectors/load/case_{i}"));
+            report.results.push(r);
+        }
+        report
+    }
+
+    #[test]
+    fn markdown_stays_under_the_limit_and_says_what_it_left_out() {
+        for (n, rules) in [(2_000, 500), (500, 3), (30, 30)] {
+            let report = big_report(n, rules);
+            let md = report.to_markdown(Some("report.json"));
+            assert!(
+                md.chars().count() <= MARKDOWN_LIMIT,
+                "{n} findings: {} characters",
+                md.chars().count()
+            );
+            assert!(
+                md.contains("| vectors | 0 | "),
+                "the summary table comes first"
+            );
+            let shown = md.matches("#### VIOLATION").count();
+            assert!(shown >= 1, "at least one group is shown");
+            if shown < rules {
+                assert!(
+                    md.contains("were left out to stay under 60000 characters; the JSON report (report.json) has every case"),
+                    "{}",
+                    &md[md.len() - 500..]
+                );
+            } else {
+                assert!(!md.contains("left out"), "nothing was left out");
+            }
+        }
+    }
+
+    #[test]
+    fn the_text_report_shows_one_group_per_rule_with_its_example_and_the_other_cases() {
+        let report = big_report(40, 2);
+        let text = report.to_text();
+        assert_eq!(
+            text.matches("\nVIOLATION §1.1.5 (20 cases; vectors): rule ")
+                .count(),
+            2,
+            "{}",
+            &text[..2_000]
+        );
+        assert!(text.contains("and 7 more (the JSON report lists them)"));
+        assert!(text.contains("40 violations, 0 divergences (2 groups)"));
+        let json = serde_json::to_value(report.to_json()).expect("serializes");
+        assert_eq!(json["groups"].as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            json["groups"][0]["cases"].as_array().map(Vec::len),
+            Some(20)
+        );
+    }
+
+    #[test]
+    fn a_baseline_that_knows_every_violation_makes_the_run_pass_and_lists_what_is_new_and_fixed() {
+        let mut report = small_report();
+        assert_eq!(report.exit_code(), 1);
+        report.baseline = Some(Baseline {
+            file: "old.json".to_string(),
+            known: BTreeMap::from([
+                ("vectors/load/corrupt_bom".to_string(), Verdict::Violation),
+                ("vectors/load/valid".to_string(), Verdict::Violation),
+                ("kill/not_run".to_string(), Verdict::Violation),
+            ]),
+        });
+        assert_eq!(report.exit_code(), 0);
+        assert_eq!(report.fixed(), ["vectors/load/valid"]);
+        let text = report.to_text();
+        assert!(
+            text.contains("baseline old.json: 3 known findings; 0 new in this run; 1 fixed"),
+            "{text}"
+        );
+        assert!(text.contains("fixed: vectors/load/valid"), "{text}");
+        assert!(text.contains("all in the baseline"), "{text}");
+        let json = serde_json::to_value(report.to_json()).expect("serializes");
+        assert_eq!(
+            json["baseline"]["fixed"],
+            serde_json::json!(["vectors/load/valid"])
+        );
+        assert_eq!(json["groups"][0]["new"], serde_json::json!([]));
+
+        report.baseline = Some(Baseline {
+            file: "old.json".to_string(),
+            known: BTreeMap::from([("vectors/load/corrupt_bom".to_string(), Verdict::Divergence)]),
+        });
+        assert_eq!(
+            report.exit_code(),
+            1,
+            "a divergence that became a violation is new"
+        );
+        let json = serde_json::to_value(report.to_json()).expect("serializes");
+        assert_eq!(
+            json["baseline"]["new"],
+            serde_json::json!(["vectors/load/corrupt_bom"])
+        );
+        assert!(report
+            .to_text()
+            .contains("new violation: vectors/load/corrupt_bom"));
+    }
+
+    #[test]
+    fn a_reproduction_with_backticks_cannot_close_its_code_block() {
+        let block = fenced("a ``` b");
+        assert!(block.starts_with("````\n"), "{block}");
+        assert!(block.ends_with("\n````"), "{block}");
     }
 }

@@ -40,7 +40,7 @@ use lifecycle_model::Record;
 use crate::case::{Case, Judged, Planned};
 use crate::syscalls::{descriptor, next_close, opens};
 use crate::traced;
-use crate::traced::held::{allowed, holds, Held};
+use crate::traced::held::{allowed, holds, Broken, Held};
 use crate::traced::record::{op_log_of, Recorded, Traced};
 use crate::traced::replay::{found_at, interrupt_each, Replay};
 use crate::traced::start::{interrupted_starts, new_record, StartingState};
@@ -104,7 +104,7 @@ fn fault_points(recorded: &Recorded) -> Vec<(usize, Action)> {
 
 /// The rule every finding of a failed call breaks.
 const FAILED_SAVE: &str =
-    "a save whose write, sync or rename fails returns the error and leaves the old record and no temp file, or returns success with the new record durable";
+    "a save whose write, sync or rename fails returns the error, leaves the old record intact and removes what it made";
 
 /// The block sizes a power loss after a save that recovered may tear
 /// writes at.
@@ -126,15 +126,20 @@ fn judge_fault(
         Action::Fail(errno) => errno,
         Action::Kill => "SIGKILL",
     };
-    let violation = |message: String| Finding::violation("§3.5", FAILED_SAVE, message);
+    let violation = |how: &str, message: String| {
+        Finding::violation("§3.5.1", FAILED_SAVE, message).broken_by(how)
+    };
     match &run.saved {
-        Ok(()) => return judge_recovered(run, recorded, errno).map(Some),
+        Ok(()) => return judge_recovered(run, recorded, &start.held(), errno).map(Some),
         Err(Failure::Crashed { what }) => {
             return Err(found_at(
-                violation(format!(
-                    "after {} failed with {errno}, save did not return: {what}",
-                    run.hit
-                )),
+                violation(
+                    "save did not return the error",
+                    format!(
+                        "after {} failed with {errno}, save did not return: {what}",
+                        run.hit
+                    ),
+                ),
                 point,
                 recorded,
                 "save must return the error",
@@ -156,12 +161,15 @@ fn judge_fault(
             "the old record, intact"
         };
         return Err(found_at(
-            violation(format!(
-                "after {} failed with {errno}, the record path holds {}; it must hold {allowed_text} ({})",
-                run.hit,
-                held.describe(),
-                old.describe()
-            )),
+            violation(
+                "the record path does not hold the old record",
+                format!(
+                    "after {} failed with {errno}, the record path holds {}; it must hold {allowed_text} ({})",
+                    run.hit,
+                    held.describe(),
+                    old.describe()
+                ),
+            ),
             point,
             recorded,
             "then the record path is read",
@@ -171,11 +179,14 @@ fn judge_fault(
     left.extend(run.strays.iter().map(|p| p.display().to_string()));
     if !left.is_empty() {
         return Err(found_at(
-            violation(format!(
-                "after {} failed with {errno}, save left {} behind",
-                run.hit,
-                left.join(", ")
-            )),
+            violation(
+                "a file the save made is left behind",
+                format!(
+                    "after {} failed with {errno}, save left {} behind",
+                    run.hit,
+                    left.join(", ")
+                ),
+            ),
             point,
             recorded,
             "then the directory is listed",
@@ -193,18 +204,24 @@ fn unreadable(e: std::io::Error) -> Judged {
 /// record is at the path, 0600, and durable: every disk a power loss after
 /// the replay's own op log may leave holds it. A swallowed failure of a
 /// write or a sync shows as a disk without it.
-fn judge_recovered(run: &Replay, recorded: &Recorded, errno: &str) -> Result<String, Judged> {
+fn judge_recovered(
+    run: &Replay,
+    recorded: &Recorded,
+    old: &Held,
+    errno: &str,
+) -> Result<String, Judged> {
     let point = &run.point;
     let new = new_record();
-    let violation = |message: String| Finding::violation("§3.5", FAILED_SAVE, message);
     let held = Held::read(&run.scope.dir).map_err(unreadable)?;
-    if let Err(why) = allowed(&held, &Held::Nothing, &new, true) {
+    if let Err(broken) = allowed(&held, old, &new, true) {
+        let message = format!(
+            "save returned success though {} failed with {errno}, but the record path holds {}: {}",
+            run.hit,
+            held.describe(),
+            broken.why
+        );
         return Err(found_at(
-            violation(format!(
-                "save returned success though {} failed with {errno}, but the record path holds {}: {why}",
-                run.hit,
-                held.describe()
-            )),
+            broken.violation(message),
             point,
             recorded,
             "then the record path is read",
@@ -215,25 +232,34 @@ fn judge_recovered(run: &Replay, recorded: &Recorded, errno: &str) -> Result<Str
     let ops: Vec<Op> = converted.ops.iter().map(|t| t.op.clone()).collect();
     let record_path = run.scope.dir.join(RECORD_FILE_NAME);
     let record_path = record_path.to_string_lossy();
-    let Some((block, after, why)) = not_durable(&converted.before, &ops, &record_path, &new)?
+    let Some((block, after, broken)) =
+        not_durable(&converted.before, &ops, &record_path, old, &new)?
     else {
         return Ok(format!("{} failing with {errno}", run.hit));
     };
     let recorded_ops: Vec<Op> = recorded.ops.iter().map(|t| t.op.clone()).collect();
     // A save that is not durable without the failure either is the power
     // suite's finding; this one says so rather than blame the failure.
-    let unfailed = not_durable(&recorded.before, &recorded_ops, &recorded.record_path, &new)?;
+    let unfailed = not_durable(
+        &recorded.before,
+        &recorded_ops,
+        &recorded.record_path,
+        old,
+        &new,
+    )?;
     let cause = if unfailed.is_some() {
         "; the save is not durable without the failure either (the power suite shows why)"
     } else {
         "; the failure was swallowed"
     };
+    let message = format!(
+        "save returned success though {} failed with {errno}, but a power loss after it ({block}-byte blocks) may leave {} at the record path: {}{cause}",
+        run.hit,
+        after.describe(),
+        broken.why
+    );
     Err(found_at(
-        violation(format!(
-            "save returned success though {} failed with {errno}, but a power loss after it ({block}-byte blocks) may leave {} at the record path: {why}{cause}",
-            run.hit,
-            after.describe()
-        )),
+        broken.violation(message),
         point,
         recorded,
         "save returned success; then the power goes",
@@ -243,12 +269,14 @@ fn judge_recovered(run: &Replay, recorded: &Recorded, errno: &str) -> Result<Str
 /// The first disk a power loss after the whole of `ops` may leave whose
 /// record path does not hold `new`, 0600: its block size, what the path
 /// holds, and why that is not allowed; `None` when the save is durable.
+/// `old` is what the path held before the save.
 fn not_durable(
     before: &Disk,
     ops: &[Op],
     record_path: &str,
+    old: &Held,
     new: &Record,
-) -> Result<Option<(usize, Held, String)>, Judged> {
+) -> Result<Option<(usize, Held, Broken)>, Judged> {
     for block in BLOCKS {
         let space =
             CrashSpace::new(before, ops, Crash::PowerLoss { block_size: block }).map_err(|e| {
@@ -256,8 +284,8 @@ fn not_durable(
             })?;
         for disk in space.states() {
             let after = Held::of(&disk, record_path);
-            if let Err(why) = allowed(&after, &Held::Nothing, new, true) {
-                return Ok(Some((block, after, why)));
+            if let Err(broken) = allowed(&after, old, new, true) {
+                return Ok(Some((block, after, broken)));
             }
         }
     }
@@ -280,7 +308,7 @@ fn run_case(case: &mut Case<'_>, command: Option<&str>, start: StartingState) ->
 pub fn plan(command: Option<String>) -> Vec<Planned> {
     traced::per_start(
         "faults",
-        "§3.5",
+        "§3.5.1",
         &interrupted_starts(),
         "ENOSPC, EDQUOT and EIO at each call that changes the disk or syncs it; save must fail and leave the old record, no temp file",
         command,

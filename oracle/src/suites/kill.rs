@@ -36,7 +36,7 @@ use lifecycle_model::writer::WriterOp;
 use crate::case::{Case, Judged, Planned, FIXED_NOW};
 use crate::subject::AdapterSubject;
 use crate::traced;
-use crate::traced::held::{allowed, holds, rule_of, Held};
+use crate::traced::held::{allowed, holds, Held};
 use crate::traced::load::judge_load;
 use crate::traced::record::{Recorded, Traced};
 use crate::traced::replay::{found_at, interrupt_each, Replay};
@@ -85,17 +85,14 @@ fn judge_kill(
     let point = &run.point;
     let dir = &run.scope.dir;
     let held = Held::read(dir).map_err(unreadable)?;
-    if let Err(why) = allowed(&held, &start.held(), &new, false) {
-        let spec = held.section();
+    if let Err(broken) = allowed(&held, &start.held(), &new, false) {
+        let message = format!(
+            "after a SIGKILL during save the record path holds {}: {}",
+            held.describe(),
+            broken.why
+        );
         return Err(found_at(
-            Finding::violation(
-                spec,
-                rule_of(spec),
-                format!(
-                    "after a SIGKILL during save the record path holds {}: {why}",
-                    held.describe()
-                ),
-            ),
+            broken.violation(message),
             point,
             recorded,
             "then the record path is read",

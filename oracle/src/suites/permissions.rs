@@ -22,6 +22,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
+use lifecycle_harness::invariants::{DIRECTORY_0700, RECORD_0600};
 use lifecycle_harness::{Driver, Finding, Initial, Rules, Step};
 use lifecycle_model::machine::{Event, Guards};
 use lifecycle_model::persistence::{self, Node, Op};
@@ -31,16 +32,10 @@ use lifecycle_model::writer::{Found, WriterOp};
 use crate::adapter::{Adapter, Config};
 use crate::case::{record, stamp, wall_micros, Case, Judged, Planned};
 use crate::subject::AdapterSubject;
-use crate::traced::held::Held;
+use crate::traced::held::{dir_mode_origin, mode_origin, Held};
 use crate::traced::op_log::op_log_text;
 use crate::traced::record::{record_save, Traced};
 use crate::traced::start::{new_record, starts_without, StartingState};
-
-/// The rule of every finding of the suite but a directory's mode.
-const RECORD_0600: &str = "the record file has mode 0600 whenever it is visible";
-/// The rule a directory made with another mode breaks.
-const DIRECTORY_0700: &str =
-    "every directory a save makes has mode 0700, and is never more open than that";
 
 #[derive(Clone, Copy)]
 enum Act {
@@ -108,21 +103,53 @@ fn run(case: &mut Case<'_>, umask: u32, act: Act) -> Judged {
     match step.and_then(|step| driver.after_step().map(|()| step)) {
         Ok(Step::Judged) => {}
         Ok(Step::Skipped(why)) => return Judged::Skipped(why),
-        Err(finding) => return Judged::Found(finding),
+        Err(finding) => return Judged::Found(how_modes_broke(finding, &dir, umask, act)),
     }
     if let Ok(meta) = std::fs::metadata(&outer) {
         let mode = meta.permissions().mode() & 0o7777;
         if mode != DIR_MODE {
-            return Judged::Found(Finding::violation(
-                "§3.6",
-                DIRECTORY_0700,
-                format!(
-                    "under umask {umask:03o} the save made the record's parent directory with mode {mode:o}, not {DIR_MODE:o}"
-                ),
-            ));
+            return Judged::Found(
+                Finding::violation(
+                    "§3.6",
+                    DIRECTORY_0700,
+                    format!(
+                        "under umask {umask:03o} the save made the record's parent directory with mode {mode:o}, not {DIR_MODE:o}"
+                    ),
+                )
+                .broken_by(dir_mode_origin(mode, umask)),
+            );
         }
     }
     Judged::Pass(format!("modes hold under umask {umask:03o}"))
+}
+
+/// `finding` of a library save under `umask`, saying how a mode of SPEC
+/// §3.6 broke: the modes are read back from the disk (the harness judged
+/// them without knowing the umask or the mode the record had).
+fn how_modes_broke(finding: Finding, dir: &std::path::Path, umask: u32, act: Act) -> Finding {
+    let mode_of = |path: &std::path::Path| {
+        std::fs::symlink_metadata(path)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o7777)
+    };
+    let how = if finding.rule == RECORD_0600 {
+        let old = match act {
+            Act::SaveOverRecord(mode) => Held::File {
+                mode,
+                data: Vec::new(),
+            },
+            _ => Held::Nothing,
+        };
+        mode_of(&dir.join(RECORD_FILE_NAME)).map(|mode| mode_origin(mode, &old, umask))
+    } else if finding.rule == DIRECTORY_0700 {
+        mode_of(dir).map(|mode| dir_mode_origin(mode, umask))
+    } else {
+        None
+    };
+    match how {
+        Some(how) => finding.broken_by(how),
+        None => finding,
+    }
 }
 
 /// The modes of every step of a save recorded under strace.
@@ -139,6 +166,7 @@ fn traced(case: &mut Case<'_>, command: Option<&str>, umask: u32, start: Startin
     let record_path = &recorded.record_path;
     let ops: Vec<Op> = recorded.ops.iter().map(|t| t.op.clone()).collect();
     let mut disk = recorded.before.clone();
+    let old = Held::of(&recorded.before, record_path);
     for (done, traced) in recorded.ops.iter().enumerate() {
         // Each prefix from the disk before: a file without a name (made
         // with O_TMPFILE) is in no disk between two operations.
@@ -158,22 +186,24 @@ fn traced(case: &mut Case<'_>, command: Option<&str>, umask: u32, start: Startin
             // Narrower than 0700 at creation (the umask took the owner's
             // bits) is no exposure; the end of the log says whether the
             // save set it right.
-            (Op::Mkdir { path, mode }, _) if *mode & !DIR_MODE != 0 => Some((DIRECTORY_0700, format!(
+            (Op::Mkdir { path, mode }, _) if *mode & !DIR_MODE != 0 => Some((DIRECTORY_0700, "created wider than 0700", format!(
                 "under umask {umask:03o} the save created the directory {path} with mode {mode:o}, wider than {DIR_MODE:o}"
             ))),
-            (_, Held::File { mode, .. }) if *mode != FILE_MODE && !untouched => Some((RECORD_0600, format!(
+            (_, Held::File { mode, .. }) if *mode != FILE_MODE && !untouched => Some((RECORD_0600, mode_origin(*mode, &old, umask), format!(
                 "under umask {umask:03o} the record path is a file of mode {mode:o}, not {FILE_MODE:o}, after operation {} of the save",
                 done + 1
             ))),
             _ => None,
         };
-        if let Some((rule, message)) = broken {
-            return Judged::Found(Finding::violation("§3.6", rule, message).reproduced_by(
-                format!(
-                    "the op log of the save, as strace recorded it:\n{}",
-                    op_log_text(&recorded, Some(done + 1), "here")
-                ),
-            ));
+        if let Some((rule, how, message)) = broken {
+            return Judged::Found(
+                Finding::violation("§3.6", rule, message)
+                    .broken_by(how)
+                    .reproduced_by(format!(
+                        "the op log of the save, as strace recorded it:\n{}",
+                        op_log_text(&recorded, Some(done + 1), "here")
+                    )),
+            );
         }
     }
     for traced in &recorded.ops {
@@ -188,6 +218,7 @@ fn traced(case: &mut Case<'_>, command: Option<&str>, umask: u32, start: Startin
                                 "under umask {umask:03o} the save left the directory {path} it created with mode {mode:o}, not {DIR_MODE:o}"
                             ),
                         )
+                        .broken_by(dir_mode_origin(*mode, umask))
                         .reproduced_by(format!(
                             "the op log of the save, as strace recorded it:\n{}",
                             op_log_text(&recorded, None, "")

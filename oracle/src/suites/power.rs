@@ -33,7 +33,7 @@ use lifecycle_model::Record;
 
 use crate::case::{Case, Judged, Planned};
 use crate::traced;
-use crate::traced::held::{allowed, materialize, rule_of, Held, Link};
+use crate::traced::held::{allowed, materialize, Held, Link};
 use crate::traced::load::judge_load;
 use crate::traced::op_log::op_log_text;
 use crate::traced::record::{record_save, Recorded, Traced};
@@ -87,29 +87,21 @@ fn judge_states(recorded: &Recorded, old: &Held, new: &Record) -> Result<Judgeab
                 if seen.contains_key(&held) && cut < ops.len() {
                     continue;
                 }
-                if let Err(why) = allowed(&held, old, new, cut == ops.len()) {
-                    // The old record back after the save returned is a
-                    // save that was not durable, whatever its mode.
-                    let spec = if held == *old {
-                        "§3.4"
-                    } else {
-                        held.section()
-                    };
+                if let Err(broken) = allowed(&held, old, new, cut == ops.len()) {
                     let when = if cut == ops.len() {
                         "after the save returned".to_string()
                     } else {
                         format!("after operation {cut} of {}", ops.len())
                     };
+                    let message = format!(
+                        "a power loss {when} ({block}-byte blocks) may leave {} at the record path: {}",
+                        held.describe(),
+                        broken.why
+                    );
                     return Err(Judged::Found(
-                        Finding::violation(
-                            spec,
-                            rule_of(spec),
-                            format!(
-                                "a power loss {when} ({block}-byte blocks) may leave {} at the record path: {why}",
-                                held.describe()
-                            ),
-                        )
-                        .reproduced_by(power_went(recorded, cut)),
+                        broken
+                            .violation(message)
+                            .reproduced_by(power_went(recorded, cut)),
                     ));
                 }
                 seen.entry(held).or_insert((cut, block));

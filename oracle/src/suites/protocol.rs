@@ -42,7 +42,11 @@ pub fn judge_transcript(adapter: &Adapter) -> Vec<CaseResult> {
                     Verdict::Pass,
                     format!("{count} replies to {cmd}, every one as the schema says"),
                 ),
-                Some(why) => result.with(Verdict::Violation, why),
+                Some(why) => {
+                    let mut result = result.with(Verdict::Violation, why);
+                    result.rule = format!("every reply to {cmd} is as protocol/schema.json says");
+                    result
+                }
             }
         })
         .collect()

@@ -20,7 +20,8 @@ use std::fs;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 
-use lifecycle_harness::{compare, report, Rules, World};
+use lifecycle_harness::invariants::RECORD_0600;
+use lifecycle_harness::{compare, report, Finding, Rules, World};
 use lifecycle_model::persistence::{Disk, Node};
 use lifecycle_model::spec::{DIR_MODE, FILE_MODE, RECORD_FILE_NAME};
 use lifecycle_model::writer::Found;
@@ -141,41 +142,86 @@ impl Held {
     pub fn mode_is_wrong(&self) -> bool {
         matches!(self, Held::File { mode, .. } if *mode != FILE_MODE)
     }
+}
 
-    /// The section a disallowed `self` breaks: §3.6 for a wrong mode, else
-    /// §3.4 (atomicity).
-    pub fn section(&self) -> &'static str {
-        if self.mode_is_wrong() {
-            "§3.6"
-        } else {
-            "§3.4"
+/// Why the record path may not hold what it holds: the rule it breaks and
+/// how (for the report's groups), and the reason in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    pub spec: &'static str,
+    pub rule: &'static str,
+    pub how: String,
+    pub why: String,
+}
+
+impl Broken {
+    /// The violation of this rule, `message` saying what happened.
+    pub fn violation(self, message: String) -> Finding {
+        Finding::violation(self.spec, self.rule, message).broken_by(self.how)
+    }
+}
+
+/// How a record file came to have `mode` (not 0600), in words that do not
+/// depend on the case: the mode of the record it replaced, 0600 less the
+/// umask (nothing `fchmod`ed the temp file), or another.
+pub fn mode_origin(mode: u32, old: &Held, umask: u32) -> &'static str {
+    match old {
+        Held::File { mode: old_mode, .. } if *old_mode == mode => {
+            "the mode of the record it replaced, kept"
         }
+        _ if umask & FILE_MODE != 0 && mode == FILE_MODE & !umask => {
+            "0600 less the umask: nothing set the mode after the umask took bits"
+        }
+        _ if mode & !FILE_MODE != 0 => "a mode wider than 0600",
+        _ => "a mode narrower than 0600",
+    }
+}
+
+/// How a directory a save made came to have `mode` (not 0700): 0700 less
+/// the umask, or another.
+pub fn dir_mode_origin(mode: u32, umask: u32) -> &'static str {
+    if umask & DIR_MODE != 0 && mode == DIR_MODE & !umask {
+        "0700 less the umask: nothing set the mode after the umask took bits"
+    } else if mode & !DIR_MODE != 0 {
+        "a mode wider than 0700"
+    } else {
+        "a mode narrower than 0700"
     }
 }
 
 /// Whether the record path may hold `held`: what it held before (`old`,
 /// its mode included, whatever it was) unless `returned`, or the new
-/// record, 0600.
-pub fn allowed(held: &Held, old: &Held, new: &Record, returned: bool) -> Result<(), String> {
+/// record, 0600. The crash suites run the adapter under its own umask,
+/// which leaves 0600 whole.
+pub fn allowed(held: &Held, old: &Held, new: &Record, returned: bool) -> Result<(), Broken> {
     match held {
         _ if !returned && held == old => Ok(()),
-        Held::File { mode, .. } if *mode != FILE_MODE => Err(format!(
-            "the record file has mode {mode:o}, not {FILE_MODE:o}"
-        )),
+        // The old record back after the save returned is a save that was
+        // not durable, whatever its mode.
+        _ if returned && held == old => Err(not_durable()),
+        Held::File { mode, .. } if *mode != FILE_MODE => Err(Broken {
+            spec: "§3.6",
+            rule: RECORD_0600,
+            how: mode_origin(*mode, old, 0).to_string(),
+            why: format!("the record file has mode {mode:o}, not {FILE_MODE:o}"),
+        }),
         Held::File { data, .. } if holds(data, new) => Ok(()),
-        _ if returned => {
-            Err("the save had returned success, so only the new record may be there".into())
-        }
-        _ => Err("only the complete old record or the complete new one may be there".into()),
+        _ if returned => Err(not_durable()),
+        _ => Err(Broken {
+            spec: "§3.4.1",
+            rule: "a save is atomic: the record path holds the complete old record or the complete new one",
+            how: String::new(),
+            why: "only the complete old record or the complete new one may be there".into(),
+        }),
     }
 }
 
-/// The rule a disallowed [`Held`] breaks, by its section.
-pub fn rule_of(section: &str) -> &'static str {
-    if section == "§3.6" {
-        "the record file has mode 0600 whenever it is visible"
-    } else {
-        "a save is atomic: the record path holds the complete old record or the complete new one"
+fn not_durable() -> Broken {
+    Broken {
+        spec: "§3.4.2",
+        rule: "once save returns success, the new record survives a power loss",
+        how: String::new(),
+        why: "the save had returned success, so only the new record may be there".into(),
     }
 }
 

@@ -21,7 +21,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use lifecycle_harness::subject::Subject;
-use lifecycle_harness::{report, Finding};
+use lifecycle_harness::{compare, report, Finding};
 use lifecycle_model::persistence::Disk;
 use lifecycle_model::spec::RECORD_FILE_NAME;
 use lifecycle_model::Record;
@@ -169,13 +169,12 @@ pub fn record_save(
     let saved_ok = AdapterSubject::new(&mut adapter, dir).save(saved);
     adapter.finish(Duration::from_secs(10));
     if let Err(failure) = saved_ok {
-        return Err(Judged::Found(Finding::violation(
-            "§3",
-            "save of a valid record succeeds",
+        return Err(Judged::Found(compare::valid_save_failed(
             format!(
                 "save of the valid record {} failed under strace: {failure}",
                 report::record(saved)
             ),
+            &failure,
         )));
     }
     let trace = traced

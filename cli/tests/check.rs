@@ -31,6 +31,7 @@ use std::sync::OnceLock;
 use std::thread;
 
 use common::LIFECYCLE;
+use lifecycle_oracle::schema::Schema;
 use serde_json::Value;
 
 fn repo() -> PathBuf {
@@ -127,18 +128,146 @@ fn read_report(json: &Path) -> Value {
 }
 
 /// What a run that wrote its report to `json` came to: its exit code, the
-/// report, and what it printed.
+/// report, and what it printed. Every report is valid by
+/// `protocol/report.schema.json`, and every finding of every run of these tests
+/// (the built-in store, the original, each broken store and adapter) cites
+/// the section [`SECTIONS`] gives its rule.
 fn outcome(output: &Output, json: &Path) -> (i32, Value, String) {
     let printed = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    (
-        output.status.code().unwrap_or(-1),
-        read_report(json),
-        printed,
-    )
+    let report = read_report(json);
+    if !report.is_null() {
+        let valid = Schema::report().check("report", &report);
+        assert_eq!(
+            valid,
+            Ok(()),
+            "the report breaks protocol/report.schema.json"
+        );
+    }
+    assert_sections_as_in_the_table(&report);
+    (output.status.code().unwrap_or(-1), report, printed)
+}
+
+/// The most specific section of the SPEC each rule a finding can name
+/// breaks, written down apart from the code that cites it. A rule of §1
+/// that a load or a save lets through is cited under the section of the
+/// class of §1.6 its input breaks ([`not_a_record_section`]).
+const SECTIONS: &[(&str, &[&str])] = &[
+    ("a save is atomic: the record path holds the complete old record or the complete new one", &["§3.4.1"]),
+    ("an interrupted writer leaves the record path holding one of the files the SPEC allows", &["§3.4.1"]),
+    ("once save returns success, the new record survives a power loss", &["§3.4.2"]),
+    ("the record file has mode 0600 whenever it is visible", &["§3.6"]),
+    ("every directory a save makes has mode 0700, and is never more open than that", &["§3.6"]),
+    ("the adapter starts under any umask", &["§3.6"]),
+    ("a save whose write, sync or rename fails returns the error, leaves the old record intact and removes what it made", &["§3.5.1"]),
+    ("a killed save leaves no file outside the record's directory, where no writer sweeps it", &["§3.3"]),
+    ("a power loss leaves no file of a save outside the record's directory, where no writer sweeps it", &["§3.3"]),
+    ("a save after a killed save succeeds and leaves its record", &["§3.3"]),
+    ("a completed operation leaves no file but the record, its sidecars and preserved copies", &["§3.3"]),
+    ("after a writer wrote, the record file holds the record it wrote", &["§3.2", "§3.3"]),
+    ("the record file holds the record's serialized form", &["§3.2"]),
+    ("the next writer holding the lock sweeps what a killed save left", &["§3.7"]),
+    ("a writer that loaded a readable file sweeps stale temp files", &["§3.7"]),
+    ("a dispatch after a killed save succeeds", &["§4.3"]),
+    ("load returns a record and never fails", &["§2.2.4"]),
+    ("every request gets an answer of the protocol", &["§2.2.4"]),
+    ("load does not block on a FIFO", &["§2.2.2"]),
+    ("load writes nothing", &["§2.2.5"]),
+    ("load says what it found: valid, missing, corrupt or unreadable", &["§2.1"]),
+    ("a writer says what its load found", &["§2.1"]),
+    ("load returns the stored record of a valid file, else the default", &["§2.1"]),
+    ("load returns a record of SPEC §1 with every known member", &["§2.3"]),
+    ("a result carries a record", &["§2.3"]),
+    ("on a point requirements §7 leaves open, load returns the stored record or the default", &["§2.1", "§2.2.4"]),
+    ("unknown members are kept as written, by load and by save (their numbers as binary64 values, requirements §7)", &["§1.5"]),
+    ("unknown members survive a save and a load", &["§1.5"]),
+    ("a load of a saved valid record returns that record", &["§3.2"]),
+    ("a record on a point of requirements §7 is saved and loaded back as itself, or refused as invalid", &["§3", "§3.2"]),
+    ("save of a valid record succeeds", &["§3", "§3.1"]),
+    ("save refuses a record that breaks SPEC §1", &["§3.1"]),
+    ("save refuses a record that breaks SPEC §1 as an invalid record", &["§3.1"]),
+    ("a refused save names the field that breaks SPEC §1", &["§3.1"]),
+    ("a refused save of an invalid record touches nothing", &["§3.1"]),
+    ("a writer that fails or is refused writes nothing", &["§3.1", "§3.5.1", "§4.3", "§5.1"]),
+    ("the default record is the one of SPEC §1.7 at now", &["§1.7"]),
+    ("a load while a writer saves returns a record that was saved, never older than one it returned before", &["§6.1"]),
+    ("the adapter starts for each reader and the writer", &["§6.1"]),
+    ("dispatch reports a transition exactly when the state changed", &["§4.2"]),
+    ("dispatch reports the shutdown signal of step 7", &["§4.3"]),
+    ("wrapper_event_seq never goes backwards", &["§4.3"]),
+    ("a writer that replaces a corrupt file preserves its bytes", &["§4.4"]),
+    ("a writer that replaces a corrupt file keeps its exact bytes in a copy beside the record", &["§4.4"]),
+    ("at most five corrupt copies remain", &["§4.4"]),
+    ("a writer operation answers and writes what the SPEC's rules give for the file and the clock", &["§4.2", "§4.3", "§4.4", "§4.6", "§5.2", "§5.3", "§5.4", "§5.5", "§5.6"]),
+];
+
+/// The section of §1 a file or record that breaks §1.6 item `item` is
+/// cited under: the rule of §1.1 for the encoding and syntax, the member's
+/// section for item 10.
+fn not_a_record_section(item: u32) -> &'static [&'static str] {
+    match item {
+        1 => &["§1.6"],
+        2 | 3 | 4 | 8 => &["§1.1.1"],
+        5 => &["§1.1.4"],
+        6 => &["§1.1.3"],
+        7 => &["§1.1.5"],
+        9 => &["§1.2"],
+        _ => &["§1.2", "§1.3", "§1.4"],
+    }
+}
+
+fn assert_sections_as_in_the_table(report: &Value) {
+    let mut wrong = Vec::new();
+    for f in findings(report) {
+        let (rule, spec, how) = (
+            f["rule"].as_str().unwrap_or_default(),
+            f["spec"].as_str().unwrap_or_default(),
+            f["how"].as_str().unwrap_or_default(),
+        );
+        let allowed: &[&str] =
+            if rule.starts_with("a file or record that breaks SPEC §1 is not a record") {
+                let item = how
+                    .strip_prefix("§1.6 item ")
+                    .and_then(|rest| rest.split(',').next())
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                not_a_record_section(item)
+            } else if rule == "save of a valid record succeeds" {
+                // Refused as invalid: the validation of §3.1 is wrong.
+                if how == "refused as an invalid record" {
+                    &["§3.1"]
+                } else {
+                    &["§3"]
+                }
+            } else if rule.starts_with("every reply to ") {
+                &["PROTOCOL.md"]
+            } else {
+                match SECTIONS.iter().find(|(r, _)| *r == rule) {
+                    Some((_, sections)) => sections,
+                    None => {
+                        wrong.push(format!(
+                            "{}: the rule {rule:?} is not in SECTIONS",
+                            f["case"]
+                        ));
+                        continue;
+                    }
+                }
+            };
+        if !allowed.contains(&spec) {
+            wrong.push(format!(
+                "{}: {spec} for the rule {rule:?} ({how}), not one of {allowed:?}",
+                f["case"]
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "findings under the wrong section:\n{}",
+        wrong.join("\n")
+    );
 }
 
 fn results(report: &Value) -> Vec<&Value> {
@@ -323,18 +452,18 @@ fn the_python_original_is_reported_with_its_real_defects() {
         ("vectors/load/corrupt_seq_true", "§1.3"),
         ("vectors/load/corrupt_seq_2_pow_53", "§1.3"),
         ("vectors/load/corrupt_since_ts_offset_plus_01_00", "§1.4"),
-        ("vectors/load/corrupt_duplicate_key_top_level", "§1.1"),
+        ("vectors/load/corrupt_duplicate_key_top_level", "§1.1.5"),
         ("vectors/load/corrupt_nan_in_unknown_member", "§2.2.4"),
         ("vectors/load/corrupt_2_mib", "§1.6"),
         ("vectors/load/corrupt_invalid_utf8_byte_ff", "§2.2.4"),
         ("vectors/load/valid_missing_nullable_quarantine", "§2.3"),
-        ("vectors/path/fifo", "§2.2"),
-        ("vectors/save_invalid/seq_2_pow_53", "§3.1"),
+        ("vectors/path/fifo", "§2.2.2"),
+        ("vectors/save_invalid/seq_2_pow_53", "§1.3"),
         ("vectors/load_reports_outcome", "§2.1"),
         ("permissions/umask_022/save_into_new_directories", "§3.6"),
         ("permissions/umask_022/traced_no_directory", "§3.6"),
         // No fsync of the directory after the rename: not durable.
-        ("power/old_record", "§3.4"),
+        ("power/old_record", "§3.4.2"),
     ];
     for (case, spec) in expected {
         let found =
@@ -460,7 +589,7 @@ fn choices_requirements_section_7_leaves_open_pass_and_third_outcomes_are_caught
             "lone_surrogate_escape",
             surrogate_escape,
             "vectors/save_invalid/corrupt_unpaired_high_surrogate_ud800_in_quarantine_reason",
-            "§3.1",
+            "§1.1.3",
         ),
     ];
     let mut wrong = Vec::new();
@@ -516,9 +645,9 @@ fn each_broken_store_is_caught_under_the_right_section() {
         ("wrong_default", "\"current_state\": \"WAKE\",\n        \"since_ts\": now,", "\"current_state\": \"SLEEP\",\n        \"since_ts\": now,", "§1.7", "vectors/default"),
         ("any_state", "if record[\"current_state\"] not in STATES or not isinstance(record[\"current_state\"], str):", "if not isinstance(record[\"current_state\"], str):", "§1.2", "vectors/load/corrupt_current_state_lowercase"),
         ("true_is_an_integer", "return type(value) is int and 0 <= value <= MAX_INTEGER", "return isinstance(value, int) and 0 <= value <= MAX_INTEGER", "§1.3", "vectors/load/corrupt_seq_true"),
-        ("save_without_validation", "    validate(record)\n    data = serialize(record)", "    data = serialize(record)", "§3.1", "vectors/save_invalid/seq_2_pow_53"),
+        ("save_without_validation", "    validate(record)\n    data = serialize(record)", "    data = serialize(record)", "§1.3", "vectors/save_invalid/seq_2_pow_53"),
         ("unknown_members_dropped", "    top.update((k, v) for k, v in record.items() if k not in TOP)\n", "", "§1.5", "vectors/roundtrip/valid_keys_differing_only_in_case"),
-        ("duplicates_accepted", "            object_pairs_hook=no_duplicates,\n", "", "§1.1", "vectors/load/corrupt_duplicate_key_top_level"),
+        ("duplicates_accepted", "            object_pairs_hook=no_duplicates,\n", "", "§1.1.5", "vectors/load/corrupt_duplicate_key_top_level"),
         ("exception_escapes_load", "    except Corrupt:\n        return default_state(now), \"corrupt\"", "    except ZeroDivisionError:\n        return default_state(now), \"corrupt\"", "§2.2.4", "vectors/load/corrupt_bom"),
         ("no_size_limit", "    if len(data) > MAX_BYTES:\n        raise Corrupt(\"larger than 1 MiB\")\n", "", "§1.6", "vectors/load/corrupt_1_mib_plus_1"),
         ("absent_nullables_not_filled", "    record.setdefault(\"sleep_cycle_progress\", None)\n    record.setdefault(\"quarantine\", None)\n", "", "§2.3", "vectors/load/valid_missing_nullable_quarantine"),
@@ -697,7 +826,7 @@ const WRITE_IN_PLACE: Broken = (
     "write_in_place",
     "    temp = os.path.join(directory, \".lifecycle_state.%s.tmp\" % secrets.token_hex(8))",
     "    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)\n    os.write(fd, data)\n    os.fsync(fd)\n    os.close(fd)\n    fsync_dir(directory)\n    return\n    temp = None",
-    "§3.4",
+    "§3.4.1",
 );
 
 #[test]
@@ -710,8 +839,8 @@ fn each_broken_save_protocol_is_caught_by_the_power_suite() {
     assert_each_caught_by(
         "power",
         &[
-            ("no_file_fsync", "            os.fsync(fd)\n", "", "§3.4"),
-            ("no_directory_fsync", "    fsync_dir(directory)\n", "", "§3.4"),
+            ("no_file_fsync", "            os.fsync(fd)\n", "", "§3.4.1"),
+            ("no_directory_fsync", "    fsync_dir(directory)\n", "", "§3.4.2"),
             WRITE_IN_PLACE,
             (
                 "temp_created_0644",
@@ -864,13 +993,13 @@ fn each_broken_save_protocol_is_caught_by_the_faults_suite() {
                 "temp_left_when_a_later_step_fails",
                 "            os.unlink(temp)\n",
                 "            pass\n",
-                "§3.5",
+                "§3.5.1",
             ),
             (
                 "failed_fsync_swallowed",
                 FSYNC_SWALLOWED.0,
                 FSYNC_SWALLOWED.1,
-                "§3.5",
+                "§3.5.1",
             ),
         ],
     );
@@ -898,7 +1027,7 @@ fn a_failed_fsync_swallowed_after_a_probe_it_recovered_from_is_caught() {
     ]);
     let caught = finding(&report, "faults/old_record").filter(|f| {
         f["verdict"] == "violation"
-            && f["spec"] == "§3.5"
+            && f["spec"] == "§3.5.1"
             && f["message"].as_str().is_some_and(|m| {
                 m.contains("fsync of state/") && m.contains("the failure was swallowed")
             })

@@ -442,7 +442,13 @@ impl<S: Subject> Driver<S> {
                 invariants::corrupt_bytes_are_preserved(&name, &entries, bytes, said.as_deref())?;
             }
         } else {
+            let spec = match op {
+                WriterOp::Save(_) => "§3.5.1",
+                WriterOp::Dispatch { .. } => "§4.3",
+                _ => "§5.1",
+            };
             invariants::nothing_written(
+                spec,
                 &format!("a failed {}", report::op(op)),
                 &self.sidecars,
                 &entries_before,
@@ -468,6 +474,7 @@ impl<S: Subject> Driver<S> {
             }
             Err(Failure::Io { .. }) if before.file == Found::Unreadable => {
                 return invariants::nothing_written(
+                    "§3.5.1",
                     "a save over a directory that failed",
                     &self.sidecars,
                     &entries_before,
@@ -637,7 +644,14 @@ impl<S: Subject> Driver<S> {
 
     /// `what` left the directory as `before` (the lock file aside).
     fn touched_nothing(&self, what: &str, before: &Listing) -> Result<(), Finding> {
-        invariants::nothing_written(what, &self.sidecars, before, &self.subject.entries(), false)
+        invariants::nothing_written(
+            "§3.1",
+            what,
+            &self.sidecars,
+            before,
+            &self.subject.entries(),
+            false,
+        )
     }
 
     /// A save of the record given as JSON text `json`, which holds a point
@@ -792,7 +806,7 @@ impl<S: Subject> Driver<S> {
                 if let Err(wrote) = wrote {
                     return Err(Finding::violation(
                         "§3.1",
-                        "save refuses a record that breaks SPEC §1",
+                        compare::SAVED_INVALID,
                         format!(
                             "save of {} succeeded and {wrote}; a record holding an unpaired surrogate must be refused",
                             shown_text(json)
@@ -826,7 +840,7 @@ impl<S: Subject> Driver<S> {
         let after = self.subject.entries();
         if after != before {
             return Err(Finding::violation(
-                "§2.2",
+                "§2.2.5",
                 LOAD_WRITES_NOTHING,
                 format!(
                     "a load changed the directory from {} to {}",
@@ -837,7 +851,7 @@ impl<S: Subject> Driver<S> {
         }
         if self.subject.simulation().map(|s| s.ops()) != ops {
             return Err(Finding::violation(
-                "§2.2",
+                "§2.2.5",
                 LOAD_WRITES_NOTHING,
                 "a load made a persistence operation",
             ));

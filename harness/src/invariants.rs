@@ -103,7 +103,7 @@ pub fn no_temp_files_remain(
         .collect();
     if !left.is_empty() {
         return Err(Finding::violation(
-            "§3.5",
+            "§3.3",
             "a completed operation leaves no file but the record, its sidecars and preserved copies",
             format!("the operation left files behind: {}", names(&left)),
         ));
@@ -130,12 +130,15 @@ fn names(names: &[&String]) -> String {
         .join(", ")
 }
 
-/// A writer that failed or was refused wrote nothing (SPEC §5.1): the
+/// A writer that failed or was refused wrote nothing (SPEC §3.5.1 for a
+/// save that failed, §3.1 for one refused, §5.1 for the operations of the
+/// sleep cycle, §4.3 for a dispatch: `spec` says which): the
 /// directory is as it was but for a new sidecar (SPEC §4.5.2: the lock file
 /// is created when missing, never removed) and, when `may_sweep`, stale
 /// temp files it swept after a readable load (SPEC §3.7, §4.3 step 2).
 /// After an unreadable load nothing is swept (§4.4.4).
 pub fn nothing_written(
+    spec: &'static str,
     what: &str,
     sidecars: &[String],
     before: &Listing,
@@ -157,7 +160,7 @@ pub fn nothing_written(
         return Ok(());
     }
     Err(Finding::violation(
-        "§5.1",
+        spec,
         "a writer that fails or is refused writes nothing",
         format!(
             "{what} changed the directory from {} to {}",
@@ -208,8 +211,12 @@ pub fn record_file_holds(
                     // serialized form (§3.2), or only the unknown members
                     // it was to keep (§1.5).
                     let (spec, rule, how) = match &held {
-                        Ok(held) => match compare::how_records_differ(record, held) {
-                            (how, true) => ("§1.5", UNKNOWN_KEPT, how),
+                        Ok(held) => match compare::how_records_differ(
+                            world,
+                            &compare::Predicted::exactly(record),
+                            held,
+                        ) {
+                            (how, true) => ("§1.5", compare::UNKNOWN_KEPT, how),
                             (how, false) => ("§3.2", HOLDS_WHAT_WAS_WRITTEN, how),
                         },
                         Err(corrupt) => (
@@ -239,7 +246,7 @@ pub fn record_file_holds(
             }
         }
         (other, _) => Err(Finding::violation(
-            "§3.4",
+            "§3.3",
             HOLDS_WHAT_WAS_WRITTEN,
             format!(
                 "the writer wrote, but the record path holds {}",
@@ -251,8 +258,6 @@ pub fn record_file_holds(
 
 const HOLDS_WHAT_WAS_WRITTEN: &str =
     "after a writer wrote, the record file holds the record it wrote";
-const UNKNOWN_KEPT: &str =
-    "a save keeps unknown members as written (their numbers as binary64 values, requirements §7)";
 
 /// A directory entry in a message.
 pub fn entry(entry: Option<&Entry>) -> String {

@@ -1064,4 +1064,45 @@ mod tests {
         assert!(block.starts_with("````\n"), "{block}");
         assert!(block.ends_with("\n````"), "{block}");
     }
+
+    #[test]
+    fn reports_of_every_shape_are_valid_by_the_report_schema() {
+        let schema = crate::schema::Schema::report();
+        let mut with_baseline = small_report();
+        with_baseline.baseline = Some(Baseline {
+            file: "old.json".to_string(),
+            known: BTreeMap::from([("vectors/load/valid".to_string(), Verdict::Violation)]),
+        });
+        let mut broken = small_report();
+        broken.harness_broken = Some("the adapter died".to_string());
+        for report in [
+            small_report(),
+            big_report(40, 3),
+            with_baseline,
+            broken,
+            Report::default(),
+        ] {
+            let json = serde_json::to_value(report.to_json()).expect("serializes");
+            assert_eq!(schema.check("report", &json), Ok(()), "{json}");
+        }
+    }
+
+    #[test]
+    fn the_report_schema_refuses_what_a_reader_could_not_rely_on() {
+        let schema = crate::schema::Schema::report();
+        let json = serde_json::to_value(small_report().to_json()).expect("serializes");
+        let broken = |f: &dyn Fn(&mut Value)| {
+            let mut j = json.clone();
+            f(&mut j);
+            schema.check("report", &j)
+        };
+        assert!(broken(&|j| j["results"][0]["verdict"] = json!("fine")).is_err());
+        assert!(broken(&|j| j["groups"][0]["count"] = json!(0)).is_err());
+        assert!(broken(&|j| j["exit_code"] = json!(2)).is_err());
+        assert!(broken(&|j| j["results"][0]["spec"] = json!("3.4")).is_err());
+        assert!(broken(&|j| {
+            j.as_object_mut().map(|o| o.remove("groups"));
+        })
+        .is_err());
+    }
 }

@@ -1,5 +1,6 @@
-//! Checks a message against `protocol/schema.json`, naming the field that
-//! is wrong.
+//! Checks a message against `protocol/schema.json`, and a JSON report of
+//! `lifecycle check` against `protocol/report.schema.json`, naming the
+//! field that is wrong.
 //!
 //! Promises: [`Schema::check`] validates a JSON value against one definition
 //! of the schema (`#/$defs/<name>`) by JSON Schema 2020-12, every keyword
@@ -27,6 +28,10 @@ use serde_json::{json, Value};
 /// The schema of PROTOCOL.md, as shipped beside it.
 pub const SCHEMA_TEXT: &str = include_str!("../../protocol/schema.json");
 
+/// The schema of the JSON report (`lifecycle check --json`), whose root is
+/// `#/$defs/report`.
+pub const REPORT_SCHEMA_TEXT: &str = include_str!("../../protocol/report.schema.json");
+
 pub struct Schema {
     root: Value,
     /// One validator per definition, compiled when first asked for: a run
@@ -38,20 +43,27 @@ impl Schema {
     /// The protocol's schema, read once.
     pub fn protocol() -> &'static Schema {
         static SCHEMA: OnceLock<Schema> = OnceLock::new();
-        SCHEMA.get_or_init(|| {
-            // The schema is part of this program, checked by its tests: a
-            // failure here is a build that cannot have passed them.
-            let root: Value =
-                serde_json::from_str(SCHEMA_TEXT).expect("protocol/schema.json is JSON");
-            let validators = root
-                .get("$defs")
-                .and_then(Value::as_object)
-                .map(|defs| defs.keys().map(|name| (name.clone(), OnceLock::new())))
-                .into_iter()
-                .flatten()
-                .collect();
-            Schema { root, validators }
-        })
+        SCHEMA.get_or_init(|| Schema::of(SCHEMA_TEXT))
+    }
+
+    /// The JSON report's schema, read once: check a report as `report`.
+    pub fn report() -> &'static Schema {
+        static SCHEMA: OnceLock<Schema> = OnceLock::new();
+        SCHEMA.get_or_init(|| Schema::of(REPORT_SCHEMA_TEXT))
+    }
+
+    fn of(text: &str) -> Schema {
+        // The schemas are part of this program, checked by its tests: a
+        // failure here is a build that cannot have passed them.
+        let root: Value = serde_json::from_str(text).expect("a schema of protocol/ is JSON");
+        let validators = root
+            .get("$defs")
+            .and_then(Value::as_object)
+            .map(|defs| defs.keys().map(|name| (name.clone(), OnceLock::new())))
+            .into_iter()
+            .flatten()
+            .collect();
+        Schema { root, validators }
     }
 
     /// `Ok` when `value` is a `#/$defs/<definition>`, else where and why not.

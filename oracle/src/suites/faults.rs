@@ -258,8 +258,17 @@ fn judge_recovered(
         after.describe(),
         broken.why
     );
+    // Not durable anyway: the power suite's defect, under its rule. Else
+    // the failure was swallowed: §3.5.1 wants it returned.
+    let finding = if unfailed.is_some() {
+        broken.violation(message)
+    } else {
+        Finding::violation("§3.5.1", FAILED_SAVE, message).broken_by(
+            "save returned success though the call failed, and the record is not durable",
+        )
+    };
     Err(found_at(
-        broken.violation(message),
+        finding,
         point,
         recorded,
         "save returned success; then the power goes",

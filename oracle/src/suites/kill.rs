@@ -164,19 +164,21 @@ fn judge_kill(
     match Held::read(dir).map_err(unreadable)? {
         Held::File { mode, data } if mode == FILE_MODE && holds(&data, &new) => {}
         other => {
+            let message = format!(
+                "a later save by a fresh adapter returned success, but the record path holds {}",
+                other.describe()
+            );
+            // A mode is the rule of modes, whichever save left it.
+            let finding = match allowed(&other, &start.held(), &new, true) {
+                Err(broken) if broken.spec == "§3.6" => broken.violation(message),
+                _ => Finding::violation("§3.3", LATER_SAVE, message),
+            };
             return Err(found_at(
-                Finding::violation(
-                    "§3.4",
-                    LATER_SAVE,
-                    format!(
-                        "a later save by a fresh adapter returned success, but the record path holds {}",
-                        other.describe()
-                    ),
-                ),
+                finding,
                 point,
                 recorded,
                 "then a fresh adapter saves the new record again",
-            ))
+            ));
         }
     }
     if let Some(stray) = run.strays.first() {

@@ -714,6 +714,38 @@ pub fn how_corrupt(corrupt: &Corrupt) -> String {
     format!("§1.6 item {}, {words}", corrupt.item())
 }
 
+/// Whether `back` holds the unknown members of `written` as written (their
+/// values' text, whitespace and string escapes aside), not only as equal
+/// JSON values: which side of requirements §7 an implementation took on a
+/// number, kept exactly or as the nearest binary64 value.
+pub fn unknown_kept_exactly(written: &Record, back: &Record) -> bool {
+    unknown_members(written) == unknown_members(back)
+}
+
+/// Every unknown member of `record`, nested ones with their object's
+/// name, in one spelling of whitespace and string escapes (so what is left
+/// to differ is the spelling of numbers).
+fn unknown_members(record: &Record) -> Vec<(&'static str, String, Vec<u8>)> {
+    let spelled = |object: &'static str, unknown: &[(String, String)]| {
+        unknown
+            .iter()
+            .map(|(name, raw)| {
+                let raw = canonical::compact(&canonical::strings(raw.as_bytes()));
+                (object, name.clone(), raw)
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut all = spelled("", &record.unknown);
+    if let Some(p) = &record.sleep_cycle_progress {
+        all.extend(spelled("sleep_cycle_progress", &p.unknown));
+    }
+    if let Some(q) = &record.quarantine {
+        all.extend(spelled("quarantine", &q.unknown));
+    }
+    all.sort();
+    all
+}
+
 /// The rule of a load or a save that changed an unknown member.
 pub const UNKNOWN_KEPT: &str =
     "unknown members are kept as written, by load and by save (their numbers as binary64 values, requirements §7)";

@@ -59,7 +59,6 @@ use lifecycle_model::spec::{self, FILE_MODE};
 use lifecycle_model::writer::{Found, Outcome, WriterOp};
 use lifecycle_model::{Record, Timestamp};
 
-use crate::canonical;
 use crate::compare;
 use crate::coverage;
 use crate::finding::Finding;
@@ -758,7 +757,7 @@ impl<S: Subject> Driver<S> {
                 ),
             ));
         }
-        let exactly = unknown_members(record) == unknown_members(back);
+        let exactly = compare::unknown_kept_exactly(record, back);
         Ok(OnAPoint::Kept { exactly })
     }
 
@@ -1067,29 +1066,6 @@ pub enum LoneSurrogate {
     Saved,
 }
 
-/// Every unknown member of `record`, nested ones with their object's
-/// name, in one spelling of whitespace and string escapes (so what is left
-/// to differ is the spelling of numbers).
-fn unknown_members(record: &Record) -> Vec<(&'static str, String, Vec<u8>)> {
-    let spelled = |object: &'static str, unknown: &[(String, String)]| {
-        unknown
-            .iter()
-            .map(|(name, raw)| {
-                let raw = canonical::compact(&canonical::strings(raw.as_bytes()));
-                (object, name.clone(), raw)
-            })
-            .collect::<Vec<_>>()
-    };
-    let mut all = spelled("", &record.unknown);
-    if let Some(p) = &record.sleep_cycle_progress {
-        all.extend(spelled("sleep_cycle_progress", &p.unknown));
-    }
-    if let Some(q) = &record.quarantine {
-        all.extend(spelled("quarantine", &q.unknown));
-    }
-    all.sort();
-    all
-}
 const LOAD_WRITES_NOTHING: &str = "load writes nothing";
 
 /// Points of requirements §7 in its words, joined.

@@ -221,7 +221,21 @@ fn either_side(
         if let Some(record) = &valid {
             let as_valid = world.with_file(Found::Valid(record.clone()));
             if compare::load(&as_valid, &loaded).is_ok() {
-                return Judged::Info(format!("reads it as valid and keeps it ({on})"));
+                // Requirements §7 asks which: a number kept as written, or
+                // as the nearest binary64 value (both compare equal).
+                let exactly = match &loaded {
+                    Ok(l) => l
+                        .record
+                        .as_ref()
+                        .is_ok_and(|r| compare::unknown_kept_exactly(record, r)),
+                    Err(_) => true,
+                };
+                let kept = if exactly {
+                    "keeps it as written"
+                } else {
+                    "keeps it with its numbers as the nearest binary64 values"
+                };
+                return Judged::Info(format!("reads it as valid and {kept} ({on})"));
             }
         }
         let returned = match &loaded {

@@ -725,6 +725,42 @@ fn each_broken_store_is_caught_under_the_right_section() {
 }
 
 #[test]
+fn one_defect_is_one_group_of_the_report_and_two_defects_are_two() {
+    if !python() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // Duplicate names read as records, in 18 vectors; no size limit, in
+    // the files and records over 1 MiB: each one group.
+    let duplicates = ("            object_pairs_hook=no_duplicates,\n", "");
+    let no_size_limit = (
+        "    if len(data) > MAX_BYTES:\n        raise Corrupt(\"larger than 1 MiB\")\n",
+        "",
+    );
+    let one = patched_store(dir.path(), "one_defect", &[duplicates]);
+    let two = patched_store(dir.path(), "two_defects", &[duplicates, no_size_limit]);
+    for (store, sections) in [(one, vec!["§1.1.5"]), (two, vec!["§1.1.5", "§1.6"])] {
+        let (code, report, printed) =
+            check(&["--adapter", &python_adapter(&store), "--suite", "vectors"]);
+        assert_eq!(code, 1, "{printed}");
+        let groups = report["groups"].as_array().cloned().unwrap_or_default();
+        let got: Vec<&str> = groups.iter().filter_map(|g| g["spec"].as_str()).collect();
+        assert_eq!(got, sections, "{printed}");
+        let grouped: u64 = groups.iter().filter_map(|g| g["count"].as_u64()).sum();
+        assert!(grouped >= 18, "{printed}");
+        assert_eq!(
+            grouped,
+            findings(&report).len() as u64,
+            "every finding in one group"
+        );
+        assert!(
+            printed.contains(&format!("({} groups)", sections.len())),
+            "{printed}"
+        );
+    }
+}
+
+#[test]
 fn a_store_that_writes_in_place_is_caught_by_the_concurrency_suite() {
     if !python() {
         return;

@@ -8,12 +8,15 @@ expected of it, committed as data in `expected/NAME.json`.
 An expected file lists every finding (violation or divergence) of the
 example: its case id, verdict, SPEC section, and one line saying why (a real
 defect of the library or of its natural use, or a choice requirements §7
-leaves open). The comparison fails when a finding appears, disappears or
-changes its verdict or section; when a crash-suite case (kill, faults,
-power, permissions) was skipped, a blind spot of the oracle; when the run
-did not reach its end; or when an entry has no reason written. `--bless`
-keeps the reasons of the entries that stay and marks new ones
-"TODO: say why", which the comparison refuses until a person writes it.
+leaves open); and the groups the report made of them, one line each
+(verdict, section, rule and how it broke, number of cases), as a person
+reads them in the terminal or the Markdown report. The comparison fails
+when a finding appears, disappears or changes its verdict or section; when
+the groups differ; when a crash-suite case (kill, faults, power,
+permissions) was skipped, a blind spot of the oracle; when the run did not
+reach its end; or when an entry has no reason written. `--bless` keeps the
+reasons of the entries that stay and marks new ones "TODO: say why", which
+the comparison refuses until a person writes it.
 """
 
 import json
@@ -29,6 +32,20 @@ def findings(report):
         for r in report.get("results", [])
         if r.get("verdict") in ("violation", "divergence")
     }
+
+
+def groups(report):
+    return [
+        "%s %s (%d cases): %s%s"
+        % (
+            g["verdict"],
+            g["spec"],
+            g["count"],
+            g["rule"],
+            ": " + g["how"] if g["how"] else "",
+        )
+        for g in report.get("groups", [])
+    ]
 
 
 def blind_spots(report):
@@ -52,6 +69,13 @@ def compare(report, expected):
         problems.append("the adapter is broken: %s" % report["adapter_broken"])
     for spot in blind_spots(report):
         problems.append("a crash case was not judged (a blind spot): %s" % spot)
+    now, then = groups(report), expected.get("groups", [])
+    for line in now:
+        if line not in then:
+            problems.append("new group: %s" % line)
+    for line in then:
+        if line not in now:
+            problems.append("no longer a group: %s" % line)
     found = findings(report)
     wanted = {e["case"]: e for e in expected.get("findings", [])}
     for case in sorted(set(found) | set(wanted)):
@@ -76,7 +100,7 @@ def bless(report, expected):
         {"case": case, "verdict": verdict, "spec": spec, "why": reasons.get(case, TODO)}
         for case, (verdict, spec) in sorted(findings(report).items())
     ]
-    return {"findings": entries}
+    return {"groups": groups(report), "findings": entries}
 
 
 def main(argv):

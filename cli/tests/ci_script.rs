@@ -1,0 +1,527 @@
+//! The CI recipe for other projects, outside GitHub Actions:
+//! `ci/lifecycle-check.sh` run with `bash` and its inputs in the
+//! environment, as GitLab CI, Jenkins or a shell runs it.
+//!
+//! The built-in store behind `lifecycle adapter` passes (exit 0) and a
+//! store whose adapter turns every refused record into an I/O error fails
+//! (exit 1); the JSON report of that run given back as the baseline passes,
+//! and a baseline whose findings are fixed lists them; the job summary
+//! gets the Markdown report and `$GITHUB_OUTPUT` the exit code, the
+//! violations of the JSON summary and the reports' paths, only when
+//! GitHub's variables are set; a missing adapter, a baseline that does
+//! not exist, an unmatched quote in the extra options are refused with
+//! exit 2 before anything runs; without strace the traced suites are
+//! announced as blind spots, or, when strace must be installed and cannot
+//! be, the run stops with exit 3. Every path here has a space in it.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::LIFECYCLE;
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace root")
+        .to_path_buf()
+}
+
+fn script_path() -> PathBuf {
+    repo().join("ci/lifecycle-check.sh")
+}
+
+fn script_text() -> String {
+    fs::read_to_string(script_path()).expect("ci/lifecycle-check.sh is readable")
+}
+
+/// The environment variables the script reads: `LIFECYCLE` and every
+/// `LIFECYCLE_…` named in its text.
+fn script_variables() -> BTreeSet<String> {
+    let text = script_text();
+    let mut names = BTreeSet::new();
+    for (at, _) in text.match_indices("LIFECYCLE") {
+        let rest = &text[at..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+            .collect();
+        let before = text[..at].chars().next_back();
+        // `LIFECYCLE` inside another word (`MY_LIFECYCLE`) is not one.
+        if !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            names.insert(name.trim_end_matches('_').to_string());
+        }
+    }
+    names
+}
+
+/// A directory whose path has a space in it.
+fn spaced_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("ci script ")
+        .tempdir()
+        .expect("a temp dir")
+}
+
+/// `word` quoted for `sh -c`.
+fn sh_word(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+/// The place of one run: a working directory, the `lifecycle` binary
+/// linked into a directory with a space, and GitHub's two files.
+struct Place {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    work: PathBuf,
+    lifecycle: PathBuf,
+    summary: PathBuf,
+    outputs: PathBuf,
+}
+
+impl Place {
+    fn new() -> Place {
+        let dir = spaced_dir();
+        let root = dir.path().to_path_buf();
+        let work = root.join("work dir");
+        let bin = root.join("bin dir");
+        fs::create_dir_all(&work).expect("work dir");
+        fs::create_dir_all(&bin).expect("bin dir");
+        let lifecycle = bin.join("lifecycle");
+        std::os::unix::fs::symlink(LIFECYCLE, &lifecycle).expect("lifecycle linked");
+        Place {
+            _dir: dir,
+            summary: root.join("step summary.md"),
+            outputs: root.join("github output.txt"),
+            root,
+            work,
+            lifecycle,
+        }
+    }
+
+    /// The built-in store, a conforming one.
+    fn conforming_adapter(&self) -> String {
+        format!("{} adapter", sh_word(&self.lifecycle.display().to_string()))
+    }
+
+    /// The built-in store, with every `invalid_record` error its adapter
+    /// sends turned into an `io` error: each record a save must refuse
+    /// looks as if the save had failed on the disk, a violation.
+    fn broken_adapter(&self) -> String {
+        format!(
+            r#"{} | sed -u 's/"class":"invalid_record"/"class":"io","errno":"EIO"/'"#,
+            self.conforming_adapter()
+        )
+    }
+
+    /// The script with `inputs`, in GitHub Actions' place (both files
+    /// set) when `github`.
+    fn run(&self, github: bool, inputs: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new("bash");
+        cmd.arg(script_path()).current_dir(&self.root);
+        // Nothing of the caller's environment is an input here, and no
+        // GitHub file of a CI this test may itself run in is written.
+        for name in script_variables() {
+            cmd.env_remove(name);
+        }
+        for name in ["GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GITHUB_ACTIONS"] {
+            cmd.env_remove(name);
+        }
+        if github {
+            cmd.env("GITHUB_STEP_SUMMARY", &self.summary)
+                .env("GITHUB_OUTPUT", &self.outputs);
+        }
+        cmd.env("LIFECYCLE", &self.lifecycle)
+            .env("LIFECYCLE_WORKING_DIRECTORY", &self.work)
+            // The tests run side by side on two cores: a request may wait
+            // for the processor longer than the default 2 s.
+            .env("LIFECYCLE_ARGS", "--timeout 10")
+            .envs(inputs.iter().copied());
+        cmd.output().expect("bash runs the script")
+    }
+
+    /// The `name=value` lines the script wrote to `$GITHUB_OUTPUT`.
+    fn outputs(&self) -> BTreeMap<String, String> {
+        fs::read_to_string(&self.outputs)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| line.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+}
+
+fn said(output: &Output) -> String {
+    format!(
+        "exit {:?}\n{}{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("the JSON report {}: {e}", path.display()));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("the JSON report {} parses: {e}", path.display()))
+}
+
+const FAST: &str = "smoke vectors";
+
+#[test]
+fn a_conforming_store_passes_and_the_summary_the_reports_and_the_outputs_are_written() {
+    let place = Place::new();
+    let adapter = place.conforming_adapter();
+    let output = place.run(
+        true,
+        &[
+            ("LIFECYCLE_ADAPTER", &adapter),
+            ("LIFECYCLE_SUITES", FAST),
+            ("LIFECYCLE_JSON", "reports here/lifecycle report.json"),
+            ("LIFECYCLE_MARKDOWN", "reports here/lifecycle report.md"),
+        ],
+    );
+    let printed = said(&output);
+    assert_eq!(output.status.code(), Some(0), "{printed}");
+
+    let json_path = place.work.join("reports here/lifecycle report.json");
+    let report = read_json(&json_path);
+    assert_eq!(report["summary"]["violation"], 0, "{printed}");
+    assert!(report["seconds"]["vectors"].is_number(), "{report}");
+
+    let markdown = fs::read_to_string(place.work.join("reports here/lifecycle report.md"))
+        .expect("the Markdown report is written");
+    let summary = fs::read_to_string(&place.summary).expect("the job summary is written");
+    assert!(summary.starts_with("## lifecycle check"), "{summary}");
+    assert_eq!(summary, markdown, "the summary is the Markdown report");
+    assert!(summary.contains("| vectors |"), "{summary}");
+
+    let outputs = place.outputs();
+    assert_eq!(outputs.get("exit-code").map(String::as_str), Some("0"));
+    assert_eq!(outputs.get("violations").map(String::as_str), Some("0"));
+    assert_eq!(
+        outputs.get("json").map(PathBuf::from),
+        Some(json_path),
+        "{outputs:?}"
+    );
+}
+
+#[test]
+fn a_broken_store_fails_and_passes_with_its_own_report_as_baseline_which_lists_what_is_fixed() {
+    let place = Place::new();
+    let broken = place.broken_adapter();
+    let output = place.run(
+        true,
+        &[("LIFECYCLE_ADAPTER", &broken), ("LIFECYCLE_SUITES", FAST)],
+    );
+    let printed = said(&output);
+    assert_eq!(output.status.code(), Some(1), "{printed}");
+    let report = read_json(&place.work.join("lifecycle-report.json"));
+    let violations = report["summary"]["violation"].as_u64().expect("a count");
+    assert!(violations > 0, "{printed}");
+    let outputs = place.outputs();
+    assert_eq!(outputs.get("exit-code").map(String::as_str), Some("1"));
+    assert_eq!(
+        outputs.get("violations"),
+        Some(&violations.to_string()),
+        "the count of the JSON summary"
+    );
+    let summary = fs::read_to_string(&place.summary).expect("the job summary is written");
+    assert!(
+        summary.starts_with("## lifecycle check") && summary.contains("### Findings"),
+        "{summary}"
+    );
+
+    // That report, committed as the baseline: the same findings pass.
+    let baseline_dir = place.work.join("known findings");
+    fs::create_dir_all(&baseline_dir).expect("a dir");
+    fs::copy(
+        place.work.join("lifecycle-report.json"),
+        baseline_dir.join("lifecycle baseline.json"),
+    )
+    .expect("baseline copied");
+    let baseline = "known findings/lifecycle baseline.json";
+    let output = place.run(
+        false,
+        &[
+            ("LIFECYCLE_ADAPTER", &broken),
+            ("LIFECYCLE_SUITES", FAST),
+            ("LIFECYCLE_BASELINE", baseline),
+        ],
+    );
+    let printed = said(&output);
+    assert_eq!(output.status.code(), Some(0), "{printed}");
+    let report = read_json(&place.work.join("lifecycle-report.json"));
+    assert_eq!(report["summary"]["violation"], violations, "{printed}");
+    assert_eq!(report["baseline"]["new"], Value::Array(vec![]), "{printed}");
+
+    // The store fixed: the baseline's findings are listed as fixed, so it
+    // can be tightened.
+    let conforming = place.conforming_adapter();
+    let output = place.run(
+        false,
+        &[
+            ("LIFECYCLE_ADAPTER", &conforming),
+            ("LIFECYCLE_SUITES", FAST),
+            ("LIFECYCLE_BASELINE", baseline),
+        ],
+    );
+    let printed = said(&output);
+    assert_eq!(output.status.code(), Some(0), "{printed}");
+    let report = read_json(&place.work.join("lifecycle-report.json"));
+    let fixed = report["baseline"]["fixed"]
+        .as_array()
+        .expect("fixed listed");
+    assert_eq!(fixed.len() as u64, violations, "{printed}");
+    let markdown =
+        fs::read_to_string(place.work.join("lifecycle-report.md")).expect("Markdown written");
+    assert!(
+        markdown.contains("no longer found: remove it from the baseline"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn without_github_variables_only_the_reports_are_written() {
+    let place = Place::new();
+    let adapter = place.conforming_adapter();
+    let output = place.run(
+        false,
+        &[
+            ("LIFECYCLE_ADAPTER", &adapter),
+            ("LIFECYCLE_SUITES", "smoke"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", said(&output));
+    let mut written: Vec<String> = fs::read_dir(&place.work)
+        .expect("the work dir")
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    written.sort();
+    assert_eq!(written, ["lifecycle-report.json", "lifecycle-report.md"]);
+    assert!(!place.summary.exists() && !place.outputs.exists());
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("::"));
+}
+
+#[test]
+fn a_missing_adapter_is_refused_with_exit_2_and_a_clear_message() {
+    let place = Place::new();
+    for inputs in [&[][..], &[("LIFECYCLE_ADAPTER", "  ")][..]] {
+        let output = place.run(true, inputs);
+        let printed = said(&output);
+        assert_eq!(output.status.code(), Some(2), "{printed}");
+        assert!(
+            printed.contains("no adapter: set LIFECYCLE_ADAPTER"),
+            "{printed}"
+        );
+        assert!(!place.work.join("lifecycle-report.json").exists());
+    }
+    // In GitHub Actions it is an annotation too.
+    let output = place.run(true, &[("GITHUB_ACTIONS", "true")]);
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("::error title=lifecycle-check::no adapter"),
+        "{}",
+        said(&output)
+    );
+}
+
+#[test]
+fn a_baseline_that_does_not_exist_is_refused_with_exit_2_before_the_check_runs() {
+    let place = Place::new();
+    let adapter = place.conforming_adapter();
+    let output = place.run(
+        true,
+        &[
+            ("LIFECYCLE_ADAPTER", &adapter),
+            ("LIFECYCLE_BASELINE", "known findings/nowhere.json"),
+        ],
+    );
+    let printed = said(&output);
+    assert_eq!(output.status.code(), Some(2), "{printed}");
+    assert!(
+        printed.contains("the baseline known findings/nowhere.json does not exist"),
+        "{printed}"
+    );
+    assert!(
+        !printed.contains("lifecycle check:"),
+        "the check ran: {printed}"
+    );
+    assert!(!place.work.join("lifecycle-report.json").exists());
+    assert!(!place.summary.exists());
+}
+
+#[test]
+fn the_report_cannot_overwrite_the_baseline_it_is_checked_against() {
+    let place = Place::new();
+    let adapter = place.conforming_adapter();
+    fs::write(
+        place.work.join("lifecycle-report.json"),
+        "{\"results\": []}",
+    )
+    .expect("written");
+    let output = place.run(
+        true,
+        &[
+            ("LIFECYCLE_ADAPTER", &adapter),
+            ("LIFECYCLE_BASELINE", "lifecycle-report.json"),
+        ],
+    );
+    let printed = said(&output);
+    assert_eq!(output.status.code(), Some(2), "{printed}");
+    assert!(
+        printed.contains("is the JSON report this run writes"),
+        "{printed}"
+    );
+    assert_eq!(
+        fs::read_to_string(place.work.join("lifecycle-report.json")).expect("kept"),
+        "{\"results\": []}"
+    );
+}
+
+#[test]
+fn extra_options_are_split_as_xargs_splits_words_and_an_unmatched_quote_is_refused() {
+    let place = Place::new();
+    let adapter = place.conforming_adapter();
+    let output = place.run(
+        true,
+        &[
+            ("LIFECYCLE_ADAPTER", &adapter),
+            ("LIFECYCLE_SUITES", "smoke\nvectors"),
+            (
+                "LIFECYCLE_ARGS",
+                "--timeout 10 --run 'smoke/*' --junit \"junit report.xml\"",
+            ),
+        ],
+    );
+    let printed = said(&output);
+    assert_eq!(output.status.code(), Some(0), "{printed}");
+    let report = read_json(&place.work.join("lifecycle-report.json"));
+    let suites: BTreeSet<&str> = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["suite"].as_str())
+        .collect();
+    assert_eq!(
+        suites,
+        BTreeSet::from(["smoke"]),
+        "--run 'smoke/*' kept whole"
+    );
+    assert!(place.work.join("junit report.xml").exists(), "{printed}");
+
+    let output = place.run(
+        true,
+        &[
+            ("LIFECYCLE_ADAPTER", &adapter),
+            ("LIFECYCLE_ARGS", "--junit 'junit report.xml"),
+        ],
+    );
+    let printed = said(&output);
+    assert_eq!(output.status.code(), Some(2), "{printed}");
+    assert!(printed.contains("an unmatched quote"), "{printed}");
+}
+
+#[test]
+fn a_usage_error_of_lifecycle_passes_through_with_a_summary_that_says_so() {
+    let place = Place::new();
+    let adapter = place.conforming_adapter();
+    let output = place.run(
+        true,
+        &[
+            ("LIFECYCLE_ADAPTER", &adapter),
+            ("LIFECYCLE_SUITES", "smoke no-such-suite"),
+        ],
+    );
+    let printed = said(&output);
+    assert_eq!(output.status.code(), Some(2), "{printed}");
+    let summary = fs::read_to_string(&place.summary).expect("a summary");
+    assert!(
+        summary.starts_with("## lifecycle check") && summary.contains("exited 2"),
+        "{summary}"
+    );
+    assert_eq!(
+        place.outputs().get("exit-code").map(String::as_str),
+        Some("2")
+    );
+}
+
+/// A directory of links to every program on `PATH` but `hidden`.
+fn path_without(hidden: &[&str], into: &Path) -> PathBuf {
+    let dir = into.join("path without strace");
+    fs::create_dir_all(&dir).expect("a dir");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for bin in std::env::split_paths(&path) {
+        let Ok(entries) = fs::read_dir(&bin) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let link = dir.join(&name);
+            if hidden.iter().any(|h| name == *h) || link.symlink_metadata().is_ok() {
+                continue;
+            }
+            std::os::unix::fs::symlink(entry.path(), &link).expect("linked");
+        }
+    }
+    dir
+}
+
+#[test]
+fn without_strace_the_traced_suites_are_blind_spots_unless_it_must_be_installed() {
+    let place = Place::new();
+    let path = path_without(&["strace", "apt-get", "sudo"], &place.root);
+    let adapter = place.conforming_adapter();
+    let path = path.display().to_string();
+    let inputs = [
+        ("PATH", path.as_str()),
+        ("LIFECYCLE_ADAPTER", &adapter),
+        ("LIFECYCLE_SUITES", "smoke power"),
+    ];
+    let output = place.run(true, &inputs);
+    let printed = said(&output);
+    assert_eq!(output.status.code(), Some(0), "{printed}");
+    assert!(
+        printed.contains("strace is not installed: the traced suites"),
+        "{printed}"
+    );
+    let summary = fs::read_to_string(&place.summary).expect("a summary");
+    assert!(summary.contains("**Blind spots:**"), "{summary}");
+
+    // Suites that trace nothing need no strace, and say nothing of it.
+    let output = place.run(
+        false,
+        &[
+            ("PATH", path.as_str()),
+            ("LIFECYCLE_ADAPTER", &adapter),
+            ("LIFECYCLE_SUITES", "smoke"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", said(&output));
+    assert!(!said(&output).contains("strace"));
+
+    // Asked to install it, with no way to: the run stops.
+    let mut asked = inputs.to_vec();
+    asked.push(("LIFECYCLE_INSTALL_STRACE", "true"));
+    fs::remove_file(place.work.join("lifecycle-report.json")).expect("removed");
+    let output = place.run(true, &asked);
+    let printed = said(&output);
+    assert_eq!(output.status.code(), Some(3), "{printed}");
+    assert!(
+        printed.contains(
+            "strace was asked for (LIFECYCLE_INSTALL_STRACE=true) and could not be installed"
+        ),
+        "{printed}"
+    );
+    assert!(!place.work.join("lifecycle-report.json").exists());
+}

@@ -69,6 +69,9 @@ output() {
     fi
 }
 
+# exit-code, whatever ends the script: a refusal here too.
+trap 'output exit-code "$?"' EXIT
+
 summary() {
     if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
         cat >>"$GITHUB_STEP_SUMMARY"
@@ -225,7 +228,6 @@ else
     printf '## lifecycle check\n\nlifecycle check exited %s without writing a report: see the log of this step.\n' "$code" | summary
 fi
 
-output exit-code "$code"
 output violations "$violations"
 output json "$json_path"
 output markdown "$markdown_path"

@@ -1,6 +1,7 @@
 //! The CI recipe for other projects, outside GitHub Actions:
 //! `ci/lifecycle-check.sh` run with `bash` and its inputs in the
-//! environment, as GitLab CI, Jenkins or a shell runs it.
+//! environment, as GitLab CI, Jenkins or a shell runs it, and `action.yml`,
+//! the GitHub Action that calls it.
 //!
 //! The built-in store behind `lifecycle adapter` passes (exit 0) and a
 //! store whose adapter turns every refused record into an I/O error fails
@@ -13,6 +14,9 @@
 //! exit 2 before anything runs; without strace the traced suites are
 //! announced as blind spots, or, when strace must be installed and cannot
 //! be, the run stops with exit 3. Every path here has a space in it.
+//! Every input the action declares reaches the script (or is the action's
+//! own, named here), every variable the script reads is set by the
+//! action, and their defaults agree.
 
 mod common;
 
@@ -325,6 +329,11 @@ fn a_missing_adapter_is_refused_with_exit_2_and_a_clear_message() {
             "{printed}"
         );
         assert!(!place.work.join("lifecycle-report.json").exists());
+        assert_eq!(
+            place.outputs().get("exit-code").map(String::as_str),
+            Some("2")
+        );
+        fs::remove_file(&place.outputs).expect("outputs removed");
     }
     // In GitHub Actions it is an annotation too.
     let output = place.run(true, &[("GITHUB_ACTIONS", "true")]);
@@ -524,4 +533,401 @@ fn without_strace_the_traced_suites_are_blind_spots_unless_it_must_be_installed(
         "{printed}"
     );
     assert!(!place.work.join("lifecycle-report.json").exists());
+}
+
+/// action.yml, parsed.
+fn action() -> serde_yaml::Value {
+    let text = fs::read_to_string(repo().join("action.yml")).expect("action.yml is readable");
+    serde_yaml::from_str(&text).expect("action.yml is YAML")
+}
+
+fn steps(action: &serde_yaml::Value) -> &Vec<serde_yaml::Value> {
+    action["runs"]["steps"]
+        .as_sequence()
+        .expect("runs.steps is a list")
+}
+
+fn step<'a>(action: &'a serde_yaml::Value, id: &str) -> &'a serde_yaml::Value {
+    steps(action)
+        .iter()
+        .find(|s| s["id"].as_str() == Some(id))
+        .unwrap_or_else(|| panic!("a step with id {id}"))
+}
+
+/// The environment variable of the script an input of the action is.
+fn variable_of(input: &str) -> String {
+    format!("LIFECYCLE_{}", input.to_uppercase().replace('-', "_"))
+}
+
+/// Inputs the action uses itself instead of passing them to the script:
+/// the input, the step that takes it, and what that step reads.
+const ACTION_ONLY: [(&str, &str, &str); 2] = [
+    // Found or built by the step `prepare`, whose output is the script's
+    // LIFECYCLE.
+    ("lifecycle", "prepare", "env.INPUT_LIFECYCLE"),
+    ("artifact-name", "upload", "with.name"),
+];
+
+#[test]
+fn every_input_of_the_action_reaches_the_script_and_every_variable_of_the_script_is_set() {
+    let action = action();
+    assert_eq!(action["runs"]["using"].as_str(), Some("composite"));
+    let inputs = action["inputs"].as_mapping().expect("inputs");
+    let check = step(&action, "check");
+    assert!(
+        check["run"]
+            .as_str()
+            .is_some_and(|r| r.contains("ci/lifecycle-check.sh")),
+        "the step check runs the script"
+    );
+    let env = check["env"].as_mapping().expect("the step check has env");
+    let env: BTreeMap<&str, &str> = env
+        .iter()
+        .map(|(k, v)| (k.as_str().expect("a name"), v.as_str().expect("a value")))
+        .collect();
+    let mut problems = Vec::new();
+    for name in inputs.keys().map(|k| k.as_str().expect("an input name")) {
+        let used = format!("${{{{ inputs.{name} }}}}");
+        match ACTION_ONLY.iter().find(|(input, _, _)| *input == name) {
+            Some((_, id, member)) => {
+                let (outer, inner) = member.split_once('.').expect("a dotted member");
+                let found = step(&action, id)[outer][inner].as_str();
+                if found != Some(used.as_str()) {
+                    problems.push(format!(
+                        "{name}: step {id} {member} is {found:?}, not {used}"
+                    ));
+                }
+            }
+            None => {
+                let variable = variable_of(name);
+                if env.get(variable.as_str()) != Some(&used.as_str()) {
+                    problems.push(format!("{name}: the step check has no {variable}: {used}"));
+                }
+            }
+        }
+    }
+    let script = script_variables();
+    for variable in &script {
+        if !env.contains_key(variable.as_str()) {
+            problems.push(format!(
+                "the script reads {variable}, which the action does not set"
+            ));
+        }
+    }
+    for variable in env.keys() {
+        if !script.contains(*variable) {
+            problems.push(format!(
+                "the action sets {variable}, which the script does not read"
+            ));
+        }
+    }
+    assert_eq!(
+        env.get("LIFECYCLE"),
+        Some(&"${{ steps.prepare.outputs.lifecycle }}")
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_action_and_the_script_have_the_same_defaults() {
+    let action = action();
+    let text = script_text();
+    // Defaults the action chooses otherwise on purpose: a GitHub runner
+    // has sudo, so the traced suites run there without asking.
+    let chosen = BTreeMap::from([("install-strace", ("true", "false"))]);
+    let mut compared = 0;
+    for (name, input) in action["inputs"].as_mapping().expect("inputs") {
+        let name = name.as_str().expect("a name");
+        let Some(default) = input["default"].as_str().filter(|d| !d.is_empty()) else {
+            continue;
+        };
+        let variable = variable_of(name);
+        let Some(script_default) = text
+            .split(&format!("${{{variable}:-"))
+            .nth(1)
+            .and_then(|rest| rest.split_once('}'))
+            .map(|(default, _)| default)
+        else {
+            continue;
+        };
+        compared += 1;
+        match chosen.get(name) {
+            Some(&(in_action, in_script)) => {
+                assert_eq!((default, script_default), (in_action, in_script), "{name}")
+            }
+            None => assert_eq!(default, script_default, "the default of {name}"),
+        }
+    }
+    assert!(
+        compared >= 4,
+        "json, markdown, working-directory, install-strace"
+    );
+}
+
+#[test]
+fn the_action_steps_run_no_expression_in_a_shell_and_parse_as_bash() {
+    let action = action();
+    for step in steps(&action) {
+        let Some(run) = step["run"].as_str() else {
+            assert!(step["uses"].is_string(), "a step runs or uses: {step:?}");
+            continue;
+        };
+        // `${{ … }}` in a script is pasted in before the shell reads it:
+        // inputs reach the shell through env only.
+        assert!(!run.contains("${{"), "{run}");
+        assert_eq!(step["shell"].as_str(), Some("bash"), "{run}");
+        let output = Command::new("bash")
+            .args(["-n", "-c", run])
+            .output()
+            .expect("bash runs");
+        assert!(output.status.success(), "{run}\n{}", said(&output));
+    }
+}
+
+/// The action's steps as GitHub's runner takes them, for the steps that
+/// run a shell (those that use another action are only judged: would
+/// they run?). Expressions: `inputs.NAME`, `steps.ID.outputs.NAME`,
+/// `always()`, `==`, `!=` and `&&`, all the action uses in what runs.
+struct Runner<'a> {
+    action: &'a serde_yaml::Value,
+    inputs: BTreeMap<String, String>,
+    outputs: BTreeMap<String, BTreeMap<String, String>>,
+    failed: bool,
+    /// Each step's name, and whether it ran (for `uses` steps: whether it
+    /// would have).
+    ran: Vec<(String, bool)>,
+    /// The exit code of the step that failed the action.
+    exit: Option<i32>,
+}
+
+impl<'a> Runner<'a> {
+    fn new(action: &'a serde_yaml::Value, given: &[(&str, &str)]) -> Runner<'a> {
+        let mut inputs = BTreeMap::new();
+        for (name, input) in action["inputs"].as_mapping().expect("inputs") {
+            let default = input["default"].as_str().unwrap_or("");
+            inputs.insert(
+                name.as_str().expect("a name").to_string(),
+                default.to_string(),
+            );
+        }
+        for (name, value) in given {
+            assert!(inputs.contains_key(*name), "the action has no input {name}");
+            inputs.insert(name.to_string(), value.to_string());
+        }
+        Runner {
+            action,
+            inputs,
+            outputs: BTreeMap::new(),
+            failed: false,
+            ran: Vec::new(),
+            exit: None,
+        }
+    }
+
+    fn eval(&self, expr: &str) -> String {
+        let expr = expr.trim();
+        if let Some(name) = expr.strip_prefix("inputs.") {
+            return self.inputs.get(name).cloned().unwrap_or_default();
+        }
+        if let Some((id, name)) = expr
+            .strip_prefix("steps.")
+            .and_then(|rest| rest.split_once(".outputs."))
+        {
+            return self
+                .outputs
+                .get(id)
+                .and_then(|o| o.get(name))
+                .cloned()
+                .unwrap_or_default();
+        }
+        panic!("an expression this test does not know: {expr}");
+    }
+
+    /// `text` with each `${{ … }}` evaluated.
+    fn substitute(&self, text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("${{") {
+            out.push_str(&rest[..at]);
+            let (expr, after) = rest[at + 3..].split_once("}}").expect("a closed ${{");
+            out.push_str(&self.eval(expr));
+            rest = after;
+        }
+        out + rest
+    }
+
+    fn runs(&self, step: &serde_yaml::Value) -> bool {
+        let Some(text) = step["if"].as_str() else {
+            return !self.failed;
+        };
+        let mut always = false;
+        let mut holds = true;
+        for term in text.split("&&").map(str::trim) {
+            if term == "always()" {
+                always = true;
+                continue;
+            }
+            let (lhs, rhs, equal) = match term.split_once("==") {
+                Some((l, r)) => (l, r, true),
+                None => {
+                    let (l, r) = term.split_once("!=").expect("== or !=");
+                    (l, r, false)
+                }
+            };
+            let literal = rhs.trim().trim_matches('\'');
+            holds &= (self.eval(lhs) == literal) == equal;
+        }
+        holds && (always || !self.failed)
+    }
+
+    /// Runs every step in `workspace`, the job summary in `summary`.
+    fn run(&mut self, workspace: &Path, summary: &Path) {
+        self.run_until(workspace, summary, None);
+    }
+
+    /// Runs the steps before the one named `last` (every step when none).
+    fn run_until(&mut self, workspace: &Path, summary: &Path, last: Option<&str>) {
+        let scratch = spaced_dir();
+        let steps = steps(self.action).clone();
+        for (n, step) in steps.iter().enumerate() {
+            let name = step["name"].as_str().unwrap_or("a step").to_string();
+            if last == Some(name.as_str()) {
+                return;
+            }
+            let runs = self.runs(step);
+            self.ran.push((name, runs));
+            let Some(script) = step["run"].as_str().filter(|_| runs) else {
+                continue;
+            };
+            let file = scratch.path().join(format!("step {n}.sh"));
+            fs::write(&file, script).expect("the step's script");
+            let outputs = scratch.path().join(format!("step {n} outputs"));
+            fs::write(&outputs, "").expect("an output file");
+            let mut cmd = Command::new("bash");
+            cmd.args(["--noprofile", "--norc", "-eo", "pipefail"])
+                .arg(&file)
+                .current_dir(workspace);
+            for name in script_variables() {
+                cmd.env_remove(name);
+            }
+            cmd.env("GITHUB_ACTIONS", "true")
+                .env("GITHUB_ACTION_PATH", repo())
+                .env("GITHUB_OUTPUT", &outputs)
+                .env("GITHUB_STEP_SUMMARY", summary);
+            if let Some(env) = step["env"].as_mapping() {
+                for (k, v) in env {
+                    let value = self.substitute(v.as_str().expect("an env value"));
+                    cmd.env(k.as_str().expect("an env name"), value);
+                }
+            }
+            let output = cmd.output().expect("bash runs the step");
+            if let Some(id) = step["id"].as_str() {
+                let written = fs::read_to_string(&outputs).expect("the outputs");
+                let map = written
+                    .lines()
+                    .filter_map(|l| l.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string()));
+                self.outputs.entry(id.to_string()).or_default().extend(map);
+            }
+            if !output.status.success() && !self.failed {
+                self.failed = true;
+                self.exit = output.status.code();
+            }
+        }
+    }
+
+    fn ran(&self, name: &str) -> bool {
+        self.ran
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no step {name}"))
+            .1
+    }
+
+    /// The action's output `name`.
+    fn output(&self, name: &str) -> String {
+        let value = self.action["outputs"][name]["value"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the action has no output {name}"));
+        self.substitute(value)
+    }
+}
+
+#[test]
+fn the_action_uploads_the_reports_and_fails_with_the_exit_code_of_lifecycle_last() {
+    let action = action();
+    let place = Place::new();
+    let lifecycle = place.lifecycle.display().to_string();
+    let broken = place.broken_adapter();
+    let work = place.work.display().to_string();
+    let mut runner = Runner::new(
+        &action,
+        &[
+            ("adapter", &broken),
+            ("suites", FAST),
+            ("args", "--timeout 10"),
+            ("lifecycle", &lifecycle),
+            ("working-directory", &work),
+        ],
+    );
+    runner.run(&place.root, &place.summary);
+    assert!(!runner.ran("Build lifecycle"), "the binary was given");
+    assert!(runner.ran("lifecycle check") && runner.ran("Upload the reports"));
+    assert_eq!(runner.exit, Some(1), "{:?}", runner.ran);
+    let last = runner.ran.last().expect("steps");
+    assert_eq!(last, &("Fail with lifecycle's exit code".to_string(), true));
+    let report = read_json(&place.work.join("lifecycle-report.json"));
+    assert_eq!(runner.output("exit-code"), "1");
+    assert_eq!(
+        runner.output("violations"),
+        report["summary"]["violation"].to_string()
+    );
+    assert_eq!(
+        PathBuf::from(runner.output("json")),
+        place.work.join("lifecycle-report.json")
+    );
+    let summary = fs::read_to_string(&place.summary).expect("the job summary");
+    assert!(summary.starts_with("## lifecycle check"), "{summary}");
+
+    // No adapter: refused, nothing to upload, the action fails with 2.
+    let mut runner = Runner::new(&action, &[("adapter", ""), ("lifecycle", &lifecycle)]);
+    runner.run(&place.root, &place.summary);
+    assert!(!runner.ran("Upload the reports"));
+    assert_eq!(runner.exit, Some(2), "{:?}", runner.ran);
+    assert_eq!(runner.output("exit-code"), "2");
+}
+
+#[test]
+fn without_a_binary_the_action_builds_one_cached_under_a_hash_of_its_source() {
+    let action = action();
+    let place = Place::new();
+    let mut keys = BTreeSet::new();
+    for _ in 0..2 {
+        let mut runner = Runner::new(&action, &[("adapter", "true")]);
+        runner.run_until(&place.root, &place.summary, Some("Build lifecycle"));
+        assert_eq!(runner.exit, None, "{:?}", runner.ran);
+        let prepared = &runner.outputs["prepare"];
+        assert_eq!(prepared["build"], "true");
+        let key = &prepared["key"];
+        assert!(
+            key.len() == 32 && key.chars().all(|c| c.is_ascii_hexdigit()),
+            "{key}"
+        );
+        keys.insert(key.clone());
+        assert!(
+            prepared["lifecycle"].starts_with(&prepared["root"])
+                && prepared["lifecycle"].ends_with("/bin/lifecycle"),
+            "{prepared:?}"
+        );
+        // No cache hit: the build step runs.
+        let build = steps(&action)
+            .iter()
+            .find(|s| s["name"].as_str() == Some("Build lifecycle"))
+            .expect("a build step");
+        assert!(runner.runs(build));
+        assert!(build["run"]
+            .as_str()
+            .is_some_and(|r| r.contains("cargo install --locked --path")));
+    }
+    assert_eq!(keys.len(), 1, "the same source, the same key: {keys:?}");
 }

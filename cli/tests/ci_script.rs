@@ -16,7 +16,10 @@
 //! be, the run stops with exit 3. Every path here has a space in it.
 //! Every input the action declares reaches the script (or is the action's
 //! own, named here), every variable the script reads is set by the
-//! action, and their defaults agree.
+//! action, and their defaults agree; the action's shell steps, run as
+//! GitHub's runner runs them, upload the reports and fail last with
+//! lifecycle's exit code. The README's table names every input and its
+//! variable, and its example workflow gives only inputs of the action.
 
 mod common;
 
@@ -930,4 +933,74 @@ fn without_a_binary_the_action_builds_one_cached_under_a_hash_of_its_source() {
             .is_some_and(|r| r.contains("cargo install --locked --path")));
     }
     assert_eq!(keys.len(), 1, "the same source, the same key: {keys:?}");
+}
+
+/// The README's section "lifecycle check in your CI".
+fn readme_section() -> String {
+    let text = fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let start = text
+        .find("## lifecycle check in your CI")
+        .expect("the README's section");
+    let rest = &text[start + 3..];
+    let end = rest.find("\n## ").unwrap_or(rest.len());
+    rest[..end].to_string()
+}
+
+#[test]
+fn the_readme_names_every_input_and_its_example_uses_only_inputs_of_the_action() {
+    let action = action();
+    let section = readme_section();
+    let inputs: BTreeSet<&str> = action["inputs"]
+        .as_mapping()
+        .expect("inputs")
+        .keys()
+        .map(|k| k.as_str().expect("a name"))
+        .collect();
+    // The table: `input` | `VARIABLE` | …
+    let rows: BTreeMap<&str, &str> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| {
+            let (input, rest) = l.split_once("` | ")?;
+            let variable = rest.split(" | ").next()?.trim_matches('`');
+            Some((input, variable))
+        })
+        .collect();
+    assert_eq!(rows.keys().copied().collect::<BTreeSet<_>>(), inputs);
+    let variables: BTreeSet<String> = rows
+        .values()
+        .filter(|v| **v != "—")
+        .map(|v| v.to_string())
+        .collect();
+    assert_eq!(variables, script_variables(), "the table's variables");
+
+    let example = section
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a YAML example");
+    let workflow: serde_yaml::Value = serde_yaml::from_str(example).expect("the example parses");
+    let steps = workflow["jobs"]["lifecycle"]["steps"]
+        .as_sequence()
+        .expect("the example's steps");
+    let uses = steps
+        .iter()
+        .find(|s| s["uses"].as_str() == Some("<owner>/<repo>@<ref>"))
+        .expect("a step uses the action");
+    let given: BTreeSet<&str> = uses["with"]
+        .as_mapping()
+        .expect("with")
+        .keys()
+        .map(|k| k.as_str().expect("a name"))
+        .collect();
+    assert!(given.is_subset(&inputs), "{given:?} not all in {inputs:?}");
+    for (name, input) in action["inputs"].as_mapping().expect("inputs") {
+        if input["required"].as_bool() == Some(true) {
+            let name = name.as_str().expect("a name");
+            assert!(given.contains(name), "the example gives {name}");
+        }
+    }
+    for output in ["violations", "exit-code", "json"] {
+        assert!(action["outputs"][output]["value"].is_string(), "{output}");
+    }
 }

@@ -188,7 +188,7 @@ fn load_case(v: &Vector, now: i64) -> Planned {
                     let mut driver = case.driver(&initial);
                     let (world, loaded) = driver.ask(|s, now| s.load(now));
                     Judged::pass_unless(
-                        compare::load(&world, &loaded),
+                        compare::load_of(&world, Some(&bytes), &loaded),
                         "load returns what the model reads",
                     )
                 }

@@ -237,12 +237,16 @@ impl<S: Subject> Driver<S> {
         let step = match transition {
             Transition::Write(spec) => match spec.resolve(&self.world) {
                 Some(op) => {
-                    let offered = self.subject.offers(&op);
-                    self.note(|_| match &op {
-                        WriterOp::Save(r) if !offered => format!("save of {}", report::record(r)),
-                        op if !offered => format!("({}: not offered, skipped)", report::op(op)),
-                        op => report::op(op),
-                    });
+                    // A reproduction lists only the steps that ran: an
+                    // operation the subject does not offer is left out (a
+                    // locked save runs as the library save).
+                    match &op {
+                        WriterOp::Save(r) if !self.subject.offers(&op) => {
+                            self.note(|_| format!("save of {}", report::record(r)))
+                        }
+                        op if !self.subject.offers(op) => {}
+                        op => self.note(|_| report::op(op)),
+                    }
                     self.write(&op)?
                 }
                 None => Step::Judged,

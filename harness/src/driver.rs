@@ -710,7 +710,7 @@ impl<S: Subject> Driver<S> {
                 "§3.2",
                 ON_A_POINT,
                 format!(
-                    "save succeeded, and the record path holds {held}: a saved record's file holds it (its numbers kept exactly or as the nearest binary64 values), and is one the SPEC calls valid; the record saved: {}",
+                    "save succeeded, but not into a file that holds the record saved (its numbers kept exactly or as the nearest binary64 values) and that the SPEC calls valid: the record path holds {held}; the record saved: {}",
                     shown()
                 ),
             ));

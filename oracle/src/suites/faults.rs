@@ -201,7 +201,7 @@ fn judge_recovered(run: &Replay, recorded: &Recorded, errno: &str) -> Result<Str
     if let Err(why) = allowed(&held, &Held::Nothing, &new, true) {
         return Err(found_at(
             violation(format!(
-                "save returned success though {} failed with {errno}, but the record path holds {}: {why}",
+                "save returned success though {} failed with {errno}, but: {why}; the record path holds {}",
                 run.hit,
                 held.describe()
             )),

@@ -92,7 +92,7 @@ fn judge_kill(
                 spec,
                 rule_of(spec),
                 format!(
-                    "after a SIGKILL during save the record path holds {}: {why}",
+                    "after a SIGKILL during save: {why}; the record path holds {}",
                     held.describe()
                 ),
             ),

@@ -105,7 +105,7 @@ fn judge_states(recorded: &Recorded, old: &Held, new: &Record) -> Result<Judgeab
                             spec,
                             rule_of(spec),
                             format!(
-                                "a power loss {when} ({block}-byte blocks) may leave {} at the record path: {why}",
+                                "a power loss {when} ({block}-byte blocks): {why}, but it may leave {} at the record path",
                                 held.describe()
                             ),
                         )

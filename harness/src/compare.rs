@@ -4,7 +4,13 @@
 //! SPEC allows, and otherwise a [`Finding`]: whether a MUST (violation) or
 //! a SHOULD (divergence) broke, the SPEC section, and a message that says
 //! what the model expects and what the implementation did, in the SPEC's
-//! words (records as JSON text, file bytes escaped). Records compare by the
+//! words (records as JSON text, file bytes escaped), the decisive detail
+//! first: which item of SPEC §1.6 a file breaks and where ([`breaks`]: the
+//! byte offset and the bytes around it, or the member as written), which
+//! rule of SPEC §1 a record to save breaks, each member path where a
+//! record differs from the model's with both values ([`difference`]);
+//! then the whole records and files (a file whole when it is short,
+//! [`whole_file`]). Records compare by the
 //! world's [`Rules`]: this project's SPEC (known members by value,
 //! timestamps as instants, unknown members by name, order and raw text,
 //! SPEC §1.5) or requirements §7 (timestamps as instants a writer may round

@@ -121,7 +121,7 @@ pub fn excerpt_within(bytes: &[u8], cap: usize) -> String {
 }
 
 /// The bytes of `bytes` around byte `offset`: those before it and those
-/// from it on, each a JSON string of at most [`AROUND`] bytes, `»here«`
+/// from it on, each a JSON string of at most 48 bytes (`AROUND`), `»here«`
 /// between them; `…` where more of the file is left out.
 pub fn around(bytes: &[u8], offset: usize) -> String {
     let offset = offset.min(bytes.len());

@@ -254,7 +254,7 @@ fn run_saves(
             ),
             _ if check => {
                 if let Err(message) =
-                    compare::save_judged(|| report::record(record), *valid, None, &result)
+                    compare::save_judged(|| report::record_text(record), *valid, None, &result)
                 {
                     panic!("{message}");
                 }

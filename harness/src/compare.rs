@@ -4,7 +4,13 @@
 //! SPEC allows, and otherwise a [`Finding`]: whether a MUST (violation) or
 //! a SHOULD (divergence) broke, the SPEC section, and a message that says
 //! what the model expects and what the implementation did, in the SPEC's
-//! words (records as JSON text, file bytes escaped). Records compare by the
+//! words (records as JSON text, file bytes escaped), the decisive detail
+//! first: which item of SPEC §1.6 a file breaks and where ([`breaks`]: the
+//! byte offset and the bytes around it, or the member as written), which
+//! rule of SPEC §1 a record to save breaks, each member path where a
+//! record differs from the model's with both values ([`difference`]);
+//! then the whole records and files (a file whole when it is short,
+//! [`whole_file`]). Records compare by the
 //! world's [`Rules`]: this project's SPEC (known members by value,
 //! timestamps as instants, unknown members by name, order and raw text,
 //! SPEC §1.5) or requirements §7 (timestamps as instants a writer may round
@@ -33,6 +39,7 @@ use lifecycle_model::writer::{Failure as Expected, Found, Outcome, WriterOp};
 use lifecycle_model::{Progress, Quarantine, Record, State, Timestamp};
 
 use crate::canonical;
+use crate::difference::{Differences, Sides};
 use crate::finding::Finding;
 use crate::json_value;
 use crate::report;
@@ -230,133 +237,37 @@ pub fn same_record_between(world: &World, predicted: &Predicted<'_>, observed: &
     fields_between(world, lo, hi, probe, observed) || fields_between(world, hi, lo, probe, observed)
 }
 
-/// The most bytes of a member's value a [`difference`] shows.
-const MEMBER_SHOWN: usize = 160;
+/// Where `observed` differs from the record `predicted` (its members in
+/// the SPEC's order, then its unknown ones, into nested objects and
+/// arrays), in words, each side called as `sides` says: every path that
+/// makes a difference, the first few with both values (the module
+/// [`difference`](crate::difference) says how); `None` when no one member
+/// makes it. A member whose texts differ but which the comparison accepts
+/// (`Z` for `+00:00`, a stamp in the clock window, a number respelled
+/// under requirements §7) is passed over: it is put in place of the
+/// model's, and the record judged again.
+pub fn difference(
+    world: &World,
+    predicted: &Predicted<'_>,
+    observed: &Record,
+    sides: Sides<'_>,
+) -> Option<String> {
+    let found = differences(world, predicted, observed);
+    (!found.is_empty()).then(|| found.said(sides, world.rules()))
+}
 
-/// Where `observed` first differs from the record `predicted` (its
-/// members in the SPEC's order, then its unknown ones, into nested
-/// objects): `, first in NAME: … where the model has …`, each value its
-/// JSON text, capped; `None` when no one member makes the difference. A
-/// member whose texts differ but which the comparison accepts (`Z` for
-/// `+00:00`, a stamp in the clock window) is passed over: it is put in
-/// place of the model's, and the record judged again.
-pub fn difference(world: &World, predicted: &Predicted<'_>, observed: &Record) -> Option<String> {
+/// The differences [`difference`] names.
+fn differences(world: &World, predicted: &Predicted<'_>, observed: &Record) -> Differences {
     use lifecycle_model::json::split_object;
     let members = |record: &Record| split_object(&record.encode()).ok();
     let accepted = |text: String| {
         lifecycle_model::record::decode(text.as_bytes())
             .is_ok_and(|r| same_record_between(world, predicted, &r))
     };
-    let (ours, theirs) = (members(predicted.lo)?, members(observed)?);
-    first_difference(
-        "",
-        &ours,
-        &theirs,
-        &|members| object_text(members),
-        &accepted,
-    )
-}
-
-/// The first member of `ours` and `theirs` that makes them differ, by
-/// [`difference`]'s rule; `whole` makes the record's text of members put
-/// in place of `ours`, `accepted` judges it.
-fn first_difference(
-    prefix: &str,
-    ours: &[lifecycle_model::json::Member],
-    theirs: &[lifecycle_model::json::Member],
-    whole: &dyn Fn(&[lifecycle_model::json::Member]) -> String,
-    accepted: &dyn Fn(String) -> bool,
-) -> Option<String> {
-    use lifecycle_model::json::{members_of, Member};
-    let shown = |raw: &str| {
-        if raw.len() <= MEMBER_SHOWN {
-            raw.to_string()
-        } else {
-            report::excerpt(raw.as_bytes())
-        }
-    };
-    let names = ours
-        .iter()
-        .chain(
-            theirs
-                .iter()
-                .filter(|t| !ours.iter().any(|o| o.name == t.name)),
-        )
-        .map(|m| m.name.as_str());
-    for name in names {
-        let path = format!("{prefix}{name}");
-        let (o, t) = match (
-            ours.iter().find(|m| m.name == name),
-            theirs.iter().find(|m| m.name == name),
-        ) {
-            (Some(o), Some(t)) if o.raw == t.raw => continue,
-            (Some(o), Some(t)) => (o, t),
-            (Some(o), None) => {
-                return Some(format!(
-                    ", first in {path}: missing where the model has {}",
-                    shown(&o.raw)
-                ))
-            }
-            (None, Some(t)) => {
-                return Some(format!(
-                    ", first in {path}: {} where the model has none",
-                    shown(&t.raw)
-                ))
-            }
-            (None, None) => continue,
-        };
-        let swapped = |value: &Member| -> Vec<Member> {
-            ours.iter()
-                .map(|m| {
-                    if m.name == name {
-                        value.clone()
-                    } else {
-                        m.clone()
-                    }
-                })
-                .collect()
-        };
-        if accepted(whole(&swapped(t))) {
-            continue;
-        }
-        if let (Some(inner_ours), Some(inner_theirs)) = (members_of(&o.raw), members_of(&t.raw)) {
-            let inner_whole = |inner: &[Member]| {
-                whole(&swapped(&Member {
-                    name: name.to_string(),
-                    raw: object_text(inner),
-                }))
-            };
-            let inner = first_difference(
-                &format!("{path}."),
-                &inner_ours,
-                &inner_theirs,
-                &inner_whole,
-                accepted,
-            );
-            if inner.is_some() {
-                return inner;
-            }
-        }
-        return Some(format!(
-            ", first in {path}: {} where the model has {}",
-            shown(&t.raw),
-            shown(&o.raw)
-        ));
+    match (members(predicted.lo), members(observed)) {
+        (Some(ours), Some(theirs)) => Differences::between(ours, theirs, &accepted),
+        _ => Differences::default(),
     }
-    None
-}
-
-/// The JSON text of an object of `members`.
-fn object_text(members: &[lifecycle_model::json::Member]) -> String {
-    let body: Vec<String> = members
-        .iter()
-        .map(|m| {
-            let mut member = String::new();
-            lifecycle_model::record::push_json_string(&mut member, &m.name);
-            format!("{member}:{}", m.raw)
-        })
-        .collect();
-    format!("{{{}}}", body.join(","))
 }
 
 fn fields_between(
@@ -529,11 +440,10 @@ fn write_at(
     let later = before.at_window_end().map(|w| w.predict(op));
     let probed = probe(before, |w| w.predict(op).ok().map(|o| o.record));
     let spec = section(op);
-    let context = || {
+    let context = || format!("{} at {}", report::op(op), before.now().as_str());
+    let held = || {
         format!(
-            "{} at {} on {}",
-            report::op(op),
-            before.now().as_str(),
+            "before it, the record path held {}",
             report::found(&before.file)
         )
     };
@@ -543,8 +453,9 @@ fn write_at(
                 spec,
                 rule,
                 format!(
-                    "{}: {what}: the model expects {model}, the implementation {subject}",
-                    context()
+                    "{}: {what}: the model expects {model}, the implementation {subject}; {}",
+                    context(),
+                    held()
                 ),
             ))
         };
@@ -563,6 +474,23 @@ fn write_at(
                 Ok(record) => same_record_between(before, &predicted, record),
                 Err(_) => false,
             };
+            let differs = match &written.record {
+                Ok(record) if !same => difference(before, &predicted, record, Sides::RETURNED),
+                _ => None,
+            };
+            if let Some(differs) = differs {
+                return Err(Finding::violation(
+                    spec,
+                    RESULT_RULE,
+                    format!(
+                        "{}: the result differs: {differs}; in all, the model expects {}, the implementation {}; {}",
+                        context(),
+                        expected_text(expected),
+                        observed_text(observed),
+                        held()
+                    ),
+                ));
+            }
             if !same || written.wrote.is_some_and(|w| w != outcome.wrote) {
                 return differ(
                     spec,
@@ -584,7 +512,10 @@ fn write_at(
                 }
             }
             if let (Some(t), Ok(record)) = (written.transitioned, &written.record) {
-                transitioned(before, record, t).map_err(|f| f.during(context()))?;
+                transitioned(before, record, t).map_err(|mut f| {
+                    f.message = format!("{}: {}; {}", context(), f.message, held());
+                    f
+                })?;
             }
             if let Some(found) = written.found {
                 if found != before.file.kind() {
@@ -822,14 +753,119 @@ pub fn how_records_differ(
     }
 }
 
-/// What a corrupt file breaks, in words.
-pub fn breaks(corrupt: &Corrupt) -> String {
-    match corrupt {
-        Corrupt::Raw(class) => format!("SPEC §1.6 item {}", class.item()),
-        Corrupt::Missing(field) => format!("SPEC §1.6 item 9 (the member {field} is missing)"),
-        Corrupt::Invalid(field) => {
-            format!("SPEC §1.6 item 10 (the member {field} breaks its rule)")
+/// SPEC §1.6 item `item` in its words.
+fn item_words(item: u8) -> &'static str {
+    match item {
+        1 => "the file is larger than 1,048,576 bytes",
+        2 => "the file is not valid UTF-8",
+        3 => "the file begins with a byte order mark (EF BB BF)",
+        4 => "the file is not exactly one JSON value (empty, cut short, followed by more than whitespace, or with whitespace outside §1.1.2)",
+        5 => "the file holds a token outside RFC 8259 (§1.1.4)",
+        6 => "a string breaks §1.1.3 (a raw control character, an invalid escape or an unpaired surrogate escape)",
+        7 => "an object has a duplicate member name (§1.1.5)",
+        8 => "the top-level value is not an object",
+        9 => "a required member (§1.2) is missing",
+        _ => "a known member breaks its rule in §1.2, §1.3 or §1.4",
+    }
+}
+
+/// The raw text of the member at the field path `path` (`quarantine.until_ts`)
+/// of the file `bytes`, as written there.
+fn raw_at(bytes: &[u8], path: &str) -> Option<String> {
+    let mut members = lifecycle_model::json::split_object(bytes).ok()?;
+    let mut steps = path.split('.').peekable();
+    while let Some(name) = steps.next() {
+        let raw = members.into_iter().find(|m| m.name == name)?.raw;
+        if steps.peek().is_none() {
+            return Some(raw);
         }
+        members = lifecycle_model::json::members_of(&raw)?;
+    }
+    None
+}
+
+/// What the file `bytes`, which decode as `corrupt`, breaks, in words,
+/// the decisive detail first: the item of SPEC §1.6 and its sentence;
+/// then, for items 1-8, the byte offset of the first place that breaks it
+/// and the bytes around it (`report::around`); for item 9, the member
+/// missing (and the object it is missing from, as written); for item 10,
+/// the member and its value as written, and the section whose rule it
+/// breaks.
+pub fn breaks(bytes: &[u8], corrupt: &Corrupt) -> String {
+    let item = corrupt.item();
+    let rule = format!("SPEC §1.6 item {item}: {}", item_words(item));
+    match corrupt {
+        Corrupt::Raw(_) => match lifecycle_model::json::locate(bytes) {
+            Some((_, at)) if at >= bytes.len() => format!(
+                "{rule}, at byte {at}, the end of the file: {}",
+                report::around(bytes, at)
+            ),
+            Some((_, at)) => format!("{rule}, at byte {at}: {}", report::around(bytes, at)),
+            None => rule,
+        },
+        Corrupt::Missing(field) => match field.rsplit_once('.') {
+            Some((object, member)) => match raw_at(bytes, object) {
+                Some(raw) => format!(
+                    "{rule}: {field} ({object} is {}, without {member})",
+                    report::json_text(&raw)
+                ),
+                None => format!("{rule}: {field}"),
+            },
+            None => format!("{rule}: {field}"),
+        },
+        Corrupt::Invalid(field) => {
+            let section = section_of(corrupt);
+            match raw_at(bytes, field) {
+                Some(raw) => format!(
+                    "{rule}: {field} is {}, which breaks {section}",
+                    report::json_text(&raw)
+                ),
+                None => format!("{rule}: {field} breaks {section}"),
+            }
+        }
+    }
+}
+
+/// The whole of a file for a message when it is short ([`report::SHOWN`]
+/// bytes at most), else its size.
+pub fn whole_file(bytes: &[u8]) -> String {
+    if bytes.len() <= report::SHOWN {
+        format!(
+            "the whole file ({} bytes): {}",
+            bytes.len(),
+            report::excerpt(bytes)
+        )
+    } else {
+        format!("the file has {} bytes", bytes.len())
+    }
+}
+
+/// What the record path holds, and so what load must return (`expected`),
+/// in words; `bytes`, when known, are the file's.
+fn must_return(world: &World, expected: &Record, bytes: Option<&[u8]>) -> String {
+    match &world.file {
+        Found::Valid(_) => {
+            let text = report::record(expected);
+            match bytes {
+                Some(bytes)
+                    if bytes.len() <= report::SHOWN
+                        && bytes.strip_suffix(b"\n").unwrap_or(bytes) != text.as_bytes() =>
+                {
+                    format!(
+                        "the record path holds the file {}, the valid record {text}, which load must return",
+                        report::excerpt(bytes)
+                    )
+                }
+                _ => {
+                    format!("the record path holds the valid record {text}, which load must return")
+                }
+            }
+        }
+        other => format!(
+            "the record path holds {}, so load must return the default record {}",
+            report::found(other),
+            report::record(expected)
+        ),
     }
 }
 
@@ -837,14 +873,20 @@ pub fn breaks(corrupt: &Corrupt) -> String {
 /// (a MUST) and, when the implementation says what it found, the outcome
 /// (a SHOULD).
 pub fn load(world: &World, observed: &Result<Loaded, Failure>) -> Result<(), Finding> {
+    load_of(world, None, observed)
+}
+
+/// [`load`], with the bytes of the file loaded when the caller has them
+/// (`file`): a finding then shows them beside the record the model reads
+/// in them, whose re-encoding may spell a value otherwise (`-0` as `0`).
+/// The verdict is the same.
+pub fn load_of(
+    world: &World,
+    file: Option<&[u8]>,
+    observed: &Result<Loaded, Failure>,
+) -> Result<(), Finding> {
     let (kind, record) = world.expected_load();
-    let context = || {
-        format!(
-            "load at {} of {}",
-            world.now().as_str(),
-            report::found(&world.file)
-        )
-    };
+    let now = world.now().as_str();
     let loaded = match observed {
         Ok(loaded) => loaded,
         Err(failure) => {
@@ -852,8 +894,8 @@ pub fn load(world: &World, observed: &Result<Loaded, Failure>) -> Result<(), Fin
                 "§2.2.4",
                 "load returns a record and never fails",
                 format!(
-                    "{}: load must return a record, never fail; it answered: {failure}",
-                    context()
+                    "load at {now} must return a record, never fail; it answered: {failure}; {}",
+                    must_return(world, &record, file)
                 ),
             ))
         }
@@ -876,11 +918,11 @@ pub fn load(world: &World, observed: &Result<Loaded, Failure>) -> Result<(), Fin
                     section_of(&corrupt),
                     NOT_A_RECORD,
                     format!(
-                        "{}: the file breaks {}, so load must return the default {}; it returned {}",
-                        context(),
-                        breaks(&corrupt),
+                        "load at {now} of a corrupt file: the file breaks {}; load must return the default record {}, it returned {}; {}",
+                        breaks(bytes, &corrupt),
                         report::record(&record),
-                        answer_text(&loaded.record)
+                        answer_text(&loaded.record),
+                        whole_file(bytes)
                     ),
                 )
                 .broken_by(how_corrupt(&corrupt)));
@@ -903,32 +945,33 @@ pub fn load(world: &World, observed: &Result<Loaded, Failure>) -> Result<(), Fin
                 "load returns the stored record of a valid file, else the default",
             )
         };
-        let differs = match &loaded.record {
-            Ok(r) => difference(world, &predicted, r),
-            Err(_) => None,
-        };
-        return Err(Finding::violation(
-            spec,
-            rule,
-            format!(
-                "{}: the model expects {}, the implementation returned {}{}",
-                context(),
-                report::record(&record),
-                answer_text(&loaded.record),
-                differs.unwrap_or_default()
+        let returned = answer_text(&loaded.record);
+        let expected = must_return(world, &record, file);
+        let as_default = matches!(world.file, Found::Valid(_))
+            && default_record(world, &Ok(loaded.record.clone())).is_ok();
+        let message = match &loaded.record {
+            Ok(_) if as_default => format!(
+                "load at {now} returned the default record, as for a missing or corrupt file; {expected}; it returned {returned}"
             ),
-        )
-        .broken_by(how));
+            Ok(r) => match difference(world, &predicted, r, Sides::RETURNED) {
+                Some(differs) => format!(
+                    "load at {now} returned another record: {differs}; {expected}; it returned {returned}"
+                ),
+                None => format!("load at {now}: {expected}; it returned {returned}"),
+            },
+            Err(_) => format!("load at {now} returned {returned}; {expected}"),
+        };
+        return Err(Finding::violation(spec, rule, message).broken_by(how));
     }
     match loaded.kind {
         Some(k) if k != kind => Err(Finding::divergence(
             "§2.1",
             "load says what it found: valid, missing, corrupt or unreadable",
             format!(
-                "{}: load returned the right record but said it found {}, not {}",
-                context(),
+                "load at {now} returned the right record but said it found {}, not {}; the record path holds {}",
                 k.as_str(),
-                kind.as_str()
+                kind.as_str(),
+                report::found(&world.file)
             ),
         )),
         _ => Ok(()),
@@ -977,64 +1020,89 @@ pub fn save(
     observed: &Result<(), Failure>,
 ) -> Result<(), Finding> {
     save_judged(
-        || report::record(record),
+        || report::record_text(record),
         record.is_valid(),
         field,
         observed,
     )
 }
 
-/// [`save`] for a record shown by `shown` (called only for a finding), for
-/// a caller that already knows whether it is `valid`.
+/// [`save`] for a record whose whole JSON text `text` gives (called only
+/// for a finding), for a caller that already knows whether it is `valid`.
+/// A finding on an invalid record says first which rule of SPEC §1 it
+/// breaks, and where ([`breaks`]), then shows the record.
 pub fn save_judged(
-    shown: impl FnOnce() -> String,
+    text: impl FnOnce() -> String,
     valid: bool,
     field: Option<&str>,
     observed: &Result<(), Failure>,
 ) -> Result<(), Finding> {
     // The record is shown only in a finding: a save judged right costs no
     // formatting.
+    let invalid = |text: &str| match lifecycle_model::record::decode(text.as_bytes()) {
+        Err(corrupt) => format!("it breaks {}", breaks(text.as_bytes(), &corrupt)),
+        Ok(_) => "it breaks SPEC §1".to_string(),
+    };
     match observed {
         Ok(()) if valid => Ok(()),
-        Ok(()) => Err(Finding::violation(
-            "§3.1",
-            SAVED_INVALID,
-            format!(
-                "save of {} succeeded; the record breaks SPEC §1 and must be refused",
-                shown()
-            ),
-        )),
+        Ok(()) => {
+            let text = text();
+            Err(Finding::violation(
+                "§3.1",
+                SAVED_INVALID,
+                format!(
+                    "save succeeded, but the record must be refused: {}; the record saved: {}",
+                    invalid(&text),
+                    report::json_text(&text)
+                ),
+            ))
+        }
         Err(Failure::InvalidRecord { field: named }) if !valid => match (field, named) {
-            (Some(want), Some(got)) if !same_field(want, got) => Err(Finding::violation(
-                "§3.1",
-                NAMES_FIELD,
-                format!(
-                    "save of {} was refused naming the field {got}, not {want}",
-                    shown()
-                ),
-            )),
-            (Some(want), None) => Err(Finding::violation(
-                "§3.1",
-                NAMES_FIELD,
-                format!(
-                    "save of {} was refused without naming the field {want}",
-                    shown()
-                ),
-            )),
+            (Some(want), Some(got)) if !same_field(want, got) => {
+                let text = text();
+                Err(Finding::violation(
+                    "§3.1",
+                    NAMES_FIELD,
+                    format!(
+                        "save was refused naming the field {got}, not {want}: {}; the record saved: {}",
+                        invalid(&text),
+                        report::json_text(&text)
+                    ),
+                ))
+            }
+            (Some(want), None) => {
+                let text = text();
+                Err(Finding::violation(
+                    "§3.1",
+                    NAMES_FIELD,
+                    format!(
+                        "save was refused without naming the field {want}: {}; the record saved: {}",
+                        invalid(&text),
+                        report::json_text(&text)
+                    ),
+                ))
+            }
             _ => Ok(()),
         },
         Err(failure) if valid => Err(valid_save_failed(
-            format!("save of the valid record {} failed: {failure}", shown()),
+            format!(
+                "save of a valid record failed: {failure}; the record saved: {}",
+                report::json_text(&text())
+            ),
             failure,
         )),
-        Err(failure) => Err(Finding::violation(
-            "§3.1",
-            "save refuses a record that breaks SPEC §1 as an invalid record",
-            format!(
-                "save of {} failed with {failure}, not as an invalid record",
-                shown()
-            ),
-        )),
+        Err(failure) => {
+            let text = text();
+            Err(Finding::violation(
+                "§3.1",
+                "save refuses a record that breaks SPEC §1 as an invalid record",
+                format!(
+                    "save failed with {failure}, not as an invalid record; {}; the record saved: {}",
+                    invalid(&text),
+                    report::json_text(&text)
+                ),
+            ))
+        }
     }
 }
 
@@ -1080,11 +1148,20 @@ pub fn serialized_form(bytes: &[u8], record: &Record) -> Result<(), Finding> {
     if bytes == reference || canonical::strings(bytes) == canonical::strings(&reference) {
         return Ok(());
     }
+    // Where they part first (an escape respelled before it is allowed,
+    // and then the place shown is that one).
+    let at = bytes
+        .iter()
+        .zip(&reference)
+        .take_while(|(a, b)| a == b)
+        .count();
     Err(Finding::violation(
         "§3.2",
         "the record file holds the record's serialized form",
         format!(
-            "the file is not the serialized form:\n  file:  {}\n  model: {}",
+            "the file is not the serialized form, first at byte {at}: the file has {}, the serialized form {}\n  file:  {}\n  model: {}",
+            report::around(bytes, at),
+            report::around(&reference, at),
             report::excerpt(bytes),
             report::excerpt(&reference)
         ),
@@ -1125,8 +1202,28 @@ pub fn observe<'c>(
                 Some(Entry::Dir { .. }) => "a directory".to_string(),
                 Some(Entry::Other { what }) => what.clone(),
                 Some(Entry::File { data, .. }) => match lifecycle_model::record::decode(data) {
-                    Ok(r) => format!("the record {}", report::record(&r)),
-                    Err(_) => format!("the corrupt file {}", report::excerpt(data)),
+                    Ok(r) => {
+                        // Against the allowed record it is nearest to.
+                        let nearest = candidates
+                            .iter()
+                            .filter_map(Found::record)
+                            .map(|c| differences(world, &Predicted::exactly(c), &r))
+                            .filter(|d| !d.is_empty())
+                            .min_by_key(|d| (d.more, d.found.len()));
+                        match nearest {
+                            Some(d) => format!(
+                                "a record the SPEC does not allow ({}, against the allowed record nearest to it), {}",
+                                d.said(HELD, world.rules()),
+                                report::record(&r)
+                            ),
+                            None => format!("the record {}", report::record(&r)),
+                        }
+                    }
+                    Err(corrupt) => format!(
+                        "a corrupt file that breaks {} ({})",
+                        breaks(data, &corrupt),
+                        whole_file(data)
+                    ),
                 },
             };
             Finding::violation(
@@ -1139,6 +1236,12 @@ pub fn observe<'c>(
             )
         })
 }
+
+/// The sides of a difference between an allowed record and the one held.
+const HELD: Sides<'static> = Sides {
+    ours: "the allowed record has",
+    theirs: "the record path holds",
+};
 
 /// What the record path holds, read as the model reads it.
 pub fn found_at(actual: Option<&Entry>) -> Found {
@@ -1190,7 +1293,7 @@ mod tests {
     }
 
     #[test]
-    fn a_difference_names_the_first_member_that_makes_it_and_passes_over_respellings() {
+    fn a_difference_names_every_member_that_makes_it_and_passes_over_respellings() {
         let world = World::new(0, Found::Missing).with_rules(Rules::Requirements);
         let saved = record("2024-01-01T00:00:00Z", &[("a", "[1.0]"), ("n", "1e400")]);
         // Z respelled and 1.0 written 1: accepted; 1e400 as a string: not.
@@ -1198,20 +1301,80 @@ mod tests {
             "2024-01-01T00:00:00+00:00",
             &[("n", "\"Infinity\""), ("a", "[1]")],
         );
-        let said = difference(&world, &Predicted::exactly(&saved), &held);
+        let said = difference(&world, &Predicted::exactly(&saved), &held, Sides::RETURNED);
         assert_eq!(
             said.as_deref(),
-            Some(", first in n: \"Infinity\" where the model has 1e400")
+            Some("n: the model expects 1e400, the implementation returned \"Infinity\"")
         );
-        let fewer = record("2024-01-01T00:00:00Z", &[("a", "[1.0]")]);
-        let said = difference(&world, &Predicted::exactly(&saved), &fewer);
+        let fewer = record("2024-01-01T00:00:00Z", &[("a", "[2.5]")]);
+        let said = difference(&world, &Predicted::exactly(&saved), &fewer, Sides::RETURNED);
         assert_eq!(
             said.as_deref(),
-            Some(", first in n: missing where the model has 1e400")
+            Some(
+                "a[0]: the model expects 1.0, the implementation returned 2.5, which is another \
+                 binary64 value (numbers compare as binary64 values, requirements §7; 1.0 is 1 \
+                 as binary64); n: the model expects 1e400, the implementation returned none"
+            )
         );
         assert_eq!(
-            difference(&world, &Predicted::exactly(&saved), &saved),
+            difference(&world, &Predicted::exactly(&saved), &saved, Sides::RETURNED),
             None
+        );
+    }
+
+    #[test]
+    fn a_load_of_a_file_with_a_duplicate_name_says_where_it_is_first() {
+        let file = br#"{"current_state":"WAKE","since_ts":"2024-01-01T00:00:00Z","last_activity_ts":"2024-01-01T00:00:00Z","wrapper_event_seq":1,"shadow_run":false,"a":1,"a":2}"#;
+        let world = World::new(0, Found::Corrupt(file.to_vec()));
+        let last = br#"{"current_state":"WAKE","since_ts":"2024-01-01T00:00:00Z","last_activity_ts":"2024-01-01T00:00:00Z","wrapper_event_seq":1,"shadow_run":false,"a":2}"#;
+        let kept = lifecycle_model::record::decode(last).expect("valid");
+        let loaded = Ok(Loaded {
+            kind: None,
+            record: Ok(kept),
+        });
+        let message = load(&world, &loaded).expect_err("a finding").message;
+        assert!(
+            message.starts_with(
+                "load at 1970-01-01T00:00:00.000000Z of a corrupt file: the file breaks SPEC §1.6 item 7: an object has a duplicate member name (§1.1.5), at byte 147: "
+            ),
+            "{message}"
+        );
+        assert!(
+            message.contains(r#"\"a\":1," »here« "\"a\":2}""#),
+            "{message}"
+        );
+        assert!(
+            message.ends_with(&format!(
+                "; the whole file (153 bytes): {}",
+                report::excerpt(file)
+            )),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_load_of_a_member_that_breaks_its_rule_shows_it_as_written() {
+        let file = br#"{"current_state":"WAKE","since_ts":"2026-11-26T07:41:10-00:00","last_activity_ts":"2024-01-01T00:00:00Z","wrapper_event_seq":1,"shadow_run":false}"#;
+        let corrupt = lifecycle_model::record::decode(file).expect_err("corrupt");
+        assert_eq!(
+            breaks(file, &corrupt),
+            "SPEC §1.6 item 10: a known member breaks its rule in §1.2, §1.3 or §1.4: since_ts is \"2026-11-26T07:41:10-00:00\", which breaks §1.4"
+        );
+        let file = br#"{"current_state":"WAKE","since_ts":"2024-01-01T00:00:00Z","last_activity_ts":"2024-01-01T00:00:00Z","wrapper_event_seq":1,"shadow_run":false,"quarantine":{"since_ts":"2024-01-01T00:00:00Z","reason":""}}"#;
+        let corrupt = lifecycle_model::record::decode(file).expect_err("corrupt");
+        assert_eq!(
+            breaks(file, &corrupt),
+            "SPEC §1.6 item 9: a required member (§1.2) is missing: quarantine.until_ts (quarantine is {\"since_ts\":\"2024-01-01T00:00:00Z\",\"reason\":\"\"}, without until_ts)"
+        );
+    }
+
+    #[test]
+    fn a_file_cut_short_is_placed_at_its_end() {
+        let file = br#"{"current_state":"WA"#;
+        let corrupt = lifecycle_model::record::decode(file).expect_err("corrupt");
+        assert_eq!(
+            breaks(file, &corrupt),
+            r#"SPEC §1.6 item 4: the file is not exactly one JSON value (empty, cut short, followed by more than whitespace, or with whitespace outside §1.1.2), at byte 20, the end of the file: "{\"current_state\":\"WA" »here«"#
         );
     }
 

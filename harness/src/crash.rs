@@ -25,8 +25,16 @@ use lifecycle_model::spec::{self, DIR_MODE, FILE_MODE};
 use lifecycle_model::writer::Found;
 use lifecycle_model::Record;
 
+use crate::compare;
+use crate::difference::Sides;
 use crate::report;
 use crate::transition::CRASHES;
+
+/// The sides of a difference between an allowed record and the one held.
+const HELD: Sides<'static> = Sides {
+    ours: "the allowed record has",
+    theirs: "the record file holds",
+};
 
 /// Where the record lives on a judged disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,13 +252,28 @@ fn judge_record(
 ) -> Result<(), String> {
     match decoded {
         Ok(record) if allowed.records.contains(record) => Ok(()),
-        Ok(record) => Err(format!(
-            "the record file holds {}, which is none of the records allowed (SPEC §3.4)",
-            report::record(record)
-        )),
-        Err(_) => Err(format!(
-            "the record file is neither the old nor the new record: {} (SPEC §3.4.1)",
-            report::excerpt(data)
+        Ok(record) => {
+            // Against the allowed record it is nearest to, by this
+            // project's SPEC (records compare whole here).
+            let world = crate::world::World::new(0, Found::Missing);
+            let nearest = allowed
+                .records
+                .iter()
+                .filter_map(|a| {
+                    compare::difference(&world, &compare::Predicted::exactly(a), record, HELD)
+                })
+                .min_by_key(String::len)
+                .map(|d| format!(": {d}, against the allowed record nearest to it"))
+                .unwrap_or_default();
+            Err(format!(
+                "the record file holds none of the records allowed (SPEC §3.4){nearest}; it holds {}",
+                report::record(record)
+            ))
+        }
+        Err(corrupt) => Err(format!(
+            "the record file is neither the old nor the new record: it breaks {}; {} (SPEC §3.4.1)",
+            compare::breaks(data, corrupt),
+            compare::whole_file(data)
         )),
     }
 }

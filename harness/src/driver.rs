@@ -61,6 +61,7 @@ use lifecycle_model::{Record, Timestamp};
 
 use crate::compare;
 use crate::coverage;
+use crate::difference::Sides;
 use crate::finding::Finding;
 use crate::generate::invalid::InvalidSave;
 use crate::invariants;
@@ -235,12 +236,16 @@ impl<S: Subject> Driver<S> {
         let step = match transition {
             Transition::Write(spec) => match spec.resolve(&self.world) {
                 Some(op) => {
-                    let offered = self.subject.offers(&op);
-                    self.note(|_| match &op {
-                        WriterOp::Save(r) if !offered => format!("save of {}", report::record(r)),
-                        op if !offered => format!("({}: not offered, skipped)", report::op(op)),
-                        op => report::op(op),
-                    });
+                    // A reproduction lists only the steps that ran: an
+                    // operation the subject does not offer is left out (a
+                    // locked save runs as the library save).
+                    match &op {
+                        WriterOp::Save(r) if !self.subject.offers(&op) => {
+                            self.note(|_| format!("save of {}", report::record(r)))
+                        }
+                        op if !self.subject.offers(op) => {}
+                        op => self.note(|_| report::op(op)),
+                    }
                     self.write(&op)?
                 }
                 None => Step::Judged,
@@ -539,8 +544,8 @@ impl<S: Subject> Driver<S> {
             let op = WriterOp::Save(record.clone());
             let points = self.points(|| implementation_defined::of_record(record));
             // The record's text only for a finding.
-            let shown = || shown_text(&report::record_text(record));
-            self.refused(shown, field, &points, "a locked save", |s, now| {
+            let text = || report::record_text(record);
+            self.refused(text, field, &points, "a locked save", |s, now| {
                 s.write(&op, now).map(|_| ())
             })?;
         } else {
@@ -561,7 +566,7 @@ impl<S: Subject> Driver<S> {
     ) -> Result<Option<String>, Finding> {
         let points = self.points(|| implementation_defined::of_text(json.as_bytes()));
         self.refused(
-            || shown_text(json),
+            || json.to_string(),
             field,
             &points,
             "a save",
@@ -579,9 +584,10 @@ impl<S: Subject> Driver<S> {
         }
     }
 
+    /// `text` gives the record's whole JSON text, for a finding.
     fn refused(
         &mut self,
-        shown: impl FnOnce() -> String,
+        text: impl FnOnce() -> String,
         field: Option<&str>,
         points: &[Point],
         what: &str,
@@ -593,7 +599,7 @@ impl<S: Subject> Driver<S> {
         // Requirements §7: a record on one of its points may be refused
         // for that point, so naming any field or none.
         let wanted = if points.is_empty() { field } else { None };
-        compare::save_judged(shown, false, wanted, &observed).map_err(|f| f.during(what))?;
+        compare::save_judged(text, false, wanted, &observed).map_err(|f| f.during(what))?;
         let named = match &observed {
             Err(Failure::InvalidRecord { field }) => field.clone(),
             _ => None,
@@ -688,17 +694,24 @@ impl<S: Subject> Driver<S> {
         let held = match &entry {
             Some(Entry::File { data, .. }) => match implementation_defined::as_valid(data) {
                 Some(r) if compare::same_record(&self.world, record, &r) => None,
-                Some(r) => Some(format!(
-                    "the record {}{}",
-                    report::record(&r),
-                    compare::difference(&self.world, &compare::Predicted::exactly(record), &r)
-                        .unwrap_or_default()
-                )),
+                Some(r) => Some(
+                    match compare::difference(
+                        &self.world,
+                        &compare::Predicted::exactly(record),
+                        &r,
+                        SAVED_AND_HELD,
+                    ) {
+                        Some(differs) => {
+                            format!("another record ({differs}), {}", report::record(&r))
+                        }
+                        None => format!("the record {}", report::record(&r)),
+                    },
+                ),
                 None => Some(match lifecycle_model::record::decode(data) {
                     Err(corrupt) => format!(
-                        "{}, a file that breaks {}",
-                        report::excerpt(data),
-                        compare::breaks(&corrupt)
+                        "a file that breaks {}; {}",
+                        compare::breaks(data, &corrupt),
+                        compare::whole_file(data)
                     ),
                     Ok(_) => report::excerpt(data),
                 }),
@@ -710,7 +723,7 @@ impl<S: Subject> Driver<S> {
                 "§3.2",
                 ON_A_POINT,
                 format!(
-                    "save of {} succeeded, and the record path holds {held}: a saved record's file holds it (its numbers kept exactly or as the nearest binary64 values), and is one the SPEC calls valid",
+                    "save succeeded, but not into a file that holds the record saved (its numbers kept exactly or as the nearest binary64 values) and that the SPEC calls valid: the record path holds {held}; the record saved: {}",
                     shown()
                 ),
             ));
@@ -792,9 +805,9 @@ impl<S: Subject> Driver<S> {
                         .map(drop)
                         .map_err(|corrupt| {
                             format!(
-                                "wrote {}, a file that breaks {}",
-                                report::excerpt(data),
-                                compare::breaks(&corrupt)
+                                "wrote a file that breaks {}; {}",
+                                compare::breaks(data, &corrupt),
+                                compare::whole_file(data)
                             )
                         }),
                     other => Err(format!(
@@ -807,7 +820,7 @@ impl<S: Subject> Driver<S> {
                         "§3.1",
                         compare::SAVED_INVALID,
                         format!(
-                            "save of {} succeeded and {wrote}; a record holding an unpaired surrogate must be refused",
+                            "save succeeded and {wrote}; a record holding an unpaired surrogate must be refused; the record saved: {}",
                             shown_text(json)
                         ),
                     ));
@@ -890,7 +903,14 @@ impl<S: Subject> Driver<S> {
                 }
             }
         }
-        judged
+        judged.map_err(|finding| match self.record_entry() {
+            // Told again with the bytes loaded: the same verdict, the file
+            // as written beside the record the model reads in it.
+            Some(Entry::File { data, .. }) => compare::load_of(&world, Some(&data), &loaded)
+                .err()
+                .unwrap_or(finding),
+            _ => finding,
+        })
     }
 
     /// Under requirements §7, the other reading of a file on one of its
@@ -1040,6 +1060,13 @@ impl<S: Subject> Driver<S> {
 }
 
 const REFUSED_TOUCHES_NOTHING: &str = "a refused save of an invalid record touches nothing";
+
+/// The sides of a difference between a record saved and its file.
+const SAVED_AND_HELD: Sides<'static> = Sides {
+    ours: "the record saved has",
+    theirs: "the file holds",
+};
+
 const ON_A_POINT_REFUSED: &str = "a refused save of a record on a point of requirements §7";
 const ON_A_POINT: &str =
     "a record on a point of requirements §7 is saved and loaded back as itself, or refused as invalid";
@@ -1074,13 +1101,9 @@ fn described(points: &[Point]) -> String {
     words.join("; ")
 }
 
-/// A record's text as a finding shows it: an excerpt when long.
+/// A record's JSON text as a finding shows it (`report::json_text`).
 fn shown_text(text: &str) -> String {
-    if text.len() > 400 {
-        report::excerpt(text.as_bytes())
-    } else {
-        text.to_string()
-    }
+    report::json_text(text)
 }
 
 /// `file` as the model reads it: bytes put as corrupt may be a record.

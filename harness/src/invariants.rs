@@ -23,6 +23,7 @@ use lifecycle_model::spec::{self, CORRUPT_COPIES_KEPT, DIR_MODE, FILE_MODE};
 use lifecycle_model::writer::{Found, WriterOp};
 
 use crate::compare;
+use crate::difference::Sides;
 use crate::finding::Finding;
 use crate::report::{excerpt, listing};
 use crate::subject::{Answer, Entry, Listing};
@@ -204,46 +205,48 @@ pub fn record_file_holds(
         (Some(Entry::File { data, .. }), Rules::Spec) => compare::serialized_form(data, record),
         (Some(Entry::File { data, .. }), Rules::Requirements) => {
             let held = lifecycle_model::record::decode(data);
-            match &held {
-                Ok(held) if compare::same_record(world, record, held) => Ok(()),
-                _ => {
-                    // A file that is not the record written breaks its
-                    // serialized form (§3.2), or only the unknown members
-                    // it was to keep (§1.5).
-                    let (spec, rule, how) = match &held {
-                        Ok(held) => match compare::how_records_differ(
-                            world,
-                            &compare::Predicted::exactly(record),
-                            held,
-                        ) {
-                            (how, true) => ("§1.5", compare::UNKNOWN_KEPT, how),
-                            (how, false) => ("§3.2", HOLDS_WHAT_WAS_WRITTEN, how),
-                        },
-                        Err(corrupt) => (
-                            "§3.2",
-                            HOLDS_WHAT_WAS_WRITTEN,
-                            compare::how_corrupt(corrupt),
-                        ),
-                    };
-                    Err(Finding::violation(
-                        spec,
-                        rule,
-                        format!(
-                            "the record file should now hold {}, but holds {}{}",
-                            crate::report::record(record),
-                            excerpt(data),
-                            held.ok()
-                                .and_then(|held| compare::difference(
-                                    world,
-                                    &compare::Predicted::exactly(record),
-                                    &held
-                                ))
-                                .unwrap_or_default()
-                        ),
-                    )
-                    .broken_by(how))
-                }
-            }
+            let written = crate::report::record(record);
+            let message = match &held {
+                Ok(held) if compare::same_record(world, record, held) => return Ok(()),
+                Ok(held) => match compare::difference(
+                    world,
+                    &compare::Predicted::exactly(record),
+                    held,
+                    WRITTEN_AND_HELD,
+                ) {
+                    Some(differs) => format!(
+                        "the record file holds another record than the one written: {differs}; it should hold {written}, it holds {}",
+                        excerpt(data)
+                    ),
+                    None => format!(
+                        "the record file should hold {written}, but holds {}",
+                        excerpt(data)
+                    ),
+                },
+                Err(corrupt) => format!(
+                    "the record file holds a file that breaks {}, where it should hold {written}; {}",
+                    compare::breaks(data, corrupt),
+                    compare::whole_file(data)
+                ),
+            };
+            // A file that is not the record written breaks its serialized
+            // form (§3.2), or only the unknown members it was to keep (§1.5).
+            let (spec, rule, how) = match &held {
+                Ok(held) => match compare::how_records_differ(
+                    world,
+                    &compare::Predicted::exactly(record),
+                    held,
+                ) {
+                    (how, true) => ("§1.5", compare::UNKNOWN_KEPT, how),
+                    (how, false) => ("§3.2", HOLDS_WHAT_WAS_WRITTEN, how),
+                },
+                Err(corrupt) => (
+                    "§3.2",
+                    HOLDS_WHAT_WAS_WRITTEN,
+                    compare::how_corrupt(corrupt),
+                ),
+            };
+            Err(Finding::violation(spec, rule, message).broken_by(how))
         }
         (other, _) => Err(Finding::violation(
             "§3.3",
@@ -255,6 +258,12 @@ pub fn record_file_holds(
         )),
     }
 }
+
+/// The sides of a difference between the record written and the file.
+const WRITTEN_AND_HELD: Sides<'static> = Sides {
+    ours: "the record written has",
+    theirs: "the file holds",
+};
 
 const HOLDS_WHAT_WAS_WRITTEN: &str =
     "after a writer wrote, the record file holds the record it wrote";

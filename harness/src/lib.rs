@@ -21,7 +21,7 @@
 //!   where it is found to the report), [`compare`] (the one
 //!   comparator of an answer with the model, by this project's SPEC or by
 //!   requirements §7, with [`json_value`] for unknown members as JSON
-//!   values), [`invariants`] (what must hold on the disk), [`crash`] (the one crash judge over a disk and an
+//!   values, and [`difference`] for where two records differ, in words), [`invariants`] (what must hold on the disk), [`crash`] (the one crash judge over a disk and an
 //!   operation log), [`driver`] (a run of transitions against a subject,
 //!   judged after every step), [`machine`] (that run as a proptest state
 //!   machine);
@@ -36,6 +36,7 @@ pub mod canonical;
 pub mod compare;
 pub mod coverage;
 pub mod crash;
+pub mod difference;
 pub mod directory;
 pub mod driver;
 pub mod finding;

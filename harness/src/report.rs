@@ -6,35 +6,192 @@
 //! are escaped and capped. Never a Rust `Debug` dump of internal types:
 //! the subject's answers that appear in messages ([`NotARecord`], [`Entry`])
 //! read through the `Display` this module gives them.
+//!
+//! Escapes are JSON's, whatever language the reader maintains: bytes and
+//! text shown as a string ([`excerpt`], [`excerpt_within`], [`around`])
+//! are the JSON string that holds them, in double quotes: `\"`, `\\`,
+//! `\n`, `\r`, `\t`, `\b`, `\f`; `\uXXXX` (four lowercase hex digits)
+//! for every other control character and every character that does not
+//! print (Unicode's general categories Other and Separator but the space:
+//! U+2028, U+2029, U+FEFF, private use, unassigned code points), as a
+//! surrogate pair (`\ud83d\ude00`) past U+FFFF; every printable character
+//! as itself. JSON has no escape for a raw byte: a byte that is not part of
+//! valid UTF-8 is written `\xNN` (two lowercase hex digits), which no JSON
+//! string holds, so it cannot be mistaken for a character. A record, and a
+//! member's value, is shown as its JSON text with the same `\uXXXX` for
+//! the characters that do not print (inside its strings: the text denotes
+//! the same value). [`escape`] is the one function that writes them all.
+//!
+//! What is cut is said outside the quotes: `"{\"a\":1,"… (1048577 bytes
+//! in all)`. A place in a file is shown by [`around`] as the bytes before
+//! and after it, each a string of their own with `»here«` between them
+//! (outside both strings, so no byte of the file can look like it):
+//! `at byte 7: "{\"a\":1," »here« "\"a\":2}"`.
 
 use std::fmt;
 
 use lifecycle_model::writer::{Found, WriterOp};
 use lifecycle_model::Record;
+use unicode_general_category::{get_general_category, GeneralCategory};
 
 use crate::subject::{Entry, Listing, NotARecord};
 
-/// The most bytes a message shows of a file.
-const SHOWN: usize = 400;
+/// The most bytes a message shows of a file or a record.
+pub const SHOWN: usize = 400;
 
-/// `bytes` as an escaped, length-capped string in double quotes.
-pub fn excerpt(bytes: &[u8]) -> String {
-    let shown = &bytes[..bytes.len().min(SHOWN)];
-    let mut text: String = String::from_utf8_lossy(shown).escape_debug().collect();
-    if bytes.len() > SHOWN {
-        text.push_str(&format!("… ({} bytes in all)", bytes.len()));
-    }
-    format!("\"{text}\"")
+/// How much of a file [`around`] shows on each side of a place.
+const AROUND: usize = 48;
+
+/// Where [`escape`] writes: inside a JSON string (every character a
+/// string cannot hold as itself is escaped, quotes and backslashes too),
+/// or a JSON text (a record, a member's value: only the characters that
+/// do not print, which only its strings can hold, are escaped).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Within {
+    String,
+    JsonText,
 }
 
-/// A record as its JSON text (SPEC §3.2), capped like [`excerpt`].
-pub fn record(record: &Record) -> String {
-    let text = record_text(record);
-    if text.len() <= SHOWN {
-        text
-    } else {
-        excerpt(text.as_bytes())
+/// Whether `c` prints: not in Unicode's general categories Other (control,
+/// format, surrogate, private use, unassigned) or Separator (line,
+/// paragraph, space), the space itself aside.
+fn prints(c: char) -> bool {
+    use GeneralCategory::*;
+    c == ' '
+        || !matches!(
+            get_general_category(c),
+            Control
+                | Format
+                | Surrogate
+                | PrivateUse
+                | Unassigned
+                | LineSeparator
+                | ParagraphSeparator
+                | SpaceSeparator
+        )
+}
+
+/// Appends `bytes` to `out` with JSON's escapes, as the module says: in a
+/// JSON string or a JSON text (`within`); a byte that is not valid UTF-8
+/// as `\xNN`.
+pub fn escape(out: &mut String, bytes: &[u8], within: Within) {
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            let quoted = within == Within::String;
+            match c {
+                '"' if quoted => out.push_str("\\\""),
+                '\\' if quoted => out.push_str("\\\\"),
+                '\n' if quoted => out.push_str("\\n"),
+                '\r' if quoted => out.push_str("\\r"),
+                '\t' if quoted => out.push_str("\\t"),
+                '\u{8}' if quoted => out.push_str("\\b"),
+                '\u{c}' if quoted => out.push_str("\\f"),
+                '\n' | '\r' | '\t' => out.push(c),
+                c if prints(c) => out.push(c),
+                c => {
+                    let mut units = [0u16; 2];
+                    for unit in c.encode_utf16(&mut units) {
+                        out.push_str(&format!("\\u{unit:04x}"));
+                    }
+                }
+            }
+        }
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
     }
+}
+
+/// `bytes` as a JSON string in double quotes, cut after [`SHOWN`] bytes.
+pub fn excerpt(bytes: &[u8]) -> String {
+    excerpt_within(bytes, SHOWN)
+}
+
+/// `bytes` as a JSON string in double quotes, cut after `cap` bytes (at
+/// the start of a character), saying how long it was.
+pub fn excerpt_within(bytes: &[u8], cap: usize) -> String {
+    let end = boundary_before(bytes, cap.min(bytes.len()));
+    let mut text = String::from("\"");
+    escape(&mut text, &bytes[..end], Within::String);
+    text.push('"');
+    if end < bytes.len() {
+        text.push_str(&format!("… ({} bytes in all)", bytes.len()));
+    }
+    text
+}
+
+/// The bytes of `bytes` around byte `offset`: those before it and those
+/// from it on, each a JSON string of at most 48 bytes (`AROUND`), `»here«`
+/// between them; `…` where more of the file is left out.
+pub fn around(bytes: &[u8], offset: usize) -> String {
+    let offset = offset.min(bytes.len());
+    let start = boundary_after(bytes, offset.saturating_sub(AROUND));
+    let end = boundary_before(bytes, (offset + AROUND).min(bytes.len()));
+    let string = |part: &[u8]| {
+        let mut text = String::from("\"");
+        escape(&mut text, part, Within::String);
+        text.push('"');
+        text
+    };
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    if start < offset {
+        shown.push_str(&string(&bytes[start..offset]));
+        shown.push(' ');
+    }
+    shown.push_str("»here«");
+    if offset < end {
+        shown.push(' ');
+        shown.push_str(&string(&bytes[offset..end]));
+    }
+    if end < bytes.len() {
+        shown.push('…');
+    }
+    shown
+}
+
+/// Whether `byte` continues a UTF-8 sequence.
+fn continues(byte: u8) -> bool {
+    byte & 0xc0 == 0x80
+}
+
+/// `at`, moved back over at most three continuation bytes: a cut there
+/// does not split a character (in valid UTF-8).
+fn boundary_before(bytes: &[u8], mut at: usize) -> usize {
+    let floor = at.saturating_sub(3);
+    while at > floor && at < bytes.len() && continues(bytes[at]) {
+        at -= 1;
+    }
+    at
+}
+
+/// `at`, moved on over at most three continuation bytes.
+fn boundary_after(bytes: &[u8], mut at: usize) -> usize {
+    let ceiling = (at + 3).min(bytes.len());
+    while at < ceiling && continues(bytes[at]) {
+        at += 1;
+    }
+    at
+}
+
+/// A JSON text shown as itself, the characters that do not print escaped
+/// (the module says how), cut after [`SHOWN`] bytes, saying how long it
+/// was.
+pub fn json_text(text: &str) -> String {
+    let end = boundary_before(text.as_bytes(), SHOWN.min(text.len()));
+    let mut shown = String::new();
+    escape(&mut shown, &text.as_bytes()[..end], Within::JsonText);
+    if end < text.len() {
+        shown.push_str(&format!("… ({} bytes in all)", text.len()));
+    }
+    shown
+}
+
+/// A record as its JSON text (SPEC §3.2), shown by [`json_text`].
+pub fn record(record: &Record) -> String {
+    json_text(&record_text(record))
 }
 
 /// A record's whole JSON text: its serialized form (SPEC §3.2) without the
@@ -120,7 +277,10 @@ pub fn op(op: &WriterOp) -> String {
             step,
             error,
             ttl_secs,
-        } => format!("step_failed({step}, {error:?}) with a quarantine of {ttl_secs} s"),
+        } => format!(
+            "step_failed({step}, {}) with a quarantine of {ttl_secs} s",
+            excerpt_within(error.as_bytes(), usize::MAX)
+        ),
         WriterOp::CycleDone => "cycle_done()".to_string(),
         WriterOp::ResetQuarantine => "reset_quarantine()".to_string(),
         WriterOp::Save(r) => format!("a locked save of {}", record(r)),
@@ -133,12 +293,69 @@ mod tests {
     use lifecycle_model::{Event, Guards, Timestamp};
 
     #[test]
-    fn long_files_are_cut_and_escaped() {
+    fn long_files_are_cut_and_escaped_saying_how_long_they_were() {
         let mut bytes = b"\"\n\xff".to_vec();
         bytes.resize(1000, b'x');
         let shown = excerpt(&bytes);
-        assert!(shown.starts_with("\"\\\"\\n\u{fffd}"), "{shown}");
-        assert!(shown.ends_with("… (1000 bytes in all)\""), "{shown}");
+        assert!(shown.starts_with(r#""\"\n\xffxxx"#), "{shown}");
+        assert!(shown.ends_with("x\"… (1000 bytes in all)"), "{shown}");
+    }
+
+    #[test]
+    fn escapes_are_json_string_escapes() {
+        let text = "\"\\\n\r\t\u{8}\u{c}\u{0}\u{1f}\u{7f}\u{85}";
+        assert_eq!(
+            excerpt(text.as_bytes()),
+            r#""\"\\\n\r\t\b\f\u0000\u001f\u007f\u0085""#
+        );
+    }
+
+    #[test]
+    fn characters_that_do_not_print_are_escaped_and_printable_ones_are_not() {
+        let text = "é日本😀\u{2028}\u{2029}\u{feff}\u{a0}\u{200b}\u{e000}\u{bb09a}\u{10ffff} ";
+        assert_eq!(
+            excerpt(text.as_bytes()),
+            r#""é日本😀\u2028\u2029\ufeff\u00a0\u200b\ue000\udaac\udc9a\udbff\udfff ""#
+        );
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_written_as_hex_escapes() {
+        assert_eq!(excerpt(b"a\xed\xa0\x80b\xc3"), r#""a\xed\xa0\x80b\xc3""#);
+    }
+
+    #[test]
+    fn a_cut_never_splits_a_character() {
+        let mut bytes = vec![b'x'; SHOWN - 1];
+        bytes.extend("é and more".as_bytes());
+        let shown = excerpt(&bytes);
+        assert!(shown.ends_with("x\"… (410 bytes in all)"), "{shown}");
+        assert!(!shown.contains("\\x"), "{shown}");
+    }
+
+    #[test]
+    fn a_place_in_a_file_is_marked_between_the_bytes_before_and_after_it() {
+        let file = br#"{"a":1,"a":2}"#;
+        assert_eq!(around(file, 7), r#""{\"a\":1," »here« "\"a\":2}""#);
+        assert_eq!(around(file, 0), r#"»here« "{\"a\":1,\"a\":2}""#);
+        assert_eq!(around(file, 13), r#""{\"a\":1,\"a\":2}" »here«"#);
+        let mut long = vec![b' '; 100];
+        long.extend(b"NaN");
+        long.extend(vec![b' '; 100]);
+        let shown = around(&long, 100);
+        assert!(shown.starts_with("…\" "), "{shown}");
+        assert!(shown.contains(" »here« \"NaN "), "{shown}");
+        assert!(shown.ends_with(" \"…"), "{shown}");
+    }
+
+    #[test]
+    fn records_are_json_text_with_the_characters_that_do_not_print_escaped() {
+        let now = Timestamp::parse("2024-01-01T00:00:00Z").expect("a timestamp");
+        let mut r = Record::default_at(&now);
+        r.unknown
+            .push(("x".to_string(), "\"a\u{2028}b\u{0}é\"".to_string()));
+        let text = record(&r);
+        assert!(text.ends_with(r#""x":"a\u2028b\u0000é"}"#), "{text}");
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! escapes and no duplicate member names after unescaping at any depth
 //! (§1.1.3, §1.1.5), and whose top-level value is an object; for those it
 //! returns the top-level members as (unescaped name, raw value text) in
-//! document order. It never recurses on nesting (§1.1.6).
+//! document order. It never recurses on nesting (§1.1.6). [`locate`]
+//! says, for the byte strings it refuses, the same class and the byte
+//! offset of the first place that makes them corrupt (for messages).
 //!
 //! When several classes hold, the one reported is the first of: TooLarge,
 //! InvalidUtf8, ByteOrderMark, the first syntax error in the text
@@ -92,7 +94,41 @@ pub fn split_object(bytes: &[u8]) -> Result<Vec<Member>, RawClass> {
     if text.starts_with('\u{feff}') {
         return Err(RawClass::ByteOrderMark);
     }
-    parse(text)?.ok_or(RawClass::NotAnObject)
+    parse(text)
+        .map_err(|stop| stop.class)?
+        .ok_or(RawClass::NotAnObject)
+}
+
+/// Where `bytes` break SPEC §1.6 items 1-8: the class [`split_object`]
+/// returns, and the byte offset of the first place that makes the text
+/// corrupt; `None` when `split_object` accepts them. The place is: the
+/// first byte past 1 MiB (1); the first byte of the first sequence that is
+/// not UTF-8 (2); the BOM at 0 (3); the end of the text for a text that
+/// ends before its value does, else the first byte after the value, or
+/// the first whitespace outside §1.1.2, that is not where it may be (4);
+/// the byte no token starts with (5); the raw control character, or the
+/// backslash of the invalid or unpaired escape (6); the opening quote of
+/// the second occurrence of a duplicate name, the first such in the text
+/// (7); the first byte of the top-level value (8).
+///
+/// For messages: the same single pass as `split_object`, which it does
+/// not slow down (the place is carried on the error path only).
+pub fn locate(bytes: &[u8]) -> Option<(RawClass, usize)> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Some((RawClass::TooLarge, MAX_FILE_BYTES));
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => return Some((RawClass::InvalidUtf8, e.valid_up_to())),
+    };
+    if text.starts_with('\u{feff}') {
+        return Some((RawClass::ByteOrderMark, 0));
+    }
+    match parse(text) {
+        Ok(Some(_)) => None,
+        Ok(None) => Some((RawClass::NotAnObject, skip_ws(bytes, 0))),
+        Err(stop) => Some((stop.class, stop.at)),
+    }
 }
 
 /// Splits the raw text of a JSON object that [`split_object`] already
@@ -114,6 +150,19 @@ fn is_ws(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r')
 }
 
+/// Where and why a text stops being one value of §1.1: the class and the
+/// byte offset [`locate`] reports.
+struct Stop {
+    class: RawClass,
+    at: usize,
+}
+
+impl Stop {
+    fn at(class: RawClass, at: usize) -> Stop {
+        Stop { class, at }
+    }
+}
+
 /// An open container. Objects carry the names seen so far (§1.1.5).
 enum Frame {
     Array,
@@ -123,7 +172,7 @@ enum Frame {
 /// One pass over `text` as exactly one JSON value, with an explicit stack
 /// instead of recursion (§1.1.6). `Ok(Some(members))` for a top-level
 /// object, `Ok(None)` for any other value.
-fn parse(text: &str) -> Result<Option<Vec<Member>>, RawClass> {
+fn parse(text: &str) -> Result<Option<Vec<Member>>, Stop> {
     let b = text.as_bytes();
     let mut p = 0;
     let mut stack: Vec<Frame> = Vec::new();
@@ -133,8 +182,9 @@ fn parse(text: &str) -> Result<Option<Vec<Member>>, RawClass> {
     // that value starts.
     let mut member_name: Option<String> = None;
     let mut value_start = 0;
-    // Syntax errors anywhere outrank duplicates, so a duplicate only marks.
-    let mut duplicate = false;
+    // Syntax errors anywhere outrank duplicates, so a duplicate only marks
+    // where its first second occurrence is.
+    let mut duplicate: Option<usize> = None;
 
     'value: loop {
         p = skip_ws(b, p);
@@ -188,15 +238,18 @@ fn parse(text: &str) -> Result<Option<Vec<Member>>, RawClass> {
             let depth = stack.len();
             match (stack.last_mut(), b.get(p)) {
                 (None, None) => break 'value,
-                (None, Some(_)) => return Err(RawClass::NotOneValue),
+                (None, Some(_)) => return Err(Stop::at(RawClass::NotOneValue, p)),
                 (Some(Frame::Array), Some(b',')) => {
                     p += 1;
                     continue 'value;
                 }
                 (Some(Frame::Object(names)), Some(b',')) => {
-                    let (name, next) = member_key(text, skip_ws(b, p + 1))?;
+                    let key = skip_ws(b, p + 1);
+                    let (name, next) = member_key(text, key)?;
                     p = next;
-                    duplicate |= !names.insert(name.clone());
+                    if !names.insert(name.clone()) && duplicate.is_none() {
+                        duplicate = Some(key);
+                    }
                     if depth == 1 {
                         member_name = Some(name);
                     }
@@ -210,8 +263,8 @@ fn parse(text: &str) -> Result<Option<Vec<Member>>, RawClass> {
             }
         }
     }
-    if duplicate {
-        return Err(RawClass::DuplicateName);
+    if let Some(at) = duplicate {
+        return Err(Stop::at(RawClass::DuplicateName, at));
     }
     Ok(top_is_object.then_some(members))
 }
@@ -220,12 +273,13 @@ fn parse(text: &str) -> Result<Option<Vec<Member>>, RawClass> {
 /// has whitespace outside §1.1.2 there (§1.6.4), or a character no token
 /// starts with (§1.6.5). `p` is on a character boundary: outside strings
 /// the reader only steps over ASCII.
-fn unexpected(text: &str, p: usize) -> RawClass {
-    match text.get(p..).and_then(|rest| rest.chars().next()) {
+fn unexpected(text: &str, p: usize) -> Stop {
+    let class = match text.get(p..).and_then(|rest| rest.chars().next()) {
         None => RawClass::NotOneValue,
         Some(c) if c.is_whitespace() || matches!(c, '\0' | '\u{feff}') => RawClass::NotOneValue,
         Some(_) => RawClass::Token,
-    }
+    };
+    Stop::at(class, p)
 }
 
 fn skip_ws(b: &[u8], mut p: usize) -> usize {
@@ -237,7 +291,7 @@ fn skip_ws(b: &[u8], mut p: usize) -> usize {
 
 /// A member name at `p`, then `:`: the unescaped name and the position
 /// after the colon.
-fn member_key(text: &str, p: usize) -> Result<(String, usize), RawClass> {
+fn member_key(text: &str, p: usize) -> Result<(String, usize), Stop> {
     let b = text.as_bytes();
     if b.get(p) != Some(&b'"') {
         return Err(unexpected(text, p));
@@ -252,14 +306,14 @@ fn member_key(text: &str, p: usize) -> Result<(String, usize), RawClass> {
 
 /// The string whose opening quote is at `p`: its unescaped value and the
 /// position after the closing quote (§1.1.3).
-fn string(text: &str, p: usize) -> Result<(String, usize), RawClass> {
+fn string(text: &str, p: usize) -> Result<(String, usize), Stop> {
     let b = text.as_bytes();
     let mut out = String::new();
     let mut p = p + 1;
     let mut run = p;
     loop {
         match b.get(p) {
-            None => return Err(RawClass::NotOneValue),
+            None => return Err(Stop::at(RawClass::NotOneValue, p)),
             Some(b'"') => {
                 out.push_str(&text[run..p]);
                 return Ok((out, p + 1));
@@ -271,7 +325,7 @@ fn string(text: &str, p: usize) -> Result<(String, usize), RawClass> {
                 p = next;
                 run = p;
             }
-            Some(&c) if c < 0x20 => return Err(RawClass::BadString),
+            Some(&c) if c < 0x20 => return Err(Stop::at(RawClass::BadString, p)),
             // Non-ASCII bytes are copied as runs; `run` and `p` only stop on
             // ASCII bytes, so the slices fall on char boundaries.
             Some(_) => p += 1,
@@ -280,8 +334,17 @@ fn string(text: &str, p: usize) -> Result<(String, usize), RawClass> {
 }
 
 /// The escape whose backslash is at `p`: the character and the position
-/// after it.
-fn escape(b: &[u8], p: usize) -> Result<(char, usize), RawClass> {
+/// after it. An escape that breaks §1.1.3 stops at its backslash; one cut
+/// short by the end of the text, at the end.
+fn escape(b: &[u8], p: usize) -> Result<(char, usize), Stop> {
+    escape_class(b, p).map_err(|class| match class {
+        RawClass::NotOneValue => Stop::at(class, b.len()),
+        _ => Stop::at(class, p),
+    })
+}
+
+/// [`escape`], its error the class alone.
+fn escape_class(b: &[u8], p: usize) -> Result<(char, usize), RawClass> {
     let simple = match b.get(p + 1) {
         Some(b'"') => '"',
         Some(b'\\') => '\\',
@@ -329,7 +392,7 @@ fn hex4(b: &[u8], p: usize) -> Result<u32, RawClass> {
 
 /// The number at `p` by the RFC 8259 grammar (§1.1.4); the position after
 /// it. What may follow is the caller's check.
-fn number(text: &str, mut p: usize) -> Result<usize, RawClass> {
+fn number(text: &str, mut p: usize) -> Result<usize, Stop> {
     let b = text.as_bytes();
     let digits = |mut p: usize| {
         let start = p;
@@ -696,6 +759,128 @@ mod tests {
         assert_eq!(
             class(&format!(r#"{{"x":{dup}}}"#)),
             Err(RawClass::DuplicateName)
+        );
+    }
+
+    fn located(bytes: &[u8]) -> Option<(RawClass, usize)> {
+        let found = locate(bytes);
+        assert_eq!(
+            found.map(|(class, _)| class),
+            split_object(bytes).err(),
+            "locate and split_object disagree on the class"
+        );
+        found
+    }
+
+    #[test]
+    fn locate_finds_nothing_in_a_file_split_object_accepts() {
+        assert_eq!(located(br#" {"a":[1,{"b":"\u00e9"}],"c":-0} "#), None);
+    }
+
+    #[test]
+    fn locate_puts_a_file_over_one_mib_at_its_first_byte_past_the_limit() {
+        let mut text = b"{}".to_vec();
+        text.resize(MAX_FILE_BYTES + 1, b' ');
+        assert_eq!(located(&text), Some((RawClass::TooLarge, MAX_FILE_BYTES)));
+    }
+
+    #[test]
+    fn locate_puts_invalid_utf8_at_its_first_bad_byte() {
+        assert_eq!(
+            located(b"{\"x\":\"ok \xff\"}"),
+            Some((RawClass::InvalidUtf8, 9))
+        );
+        assert_eq!(
+            located(b"{\"\xc3\xa9\":\"\xe2\x82\"}"),
+            Some((RawClass::InvalidUtf8, 7))
+        );
+        assert_eq!(
+            located(b"{\"x\":\"\xed\xa0\x80\"}"),
+            Some((RawClass::InvalidUtf8, 6))
+        );
+    }
+
+    #[test]
+    fn locate_puts_a_byte_order_mark_at_zero() {
+        assert_eq!(
+            located(b"\xef\xbb\xbf{}"),
+            Some((RawClass::ByteOrderMark, 0))
+        );
+    }
+
+    #[test]
+    fn locate_puts_an_unexpected_token_at_its_first_byte() {
+        assert_eq!(located(br#"{"x":NaN}"#), Some((RawClass::Token, 5)));
+        assert_eq!(located(br#"{"a":1,}"#), Some((RawClass::Token, 7)));
+        assert_eq!(located(br#"{"x":01}"#), Some((RawClass::Token, 6)));
+        assert_eq!(located(br#"{"x":[1 2]}"#), Some((RawClass::Token, 8)));
+        assert_eq!(located(b"{'a':1}"), Some((RawClass::Token, 1)));
+    }
+
+    #[test]
+    fn locate_puts_a_bad_string_at_its_backslash_or_control_character() {
+        assert_eq!(located(br#"{"x":"ab\q"}"#), Some((RawClass::BadString, 8)));
+        assert_eq!(
+            located(br#"{"x":"a\ud800b"}"#),
+            Some((RawClass::BadString, 7))
+        );
+        assert_eq!(
+            located(br#"{"x":"\ud83d\ude00 \udc00"}"#),
+            Some((RawClass::BadString, 19))
+        );
+        assert_eq!(
+            located(br#"{"x":"\u00g1"}"#),
+            Some((RawClass::BadString, 6))
+        );
+        assert_eq!(located(b"{\"x\":\"a\tb\"}"), Some((RawClass::BadString, 7)));
+    }
+
+    #[test]
+    fn locate_puts_a_duplicate_name_at_its_second_occurrence() {
+        assert_eq!(
+            located(br#"{"a":1,"b":2,"a":3}"#),
+            Some((RawClass::DuplicateName, 13))
+        );
+        // Nested, after unescaping, and the first of two duplicates.
+        let text = br#"{"x":{"k":1, "\u006b":2},"y":1,"y":2}"#;
+        assert_eq!(located(text), Some((RawClass::DuplicateName, 13)));
+        // A syntax error after it outranks it.
+        assert_eq!(located(br#"{"a":1,"a":2,}"#), Some((RawClass::Token, 13)));
+    }
+
+    #[test]
+    fn locate_puts_a_top_level_value_that_is_not_an_object_at_its_first_byte() {
+        assert_eq!(located(b"  [1]"), Some((RawClass::NotAnObject, 2)));
+        assert_eq!(located(b"null"), Some((RawClass::NotAnObject, 0)));
+    }
+
+    #[test]
+    fn locate_puts_a_file_cut_short_at_its_end() {
+        for text in [
+            &br#"{"x":[1,2"#[..],
+            br#"{"x":"abc"#,
+            br#"{"x":"\u00"#,
+            br#"{"x":"\"#,
+            br#"{"x":"\ud800\ud"#,
+            b"",
+            b" \n",
+        ] {
+            assert_eq!(
+                located(text),
+                Some((RawClass::NotOneValue, text.len())),
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+
+    #[test]
+    fn locate_puts_what_follows_the_value_at_its_first_byte() {
+        assert_eq!(located(b"{} x"), Some((RawClass::NotOneValue, 3)));
+        assert_eq!(located(b"{}}"), Some((RawClass::NotOneValue, 2)));
+        assert_eq!(
+            located("{\u{a0}}".as_bytes()),
+            Some((RawClass::NotOneValue, 1))
         );
     }
 

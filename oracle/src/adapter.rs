@@ -46,6 +46,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use lifecycle_harness::report;
+
 use crate::protocol::{Handshake, Reply, Request, VERSION};
 
 /// Failed cases in a row after which the adapter, not the implementation,
@@ -222,14 +224,16 @@ impl fmt::Display for Fault {
     }
 }
 
-/// A request line as a message shows it: escaped, and cut after
+/// A request line as a message shows it: a JSON string (escaped as
+/// `lifecycle_harness::report` says), and cut after
 /// [`SHOWN_REQUEST`] characters, saying how long it was.
 pub fn shown(line: &str) -> String {
+    let string = |text: &str| report::excerpt_within(text.as_bytes(), usize::MAX);
     match line.char_indices().nth(SHOWN_REQUEST) {
-        None => format!("{line:?}"),
+        None => string(line),
         Some((end, _)) => format!(
-            "{:?}… (cut: the first {SHOWN_REQUEST} of its {} characters)",
-            &line[..end],
+            "{}… (cut: the first {SHOWN_REQUEST} of its {} characters)",
+            string(&line[..end]),
             line.chars().count()
         ),
     }

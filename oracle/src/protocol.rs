@@ -180,17 +180,10 @@ pub fn errno_name(number: i32) -> Option<&'static str> {
     ERRNOS.iter().find(|(_, e)| *e == number).map(|(n, _)| *n)
 }
 
-/// `text`, capped for a message.
+/// `text`, capped for a message: the JSON string of its first 300 bytes
+/// (`lifecycle_harness::report` says how it escapes).
 pub fn excerpt(text: &str) -> String {
-    const SHOWN: usize = 300;
-    if text.len() <= SHOWN {
-        return format!("{text:?}");
-    }
-    let mut end = SHOWN;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{:?}… ({} bytes)", &text[..end], text.len())
+    lifecycle_harness::report::excerpt_within(text.as_bytes(), 300)
 }
 
 /// One request: its command and its members (JSON text each).

@@ -200,7 +200,10 @@ impl Schema {
     }
 
     fn unexpected(&self, names: &[String], schema_path: &str) -> String {
-        let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+        let quoted: Vec<String> = names
+            .iter()
+            .map(|n| lifecycle_harness::report::excerpt_within(n.as_bytes(), usize::MAX))
+            .collect();
         let allowed = self.allowed(schema_path);
         format!(
             "unexpected member{} {} (allowed: {})",

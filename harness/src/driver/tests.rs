@@ -12,6 +12,7 @@ use lifecycle_model::writer::{self, Failure as Expected, Found, LoadKind, Writer
 use lifecycle_model::{Record, Timestamp};
 
 use super::*;
+use crate::generate::op::{EventSpec, OpSpec};
 use crate::subject::{Answer, Entry, Failure, Listing, Loaded, Subject, Written};
 use crate::world::at_micros;
 
@@ -54,6 +55,9 @@ struct Fake {
     clock: Clock,
     saves: Saves,
     file: Option<Vec<u8>>,
+    /// Whether it offers the writer operations (else only load and the
+    /// library save, as an adapter without the `machine` capability).
+    machine: bool,
 }
 
 impl Fake {
@@ -63,7 +67,13 @@ impl Fake {
             clock,
             saves: Saves::AsTheModel,
             file: None,
+            machine: true,
         }
+    }
+
+    fn store_only(mut self) -> Fake {
+        self.machine = false;
+        self
     }
 
     fn saving(mut self, saves: Saves) -> Fake {
@@ -118,6 +128,10 @@ fn written_with(micros: i64, k: u32, up: bool) -> Timestamp {
 impl Subject for Fake {
     fn takes_now(&self) -> bool {
         self.takes_now
+    }
+
+    fn offers(&self, _: &WriterOp) -> bool {
+        self.machine
     }
 
     fn default_record(&mut self, now: &Timestamp) -> Result<Answer, Failure> {
@@ -514,4 +528,25 @@ fn the_fake_is_the_model_at_its_reading() {
         written_with(HALFWAY, 0, false).as_str(),
         "2024-06-01T12:00:05Z"
     );
+}
+
+#[test]
+fn a_reproduction_lists_only_the_steps_that_ran() {
+    let fake = Fake::new(true, Clock::Truncated(6)).store_only();
+    let mut driver = driver(fake, HALFWAY, Rules::Requirements);
+    driver.keep_journal();
+    let tick = Transition::Write(OpSpec::Dispatch {
+        event: EventSpec::Is(Event::Tick),
+        guards: Guards::default(),
+        shadow_run: false,
+    });
+    let skipped = driver.apply(&tick);
+    assert!(matches!(skipped, Ok(Step::Skipped(_))), "{skipped:?}");
+    driver
+        .apply(&Transition::Load)
+        .expect("a load as the model's");
+    let journal = driver.journal();
+    assert_eq!(journal.len(), 2, "{journal:?}");
+    assert!(journal[0].starts_with("start: "), "{journal:?}");
+    assert_eq!(journal[1], "load");
 }

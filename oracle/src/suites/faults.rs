@@ -215,10 +215,10 @@ fn judge_recovered(
     let held = Held::read(&run.scope.dir).map_err(unreadable)?;
     if let Err(broken) = allowed(&held, old, &new, true) {
         let message = format!(
-            "save returned success though {} failed with {errno}, but the record path holds {}: {}",
+            "save returned success though {} failed with {errno}, but: {}; the record path holds {}",
             run.hit,
-            held.describe(),
-            broken.why
+            broken.why,
+            held.describe()
         );
         return Err(found_at(
             broken.violation(message),

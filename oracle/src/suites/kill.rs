@@ -87,9 +87,9 @@ fn judge_kill(
     let held = Held::read(dir).map_err(unreadable)?;
     if let Err(broken) = allowed(&held, &start.held(), &new, false) {
         let message = format!(
-            "after a SIGKILL during save the record path holds {}: {}",
-            held.describe(),
-            broken.why
+            "after a SIGKILL during save: {}; the record path holds {}",
+            broken.why,
+            held.describe()
         );
         return Err(found_at(
             broken.violation(message),

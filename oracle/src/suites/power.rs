@@ -94,9 +94,9 @@ fn judge_states(recorded: &Recorded, old: &Held, new: &Record) -> Result<Judgeab
                         format!("after operation {cut} of {}", ops.len())
                     };
                     let message = format!(
-                        "a power loss {when} ({block}-byte blocks) may leave {} at the record path: {}",
-                        held.describe(),
-                        broken.why
+                        "a power loss {when} ({block}-byte blocks): {}, but it may leave {} at the record path",
+                        broken.why,
+                        held.describe()
                     );
                     return Err(Judged::Found(
                         broken

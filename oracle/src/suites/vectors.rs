@@ -162,11 +162,16 @@ fn base_record(now: i64) -> Record {
 fn load_case(v: &Vector, now: i64) -> Planned {
     let bytes = v.bytes.clone();
     let expected = v.expected.clone();
-    let reproduction = format!(
-        "the record file holds {} ({} bytes); load",
-        report::excerpt(&bytes),
-        bytes.len()
-    );
+    // A cut excerpt says the length itself.
+    let reproduction = if bytes.len() <= report::SHOWN {
+        format!(
+            "the record file holds {} ({} bytes); load",
+            report::excerpt(&bytes),
+            bytes.len()
+        )
+    } else {
+        format!("the record file holds {}; load", report::excerpt(&bytes))
+    };
     let spec = match decode(&bytes) {
         Err(corrupt) => section_of(&corrupt),
         Ok(_) => "§2.1",
@@ -188,7 +193,7 @@ fn load_case(v: &Vector, now: i64) -> Planned {
                     let mut driver = case.driver(&initial);
                     let (world, loaded) = driver.ask(|s, now| s.load(now));
                     Judged::pass_unless(
-                        compare::load(&world, &loaded),
+                        compare::load_of(&world, Some(&bytes), &loaded),
                         "load returns what the model reads",
                     )
                 }

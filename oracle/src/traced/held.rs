@@ -123,9 +123,15 @@ impl Held {
         match self {
             Held::Nothing => "no file".to_string(),
             Held::Directory => "a directory".to_string(),
-            Held::File { mode, data } => {
-                format!("a file of mode {mode:o} holding {}", report::excerpt(data))
-            }
+            Held::File { mode, data } => match lifecycle_model::record::decode(data) {
+                Ok(_) => format!("a file of mode {mode:o} holding {}", report::excerpt(data)),
+                // A torn or mixed file: where it breaks first.
+                Err(corrupt) => format!(
+                    "a file of mode {mode:o} that breaks {} ({})",
+                    compare::breaks(data, &corrupt),
+                    compare::whole_file(data)
+                ),
+            },
         }
     }
 

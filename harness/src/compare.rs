@@ -1047,7 +1047,7 @@ pub fn save_judged(
         Ok(()) if valid => Ok(()),
         Ok(()) => {
             let text = text();
-            Err(Finding::violation(
+            let finding = Finding::violation(
                 "§3.1",
                 SAVED_INVALID,
                 format!(
@@ -1055,7 +1055,17 @@ pub fn save_judged(
                     invalid(&text),
                     report::json_text(&text)
                 ),
-            ))
+            );
+            // The rule of §1 the record breaks, as a load that let such a
+            // file through breaks it: one group of the report.
+            Err(match lifecycle_model::record::decode(text.as_bytes()) {
+                Err(corrupt) => Finding {
+                    spec: section_of(&corrupt),
+                    rule: NOT_A_RECORD,
+                    ..finding.broken_by(how_corrupt(&corrupt))
+                },
+                Ok(_) => finding,
+            })
         }
         Err(Failure::InvalidRecord { field: named }) if !valid => match (field, named) {
             (Some(want), Some(got)) if !same_field(want, got) => {

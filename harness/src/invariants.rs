@@ -42,7 +42,8 @@ pub fn files_are_private(
             "§3.6",
             DIRECTORY_0700,
             format!("the record's directory has mode {mode:o}, not {DIR_MODE:o}"),
-        ));
+        )
+        .broken_by(wider_or_narrower(mode, DIR_MODE)));
     }
     for (name, entry) in entries {
         if rules == Rules::Requirements && name != record_name {
@@ -59,19 +60,32 @@ pub fn files_are_private(
                     spec,
                     rule,
                     format!("{name} has mode {mode:o}, not {FILE_MODE:o}"),
-                ));
+                )
+                .broken_by(wider_or_narrower(*mode, FILE_MODE)));
             }
             Entry::Dir { mode } if *mode != DIR_MODE => {
                 return Err(Finding::violation(
                     "§3.6",
                     DIRECTORY_0700,
                     format!("{name} has mode {mode:o}, not {DIR_MODE:o}"),
-                ))
+                )
+                .broken_by(wider_or_narrower(*mode, DIR_MODE)))
             }
             _ => {}
         }
     }
     Ok(())
+}
+
+/// How a mode other than `wanted` breaks §3.6, in words that do not depend
+/// on the case: a judge that knows the umask and the mode before says more
+/// (`oracle::traced::held::mode_origin`).
+pub fn wider_or_narrower(mode: u32, wanted: u32) -> String {
+    if mode & !wanted != 0 {
+        format!("a mode wider than {wanted:04o}")
+    } else {
+        format!("a mode narrower than {wanted:04o}")
+    }
 }
 
 /// The rule of SPEC §3.6 for the record file, whoever judges it.

@@ -32,7 +32,7 @@ use lifecycle_model::writer::{Found, WriterOp};
 use crate::adapter::{Adapter, Config};
 use crate::case::{record, stamp, wall_micros, Case, Judged, Planned};
 use crate::subject::AdapterSubject;
-use crate::traced::held::{dir_mode_origin, mode_origin, Held};
+use crate::traced::held::{dir_mode_origin, mode_origin, Held, WIDER_DIR};
 use crate::traced::op_log::op_log_text;
 use crate::traced::record::{record_save, Traced};
 use crate::traced::start::{new_record, starts_without, StartingState};
@@ -186,7 +186,7 @@ fn traced(case: &mut Case<'_>, command: Option<&str>, umask: u32, start: Startin
             // Narrower than 0700 at creation (the umask took the owner's
             // bits) is no exposure; the end of the log says whether the
             // save set it right.
-            (Op::Mkdir { path, mode }, _) if *mode & !DIR_MODE != 0 => Some((DIRECTORY_0700, "created wider than 0700", format!(
+            (Op::Mkdir { path, mode }, _) if *mode & !DIR_MODE != 0 => Some((DIRECTORY_0700, WIDER_DIR, format!(
                 "under umask {umask:03o} the save created the directory {path} with mode {mode:o}, wider than {DIR_MODE:o}"
             ))),
             (_, Held::File { mode, .. }) if *mode != FILE_MODE && !untouched => Some((RECORD_0600, mode_origin(*mode, &old, umask), format!(

@@ -178,10 +178,17 @@ pub fn mode_origin(mode: u32, old: &Held, umask: u32) -> &'static str {
         _ if umask & FILE_MODE != 0 && mode == FILE_MODE & !umask => {
             "0600 less the umask: nothing set the mode after the umask took bits"
         }
-        _ if mode & !FILE_MODE != 0 => "a mode wider than 0600",
-        _ => "a mode narrower than 0600",
+        _ if mode & !FILE_MODE != 0 => WIDER_FILE,
+        _ => NARROWER_FILE,
     }
 }
+
+/// The words of [`lifecycle_harness::invariants::wider_or_narrower`], for
+/// the groups a judge that knows more makes to meet its.
+const WIDER_FILE: &str = "a mode wider than 0600";
+const NARROWER_FILE: &str = "a mode narrower than 0600";
+pub const WIDER_DIR: &str = "a mode wider than 0700";
+const NARROWER_DIR: &str = "a mode narrower than 0700";
 
 /// How a directory a save made came to have `mode` (not 0700): 0700 less
 /// the umask, or another.
@@ -189,9 +196,9 @@ pub fn dir_mode_origin(mode: u32, umask: u32) -> &'static str {
     if umask & DIR_MODE != 0 && mode == DIR_MODE & !umask {
         "0700 less the umask: nothing set the mode after the umask took bits"
     } else if mode & !DIR_MODE != 0 {
-        "a mode wider than 0700"
+        WIDER_DIR
     } else {
-        "a mode narrower than 0700"
+        NARROWER_DIR
     }
 }
 
@@ -252,5 +259,37 @@ pub fn materialize(dir: &Path, held: &Held) -> std::io::Result<()> {
             fs::write(&path, data)?;
             fs::set_permissions(&path, fs::Permissions::from_mode(*mode))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lifecycle_harness::invariants::wider_or_narrower;
+
+    #[test]
+    fn a_mode_is_said_in_the_harness_words_so_both_judges_make_one_group() {
+        assert_eq!(WIDER_FILE, wider_or_narrower(0o644, FILE_MODE));
+        assert_eq!(NARROWER_FILE, wider_or_narrower(0o400, FILE_MODE));
+        assert_eq!(WIDER_DIR, wider_or_narrower(0o755, DIR_MODE));
+        assert_eq!(NARROWER_DIR, wider_or_narrower(0o500, DIR_MODE));
+        let old = Held::File {
+            mode: 0o644,
+            data: Vec::new(),
+        };
+        assert_eq!(
+            mode_origin(0o644, &old, 0o022),
+            "the mode of the record it replaced, kept"
+        );
+        assert_eq!(
+            mode_origin(0o400, &Held::Nothing, 0o277),
+            "0600 less the umask: nothing set the mode after the umask took bits"
+        );
+        assert_eq!(mode_origin(0o640, &old, 0o022), WIDER_FILE);
+        assert_eq!(
+            dir_mode_origin(0o600, 0o177),
+            "0700 less the umask: nothing set the mode after the umask took bits"
+        );
+        assert_eq!(dir_mode_origin(0o755, 0o022), WIDER_DIR);
     }
 }

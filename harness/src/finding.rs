@@ -13,7 +13,9 @@
 //! machine and libFuzzer).
 //!
 //! Does not promise: that a section is the most specific rule broken; the
-//! checker that makes the finding chooses it.
+//! checker that makes the finding chooses it (the oracle's end-to-end
+//! tests hold every finding they see to a table of sections,
+//! `SECTIONS` in `cli/tests/check.rs`).
 
 use std::fmt;
 

@@ -183,8 +183,10 @@ pub fn mode_origin(mode: u32, old: &Held, umask: u32) -> &'static str {
     }
 }
 
-/// The words of [`lifecycle_harness::invariants::wider_or_narrower`], for
-/// the groups a judge that knows more makes to meet its.
+/// A mode in the words of [`lifecycle_harness::invariants::wider_or_narrower`]:
+/// the judges here know more (the umask, the old record's mode), and when
+/// that tells nothing they say it as the harness does, so that their
+/// findings and the harness's make one group.
 const WIDER_FILE: &str = "a mode wider than 0600";
 const NARROWER_FILE: &str = "a mode narrower than 0600";
 pub const WIDER_DIR: &str = "a mode wider than 0700";

@@ -164,9 +164,6 @@ struct Layout {
     /// with more than one outcome.
     choices: Vec<(InodeId, Vec<FileOutcome>)>,
     len: u64,
-    /// Files without a choice hold their current contents (a process crash)
-    /// rather than their durable ones (a power loss).
-    current_contents: bool,
 }
 
 // Some state always survives a crash, so an `is_empty` would be dead code.
@@ -179,7 +176,6 @@ impl CrashSpace {
                 namespace: replay.current.clone(),
                 choices: Vec::new(),
                 len: 1,
-                current_contents: true,
             }],
             Crash::PowerLoss { block_size } => replay.power_loss_layouts(block_size.max(1)),
         };
@@ -217,13 +213,12 @@ impl CrashSpace {
         self.replay
             .materialize(&layout.namespace, &|id| match picked.get(&id) {
                 Some((mode, data)) => (*mode, data.clone()),
-                None if layout.current_contents => {
-                    let inode = &self.replay.inodes[&id];
-                    (inode.mode, inode.data.clone())
-                }
+                // No choice: everything after a process crash; after a power
+                // loss only a file with one outcome, whose current contents
+                // are its durable ones (file_outcomes holds both).
                 None => {
                     let inode = &self.replay.inodes[&id];
-                    (inode.durable_mode, inode.durable_data.clone())
+                    (inode.mode, inode.data.clone())
                 }
             })
     }
@@ -391,9 +386,7 @@ impl Replay {
                 let file = self.inode_mut(*inode)?;
                 let start = usize::try_from(*offset).map_err(|_| "offset too large")?;
                 let end = start + data.len();
-                if file.data.len() < end {
-                    file.data.resize(end, 0);
-                }
+                file.data.resize(file.data.len().max(end), 0);
                 file.data[start..end].copy_from_slice(data);
                 let size = file.data.len();
                 file.unsynced_sizes.push(size);
@@ -582,7 +575,6 @@ impl Replay {
                 namespace,
                 choices,
                 len,
-                current_contents: false,
             });
             // Next combination of cutoffs, odometer style.
             let mut i = 0;

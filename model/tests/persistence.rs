@@ -211,6 +211,10 @@ fn directory_operations_are_lost_in_order() {
         );
         assert!(a || !b, "b persisted without the earlier a: {disk:?}");
     }
+    // A prefix: the first without the second.
+    assert!(states(&dir_d(), &ops, P512)
+        .iter()
+        .any(|d| d.nodes.contains_key("/d/a") && !d.nodes.contains_key("/d/b")));
 }
 
 #[test]
@@ -507,4 +511,122 @@ fn a_second_name_for_a_file_shows_its_data_under_both() {
     let after = apply(&initial, &ops).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(data_at(&after, "/d/g"), Some(b"data".to_vec()));
     assert_eq!(data_at(&after, "/d/f"), Some(b"data".to_vec()));
+}
+
+#[test]
+fn logs_no_kernel_would_accept_are_refused_naming_the_operation() {
+    let with_f = with_file(dir_d(), "/d/f", 1, b"x");
+    let refused: [(&Disk, Vec<Op>); 5] = [
+        (&with_f, vec![create("/n/g", 2)]),
+        (&with_f, vec![fsync(1), rename("/d/f", "/n/f")]),
+        (
+            &with_f,
+            vec![Op::Rmdir {
+                path: "/d/f".into(),
+            }],
+        ),
+        (&with_f, vec![fsync(1), fsync_dir("/n")]),
+        (&with_f, vec![fsync(1), fsync(1), fsync(7)]),
+    ];
+    for (initial, ops) in refused {
+        let error = match CrashSpace::new(initial, &ops, P512) {
+            Ok(_) => panic!("accepted: {ops:?}"),
+            Err(error) => error,
+        };
+        let at = ops.len() - 1;
+        assert_eq!(error.at, at, "{ops:?}");
+        let message = error.to_string();
+        let prefix = format!("operation {at} of the log: ");
+        assert!(
+            message.starts_with(&prefix) && message.len() > prefix.len(),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn an_fsync_of_the_root_directory_is_accepted_and_makes_its_entries_durable() {
+    let ops = [
+        Op::Mkdir {
+            path: "/e".into(),
+            mode: 0o700,
+        },
+        fsync_dir("/"),
+    ];
+    let after = states(&dir_d(), &ops, P512);
+    assert!(!after.is_empty());
+    assert!(after.iter().all(|d| d.nodes.contains_key("/e")));
+}
+
+// README: a chmod of a directory is taken as durable at once.
+#[test]
+fn a_new_directory_chmodded_persists_with_its_new_mode_and_other_new_entries_keep_theirs() {
+    let ops = [
+        Op::Mkdir {
+            path: "/e".into(),
+            mode: 0o700,
+        },
+        create("/d/f", 1),
+        Op::Chmod {
+            path: "/e".into(),
+            mode: 0o755,
+        },
+    ];
+    let after = states(&dir_d(), &ops, P512);
+    assert!(after.iter().any(|d| d.nodes.contains_key("/e")));
+    assert!(after.iter().any(|d| d.nodes.contains_key("/d/f")));
+    for disk in after {
+        if let Some(node) = disk.nodes.get("/e") {
+            assert_eq!(node, &Node::Dir { mode: 0o755 });
+        }
+        if let Some(node) = disk.nodes.get("/d/f") {
+            assert!(matches!(node, Node::File { .. }), "{node:?}");
+        }
+    }
+}
+
+fn sizes_at(initial: &Disk, ops: &[Op], path: &str) -> std::collections::BTreeSet<usize> {
+    states(initial, ops, P512)
+        .iter()
+        .filter_map(|d| data_at(d, path).map(|data| data.len()))
+        .collect()
+}
+
+// README "What it does not model": past 8 blocks, sizes and patterns are
+// sampled.
+#[test]
+fn a_file_grown_by_eight_blocks_may_stop_at_each_boundary_and_one_grown_by_more_is_sampled() {
+    let grown_by = |blocks: usize| {
+        let initial = with_file(dir_d(), "/d/f", 1, &[b'o'; 512]);
+        sizes_at(
+            &initial,
+            &[write(1, &vec![b'n'; 512 * (1 + blocks)])],
+            "/d/f",
+        )
+    };
+    assert_eq!(grown_by(8), (1..=9).map(|b| b * 512).collect());
+    assert_eq!(grown_by(9), [512, 5120].into());
+}
+
+#[test]
+fn a_rewrite_of_more_than_eight_blocks_may_leave_any_prefix_or_suffix_of_them_new() {
+    let blocks = 10;
+    let initial = with_file(dir_d(), "/d/f", 1, &vec![b'o'; 512 * blocks]);
+    let datas: std::collections::BTreeSet<Vec<u8>> =
+        states(&initial, &[write(1, &vec![b'n'; 512 * blocks])], P512)
+            .iter()
+            .filter_map(|d| data_at(d, "/d/f"))
+            .collect();
+    let made = |new_block: &dyn Fn(usize) -> bool| -> Vec<u8> {
+        (0..blocks)
+            .flat_map(|b| [if new_block(b) { b'n' } else { b'o' }; 512])
+            .collect()
+    };
+    let mut expected = std::collections::BTreeSet::new();
+    for k in 0..=blocks {
+        expected.insert(made(&|b| b < k));
+        expected.insert(made(&|b| b >= k));
+    }
+    assert_eq!(datas.len(), 2 * blocks);
+    assert_eq!(datas, expected);
 }

@@ -2,20 +2,23 @@
 //! combination of the outcomes the README's rules allow, each once.
 //!
 //! The brute force shares only the replay of the log (which operations
-//! each directory has, what each file held when) and the building of a disk
-//! from a namespace. It enumerates the directory prefixes by recursion
-//! rather than the odometer, the files' outcomes from the rules (every
-//! block of every allowed size from either version) rather than from the
-//! blocks that differ, and their combinations by recursion rather than by
-//! decomposing an index. The two lists of disks are compared as multisets
-//! (a state skipped, repeated or made up changes them, even where two
-//! choices give equal disks), then in order: a regression case names a
-//! power-loss state by its number, so the numbering [`CrashSpace`]
-//! documents is checked too.
+//! each directory has, what each file held when), the applying of one entry
+//! operation and the building of a disk from a namespace. It enumerates the
+//! directory prefixes by recursion rather than the odometer and applies one
+//! by picking its operations rather than counting them; it makes the files'
+//! outcomes from the rules (every block of every allowed size from either
+//! version) rather than from the blocks that differ, and their combinations
+//! by recursion rather than by decomposing an index. The two lists of disks
+//! are compared as multisets (a state skipped, repeated or made up changes
+//! them, even where two choices give equal disks), then in order: a
+//! regression case names a power-loss state by its number, so the numbering
+//! [`CrashSpace`] documents is checked too.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{apply, Crash, CrashSpace, Disk, FileOutcome, InodeId, Node, Op, Replay};
+use super::{
+    apply, apply_entry, Crash, CrashSpace, Disk, FileOutcome, InodeId, Namespace, Node, Op, Replay,
+};
 
 const BLOCK_SIZES: [usize; 2] = [512, 4096];
 
@@ -43,7 +46,7 @@ fn brute_force(initial: &Disk, ops: &[Op], block_size: usize) -> Vec<Disk> {
         dims.len(),
         &mut vec![0; dims.len()],
         &mut |cutoffs| {
-            let namespace = replay.persisted(&dims, cutoffs);
+            let namespace = with_prefixes(&replay, &dims, cutoffs);
             // A file with two names is one choice: list each inode once.
             let named: BTreeSet<InodeId> = replay
                 .materialize(&namespace, &|_| (0, Vec::new()))
@@ -64,6 +67,25 @@ fn brute_force(initial: &Disk, ops: &[Op], block_size: usize) -> Vec<Disk> {
         },
     );
     disks
+}
+
+/// The durable entries and, of each directory, its first `cutoffs[i]`
+/// entry operations, applied in log order.
+fn with_prefixes(replay: &Replay, dims: &[(&str, usize, usize)], cutoffs: &[usize]) -> Namespace {
+    let kept: BTreeSet<usize> = dims
+        .iter()
+        .zip(cutoffs)
+        .flat_map(|(&(dir, _, _), &cutoff)| {
+            (0..replay.entry_ops.len())
+                .filter(move |&i| replay.entry_ops[i].0 == dir)
+                .take(cutoff)
+        })
+        .collect();
+    let mut namespace = replay.durable.clone();
+    for i in kept {
+        apply_entry(&mut namespace, &replay.entry_ops[i].1);
+    }
+    namespace
 }
 
 /// Calls `visit` with every vector of per-directory prefix lengths, each

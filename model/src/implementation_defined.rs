@@ -203,9 +203,10 @@ pub fn of_text(json: &[u8]) -> Vec<Point> {
                 points.extend(raw_points(&raw));
                 continue;
             }
+            // Only the top level knows these two names.
             let nested = match name.as_str() {
-                "sleep_cycle_progress" if keys == TOP_KEYS => Some(&PROGRESS_KEYS[..]),
-                "quarantine" if keys == TOP_KEYS => Some(&QUARANTINE_KEYS[..]),
+                "sleep_cycle_progress" => Some(&PROGRESS_KEYS[..]),
+                "quarantine" => Some(&QUARANTINE_KEYS[..]),
                 _ => None,
             };
             match nested {
@@ -225,14 +226,8 @@ fn text_timestamp_points(raw: &str) -> Vec<Point> {
     let Ok(text) = serde_json::from_str::<String>(raw) else {
         return Vec::new();
     };
-    let upper: String = text
-        .char_indices()
-        .map(|(i, c)| match c {
-            't' if i == 10 => 'T',
-            'z' if i + 1 == text.len() => 'Z',
-            c => c,
-        })
-        .collect();
+    // A timestamp's only letters are its `T` and `Z`.
+    let upper = text.to_ascii_uppercase();
     let Some(ts) = Timestamp::parse(&upper) else {
         return Vec::new();
     };
@@ -376,6 +371,64 @@ mod tests {
             .unwrap()
             .replacen("T00:00:00Z", "t00:00:00z", 1);
         assert_eq!(of_text(lower.as_bytes()), of_bytes(lower.as_bytes()));
+    }
+
+    #[test]
+    fn each_point_reads_as_its_row_of_requirements_7() {
+        let words: Vec<String> = Point::ALL.iter().map(|p| p.to_string()).collect();
+        for (point, text) in Point::ALL.iter().zip(&words) {
+            assert_eq!(text, point.describe());
+        }
+        assert_eq!(Point::LeapSecond.to_string(), "second 60 (a leap second)");
+        assert_eq!(Point::YearZero.to_string(), "year 0000");
+        let distinct: std::collections::BTreeSet<&String> = words.iter().collect();
+        assert_eq!(distinct.len(), Point::ALL.len());
+    }
+
+    #[test]
+    fn nesting_counts_what_is_open_at_once_outside_strings_even_in_a_text_cut_short() {
+        assert_eq!(nesting("[[],[],{}]"), 2);
+        assert_eq!(nesting(r#"["]]]\"[[[", [1]]"#), 2);
+        assert_eq!(nesting("[\"abc"), 1);
+        assert_eq!(nesting("\"abc\\"), 0);
+    }
+
+    #[test]
+    fn a_number_is_a_point_by_its_length_past_4300_digits_not_at_4300() {
+        let fraction = |digits: usize| format!("0.{}1", "0".repeat(digits - 2));
+        assert!(!number_point(&fraction(4300)));
+        assert!(number_point(&fraction(4301)));
+    }
+
+    #[test]
+    fn a_record_to_save_is_searched_inside_its_progress_and_quarantine() {
+        let progress = format!("{BASE},\"sleep_cycle_progress\":{{\"n\":1e400}}}}");
+        assert_eq!(of_text(progress.as_bytes()), vec![Point::BigNumber]);
+        let quarantine = format!(
+            "{BASE},\"quarantine\":{{\"until_ts\":\"x\",\"since_ts\":\"x\",\"reason\":\"\",\"n\":1e400}}}}"
+        );
+        assert_eq!(of_text(quarantine.as_bytes()), vec![Point::BigNumber]);
+    }
+
+    #[test]
+    fn a_file_with_a_lowercase_t_or_z_is_read_on_the_side_that_accepts_it() {
+        let lower = String::from_utf8(file(""))
+            .unwrap()
+            .replacen("T00:00:00Z", "t00:00:00z", 1);
+        let upper = as_valid(lower.as_bytes()).expect("valid once uppercase");
+        assert_eq!(Some(upper), as_valid(&file("")));
+        assert_eq!(as_valid(b"{\"since_ts\":\"2024-01-01t00:00:00z\"}"), None);
+        assert_eq!(of_bytes(b"{\"a\":\"abc"), Vec::new());
+    }
+
+    #[test]
+    fn only_the_t_and_z_of_timestamp_shaped_strings_are_made_uppercase() {
+        let text = br#"{"a\"b":"2024-01-01t00:00:00z","c":"x\"2024-01-01t00:00:00z","dd":"2024-01-01t00:00:00.5z"}"#;
+        let want = br#"{"a\"b":"2024-01-01T00:00:00Z","c":"x\"2024-01-01t00:00:00z","dd":"2024-01-01T00:00:00.5Z"}"#;
+        assert_eq!(
+            String::from_utf8_lossy(&uppercase_timestamps(text)),
+            String::from_utf8_lossy(want)
+        );
     }
 
     #[test]

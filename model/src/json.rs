@@ -371,7 +371,7 @@ fn escape_class(b: &[u8], p: usize) -> Result<(char, usize), RawClass> {
                     let c = char::from_u32(code).ok_or(RawClass::BadString)?;
                     Ok((c, p + 12))
                 }
-                0xDC00..=0xDFFF => Err(RawClass::BadString),
+                // A lone low surrogate (0xDC00..=0xDFFF) is no char.
                 _ => Ok((char::from_u32(unit).ok_or(RawClass::BadString)?, p + 6)),
             };
         }
@@ -487,6 +487,7 @@ mod tests {
         let mut text = b"{}".to_vec();
         text.resize(MAX_FILE_BYTES, b' ');
         assert_eq!(split_object(&text), Ok(vec![]));
+        assert_eq!(locate(&text), None);
     }
 
     #[test]

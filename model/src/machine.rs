@@ -139,6 +139,19 @@ pub fn dispatch(
 mod tests {
     use super::*;
 
+    #[test]
+    fn every_event_has_its_own_wire_name_of_spec_4_1() {
+        let spec = include_str!("../../SPEC.md");
+        let names: std::collections::BTreeSet<&str> = Event::ALL.iter().map(|e| e.name()).collect();
+        assert_eq!(names.len(), Event::ALL.len());
+        for name in names {
+            assert!(
+                spec.contains(&format!("`{name}`")),
+                "{name} is not in SPEC.md"
+            );
+        }
+    }
+
     const BOTH: Guards = Guards {
         sleep_eligible: true,
         still_idle: true,

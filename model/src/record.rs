@@ -975,6 +975,56 @@ mod tests {
     }
 
     #[test]
+    fn the_size_bound_holds_and_stays_within_six_times_the_form_wherever_the_bytes_are() {
+        let long = "a".repeat(100_000);
+        let raw = format!("\"{long}\"");
+        let mut places: Vec<Record> = Vec::new();
+        let mut with = |change: &dyn Fn(&mut Record)| {
+            let mut record = sample();
+            change(&mut record);
+            assert!(record.encode().len() > 100_000, "nowhere to put the bytes");
+            places.push(record);
+        };
+        with(&|r| r.unknown = vec![(long.clone(), "1".into())]);
+        with(&|r| r.unknown = vec![("x".into(), raw.clone())]);
+        with(&|r| {
+            if let Some(p) = r.sleep_cycle_progress.as_mut() {
+                p.last_error = Some(Some(long.clone()));
+            }
+        });
+        with(&|r| {
+            if let Some(p) = r.sleep_cycle_progress.as_mut() {
+                p.unknown = vec![(long.clone(), raw.clone())];
+            }
+        });
+        with(&|r| {
+            if let Some(q) = r.quarantine.as_mut() {
+                q.reason = long.clone();
+            }
+        });
+        with(&|r| {
+            if let Some(q) = r.quarantine.as_mut() {
+                q.unknown = vec![(long.clone(), raw.clone())];
+            }
+        });
+        places.push(sample());
+        for record in places {
+            let (len, bound) = (record.encode().len(), record.encoded_len_bound());
+            assert!(
+                len <= bound && bound <= FIXED_FORM_BOUND + 6 * len,
+                "{len} {bound}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_class_says_its_item_of_spec_1_6() {
+        assert_eq!(Corrupt::Raw(RawClass::TooLarge).item(), 1);
+        assert_eq!(Corrupt::Missing("since_ts".into()).item(), 9);
+        assert_eq!(Corrupt::Invalid("since_ts".into()).item(), 10);
+    }
+
+    #[test]
     fn a_record_past_the_bound_is_measured() {
         let mut big = sample();
         big.unknown = vec![(

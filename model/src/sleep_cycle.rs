@@ -259,6 +259,19 @@ mod tests {
     }
 
     #[test]
+    fn step_done_of_the_largest_integer_is_taken() {
+        let record = with_progress(Progress {
+            last_completed_step: Some(MAX_INTEGER - 1),
+            ..fresh(&then())
+        });
+        let got = step_done(&record, MAX_INTEGER).map(|r| r.sleep_cycle_progress);
+        assert!(
+            matches!(&got, Ok(Some(p)) if p.last_completed_step == Some(MAX_INTEGER)),
+            "{got:?}"
+        );
+    }
+
+    #[test]
     fn step_done_for_the_wrong_step_is_refused() {
         let got = step_done(&with_progress(midway()), 2);
         assert_eq!(

@@ -208,7 +208,7 @@ impl Ord for Timestamp {
 
 #[cfg(test)]
 mod tests {
-    use super::Timestamp;
+    use super::{civil_from_days, days_from_civil, Timestamp};
 
     fn ts(text: &str) -> Timestamp {
         Timestamp::parse(text).unwrap_or_else(|| panic!("{text} is a timestamp"))
@@ -367,6 +367,39 @@ mod tests {
     fn fields_compare_before_the_fraction() {
         assert!(ts("2024-01-01T12:00:00.9Z") < ts("2024-01-01T12:00:01Z"));
         assert!(ts("2023-12-31T23:59:59Z") < ts("2024-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn every_day_of_three_leap_centuries_converts_both_ways() {
+        let ranges = [(-1, 1), (1899, 1901), (1999, 2001), (9998, 9999)];
+        for (from, to) in ranges {
+            let (first, last) = (days_from_civil(from, 1, 1), days_from_civil(to, 12, 31));
+            for days in first..=last {
+                let (year, month, day) = civil_from_days(days);
+                assert!((1..=12).contains(&month) && (1..=31).contains(&day));
+                let (month, day) = (month as u8, day as u8);
+                assert_eq!(
+                    days_from_civil(year, month, day),
+                    days,
+                    "{year}-{month}-{day}"
+                );
+            }
+        }
+        assert_eq!(civil_from_days(days_from_civil(2000, 2, 29)), (2000, 2, 29));
+        assert_eq!(civil_from_days(days_from_civil(2000, 3, 1)), (2000, 3, 1));
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+    }
+
+    #[test]
+    fn instants_that_differ_are_not_equal() {
+        assert_ne!(
+            ts("2024-01-01T00:00:00Z"),
+            ts("2024-01-01T00:00:00.000001Z")
+        );
+        assert_eq!(
+            ts("2024-01-01T00:00:00Z"),
+            ts("2024-01-01T00:00:00.000+00:00")
+        );
     }
 
     #[test]

@@ -326,11 +326,15 @@ mod tests {
                 ..Progress::default()
             })
         });
-        for until in ["2024-01-02T00:00:00Z", "2024-01-02T00:00:00+00:00"] {
+        for (until, since) in [
+            ("2024-01-02T00:00:00Z", "2024-01-01T00:00:00Z"),
+            ("2024-01-02T00:00:00+00:00", "2024-01-01T00:00:00Z"),
+            ("2024-01-02T00:00:00Z", "2024-01-01T00:00:00+00:00"),
+        ] {
             vary(&|r| {
                 r.quarantine = Some(Quarantine {
                     until_ts: ts(until),
-                    since_ts: then(),
+                    since_ts: ts(since),
                     reason: "r".into(),
                     unknown: Vec::new(),
                 })

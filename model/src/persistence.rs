@@ -542,17 +542,23 @@ impl Replay {
         self.entry_ops.push((dir.to_string(), op));
     }
 
-    /// One layout per choice of how many unsynced entry operations of each
-    /// directory persisted (a prefix, at least what its fsync forced).
-    fn power_loss_layouts(&self, block_size: usize) -> Vec<Layout> {
+    /// Each directory with entry operations, in path order: (path, how many
+    /// of them its fsync forced, how many there are).
+    fn directories(&self) -> Vec<(&str, usize, usize)> {
         let mut per_dir: BTreeMap<&str, usize> = BTreeMap::new();
         for (dir, _) in &self.entry_ops {
             *per_dir.entry(dir.as_str()).or_default() += 1;
         }
-        let dims: Vec<(&str, usize, usize)> = per_dir
+        per_dir
             .into_iter()
             .map(|(dir, total)| (dir, self.forced.get(dir).copied().unwrap_or(0), total))
-            .collect();
+            .collect()
+    }
+
+    /// One layout per choice of how many unsynced entry operations of each
+    /// directory persisted (a prefix, at least what its fsync forced).
+    fn power_loss_layouts(&self, block_size: usize) -> Vec<Layout> {
+        let dims = self.directories();
         let mut outcomes_cache: BTreeMap<InodeId, Vec<FileOutcome>> = BTreeMap::new();
         let mut layouts = Vec::new();
         let mut cutoffs: Vec<usize> = dims.iter().map(|&(_, forced, _)| forced).collect();

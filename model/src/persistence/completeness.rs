@@ -32,14 +32,7 @@ fn brute_force(initial: &Disk, ops: &[Op], block_size: usize) -> Vec<Disk> {
         Ok(replay) => replay,
         Err(e) => panic!("{e}"),
     };
-    let mut total: BTreeMap<&str, usize> = BTreeMap::new();
-    for (dir, _) in &replay.entry_ops {
-        *total.entry(dir.as_str()).or_default() += 1;
-    }
-    let dims: Vec<(&str, usize, usize)> = total
-        .into_iter()
-        .map(|(dir, n)| (dir, replay.forced.get(dir).copied().unwrap_or(0), n))
-        .collect();
+    let dims = replay.directories();
     let mut disks = Vec::new();
     every_cutoff(
         &dims,

@@ -171,6 +171,15 @@ fn said(output: &Output) -> String {
     )
 }
 
+/// Asserts the script refused its inputs (exit 2) saying `why`; gives what
+/// it printed.
+fn refused(output: &Output, why: &str) -> String {
+    let printed = said(output);
+    assert_eq!(output.status.code(), Some(2), "{printed}");
+    assert!(printed.contains(why), "{printed}");
+    printed
+}
+
 fn read_json(path: &Path) -> Value {
     let text = fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("the JSON report {}: {e}", path.display()));
@@ -325,12 +334,7 @@ fn a_missing_adapter_is_refused_with_exit_2_and_a_clear_message() {
     let place = Place::new();
     for inputs in [&[][..], &[("LIFECYCLE_ADAPTER", "  ")][..]] {
         let output = place.run(true, inputs);
-        let printed = said(&output);
-        assert_eq!(output.status.code(), Some(2), "{printed}");
-        assert!(
-            printed.contains("no adapter: set LIFECYCLE_ADAPTER"),
-            "{printed}"
-        );
+        refused(&output, "no adapter: set LIFECYCLE_ADAPTER");
         assert!(!place.work.join("lifecycle-report.json").exists());
         assert_eq!(
             place.outputs().get("exit-code").map(String::as_str),
@@ -359,11 +363,9 @@ fn a_baseline_that_does_not_exist_is_refused_with_exit_2_before_the_check_runs()
             ("LIFECYCLE_BASELINE", "known findings/nowhere.json"),
         ],
     );
-    let printed = said(&output);
-    assert_eq!(output.status.code(), Some(2), "{printed}");
-    assert!(
-        printed.contains("the baseline known findings/nowhere.json does not exist"),
-        "{printed}"
+    let printed = refused(
+        &output,
+        "the baseline known findings/nowhere.json does not exist",
     );
     assert!(
         !printed.contains("lifecycle check:"),
@@ -389,12 +391,7 @@ fn the_report_cannot_overwrite_the_baseline_it_is_checked_against() {
             ("LIFECYCLE_BASELINE", "lifecycle-report.json"),
         ],
     );
-    let printed = said(&output);
-    assert_eq!(output.status.code(), Some(2), "{printed}");
-    assert!(
-        printed.contains("is the JSON report this run writes"),
-        "{printed}"
-    );
+    refused(&output, "is the JSON report this run writes");
     assert_eq!(
         fs::read_to_string(place.work.join("lifecycle-report.json")).expect("kept"),
         "{\"results\": []}"
@@ -439,9 +436,7 @@ fn extra_options_are_split_as_xargs_splits_words_and_an_unmatched_quote_is_refus
             ("LIFECYCLE_ARGS", "--junit 'junit report.xml"),
         ],
     );
-    let printed = said(&output);
-    assert_eq!(output.status.code(), Some(2), "{printed}");
-    assert!(printed.contains("an unmatched quote"), "{printed}");
+    refused(&output, "an unmatched quote");
 }
 
 #[test]

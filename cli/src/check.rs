@@ -47,6 +47,11 @@ pub struct CheckArgs {
     /// How many generated traces.
     #[arg(long, default_value_t = 64)]
     cases: u32,
+    /// How many replays of the `kill` and `faults` suites run at once,
+    /// each its own adapter under its own tracer (default: one per core).
+    /// The report is the same whatever the number.
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: Option<u16>,
     /// Seconds an adapter has to answer a load (a request that writes gets
     /// five times as long).
     #[arg(long, default_value_t = 2.0, value_parser = parse_timeout)]
@@ -157,6 +162,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         selection,
         seed: args.seed,
         cases: args.cases,
+        jobs: args.jobs.map_or_else(cores, usize::from),
         vectors,
         vectors_dir: args.vectors.clone(),
         validate_protocol: args.validate_protocol,
@@ -194,6 +200,11 @@ pub fn run(args: CheckArgs) -> ExitCode {
         return ExitCode::from(HARNESS_BROKEN);
     }
     ExitCode::from(report.exit_code())
+}
+
+/// The cores this process may run on (1 when unknown).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// For `traces/N` past the run's number of traces, the option that plans

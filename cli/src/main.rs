@@ -43,7 +43,7 @@ enum Command {
     /// Exit codes: 0 no violation (or none that `--baseline` does not
     /// know), 1 violations, 2 usage, 3 harness broken (the adapter, not
     /// the implementation, is at fault).
-    Check(check::CheckArgs),
+    Check(Box<check::CheckArgs>),
     /// Serve the built-in store on stdin/stdout by the adapter protocol
     /// (PROTOCOL.md), for `lifecycle check --adapter 'lifecycle adapter'`.
     Adapter,
@@ -136,7 +136,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let command = match cli.command {
-        Command::Check(args) => return check::run(args),
+        Command::Check(args) => return check::run(*args),
         Command::Adapter => {
             return match adapter::serve() {
                 Ok(()) => ExitCode::SUCCESS,

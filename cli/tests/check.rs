@@ -1619,6 +1619,12 @@ fn a_case_reruns_alone_and_bad_usage_exits_2() {
     let (code, _, printed) = check(&["--run", "vectors/["]);
     assert_eq!(code, 2, "{printed}");
     assert!(printed.contains("--run \"vectors/[\""), "{printed}");
+    let (code, _, printed) = check(&["--jobs", "0"]);
+    assert_eq!(code, 2, "{printed}");
+    assert!(
+        printed.contains("invalid value '0' for '--jobs"),
+        "{printed}"
+    );
 }
 
 #[test]

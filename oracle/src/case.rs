@@ -24,6 +24,7 @@ use lifecycle_model::writer::{Found, WriterOp};
 use lifecycle_model::Record;
 
 use crate::adapter::Adapter;
+use crate::options::Options;
 use crate::protocol::{Capability, Handshake};
 use crate::subject::AdapterSubject;
 use crate::vectors::Vector;
@@ -102,17 +103,21 @@ pub struct Case<'a> {
     /// The run's seed and number of generated traces.
     pub seed: u64,
     pub cases: u32,
+    /// How many replays of a traced suite run at once.
+    pub jobs: usize,
     root: &'a Path,
 }
 
 impl<'a> Case<'a> {
-    /// A case with a fresh directory under the run's `root`.
-    pub fn new(adapter: &'a mut Adapter, root: &'a Path, seed: u64, cases: u32) -> Case<'a> {
+    /// A case with a fresh directory under the run's `root`, its options
+    /// those of the run.
+    pub fn new(adapter: &'a mut Adapter, root: &'a Path, options: &Options) -> Case<'a> {
         Case {
             adapter,
             dir: fresh_dir(root),
-            seed,
-            cases,
+            seed: options.seed,
+            cases: options.cases,
+            jobs: options.jobs,
             root,
         }
     }

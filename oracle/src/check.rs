@@ -186,7 +186,7 @@ fn run_cases(options: &Options) -> Result<Report, String> {
             let run = case.run;
             adapter.begin_case();
             let judged = {
-                let mut context = Case::new(&mut adapter, &root.0, options.seed, options.cases);
+                let mut context = Case::new(&mut adapter, &root.0, options);
                 judged(|| run(&mut context))
             };
             adapter.end_case();

@@ -88,6 +88,9 @@ pub struct Options {
     pub seed: u64,
     /// How many generated traces.
     pub cases: u32,
+    /// How many replays of the traced suites (`kill`, `faults`) run at
+    /// once, each its own adapter under its own tracer (at least 1).
+    pub jobs: usize,
     /// The vectors to run.
     pub vectors: Vec<Vector>,
     /// `--vectors DIR`, for the rerun commands.
@@ -178,6 +181,7 @@ mod tests {
             selection: Selection::default(),
             seed: 7,
             cases: 200,
+            jobs: 2,
             vectors: Vec::new(),
             vectors_dir: Some(PathBuf::from("/tmp/my vectors")),
             validate_protocol: false,

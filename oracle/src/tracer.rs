@@ -48,8 +48,9 @@ use crate::shell;
 use crate::syscalls::strace::{self, Trace};
 use crate::syscalls::table;
 
-/// Observes an adapter's system calls from outside its process.
-pub trait Tracer {
+/// Observes an adapter's system calls from outside its process. Shared by
+/// the threads that replay a case's points at once (`traced::replay`).
+pub trait Tracer: Sync {
     /// `command` with every call of every process it starts written to
     /// `trace`.
     fn recording(&self, command: &str, trace: &Path) -> String;

@@ -5,7 +5,10 @@
 //! a path or by a descriptor, failed or not) are its points, so interpreter
 //! start-up and protocol I/O never count; so is the first call of a
 //! thread after one that touches it. [`interrupt_each`] replays a save
-//! once per point a suite picks: a fresh case directory made as the
+//! once per point a suite picks, `Case::jobs` replays at once (each in a
+//! thread of its own, its adapter and tracer processes its own), judged
+//! one by one in the order of the points, so the outcome is the same
+//! whatever the number: a fresh case directory made as the
 //! starting state says, a fresh adapter under the tracer, the same save,
 //! and the tracer acting at that call, counted the tracer's way
 //! (`tracer::Counting`): per system call and per process, among the calls
@@ -30,11 +33,15 @@
 //! Does not promise: more than one finding per case in words (the first,
 //! a violation before a divergence; the others are counted).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::fs;
+use std::ops::ControlFlow;
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex};
+use std::thread;
 use std::time::Duration;
 
 use lifecycle_harness::subject::{Failure, Subject};
@@ -43,7 +50,7 @@ use lifecycle_model::persistence::Disk;
 use lifecycle_model::spec::RECORD_FILE_NAME;
 use lifecycle_model::Record;
 
-use crate::adapter::Adapter;
+use crate::adapter::{Adapter, Config};
 use crate::case::{Case, Judged};
 use crate::subject::{sidecars, AdapterSubject};
 use crate::syscalls::convert::shown;
@@ -531,64 +538,129 @@ fn strays_of(trace: &Trace, scope: &CaseScope) -> Vec<PathBuf> {
     strays
 }
 
-fn replay(
-    case: &Case<'_>,
-    traced: &Traced,
+/// What every replay of a case shares: the traced command and its tracer,
+/// the adapter's configuration and its sidecar files. Each replay has its
+/// own case directory, adapter and tracer, so several run at once.
+struct Replayer<'a> {
+    traced: &'a Traced,
+    usual: Config,
+    sidecars: Vec<String>,
     start: StartingState,
-    point: Point,
-    new: &Record,
-) -> Result<Replay, Judged> {
-    let scope = CaseScope::new(case.fresh_dir(), &sidecars(case.adapter));
-    start.make(&scope.dir).map_err(|e| {
-        Judged::Skipped(format!(
-            "the oracle could not make the starting directory: {e}"
-        ))
-    })?;
-    let before = scope.entries();
-    let disk = disk_before(&scope.top)?;
-    let trace_path = scope.top.with_extension("trace");
-    let launch =
-        traced
-            .tracer
-            .injecting(&traced.command, &trace_path, &scope.top, &point.injection);
-    let config = Traced::config(case.adapter.config(), launch, None);
-    let mut adapter = Adapter::start(config)
-        .map_err(|e| {
-            Judged::OracleFailed(format!(
-                "the adapter did not start under the tracer to replay {}: {e}",
-                point.describe()
-            ))
-        })?
-        .once();
-    let saved = AdapterSubject::new(&mut adapter, &scope.dir).save(new);
-    adapter.finish(Duration::from_secs(10));
-    let trace = traced
-        .tracer
-        .read(&trace_path)
-        .map_err(Judged::OracleFailed)?;
-    let counted = traced
-        .tracer
-        .counted(&trace_path, &trace)
-        .map_err(Judged::OracleFailed)?;
-    let hit = point
-        .verify(&trace, counted.as_deref(), &scope, traced.tracer.counting())
-        .map_err(|why| {
-            Judged::OracleFailed(format!(
-                "the replay meant to interrupt {}, but {why}; the adapter does not make the same calls in every run",
-                point.text
+    new: Record,
+}
+
+impl Replayer<'_> {
+    /// One replay of the save from a fresh case directory `top`, its
+    /// call `point` interrupted.
+    fn replay(&self, top: PathBuf, point: Point) -> Result<Replay, Judged> {
+        let traced = self.traced;
+        let scope = CaseScope::new(top, &self.sidecars);
+        self.start.make(&scope.dir).map_err(|e| {
+            Judged::Skipped(format!(
+                "the oracle could not make the starting directory: {e}"
             ))
         })?;
-    let strays = strays_of(&trace, &scope);
-    Ok(Replay {
-        point,
-        hit,
-        scope,
-        before,
-        disk,
-        saved,
-        trace,
-        strays,
-    })
+        let before = scope.entries();
+        let disk = disk_before(&scope.top)?;
+        let trace_path = scope.top.with_extension("trace");
+        let launch =
+            traced
+                .tracer
+                .injecting(&traced.command, &trace_path, &scope.top, &point.injection);
+        let config = Traced::config(&self.usual, launch, None);
+        let mut adapter = Adapter::start(config)
+            .map_err(|e| {
+                Judged::OracleFailed(format!(
+                    "the adapter did not start under the tracer to replay {}: {e}",
+                    point.describe()
+                ))
+            })?
+            .once();
+        let saved = AdapterSubject::new(&mut adapter, &scope.dir).save(&self.new);
+        adapter.finish(Duration::from_secs(10));
+        let trace = traced
+            .tracer
+            .read(&trace_path)
+            .map_err(Judged::OracleFailed)?;
+        let counted = traced
+            .tracer
+            .counted(&trace_path, &trace)
+            .map_err(Judged::OracleFailed)?;
+        let strays = strays_of(&trace, &scope);
+        let hit = point
+            .verify(&trace, counted.as_deref(), &scope, traced.tracer.counting())
+            .map_err(|why| {
+                // What the save made elsewhere goes, judged or not.
+                remove(&strays);
+                Judged::OracleFailed(format!(
+                    "the replay meant to interrupt {}, but {why}; the adapter does not make the same calls in every run",
+                    point.text
+                ))
+            })?;
+        Ok(Replay {
+            point,
+            hit,
+            scope,
+            before,
+            disk,
+            saved,
+            trace,
+            strays,
+        })
+    }
+}
+
+/// The oracle leaves no litter in the adapter's `$TMPDIR`.
+fn remove(strays: &[PathBuf]) {
+    for stray in strays {
+        let _ = fs::remove_file(stray);
+    }
+}
+
+/// Runs `replay` on each of `points` with `jobs` of them at once, and hands
+/// each outcome to `each` in the order of `points`, as soon as it and every
+/// one before it are known; once `each` says stop, no replay starts.
+/// A point that is already an outcome (`Err`) is handed on in its place.
+fn replay_all<P: Send, R: Send>(
+    points: Vec<Result<P, Judged>>,
+    jobs: usize,
+    replay: impl Fn(P) -> Result<R, Judged> + Sync,
+    mut each: impl FnMut(Result<R, Judged>) -> ControlFlow<()>,
+) {
+    let total = points.len();
+    let queue = Mutex::new(points.into_iter().enumerate());
+    let stop = AtomicBool::new(false);
+    let (done, outcomes) = mpsc::channel();
+    thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, total.max(1)) {
+            let done = done.clone();
+            let (queue, stop, replay) = (&queue, &stop, &replay);
+            scope.spawn(move || loop {
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                // A panic of another worker poisons nothing worth keeping.
+                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
+                let Some((index, point)) = next else { return };
+                let outcome = point.and_then(replay);
+                if done.send((index, outcome)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done);
+        let mut waiting = BTreeMap::new();
+        let mut next = 0;
+        for (index, outcome) in outcomes.iter() {
+            waiting.insert(index, outcome);
+            while let Some(outcome) = waiting.remove(&next) {
+                next += 1;
+                if each(outcome).is_break() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+    });
 }
 
 /// `finding` made at a replay's point, its reproduction the op log marked
@@ -668,27 +740,57 @@ pub fn interrupt_each(
     let recorded = record_save(case, traced, &recording.dir, start, &new, None)?;
     let runs = pick(&recorded);
     let counted = Counted::recorded(&recorded, traced.tracer.counting());
-    let mut findings = Vec::new();
-    let mut notes = Vec::new();
-    for &(index, action) in &runs {
-        let point =
-            Point::new(&recorded, &counted, &recording, index, action).ok_or_else(|| {
+    let points = runs
+        .iter()
+        .map(|&(index, action)| {
+            let point = Point::new(&recorded, &counted, &recording, index, action).ok_or_else(|| {
                 Judged::OracleFailed(format!(
                     "call {index} of the recorded trace neither touches the case directory nor follows a call that does"
                 ))
             })?;
-        let run = replay(case, traced, start, point, &new)?;
-        let judged = judge(case, &run, &recorded);
-        // What the save made elsewhere was judged; the oracle leaves no
-        // litter in the adapter's $TMPDIR.
-        for stray in &run.strays {
-            let _ = fs::remove_file(stray);
-        }
-        match judged {
-            Ok(note) => notes.extend(note),
-            Err(Judged::Found(finding)) => findings.push(finding),
-            Err(ended) => return Err(ended),
-        }
+            Ok((case.fresh_dir(), point))
+        })
+        .collect();
+    let replayer = Replayer {
+        traced,
+        usual: case.adapter.config().clone(),
+        sidecars: sidecars(case.adapter),
+        start,
+        new,
+    };
+    let mut findings = Vec::new();
+    let mut notes = Vec::new();
+    let mut ended = None;
+    replay_all(
+        points,
+        case.jobs,
+        |(top, point)| replayer.replay(top, point),
+        |outcome| {
+            if ended.is_some() {
+                // Replays already under way when the case ended.
+                if let Ok(run) = outcome {
+                    remove(&run.strays);
+                }
+                return ControlFlow::Break(());
+            }
+            let judged = outcome.and_then(|run| {
+                let judged = judge(case, &run, &recorded);
+                remove(&run.strays);
+                judged
+            });
+            match judged {
+                Ok(note) => notes.extend(note),
+                Err(Judged::Found(finding)) => findings.push(finding),
+                Err(end) => {
+                    ended = Some(end);
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        },
+    );
+    if let Some(ended) = ended {
+        return Err(ended);
     }
     // A broken MUST first, whichever replay broke it.
     findings.sort_by_key(|f| f.level);
@@ -757,6 +859,70 @@ mod tests {
     fn point(recorded: &Recorded, counting: Counting, index: usize, action: Action) -> Point {
         let counted = Counted::recorded(recorded, counting);
         Point::new(recorded, &counted, &scope(), index, action).expect("a point")
+    }
+
+    /// Outcomes of `replay_all` over `points` with `jobs` at once, each
+    /// replay `n` taking `n` ms less than the one before so they end out
+    /// of order, `each` stopping at `stop_at`: what `each` got, and how
+    /// many replays started.
+    fn replayed_all(
+        points: Vec<Result<u64, Judged>>,
+        jobs: usize,
+        stop_at: Option<u64>,
+    ) -> (Vec<Result<u64, Judged>>, usize) {
+        let started = std::sync::atomic::AtomicUsize::new(0);
+        let mut got = Vec::new();
+        let total = points.len() as u64;
+        replay_all(
+            points,
+            jobs,
+            |n| {
+                started.fetch_add(1, Ordering::SeqCst);
+                thread::sleep(Duration::from_millis(total.saturating_sub(n) * 3));
+                Ok(n * 10)
+            },
+            |outcome| {
+                let stop = matches!(&outcome, Ok(v) if Some(*v) == stop_at.map(|s| s * 10));
+                got.push(outcome);
+                if stop {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        );
+        (got, started.into_inner())
+    }
+
+    #[test]
+    fn replays_run_at_once_are_judged_in_the_order_of_their_points() {
+        let failed = Judged::OracleFailed("no point".into());
+        let points = vec![Ok(0), Ok(1), Err(failed.clone()), Ok(3), Ok(4), Ok(5)];
+        for jobs in [1, 2, 3, 8] {
+            let (got, started) = replayed_all(points.clone(), jobs, None);
+            assert_eq!(
+                got,
+                vec![Ok(0), Ok(10), Err(failed.clone()), Ok(30), Ok(40), Ok(50)],
+                "{jobs} at once"
+            );
+            assert_eq!(started, 5, "every point but the failed one is replayed");
+        }
+        let (got, _) = replayed_all(Vec::new(), 2, None);
+        assert!(got.is_empty());
+    }
+
+    #[test]
+    fn once_a_case_ends_no_more_replays_start() {
+        let points: Vec<Result<u64, Judged>> = (0..40).map(Ok).collect();
+        for jobs in [1, 2, 4] {
+            let (got, started) = replayed_all(points.clone(), jobs, Some(3));
+            // What was under way is handed on; nothing new starts.
+            assert_eq!(got[..4], [Ok(0), Ok(10), Ok(20), Ok(30)], "{jobs} at once");
+            assert!(
+                started <= 4 + jobs,
+                "{started} replays started with {jobs} at once after the 4th ended the case"
+            );
+        }
     }
 
     #[test]

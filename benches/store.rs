@@ -2,6 +2,9 @@
 //!
 //! - `load/typical_record`: `lifecycle_state::load` of a ~400-byte record with
 //!   progress, quarantine and an unknown member, from a real file (target ≤ 20 µs);
+//! - `load/open_fstat_read_close`: the floor of any load, the same file
+//!   opened, its size asked, read and closed (`std::fs::read`); the summary
+//!   prints the ratio of the two medians (target ≤ 1.25);
 //! - `decode/typical_record`, `validate/typical_record`: the codec and the
 //!   validation alone, in memory;
 //! - `save/lifecycle_save` against `save/std_baseline`: the full protocol of
@@ -47,6 +50,9 @@ const TYPICAL: &str = concat!(
     r#""reason":"sleep step 3 failed 3x"},"shadow_run":false,"host":"w-17"}"#,
     "\n"
 );
+
+/// The bench of a bare read of the record file: open, fstat, read, close.
+const READ_FLOOR_ID: &str = "open_fstat_read_close";
 
 /// Interleaved iterations of each kind for the ratio.
 const RATIO_N: usize = 200;
@@ -121,6 +127,11 @@ fn bench_load(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3));
     group.bench_function("typical_record", |b| {
         b.iter(|| lifecycle_state::load(black_box(&path)))
+    });
+    // The floor any load pays: the same file opened, its size asked
+    // (std's read does fstat/statx), read and closed.
+    group.bench_function(READ_FLOOR_ID, |b| {
+        b.iter(|| std::fs::read(black_box(&path)).expect("read the record"))
     });
     group.finish();
 }
@@ -319,6 +330,7 @@ fn save_baseline_ratio(bench_mode: bool) {
         println!("criterion medians (less swayed by fsync outliers than the means above):");
         for (group, id) in [
             ("load", "typical_record"),
+            ("load", READ_FLOOR_ID),
             ("decode", "typical_record"),
             ("validate", "typical_record"),
             (SAVE_GROUP, SAVE_ID),
@@ -329,6 +341,17 @@ fn save_baseline_ratio(bench_mode: bool) {
             if let Some(ns) = criterion_median_ns(group, id) {
                 println!("  {:<28} {}", format!("{group}/{id}"), human_ns(ns));
             }
+        }
+        if let (Some(load), Some(floor)) = (
+            criterion_median_ns("load", "typical_record"),
+            criterion_median_ns("load", READ_FLOOR_ID),
+        ) {
+            println!(
+                "criterion medians: load {}, open+fstat+read+close of the same file {}, ratio {:.2} (target <= 1.25)",
+                human_ns(load),
+                human_ns(floor),
+                load / floor
+            );
         }
         if let (Some(s), Some(b)) = (
             criterion_median_ns(SAVE_GROUP, SAVE_ID),

@@ -397,6 +397,42 @@ fn the_program_keeps_its_input_output_error_and_exit_code() {
     assert_eq!(output.status.code(), Some(3));
 }
 
+/// What `grep Seccomp: /proc/self/status` prints in `script`'s place,
+/// traced with `inject`.
+fn seccomp_mode(dir: &Path, inject: Option<&str>) -> String {
+    let script = format!(
+        "grep Seccomp: /proc/self/status; echo x > {}/f",
+        dir.display()
+    );
+    let output = trace_command(dir, inject, &script)
+        .stdin(Stdio::null())
+        .output()
+        .expect("lifecycle trace runs");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+#[test]
+fn the_program_runs_under_the_filter_unless_any_call_may_be_the_one_hit() {
+    if !supported() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // Mode 2: a seccomp filter, which lets the calls never written run
+    // without a stop.
+    assert_eq!(seccomp_mode(dir.path(), None), "Seccomp:\t2");
+    assert_eq!(
+        seccomp_mode(dir.path(), Some("openat:9:1:EIO")),
+        "Seccomp:\t2"
+    );
+    // The call after the last in the scope may be any call: every call
+    // stops.
+    assert_eq!(
+        seccomp_mode(dir.path(), Some("after:9:1:kill")),
+        "Seccomp:\t0"
+    );
+}
+
 /// Whether process `pid` is gone (or a zombie, which runs nothing).
 fn gone(pid: &str) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {

@@ -57,7 +57,9 @@
 //! SIGTERM, its own error), the kernel kills every process it traces
 //! (`PTRACE_O_EXITKILL`), so none is left behind.
 //!
-//! Inside: `run.rs` (the processes and their stops), `scope.rs` (whether
+//! Inside: `run.rs` (the processes and their stops), `filter.rs` (the
+//! seccomp filter that lets the calls the tracer never writes run without
+//! a stop), `scope.rs` (whether
 //! a call touches DIR), `decode.rs` (arguments and results as strace
 //! prints them), `process.rs` (a tracee's memory and `/proc` links),
 //! `line.rs` (the trace file's lines and the list of calls counted),
@@ -85,6 +87,8 @@ use crate::syscalls::strace::Trace;
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod decode;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+mod filter;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod line;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]

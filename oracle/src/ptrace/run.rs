@@ -4,10 +4,17 @@
 //! Promises: what `ptrace`'s module doc says [`run`] does, on Linux
 //! x86-64: `PTRACE_TRACEME` in the child, then `PTRACE_O_TRACESYSGOOD`,
 //! `PTRACE_O_TRACEFORK`, `PTRACE_O_TRACEVFORK`, `PTRACE_O_TRACECLONE`,
-//! `PTRACE_O_TRACEEXEC` and `PTRACE_O_EXITKILL` (inherited by every new
-//! process), each process resumed with `PTRACE_SYSCALL` and the signal it
-//! stopped for (none for the first SIGSTOP of a new process, or a group
-//! stop). A new process or thread is held at its first stop until the
+//! `PTRACE_O_TRACEEXEC`, `PTRACE_O_TRACESECCOMP` and `PTRACE_O_EXITKILL`
+//! (inherited by every new process), each process resumed with the
+//! signal it stopped for (none for the first SIGSTOP of a new process, or
+//! a group stop). The child installs the seccomp filter of `filter.rs`
+//! first (unless the call to hit is the one after the last in the scope,
+//! which may be any): then a process between calls is resumed with
+//! `PTRACE_CONT` to its next seccomp stop, which is the entry of a call
+//! the filter names, and in a call with `PTRACE_SYSCALL` to its exit, so
+//! the calls the filter lets run make no stop; where the kernel refuses
+//! the filter, every process is resumed with `PTRACE_SYSCALL`, every call
+//! stopping at its entry and exit. Either way the same lines are written. A new process or thread is held at its first stop until the
 //! event of the clone that made it has been seen (or no clone is under
 //! way any more, its maker having died in it), so the clone's line, whole
 //! with the child's id as its result, comes before any line of the
@@ -25,6 +32,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use super::decode;
+use super::filter::Filter;
 use super::line::Out;
 use super::names;
 use super::process::{thread_group, Process};
@@ -48,8 +56,16 @@ pub(super) fn run(args: &Args) -> Result<u8, String> {
     };
     let file = create(&args.out)?;
     let counted = create(&counted_path(&args.out))?;
-    let top = spawn(&args.command)?;
+    // The call after the last in the scope may be any call: then every
+    // call stops.
+    let after = args
+        .inject
+        .as_ref()
+        .is_some_and(|s| matches!(s.target, Target::After { .. }));
+    let filter = (!after).then(Filter::calls);
+    let (top, told) = spawn(&args.command, filter.as_ref())?;
     let status = wait(top).map_err(|e| format!("the program did not start: {e}"))?;
+    let filtered = told.installed();
     if !libc::WIFSTOPPED(status) {
         return Err("the program ended before it could be traced".to_string());
     }
@@ -58,6 +74,7 @@ pub(super) fn run(args: &Args) -> Result<u8, String> {
         | libc::PTRACE_O_TRACEVFORK
         | libc::PTRACE_O_TRACECLONE
         | libc::PTRACE_O_TRACEEXEC
+        | libc::PTRACE_O_TRACESECCOMP
         | libc::PTRACE_O_EXITKILL;
     // SAFETY: PTRACE_SETOPTIONS on our own stopped tracee reads no
     // pointer (the options travel in the data word).
@@ -80,13 +97,40 @@ pub(super) fn run(args: &Args) -> Result<u8, String> {
         totals: HashMap::new(),
         top,
         code: None,
+        filtered,
     };
-    resume(top, 0);
+    tracer.resume(top, 0);
     tracer.until_all_end()
 }
 
-/// Forks the child that asks to be traced, stops, and runs `command`.
-fn spawn(command: &[OsString]) -> Result<i32, String> {
+/// The read end of the pipe a child writes one byte to when it did not
+/// install the filter (when it did, the filter would stop its write,
+/// with no tracer yet to let it through, so it writes nothing).
+struct Told(i32);
+
+impl Told {
+    /// Whether the filter is installed; asked once the child stopped, so
+    /// its byte, if any, is there.
+    fn installed(self) -> bool {
+        let mut byte = [0u8];
+        // SAFETY: read(2) of at most one byte into `byte`, from a
+        // non-blocking pipe: 1 if the child wrote, -1 (EAGAIN) if not.
+        let got = unsafe { libc::read(self.0, byte.as_mut_ptr().cast(), 1) };
+        got == -1
+    }
+}
+
+impl Drop for Told {
+    fn drop(&mut self) {
+        // SAFETY: close(2) of the descriptor this value owns.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+/// Forks the child that installs `filter` (when given), asks to be
+/// traced, stops, and runs `command`: its id, and what it tells of the
+/// filter.
+fn spawn(command: &[OsString], filter: Option<&Filter>) -> Result<(i32, Told), String> {
     let argv: Vec<CString> = command
         .iter()
         .map(|a| CString::new(a.as_bytes()))
@@ -94,25 +138,49 @@ fn spawn(command: &[OsString]) -> Result<i32, String> {
         .map_err(|_| "an argument holds a NUL byte".to_string())?;
     let mut pointers: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     pointers.push(std::ptr::null());
+    // The child says through a pipe whether it installed the filter.
+    let mut said = [0i32; 2];
+    // SAFETY: pipe2(2) writes two descriptors to `said`.
+    if unsafe { libc::pipe2(said.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } == -1 {
+        return Err(format!(
+            "cannot make a pipe: {}",
+            io::Error::last_os_error()
+        ));
+    }
+    let [hear, say] = said;
+    let told = Told(hear);
     // SAFETY: fork(2) takes nothing; this process runs one thread here (the
     // tracer starts none), so the child's copy of every lock is free.
     let pid = unsafe { libc::fork() };
     match pid {
-        -1 => Err(format!("cannot fork: {}", io::Error::last_os_error())),
+        -1 => {
+            let error = io::Error::last_os_error();
+            // SAFETY: close(2) of the write end, which no child has.
+            unsafe { libc::close(say) };
+            Err(format!("cannot fork: {error}"))
+        }
         // SAFETY: in the child only async-signal-safe calls follow
-        // (signal, ptrace, raise, execvp, _exit), and `pointers` is a
-        // NULL-terminated array of pointers into `argv`, both alive until
-        // execvp replaces the process or _exit ends it.
+        // (signal, prctl, seccomp, write, ptrace, raise, execvp, _exit),
+        // `pointers` is a NULL-terminated array of pointers into `argv`,
+        // and `filter` and `installed` live until execvp replaces the
+        // process or _exit ends it.
         0 => unsafe {
             // Rust ignores SIGPIPE; the program gets the default back, as
             // it would from a shell.
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            if !filter.is_some_and(|f| f.install()) {
+                libc::write(say, [0u8].as_ptr().cast(), 1);
+            }
             libc::ptrace(libc::PTRACE_TRACEME, 0, 0usize, 0usize);
             libc::raise(libc::SIGSTOP);
             libc::execvp(pointers[0], pointers.as_ptr());
             libc::_exit(127)
         },
-        pid => Ok(pid),
+        pid => {
+            // SAFETY: close(2) of the write end, which the child has.
+            unsafe { libc::close(say) };
+            Ok((pid, told))
+        }
     }
 }
 
@@ -145,13 +213,15 @@ fn wait(pid: i32) -> io::Result<i32> {
     }
 }
 
-/// Resumes a stopped tracee up to its next call's entry or exit,
-/// delivering `signal` (0: none). A tracee that died meanwhile is let be.
-fn resume(pid: i32, signal: i32) {
-    // SAFETY: PTRACE_SYSCALL reads no pointer: the signal travels in the
-    // data word. An error (ESRCH for a tracee killed meanwhile) changes
-    // nothing.
-    unsafe { libc::ptrace(libc::PTRACE_SYSCALL, pid, 0usize, signal as usize) };
+/// Resumes a stopped tracee, delivering `signal` (0: none): up to its
+/// next call's entry or exit (`PTRACE_SYSCALL`), or, with the filter, up
+/// to its next seccomp stop (`PTRACE_CONT`). A tracee that died meanwhile
+/// is let be.
+fn resume_with(request: libc::c_uint, pid: i32, signal: i32) {
+    // SAFETY: PTRACE_SYSCALL and PTRACE_CONT read no pointer: the signal
+    // travels in the data word. An error (ESRCH for a tracee killed
+    // meanwhile) changes nothing.
+    unsafe { libc::ptrace(request, pid, 0usize, signal as usize) };
 }
 
 fn kill(pid: i32) {
@@ -310,9 +380,26 @@ struct Tracer {
     top: i32,
     /// The program's exit code, once its first process ended.
     code: Option<u8>,
+    /// Whether the seccomp filter stops the tracees at the calls to see
+    /// (a seccomp stop is a call's entry), so that between calls they run
+    /// on without a stop.
+    filtered: bool,
 }
 
 impl Tracer {
+    /// Resumes tracee `pid` with `signal`: to the exit of the call it is
+    /// in, else to its next call's entry (with the filter, its next
+    /// seccomp stop, the next call the filter names).
+    fn resume(&self, pid: i32, signal: i32) {
+        let in_call = self.tracees.get(&pid).is_some_and(|t| t.call.is_some());
+        let request = if self.filtered && !in_call {
+            libc::PTRACE_CONT
+        } else {
+            libc::PTRACE_SYSCALL
+        };
+        resume_with(request, pid, signal);
+    }
+
     fn until_all_end(&mut self) -> Result<u8, String> {
         loop {
             let mut status = 0;
@@ -351,15 +438,20 @@ impl Tracer {
         if signal == libc::SIGTRAP | 0x80 {
             return self.at_call(pid);
         }
+        if signal == libc::SIGTRAP && event == libc::PTRACE_EVENT_SECCOMP {
+            // The entry of a call the filter names (it runs after this
+            // stop; its exit is a syscall stop).
+            return self.at_call(pid);
+        }
         if signal == libc::SIGTRAP && event != 0 {
             self.at_event(pid, event)?;
-            resume(pid, 0);
+            self.resume(pid, 0);
             return Ok(());
         }
         if tracee.fresh && signal == libc::SIGSTOP {
             tracee.fresh = false;
             if tracee.announced {
-                resume(pid, 0);
+                self.resume(pid, 0);
             } else {
                 // Held until its maker's event writes the clone; if no
                 // clone is under way, its maker died in it and none will
@@ -371,9 +463,9 @@ impl Tracer {
         }
         let stopping = [libc::SIGSTOP, libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU];
         if stopping.contains(&signal) && group_stop(pid) {
-            resume(pid, 0);
+            self.resume(pid, 0);
         } else {
-            resume(pid, signal);
+            self.resume(pid, signal);
         }
         Ok(())
     }
@@ -405,10 +497,14 @@ impl Tracer {
         if self.cloning() {
             return;
         }
+        let mut released = Vec::new();
         for (&pid, tracee) in self.tracees.iter_mut().filter(|(_, t)| t.parked) {
             tracee.parked = false;
             tracee.announced = true;
-            resume(pid, 0);
+            released.push(pid);
+        }
+        for pid in released {
+            self.resume(pid, 0);
         }
     }
 
@@ -432,7 +528,7 @@ impl Tracer {
                     tracee.announced = true;
                     if tracee.parked {
                         tracee.parked = false;
-                        resume(child, 0);
+                        self.resume(child, 0);
                     }
                     self.release_orphans();
                 }
@@ -468,12 +564,12 @@ impl Tracer {
         match in_call {
             None => {
                 if self.entered(pid, &mut regs)? {
-                    resume(pid, 0);
+                    self.resume(pid, 0);
                 }
             }
             Some(call) => {
                 self.exited(pid, call, &mut regs)?;
-                resume(pid, 0);
+                self.resume(pid, 0);
             }
         }
         Ok(())

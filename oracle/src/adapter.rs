@@ -178,13 +178,19 @@ impl Fault {
     }
 }
 
+/// A time limit in words: `2 s`, `0.5 s`.
+fn seconds(limit: Duration) -> String {
+    format!("{} s", limit.as_secs_f64())
+}
+
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let cmd = self.cmd;
         match &self.kind {
             FaultKind::Hung { after } => write!(
                 f,
-                "{cmd} did not answer within {after:?}: the adapter was killed"
+                "{cmd} did not answer within {}: the adapter was killed",
+                seconds(*after)
             )?,
             FaultKind::Died { status } => write!(f, "the adapter died during {cmd} ({status})")?,
             FaultKind::Garbage { why } => write!(
@@ -650,7 +656,7 @@ impl Adapter {
             Err(RecvTimeoutError::Timeout) => {
                 return failed(
                     &mut running,
-                    format!("did not answer start within {wait:?}"),
+                    format!("did not answer start within {}", seconds(wait)),
                 )
             }
         };
@@ -1108,7 +1114,7 @@ done
         );
         assert!(
             hung.to_string()
-                .starts_with("save did not answer within 1.5s"),
+                .starts_with("save did not answer within 1.5 s:"),
             "{hung}"
         );
         assert!(started.elapsed() < Duration::from_secs(10));

@@ -649,6 +649,15 @@ fn replay_all<P: Send, R: Send>(
             });
         }
         drop(done);
+        // However this thread leaves (a judge that panics included), no
+        // replay starts after it.
+        struct Stop<'s>(&'s AtomicBool);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let _stop = Stop(&stop);
         let mut waiting = BTreeMap::new();
         let mut next = 0;
         for (index, outcome) in outcomes.iter() {
@@ -862,7 +871,7 @@ mod tests {
     }
 
     /// Outcomes of `replay_all` over `points` with `jobs` at once, each
-    /// replay `n` taking `n` ms less than the one before so they end out
+    /// replay `n` taking 3 ms less than the one before so they end out
     /// of order, `each` stopping at `stop_at`: what `each` got, and how
     /// many replays started.
     fn replayed_all(
@@ -923,6 +932,34 @@ mod tests {
                 "{started} replays started with {jobs} at once after the 4th ended the case"
             );
         }
+    }
+
+    #[test]
+    fn a_judge_that_panics_starts_no_more_replays() {
+        let started = std::sync::atomic::AtomicUsize::new(0);
+        let points: Vec<Result<u64, Judged>> = (0..40).map(Ok).collect();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            replay_all(
+                points,
+                2,
+                |n| {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    thread::sleep(Duration::from_millis(2));
+                    Ok(n)
+                },
+                |outcome| {
+                    if outcome == Ok(3) {
+                        // A panic without the hook's message, which would
+                        // take longer than the replays.
+                        std::panic::resume_unwind(Box::new("the judge's own bug"));
+                    }
+                    ControlFlow::Continue(())
+                },
+            )
+        }));
+        assert!(panicked.is_err());
+        let started = started.into_inner();
+        assert!(started <= 6, "{started} replays started");
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //! the filter names, and in a call with `PTRACE_SYSCALL` to its exit, so
 //! the calls the filter lets run make no stop; where the kernel refuses
 //! the filter, every process is resumed with `PTRACE_SYSCALL`, every call
-//! stopping at its entry and exit. Either way the same lines are written. A new process or thread is held at its first stop until the
+//! stopping at its entry and exit. Either way the same lines are
+//! written. A new process or thread is held at its first stop until the
 //! event of the clone that made it has been seen (or no clone is under
 //! way any more, its maker having died in it), so the clone's line, whole
 //! with the child's id as its result, comes before any line of the
@@ -162,8 +163,8 @@ fn spawn(command: &[OsString], filter: Option<&Filter>) -> Result<(i32, Told), S
         // SAFETY: in the child only async-signal-safe calls follow
         // (signal, prctl, seccomp, write, ptrace, raise, execvp, _exit),
         // `pointers` is a NULL-terminated array of pointers into `argv`,
-        // and `filter` and `installed` live until execvp replaces the
-        // process or _exit ends it.
+        // and `argv` and `filter` live until execvp replaces the process
+        // or _exit ends it.
         0 => unsafe {
             // Rust ignores SIGPIPE; the program gets the default back, as
             // it would from a shell.

@@ -745,7 +745,8 @@ pub fn interrupt_each(
     mut judge: impl FnMut(&mut Case<'_>, &Replay, &Recorded) -> Result<Option<String>, Judged>,
 ) -> Result<Interrupted, Judged> {
     let new = new_record();
-    let recording = CaseScope::new(case.fresh_dir(), &sidecars(case.adapter));
+    let sidecars = sidecars(case.adapter);
+    let recording = CaseScope::new(case.fresh_dir(), &sidecars);
     let recorded = record_save(case, traced, &recording.dir, start, &new, None)?;
     let runs = pick(&recorded);
     let counted = Counted::recorded(&recorded, traced.tracer.counting());
@@ -763,7 +764,7 @@ pub fn interrupt_each(
     let replayer = Replayer {
         traced,
         usual: case.adapter.config().clone(),
-        sidecars: sidecars(case.adapter),
+        sidecars,
         start,
         new,
     };

@@ -121,6 +121,35 @@ mod tests {
     }
 
     #[test]
+    fn the_disk_before_holds_each_mode_as_it_is() {
+        use std::fs::{set_permissions, Permissions};
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = tmp.path().to_str().unwrap_or_else(|| panic!("not UTF-8"));
+        let dir = format!("{root}/d");
+        let sub = format!("{dir}/s");
+        let file = format!("{sub}/f");
+        std::fs::create_dir_all(&sub).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&file, b"x").unwrap_or_else(|e| panic!("{e}"));
+        for (path, mode) in [
+            (&dir, 0o700),
+            (&sub, 0o2755),
+            (&file, 0o640),
+            (&root.to_string(), 0o751),
+        ] {
+            set_permissions(path, Permissions::from_mode(mode)).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let disk = disk_before(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let mode = |path: &str| match disk.nodes.get(path) {
+            Some(Node::Dir { mode } | Node::File { mode, .. }) => Some(*mode),
+            _ => None,
+        };
+        assert_eq!(mode(root), Some(0o751));
+        assert_eq!(mode(&dir), Some(0o700));
+        assert_eq!(mode(&sub), Some(0o2755));
+        assert_eq!(mode(&file), Some(0o640));
+    }
+
+    #[test]
     fn the_ancestors_of_a_directory_come_outermost_first_without_the_root() {
         assert_eq!(ancestors("/a/b/c"), ["/a", "/a/b"]);
         assert!(ancestors("/a").is_empty());

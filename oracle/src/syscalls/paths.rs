@@ -162,6 +162,9 @@ mod tests {
         assert_eq!(region(b"/", b"/r/d"), Region::Outside);
         assert_eq!(region(b"/r/dd", b"/r/d"), Region::Outside);
         assert_eq!(region(b"pipe:[7]", b"/r/d"), Region::Outside);
+        assert!(is_under(b"/r", b"/"));
+        assert!(!is_under(b"/", b"/"));
+        assert!(!is_under(b"pipe:[7]", b"/"));
     }
 
     #[test]

@@ -139,13 +139,29 @@ fn write_string(out: &mut String, value: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::strings;
+    use super::{compact, strings};
 
     #[test]
     fn escapes_of_one_value_meet() {
         let a = strings(br#"{"a\u0062":"\b\f\n\u00e9\ud83d\ude00","x":[1, "\/"]}"#);
         let b = strings("{\"ab\":\"\\u0008\\u000c\\u000aé😀\",\"x\":[1, \"/\"]}".as_bytes());
         assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+    }
+
+    #[test]
+    fn a_string_is_spelled_with_three_escapes_only() {
+        assert_eq!(
+            String::from_utf8_lossy(&strings(br#"["\/\u00e9\t", "a\"\\b"]"#)),
+            "[\"/\u{e9}\\u0009\", \"a\\\"\\\\b\"]"
+        );
+    }
+
+    #[test]
+    fn compact_keeps_the_blanks_of_a_string_past_an_escaped_quote() {
+        assert_eq!(
+            String::from_utf8_lossy(&compact(b"{ \"a \\\" b\" : [ 1 , \" \\\\\" ] }\n")),
+            "{\"a \\\" b\":[1,\" \\\\\"]}"
+        );
     }
 
     #[test]

@@ -1303,6 +1303,73 @@ mod tests {
     }
 
     #[test]
+    fn each_member_of_a_progress_and_a_quarantine_makes_a_difference_under_the_requirements() {
+        let world = World::new(0, Found::Missing).with_rules(Rules::Requirements);
+        let base = Record {
+            sleep_cycle_progress: Some(Progress {
+                last_completed_step: Some(2),
+                attempt: Some(1),
+                last_error: Some(Some("sleep step 3 failed: disk full".to_string())),
+                started_at: Some(ts("2024-01-01T00:00:01Z")),
+                unknown: vec![("p".to_string(), "1".to_string())],
+            }),
+            quarantine: Some(Quarantine {
+                until_ts: ts("2024-01-02T00:00:00Z"),
+                since_ts: ts("2024-01-01T00:00:02Z"),
+                reason: "sleep step 3 failed: disk full".to_string(),
+                unknown: vec![("q".to_string(), "1".to_string())],
+            }),
+            ..record("2024-01-01T00:00:00Z", &[])
+        };
+        assert!(same_record(&world, &base, &base.clone()));
+        let changes: [Change; 9] = [
+            ("last_completed_step", |r| {
+                progress(r).last_completed_step = Some(3)
+            }),
+            ("attempt", |r| progress(r).attempt = Some(2)),
+            ("last_error", |r| progress(r).last_error = Some(None)),
+            ("started_at", |r| {
+                progress(r).started_at = Some(ts("2024-01-01T00:00:09Z"))
+            }),
+            ("progress unknown", |r| {
+                progress(r).unknown[0].1 = "2".to_string()
+            }),
+            ("until_ts", |r| {
+                quarantine(r).until_ts = ts("2024-01-03T00:00:00Z")
+            }),
+            ("since_ts", |r| {
+                quarantine(r).since_ts = ts("2024-01-01T00:00:09Z")
+            }),
+            ("reason", |r| quarantine(r).reason = "manual".to_string()),
+            ("quarantine unknown", |r| {
+                quarantine(r).unknown[0].1 = "2".to_string()
+            }),
+        ];
+        for (member, change) in changes {
+            let mut changed = base.clone();
+            change(&mut changed);
+            assert!(!same_record(&world, &base, &changed), "{member} changed");
+        }
+        // Requirements §5 fixes a sleep step's reason up to its ": ".
+        let mut reworded = base.clone();
+        quarantine(&mut reworded).reason = "sleep step 3 failed: no space left".to_string();
+        assert!(same_record(&world, &base, &reworded));
+        quarantine(&mut reworded).reason = "sleep step 4 failed: disk full".to_string();
+        assert!(!same_record(&world, &base, &reworded));
+    }
+
+    /// A member's name and a change of it alone.
+    type Change = (&'static str, fn(&mut Record));
+
+    fn progress(record: &mut Record) -> &mut Progress {
+        record.sleep_cycle_progress.as_mut().expect("a progress")
+    }
+
+    fn quarantine(record: &mut Record) -> &mut Quarantine {
+        record.quarantine.as_mut().expect("a quarantine")
+    }
+
+    #[test]
     fn a_difference_names_every_member_that_makes_it_and_passes_over_respellings() {
         let world = World::new(0, Found::Missing).with_rules(Rules::Requirements);
         let saved = record("2024-01-01T00:00:00Z", &[("a", "[1.0]"), ("n", "1e400")]);

@@ -738,6 +738,24 @@ mod tests {
                 errno: "ENOENT".into()
             }
         );
+        // Names as strace prints them, underscores and digits included;
+        // `-1 (errno 512)` has none.
+        assert_eq!(
+            errno_name("ERESTART_RESTARTBLOCK (Interrupted by signal)").as_deref(),
+            Some("ERESTART_RESTARTBLOCK")
+        );
+        assert_eq!(
+            errno_name("E2BIG (Argument list too long)").as_deref(),
+            Some("E2BIG")
+        );
+        assert_eq!(errno_name("Ebad (lower case)"), None);
+        assert_eq!(errno_name("(errno 512)"), None);
+    }
+
+    #[test]
+    fn escapes_decode_wherever_they_are() {
+        assert_eq!(decode("a\\0b\\101\\1234\\x41\\n\\q\\"), b"a\0bAS4A\nq\\");
+        assert_eq!(decode("\\x4g\\18"), b"x4g\x018");
     }
 
     #[test]
@@ -903,6 +921,7 @@ mod tests {
         assert_eq!(names, ["wait4", "close", "clock_nanosleep"]);
         assert_eq!(trace.calls[0].result, CallResult::Unknown);
         let sleep = &trace.calls[2];
+        assert_eq!(sleep.line, 3);
         assert_eq!(sleep.result, CallResult::Unknown);
         assert_eq!(sleep.end_line, None);
         assert_eq!(sleep.args.len(), 3, "{:?}", sleep.args);

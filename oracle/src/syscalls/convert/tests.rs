@@ -503,6 +503,27 @@ fn a_forked_child_has_its_own_descriptor_table() {
 }
 
 #[test]
+fn an_exclusive_creation_of_a_file_the_disk_holds_is_refused_and_a_plain_open_is_not() {
+    let refused = refusal("1 openat(-100</w>, \"/d/old\", 0xc1, 0600) = 3</d/old>\n");
+    assert_eq!(
+        (refused.syscall.as_str(), refused.path.as_str()),
+        ("openat", "/d/old")
+    );
+    assert!(refused.reason.contains("created exclusively"), "{refused}");
+    // Read only (no flag at all), and O_CREAT alone over the old file.
+    let trace = "\
+1 openat(-100</w>, \"/d/old\", 0) = 3</d/old>
+1 fsync(3</d/old>) = 0
+1 openat(-100</w>, \"/d/old\", 0x41, 0600) = 4</d/old>
+1 write(4</d/old>, \"x\", 1) = 1
+";
+    assert_eq!(
+        ops(trace),
+        vec![Op::FsyncFile { inode: 1 }, write(1, 0, b"x")]
+    );
+}
+
+#[test]
 fn close_range_closes_its_first_and_last_descriptor_in_every_thread_of_the_table() {
     // A descriptor the trace closed and strace still shows on D is refused
     // (the converter lost track of it): what shows which are closed.

@@ -375,3 +375,63 @@ pub fn judge_save(
     }
     Ok(checked)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lifecycle_model::Timestamp;
+
+    #[test]
+    fn judge_disk_read_gives_the_verdict_of_judge_disk() {
+        let layout = Layout::state_dir();
+        let old =
+            Record::default_at(&Timestamp::parse("2024-01-01T00:00:00Z").expect("a timestamp"));
+        let new = Record {
+            wrapper_event_seq: 7,
+            ..old.clone()
+        };
+        let other = Record {
+            wrapper_event_seq: 8,
+            ..old.clone()
+        };
+        let initial = initial_disk(&layout, StartingDisk::OldRecord, &old);
+        let allowed = Allowed::default().or(&old).or(&new);
+        let mut respelled = b"{ ".to_vec();
+        respelled.extend_from_slice(&new.encode()[1..]);
+        let torn = new.encode()[..20].to_vec();
+        for (what, data, allowed_there) in [
+            ("the old record", old.encode(), true),
+            ("the new record", new.encode(), true),
+            ("the new record spelled otherwise", respelled, true),
+            ("a record neither old nor new", other.encode(), false),
+            ("the new record torn", torn, false),
+        ] {
+            let mut disk = initial.clone();
+            disk.nodes.insert(
+                layout.record_path(),
+                Node::File {
+                    inode: OLD_INODE + 1,
+                    mode: FILE_MODE,
+                    data: data.clone(),
+                },
+            );
+            let read = match lifecycle_model::record::decode(&data) {
+                Ok(record) => Found::Valid(record),
+                Err(_) => Found::Corrupt(data.clone()),
+            };
+            let by_bytes = judge_disk(&disk, &initial, &layout, &allowed);
+            let by_read = judge_disk_read(&disk, &initial, &layout, &allowed, &read);
+            assert_eq!(by_bytes.is_ok(), allowed_there, "{what}: {by_bytes:?}");
+            assert_eq!(by_read, by_bytes, "{what}");
+        }
+        // No record file: a verdict of whether that is allowed.
+        let mut gone = initial.clone();
+        gone.nodes.remove(&layout.record_path());
+        for allowed in [allowed.clone(), allowed.or_missing()] {
+            let by_bytes = judge_disk(&gone, &initial, &layout, &allowed);
+            assert_eq!(by_bytes.is_ok(), allowed.missing, "{by_bytes:?}");
+            let by_read = judge_disk_read(&gone, &initial, &layout, &allowed, &Found::Missing);
+            assert_eq!(by_read, by_bytes);
+        }
+    }
+}

@@ -1358,6 +1358,39 @@ mod tests {
         assert!(!same_record(&world, &base, &reworded));
     }
 
+    #[test]
+    fn each_class_of_section_1_6_has_words_of_its_own() {
+        let words: Vec<&str> = (1..=10).map(item_words).collect();
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(
+                words.iter().filter(|o| *o == w).count(),
+                1,
+                "item {}: {w}",
+                i + 1
+            );
+        }
+        for (text, said) in [
+            (
+                &b"{\"a\":1,\"a\":2}"[..],
+                "§1.6 item 7, a duplicate member name",
+            ),
+            (b"[]", "§1.6 item 8, not an object"),
+            (b"{}", "§1.6 item 9, a required member missing"),
+        ] {
+            let corrupt = lifecycle_model::record::decode(text).expect_err("corrupt");
+            assert_eq!(how_corrupt(&corrupt), said);
+        }
+    }
+
+    #[test]
+    fn a_field_is_the_same_as_itself_and_as_what_holds_it() {
+        assert!(same_field("quarantine", "quarantine.until_ts"));
+        assert!(same_field("quarantine.until_ts", "quarantine"));
+        assert!(same_field("seq", "seq"));
+        assert!(!same_field("quarantine", "quarantine_x"));
+        assert!(!same_field("quarantine.until_ts", "quarantine.since_ts"));
+    }
+
     /// A member's name and a change of it alone.
     type Change = (&'static str, fn(&mut Record));
 

@@ -149,3 +149,25 @@ pub fn unreached(histogram: &BTreeMap<String, u64>, simulated: bool) -> Vec<Stri
         .filter(|key| !histogram.contains_key(key))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_real_disk_need_not_reach_the_kinds_only_a_simulated_one_makes() {
+        let none = BTreeMap::new();
+        let real = unreached(&none, false);
+        let simulated = unreached(&none, true);
+        for kind in Kind::ALL {
+            let key = format!("transition/{}", kind.name());
+            assert!(simulated.contains(&key), "{key}");
+            assert_eq!(real.contains(&key), !kind.simulated_only(), "{key}");
+        }
+        assert!(Kind::ALL.iter().any(|k| k.simulated_only()));
+        assert!(Kind::ALL.iter().any(|k| !k.simulated_only()));
+        assert!(real.contains(&"state/WAKE".to_string()), "{real:?}");
+        let reached: BTreeMap<String, u64> = simulated.iter().map(|k| (k.clone(), 1)).collect();
+        assert_eq!(unreached(&reached, true), Vec::<String>::new());
+    }
+}

@@ -555,6 +555,19 @@ mod tests {
             "{said}"
         );
         assert!(said.contains("xb\" (1003 bytes;"), "{said}");
+        // Differing in the middle: a quarter of the window before, three
+        // quarters after.
+        let d = between(
+            &format!(r#"{{"s":"{long}a{long}"}}"#),
+            &format!(r#"{{"s":"{long}b{long}"}}"#),
+        );
+        let said = d.said(Sides::RETURNED, Rules::Spec);
+        let shown = format!(
+            "…{}a{}… (2003 bytes; shown from byte 961, they differ from byte 1001)",
+            "x".repeat(40),
+            "x".repeat(119)
+        );
+        assert!(said.contains(&shown), "{said}");
     }
 
     #[test]

@@ -543,6 +543,20 @@ mod tests {
     }
 
     #[test]
+    fn a_number_is_shown_in_its_shortest_form_with_an_exponent_outside_the_plain_range() {
+        for (x, shown) in [
+            (0.0, "0"),
+            (1.5, "1.5"),
+            (-2e20, "-200000000000000000000"),
+            (1e21, "1e21"),
+            (1e-8, "1e-8"),
+            (1e300, "1e300"),
+        ] {
+            assert_eq!(decimal(x), shown);
+        }
+    }
+
+    #[test]
     fn a_long_value_is_shown_around_where_it_differs() {
         let long = "x".repeat(1000);
         let d = between(

@@ -129,3 +129,22 @@ impl RealDirectory {
         Some(meta.permissions().mode() & 0o7777)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mode_is_the_directorys_own_bits_or_none_when_it_is_not_there() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = tmp.path().join("d");
+        let dir = RealDirectory::new(&path);
+        assert_eq!(dir.mode(), None);
+        fs::create_dir(&path).unwrap_or_else(|e| panic!("{e}"));
+        for mode in [0o700, 0o2751] {
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(dir.mode(), Some(mode));
+        }
+    }
+}

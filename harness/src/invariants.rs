@@ -404,3 +404,134 @@ pub fn at_most_five_copies(record_name: &str, entries: &Listing) -> Result<(), F
         ),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::subject::Entry;
+
+    const RECORD: &str = "lifecycle_state.json";
+    const TEMP: &str = ".lifecycle_state.0123456789abcdef.tmp";
+
+    fn file(mode: u32) -> Entry {
+        Entry::File {
+            mode,
+            data: Arc::new(b"{}".to_vec()),
+        }
+    }
+
+    fn listing(entries: &[(&str, Entry)]) -> Listing {
+        entries
+            .iter()
+            .map(|(name, entry)| (name.to_string(), entry.clone()))
+            .collect()
+    }
+
+    /// The section and rule of what `files_are_private` finds, if anything.
+    fn modes(
+        rules: Rules,
+        entries: &[(&str, Entry)],
+        dir: Option<u32>,
+    ) -> Option<(&'static str, String)> {
+        files_are_private(rules, RECORD, &listing(entries), dir)
+            .err()
+            .map(|f| (f.spec, f.how))
+    }
+
+    #[test]
+    fn the_record_and_the_directory_are_private_by_any_rules_and_other_files_by_the_spec() {
+        for rules in [Rules::Spec, Rules::Requirements] {
+            assert_eq!(modes(rules, &[(RECORD, file(0o600))], Some(0o700)), None);
+            assert_eq!(
+                modes(rules, &[(RECORD, file(0o644))], None),
+                Some(("§3.6", "a mode wider than 0600".to_string()))
+            );
+            assert_eq!(
+                modes(rules, &[(RECORD, file(0o400))], None),
+                Some(("§3.6", "a mode narrower than 0600".to_string()))
+            );
+            assert_eq!(
+                modes(rules, &[(RECORD, file(0o600))], Some(0o750)),
+                Some(("§3.6", "a mode wider than 0700".to_string()))
+            );
+        }
+        let other = [(RECORD, file(0o600)), ("notes", file(0o644))];
+        assert_eq!(
+            modes(Rules::Spec, &other, None),
+            Some(("§4.5", "a mode wider than 0600".to_string()))
+        );
+        assert_eq!(modes(Rules::Requirements, &other, None), None);
+        let sub = [(RECORD, file(0o600)), ("sub", Entry::Dir { mode: 0o755 })];
+        assert_eq!(
+            modes(Rules::Spec, &sub, None),
+            Some(("§3.6", "a mode wider than 0700".to_string()))
+        );
+    }
+
+    #[test]
+    fn a_completed_operation_leaves_no_new_file_but_those_kept_and_a_writer_sweeps() {
+        let sidecars = [spec::LOCK_FILE_NAME.to_string()];
+        let before = listing(&[(RECORD, file(0o600)), ("old", file(0o600))]);
+        let kept = listing(&[
+            (RECORD, file(0o600)),
+            ("old", file(0o600)),
+            (spec::LOCK_FILE_NAME, file(0o600)),
+        ]);
+        assert!(no_temp_files_remain(RECORD, &sidecars, &before, &kept, true).is_ok());
+        let mut left = kept.clone();
+        left.insert("new".to_string(), file(0o600));
+        let found = no_temp_files_remain(RECORD, &sidecars, &before, &left, false);
+        assert_eq!(found.map_err(|f| f.spec), Err("§3.3"));
+        // A stale temp file that was there before: a divergence only for a
+        // writer that should have swept it.
+        let mut stale_before = before.clone();
+        stale_before.insert(TEMP.to_string(), file(0o600));
+        let mut stale = kept.clone();
+        stale.insert(TEMP.to_string(), file(0o600));
+        assert!(no_temp_files_remain(RECORD, &sidecars, &stale_before, &stale, false).is_ok());
+        let found = no_temp_files_remain(RECORD, &sidecars, &stale_before, &stale, true);
+        assert_eq!(found.map_err(|f| f.spec), Err("§3.7"));
+    }
+
+    #[test]
+    fn a_writer_that_failed_changed_nothing_but_a_new_lock_and_what_it_may_sweep() {
+        let sidecars = [spec::LOCK_FILE_NAME.to_string()];
+        let before = listing(&[(RECORD, file(0o600)), (TEMP, file(0o600))]);
+        let judge = |after: &[(&str, Entry)], may_sweep: bool| {
+            nothing_written(
+                "§3.5.1",
+                "the save",
+                &sidecars,
+                &before,
+                &listing(after),
+                may_sweep,
+            )
+            .is_ok()
+        };
+        assert!(judge(&[(RECORD, file(0o600)), (TEMP, file(0o600))], false));
+        assert!(judge(
+            &[
+                (RECORD, file(0o600)),
+                (TEMP, file(0o600)),
+                (spec::LOCK_FILE_NAME, file(0o600))
+            ],
+            false
+        ));
+        // The stale temp file swept: only when it may be.
+        assert!(judge(&[(RECORD, file(0o600))], true));
+        assert!(!judge(&[(RECORD, file(0o600))], false));
+        // A new temp file, or the record changed: never.
+        let other_temp = ".lifecycle_state.fedcba9876543210.tmp";
+        assert!(!judge(
+            &[
+                (RECORD, file(0o600)),
+                (TEMP, file(0o600)),
+                (other_temp, file(0o600))
+            ],
+            true
+        ));
+        assert!(!judge(&[(RECORD, file(0o644)), (TEMP, file(0o600))], false));
+    }
+}

@@ -311,6 +311,17 @@ mod tests {
     }
 
     #[test]
+    fn a_json_text_keeps_its_line_breaks_and_tabs_and_escapes_other_controls() {
+        let text = "{\"a\\\"\":1}\n\r\t\u{8}\u{c}";
+        let mut out = String::new();
+        escape(&mut out, text.as_bytes(), Within::JsonText);
+        assert_eq!(out, "{\"a\\\"\":1}\n\r\t\\u0008\\u000c");
+        let mut out = String::new();
+        escape(&mut out, text.as_bytes(), Within::String);
+        assert_eq!(out, r#"{\"a\\\"\":1}\n\r\t\b\f"#);
+    }
+
+    #[test]
     fn characters_that_do_not_print_are_escaped_and_printable_ones_are_not() {
         let text = "é日本😀\u{2028}\u{2029}\u{feff}\u{a0}\u{200b}\u{e000}\u{bb09a}\u{10ffff} ";
         assert_eq!(

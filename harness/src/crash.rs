@@ -415,10 +415,7 @@ mod tests {
                     data: data.clone(),
                 },
             );
-            let read = match lifecycle_model::record::decode(&data) {
-                Ok(record) => Found::Valid(record),
-                Err(_) => Found::Corrupt(data.clone()),
-            };
+            let read = Found::of_bytes(&data);
             let by_bytes = judge_disk(&disk, &initial, &layout, &allowed);
             let by_read = judge_disk_read(&disk, &initial, &layout, &allowed, &read);
             assert_eq!(by_bytes.is_ok(), allowed_there, "{what}: {by_bytes:?}");

@@ -412,7 +412,7 @@ mod tests {
     use super::*;
     use crate::subject::Entry;
 
-    const RECORD: &str = "lifecycle_state.json";
+    const RECORD: &str = spec::RECORD_FILE_NAME;
     const TEMP: &str = ".lifecycle_state.0123456789abcdef.tmp";
 
     fn file(mode: u32) -> Entry {
@@ -429,7 +429,8 @@ mod tests {
             .collect()
     }
 
-    /// The section and rule of what `files_are_private` finds, if anything.
+    /// The section of what `files_are_private` finds, if anything, and how
+    /// the mode broke.
     fn modes(
         rules: Rules,
         entries: &[(&str, Entry)],

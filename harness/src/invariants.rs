@@ -422,7 +422,7 @@ mod tests {
         }
     }
 
-    fn listing(entries: &[(&str, Entry)]) -> Listing {
+    fn listed(entries: &[(&str, Entry)]) -> Listing {
         entries
             .iter()
             .map(|(name, entry)| (name.to_string(), entry.clone()))
@@ -436,7 +436,7 @@ mod tests {
         entries: &[(&str, Entry)],
         dir: Option<u32>,
     ) -> Option<(&'static str, String)> {
-        files_are_private(rules, RECORD, &listing(entries), dir)
+        files_are_private(rules, RECORD, &listed(entries), dir)
             .err()
             .map(|f| (f.spec, f.how))
     }
@@ -474,8 +474,8 @@ mod tests {
     #[test]
     fn a_completed_operation_leaves_no_new_file_but_those_kept_and_a_writer_sweeps() {
         let sidecars = [spec::LOCK_FILE_NAME.to_string()];
-        let before = listing(&[(RECORD, file(0o600)), ("old", file(0o600))]);
-        let kept = listing(&[
+        let before = listed(&[(RECORD, file(0o600)), ("old", file(0o600))]);
+        let kept = listed(&[
             (RECORD, file(0o600)),
             ("old", file(0o600)),
             (spec::LOCK_FILE_NAME, file(0o600)),
@@ -499,14 +499,14 @@ mod tests {
     #[test]
     fn a_writer_that_failed_changed_nothing_but_a_new_lock_and_what_it_may_sweep() {
         let sidecars = [spec::LOCK_FILE_NAME.to_string()];
-        let before = listing(&[(RECORD, file(0o600)), (TEMP, file(0o600))]);
+        let before = listed(&[(RECORD, file(0o600)), (TEMP, file(0o600))]);
         let judge = |after: &[(&str, Entry)], may_sweep: bool| {
             nothing_written(
                 "§3.5.1",
                 "the save",
                 &sidecars,
                 &before,
-                &listing(after),
+                &listed(after),
                 may_sweep,
             )
             .is_ok()

@@ -548,15 +548,16 @@ fn close_range_closes_its_first_and_last_descriptor_in_every_thread_of_the_table
     // A thread that shares the table closes for both; with
     // CLOSE_RANGE_UNSHARE it closes in a copy of its own, and with
     // CLOSE_RANGE_CLOEXEC it closes nothing yet.
-    let threads = "1 clone3({flags=0x3d0f00, exit_signal=0}, 88) = 2\n";
-    let shared = format!(
-        "{threads}{opened}2 close_range(3, 4294967295, 0) = 0\n1 write(4</d/old>, \"x\", 1) = 1\n"
-    );
-    assert_eq!(refusal(&shared).line, 6);
+    let the_other_thread_closes = |flags: &str| {
+        format!(
+            "1 clone3({{flags=0x3d0f00, exit_signal=0}}, 88) = 2\n{opened}\
+             2 close_range(3, 4294967295, {flags}) = 0\n\
+             1 write(4</d/old>, \"x\", 1) = 1\n"
+        )
+    };
+    assert_eq!(refusal(&the_other_thread_closes("0")).line, 6);
     for flags in ["0x2", "0x4"] {
-        let kept = format!(
-            "{threads}{opened}2 close_range(3, 4294967295, {flags}) = 0\n1 write(4</d/old>, \"x\", 1) = 1\n"
-        );
+        let kept = the_other_thread_closes(flags);
         assert_eq!(ops(&kept), vec![write(1, 0, b"x")], "flags {flags}");
     }
 }

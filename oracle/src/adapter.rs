@@ -39,8 +39,9 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -259,9 +260,9 @@ enum Running {
         child: Child,
         stdin: ChildStdin,
         lines: Receiver<Line>,
-        /// The thread keeping standard error: done once the adapter's
-        /// whole group is gone.
-        stderr: thread::JoinHandle<()>,
+        /// Disconnected once the thread keeping standard error is done,
+        /// which is once the adapter's whole group is gone.
+        stderr: Receiver<()>,
     },
     InProcess(Answerer),
 }
@@ -299,21 +300,12 @@ impl Running {
         {
             let _ = writeln!(stdin, "{{\"cmd\":\"stop\"}}");
             let _ = stdin.flush();
-            let deadline = Instant::now() + grace;
-            while Instant::now() < deadline {
-                if matches!(child.try_wait(), Ok(Some(_))) {
-                    break;
-                }
-                thread::sleep(Duration::from_millis(5));
-            }
+            wait_exit(child, grace);
             kill_group(child);
             // Its last lines of standard error may still be in the pipe:
             // a fault shows them. (A process that left the group may hold
             // the pipe open: the wait is short.)
-            let deadline = Instant::now() + Duration::from_millis(250);
-            while !stderr.is_finished() && Instant::now() < deadline {
-                thread::sleep(Duration::from_millis(2));
-            }
+            let _ = stderr.recv_timeout(Duration::from_millis(250));
         }
     }
 
@@ -321,12 +313,8 @@ impl Running {
     fn status(&mut self) -> String {
         match self {
             Running::Child { child, .. } => {
-                let deadline = Instant::now() + Duration::from_secs(1);
-                while Instant::now() < deadline {
-                    if let Ok(Some(status)) = child.try_wait() {
-                        return status.to_string();
-                    }
-                    thread::sleep(Duration::from_millis(5));
+                if let Some(status) = wait_exit(child, Duration::from_secs(1)) {
+                    return status.to_string();
                 }
                 kill_group(child);
                 "it closed its output and was killed".to_string()
@@ -418,6 +406,61 @@ impl Drop for Adapter {
             running.end(Duration::from_millis(300));
         }
     }
+}
+
+/// Waits at most `timeout` for `child` to exit, reaping it: its status,
+/// or `None` if it still runs. Sleeps in poll(2) on a pidfd, so it returns
+/// as the child exits (an adapter stops in well under a millisecond, and
+/// every replay of `kill` and `faults` ends one); where the kernel has no
+/// pidfd (before Linux 5.3), it looks every 5 ms.
+fn wait_exit(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    // Reaped before: its pid may be another process's now.
+    if let Ok(Some(status)) = child.try_wait() {
+        return Some(status);
+    }
+    let pidfd = pidfd_of(child);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        match &pidfd {
+            Some(fd) => {
+                let mut poll = libc::pollfd {
+                    fd: fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                let ms = libc::c_int::try_from(left.as_millis().max(1)).unwrap_or(libc::c_int::MAX);
+                // SAFETY: `poll` points at one pollfd that lives across
+                // the call, and the count says one; the fd is the pidfd
+                // this function owns until it returns. EINTR or any other
+                // error only sends the loop round again, bounded by the
+                // deadline.
+                unsafe {
+                    libc::poll(&mut poll, 1, ms);
+                }
+            }
+            None => thread::sleep(Duration::from_millis(5).min(left)),
+        }
+    }
+}
+
+/// A pidfd of the unreaped `child` (readable once it exits), or `None`
+/// where the kernel has none.
+fn pidfd_of(child: &Child) -> Option<OwnedFd> {
+    let pid = libc::pid_t::try_from(child.id()).ok()?;
+    // SAFETY: pidfd_open(2) takes a pid and flags, no pointers. The child
+    // is not reaped (the caller's try_wait said it still runs, and only the
+    // caller reaps it), so the pid is still the child's.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let fd = RawFd::try_from(fd).ok().filter(|fd| *fd >= 0)?;
+    // SAFETY: the kernel just returned this fd, and nothing else owns it.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// Kills the child's process group (the adapter and everything it started)
@@ -559,7 +602,11 @@ fn spawn(command: &str, config: &Config, stderr: &Kept) -> std::io::Result<Runni
     let (tx, lines) = mpsc::sync_channel(0);
     thread::spawn(move || read_lines(stdout, &tx));
     let kept = Arc::clone(stderr);
-    let stderr = thread::spawn(move || keep_stderr(err, &kept));
+    let (done, stderr) = mpsc::channel();
+    thread::spawn(move || {
+        keep_stderr(err, &kept);
+        drop(done);
+    });
     Ok(Running::Child {
         child,
         stdin,
@@ -900,6 +947,24 @@ fn stderr_text(stderr: &Kept) -> String {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn waiting_for_a_child_gives_its_status_once_it_exits_and_none_while_it_runs() {
+        let mut quick = Command::new("sh")
+            .args(["-c", "exit 3"])
+            .spawn()
+            .expect("sh runs");
+        let status = wait_exit(&mut quick, Duration::from_secs(30)).expect("it exited");
+        assert_eq!(status.code(), Some(3));
+        // Reaped: asked again, the same status, not another process's.
+        let again = wait_exit(&mut quick, Duration::ZERO).expect("still known");
+        assert_eq!(again.code(), Some(3));
+
+        let mut slow = Command::new("sleep").arg("30").spawn().expect("sleep runs");
+        assert_eq!(wait_exit(&mut slow, Duration::from_millis(20)), None);
+        kill_group(&mut slow);
+        assert!(wait_exit(&mut slow, Duration::ZERO).is_some(), "killed and reaped");
+    }
 
     /// An adapter in `sh` that answers every save with an empty result,
     /// except a save whose record holds one of its words: `KILL` (it says

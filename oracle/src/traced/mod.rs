@@ -15,7 +15,9 @@
 //!   the model;
 //! - [`op_log`]: the op log in words, for a reproduction;
 //! - [`replay`]: the save replayed with one call killed or failed, each
-//!   replay checked to hit the call it meant (for `kill` and `faults`).
+//!   replay checked to hit the call it meant (for `kill` and `faults`);
+//! - [`pinned`]: a save under the tracer held on one CPU, tracer and
+//!   adapter together (a wake-up across CPUs is what a stop costs most).
 //!
 //! Does not promise: anything without a tracer (every traced case is then
 //! skipped, saying how to install one).
@@ -28,6 +30,7 @@ use start::{new_record, StartingState};
 pub mod held;
 pub mod load;
 pub mod op_log;
+pub mod pinned;
 pub mod record;
 pub mod replay;
 pub mod start;

@@ -31,6 +31,7 @@ use crate::case::{Case, Judged};
 use crate::subject::AdapterSubject;
 use crate::syscalls::convert::{self, Converted, SaveContext, TracedOp};
 use crate::syscalls::strace::Trace;
+use crate::traced::pinned::Pinned;
 use crate::traced::start::StartingState;
 use crate::tracer::{self, Tracer};
 
@@ -159,6 +160,7 @@ pub fn record_save(
         traced.tracer.recording(&traced.command, &trace_path),
         umask,
     );
+    let pinned = Pinned::to(0);
     let mut adapter = Adapter::start(config).map_err(|e| {
         Judged::Found(Finding::violation(
             "§3",
@@ -168,6 +170,7 @@ pub fn record_save(
     })?;
     let saved_ok = AdapterSubject::new(&mut adapter, dir).save(saved);
     adapter.finish(Duration::from_secs(10));
+    drop(pinned);
     if let Err(failure) = saved_ok {
         return Err(Judged::Found(compare::valid_save_failed(
             format!(

@@ -57,6 +57,7 @@ use crate::syscalls::convert::shown;
 use crate::syscalls::strace::{Call, CallResult, EventKind, Trace};
 use crate::syscalls::{created_exclusively, paths_named, ThreadGroups};
 use crate::traced::op_log::op_log_text;
+use crate::traced::pinned::Pinned;
 use crate::traced::record::{disk_before, record_save, Recorded, Traced};
 use crate::traced::start::{new_record, StartingState, ELSEWHERE};
 use crate::tracer::{Action, Counting, Injection};
@@ -617,10 +618,12 @@ fn remove(strays: &[PathBuf]) {
     }
 }
 
-/// Runs `replay` on each of `points` with `jobs` of them at once, and hands
-/// each outcome to `each` in the order of `points`, as soon as it and every
-/// one before it are known; once `each` says stop, no replay starts.
-/// A point that is already an outcome (`Err`) is handed on in its place.
+/// Runs `replay` on each of `points` with `jobs` of them at once, each
+/// runner on a CPU of its own while there are enough ([`Pinned`]), and
+/// hands each outcome to `each` in the order of `points`, as soon as it
+/// and every one before it are known; once `each` says stop, no replay
+/// starts. A point that is already an outcome (`Err`) is handed on in its
+/// place.
 fn replay_all<P: Send, R: Send>(
     points: Vec<Result<P, Judged>>,
     jobs: usize,
@@ -632,19 +635,22 @@ fn replay_all<P: Send, R: Send>(
     let stop = AtomicBool::new(false);
     let (done, outcomes) = mpsc::channel();
     thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, total.max(1)) {
+        for runner in 0..jobs.clamp(1, total.max(1)) {
             let done = done.clone();
             let (queue, stop, replay) = (&queue, &stop, &replay);
-            scope.spawn(move || loop {
-                if stop.load(Ordering::Relaxed) {
-                    return;
-                }
-                // A panic of another worker poisons nothing worth keeping.
-                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
-                let Some((index, point)) = next else { return };
-                let outcome = point.and_then(replay);
-                if done.send((index, outcome)).is_err() {
-                    return;
+            scope.spawn(move || {
+                let _pinned = Pinned::to(runner);
+                loop {
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    // A panic of another worker poisons nothing worth keeping.
+                    let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
+                    let Some((index, point)) = next else { return };
+                    let outcome = point.and_then(replay);
+                    if done.send((index, outcome)).is_err() {
+                        return;
+                    }
                 }
             });
         }

@@ -963,7 +963,10 @@ mod tests {
         let mut slow = Command::new("sleep").arg("30").spawn().expect("sleep runs");
         assert_eq!(wait_exit(&mut slow, Duration::from_millis(20)), None);
         kill_group(&mut slow);
-        assert!(wait_exit(&mut slow, Duration::ZERO).is_some(), "killed and reaped");
+        assert!(
+            wait_exit(&mut slow, Duration::ZERO).is_some(),
+            "killed and reaped"
+        );
     }
 
     /// An adapter in `sh` that answers every save with an empty result,

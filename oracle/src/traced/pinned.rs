@@ -11,13 +11,13 @@
 //! and the tracee hand over without waking another.
 //!
 //! Promises: [`Pinned::to`] holds the calling thread on the `n`-th of the
-//! CPUs it may run on (counted round), until the guard drops; then the
-//! thread may run where it could before. A process or thread started
-//! meanwhile inherits the one CPU and keeps it, so an adapter under a
-//! traced save sees one CPU (a runtime that sizes its threads by the CPUs
-//! it may use sizes them for one). Where the thread may use one CPU only,
-//! or the kernel refuses, nothing changes: the save is slower, never
-//! judged otherwise.
+//! CPUs it may run on (counted round), [`Pinned::here`] on the one it runs
+//! on, until the guard drops; then the thread may run where it could
+//! before. A process or thread started meanwhile inherits the one CPU
+//! and keeps it, so an adapter under a traced save sees one CPU (a runtime
+//! that sizes its threads by the CPUs it may use sizes them for one).
+//! Where the thread may use one CPU only, or the kernel refuses, nothing
+//! changes: the save is slower, never judged otherwise.
 //!
 //! Does not promise: that the CPU is free. Replays run at once beyond the
 //! number of CPUs share them.
@@ -32,8 +32,22 @@ pub struct Pinned {
 
 impl Pinned {
     /// Holds this thread on its `n`-th CPU, `n` counted round the CPUs it
-    /// may use.
+    /// may use: runners numbered from 0 each get one of their own.
     pub fn to(n: usize) -> Pinned {
+        Pinned::on(|cpus| Some(cpus[n % cpus.len()]))
+    }
+
+    /// Holds this thread on the CPU it runs on now: where the scheduler
+    /// put it, away from other work (another oracle's, say).
+    pub fn here() -> Pinned {
+        // SAFETY: sched_getcpu takes nothing and only returns a number.
+        let now = unsafe { libc::sched_getcpu() };
+        Pinned::on(|cpus| usize::try_from(now).ok().filter(|cpu| cpus.contains(cpu)))
+    }
+
+    /// Holds this thread on the CPU `pick` picks of the ones it may use
+    /// (given when there are two or more).
+    fn on(pick: impl FnOnce(&[usize]) -> Option<usize>) -> Pinned {
         let unpinned = Pinned { before: None };
         let Some(before) = affinity() else {
             return unpinned;
@@ -42,8 +56,10 @@ impl Pinned {
         if cpus.len() < 2 {
             return unpinned;
         }
-        let one = set_of(cpus[n % cpus.len()]);
-        if set_affinity(&one) {
+        let Some(cpu) = pick(&cpus) else {
+            return unpinned;
+        };
+        if set_affinity(&set_of(cpu)) {
             Pinned {
                 before: Some(before),
             }
@@ -105,6 +121,28 @@ mod tests {
 
     fn cpus_now() -> Vec<usize> {
         members(&affinity().expect("this thread's CPUs"))
+    }
+
+    #[test]
+    fn a_thread_pinned_where_it_runs_stays_on_that_one_cpu() {
+        thread::spawn(|| {
+            let all = cpus_now();
+            let pinned = Pinned::here();
+            let now = cpus_now();
+            if all.len() < 2 {
+                assert_eq!(now, all);
+            } else {
+                assert_eq!(now.len(), 1, "pinned to one of {all:?}: {now:?}");
+                assert!(all.contains(&now[0]));
+                // SAFETY: sched_getcpu takes nothing and only returns a number.
+                let running = unsafe { libc::sched_getcpu() };
+                assert_eq!(usize::try_from(running).ok(), Some(now[0]));
+            }
+            drop(pinned);
+            assert_eq!(cpus_now(), all, "the guard dropped");
+        })
+        .join()
+        .expect("the pinning thread");
     }
 
     #[test]

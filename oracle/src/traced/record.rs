@@ -160,7 +160,7 @@ pub fn record_save(
         traced.tracer.recording(&traced.command, &trace_path),
         umask,
     );
-    let pinned = Pinned::to(0);
+    let pinned = Pinned::here();
     let mut adapter = Adapter::start(config).map_err(|e| {
         Judged::Found(Finding::violation(
             "§3",

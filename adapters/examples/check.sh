@@ -109,8 +109,11 @@ build_java-nio() {
     javac -d "$dir/build" -cp "$cp" "$dir/LifecycleStore.java" "$dir/Adapter.java" >&2
     # A JVM with one GC thread and the first JIT tier only starts in about
     # two thirds of the time (each kill and faults replay is a new JVM);
-    # neither changes a file call of the store.
-    echo "$(q "$(command -v java)") -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp $(q "$dir/build:$cp") Adapter"
+    # neither changes a file call of the store. Without perf data it makes
+    # no /tmp/hsperfdata_* file: two JVMs started at once raced for one,
+    # and the loser wrote its warning on standard output, where the
+    # protocol's replies go; any other warning goes to standard error.
+    echo "$(q "$(command -v java)") -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xlog:all=warning:stderr -cp $(q "$dir/build:$cp") Adapter"
 }
 
 names=()

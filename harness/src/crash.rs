@@ -346,12 +346,17 @@ pub fn judge_save(
     new: &Record,
 ) -> Result<Checked, Box<Violation>> {
     let mut checked = Checked::default();
+    // Made once: each encodes its records when first asked.
+    let once_returned = Allowed::default().or(new);
+    let while_saving = match old {
+        Some(old) => Allowed::default().or(new).or(old),
+        None => Allowed::default().or(new).or_missing(),
+    };
     for after_ops in 0..=log.len() {
-        let returned = after_ops == log.len();
-        let allowed = match old {
-            _ if returned => Allowed::default().or(new),
-            Some(old) => Allowed::default().or(new).or(old),
-            None => Allowed::default().or(new).or_missing(),
+        let allowed = if after_ops == log.len() {
+            &once_returned
+        } else {
+            &while_saving
         };
         checked.crash_points += 1;
         for crash in CRASHES {
@@ -360,7 +365,7 @@ pub fn judge_save(
             for state_index in 0..space.len() {
                 checked.states += 1;
                 let disk = space.state(state_index);
-                if let Err(what) = judge_disk(&disk, initial, layout, &allowed) {
+                if let Err(what) = judge_disk(&disk, initial, layout, allowed) {
                     return Err(Box::new(Violation {
                         after_ops,
                         ops: log.len(),

@@ -23,6 +23,7 @@
 //! disks).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Identifies a file across renames and links.
 pub type InodeId = u64;
@@ -162,7 +163,8 @@ struct Layout {
     namespace: Namespace,
     /// (inode, its possible (mode, data) outcomes), for reachable inodes
     /// with more than one outcome.
-    choices: Vec<(InodeId, Vec<FileOutcome>)>,
+    /// (Shared: one file's outcomes are the same in every layout.)
+    choices: Vec<(InodeId, Arc<Vec<FileOutcome>>)>,
     len: u64,
 }
 
@@ -559,7 +561,7 @@ impl Replay {
     /// directory persisted (a prefix, at least what its fsync forced).
     fn power_loss_layouts(&self, block_size: usize) -> Vec<Layout> {
         let dims = self.directories();
-        let mut outcomes_cache: BTreeMap<InodeId, Vec<FileOutcome>> = BTreeMap::new();
+        let mut outcomes_cache: BTreeMap<InodeId, Arc<Vec<FileOutcome>>> = BTreeMap::new();
         let mut layouts = Vec::new();
         let mut cutoffs: Vec<usize> = dims.iter().map(|&(_, forced, _)| forced).collect();
         loop {
@@ -571,10 +573,10 @@ impl Replay {
             for id in reachable {
                 let outcomes = outcomes_cache
                     .entry(id)
-                    .or_insert_with(|| file_outcomes(&self.inodes[&id], block_size));
+                    .or_insert_with(|| Arc::new(file_outcomes(&self.inodes[&id], block_size)));
                 if outcomes.len() > 1 {
                     len = len.saturating_mul(outcomes.len() as u64);
-                    choices.push((id, outcomes.clone()));
+                    choices.push((id, Arc::clone(outcomes)));
                 }
             }
             layouts.push(Layout {
@@ -736,16 +738,25 @@ fn file_outcomes(inode: &Inode, block_size: usize) -> Vec<FileOutcome> {
 /// otherwise all-old, all-new, and each prefix and each suffix of new
 /// blocks (the orders in which a write-back most often stops).
 fn torn_versions(old: &[u8], new: &[u8], size: usize, block_size: usize) -> Vec<Vec<u8>> {
-    let block = |version: &[u8], b: usize| -> Vec<u8> {
+    // Block `b` of `version` appended to `out`, zeros past its end. The
+    // crash test builds these for every state space: copied by the slice.
+    let block = |version: &[u8], b: usize, out: &mut Vec<u8>| {
         let start = b * block_size;
         let end = ((b + 1) * block_size).min(size);
-        (start..end)
-            .map(|i| version.get(i).copied().unwrap_or(0))
-            .collect()
+        let held = version.len().clamp(start, end);
+        out.extend_from_slice(version.get(start..held).unwrap_or_default());
+        out.resize(out.len() + (end - held), 0);
     };
     let blocks = size.div_ceil(block_size);
+    let (mut of_old, mut of_new) = (Vec::new(), Vec::new());
     let differing: Vec<usize> = (0..blocks)
-        .filter(|&b| block(old, b) != block(new, b))
+        .filter(|&b| {
+            of_old.clear();
+            of_new.clear();
+            block(old, b, &mut of_old);
+            block(new, b, &mut of_new);
+            of_old != of_new
+        })
         .collect();
     let patterns: Vec<Vec<bool>> = if differing.len() <= MAX_EXACT_BLOCKS {
         (0..1u32 << differing.len())
@@ -769,7 +780,7 @@ fn torn_versions(old: &[u8], new: &[u8], size: usize, block_size: usize) -> Vec<
                     .iter()
                     .position(|&d| d == b)
                     .is_some_and(|i| take_new[i]);
-                data.extend(block(if from_new { new } else { old }, b));
+                block(if from_new { new } else { old }, b, &mut data);
             }
             data
         })

@@ -387,6 +387,39 @@ mod tests {
     use lifecycle_model::Timestamp;
 
     #[test]
+    fn a_violation_says_when_the_crash_came_and_what_the_disk_held() {
+        let layout = Layout::state_dir();
+        let old =
+            Record::default_at(&Timestamp::parse("2024-01-01T00:00:00Z").expect("a timestamp"));
+        let violation = |after_ops, crash| Violation {
+            after_ops,
+            ops: 3,
+            crash,
+            state_index: 4,
+            what: "the record file is gone".to_string(),
+            disk: initial_disk(&layout, StartingDisk::OldRecord, &old),
+        };
+        let returned = violation(3, Crash::Process).to_string();
+        assert!(
+            returned.starts_with(
+                "the record file is gone — a process crash after the save returned (3 operations), state 4; disk: "
+            ),
+            "{returned}"
+        );
+        let during = violation(1, Crash::PowerLoss { block_size: 512 }).to_string();
+        assert!(
+            during.contains("a power loss (512-byte blocks) after 1 of the save's 3 operations"),
+            "{during}"
+        );
+        let record = layout.record_path();
+        let size = old.encode().len();
+        assert!(
+            during.contains(&format!("{record} (600, {size} bytes)")),
+            "{during}"
+        );
+    }
+
+    #[test]
     fn judge_disk_read_gives_the_verdict_of_judge_disk() {
         let layout = Layout::state_dir();
         let old =

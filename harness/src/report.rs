@@ -293,6 +293,21 @@ mod tests {
     use lifecycle_model::{Event, Guards, Timestamp};
 
     #[test]
+    fn what_the_record_path_holds_is_said_in_words() {
+        let valid = Record::default_at(&Timestamp::parse("2024-01-01T00:00:00Z").expect("a time"));
+        assert_eq!(
+            found(&Found::Valid(valid.clone())),
+            format!("the valid record {}", record(&valid))
+        );
+        assert_eq!(found(&Found::Missing), "no file");
+        assert_eq!(
+            found(&Found::Corrupt(b"{\"a\"".to_vec())),
+            r#"the corrupt file "{\"a\"""#
+        );
+        assert!(found(&Found::Unreadable).starts_with("something unreadable"));
+    }
+
+    #[test]
     fn long_files_are_cut_and_escaped_saying_how_long_they_were() {
         let mut bytes = b"\"\n\xff".to_vec();
         bytes.resize(1000, b'x');

@@ -270,3 +270,20 @@ pub trait Simulation {
     /// or why the model refuses the log.
     fn recover(&mut self, crash: Crash, choice: u64) -> Result<u64, String>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_injected_fault_is_named_as_its_errno_is() {
+        for (fault, name, errno) in [
+            (Injected::NoSpace, "ENOSPC", libc::ENOSPC),
+            (Injected::Io, "EIO", libc::EIO),
+            (Injected::QuotaExceeded, "EDQUOT", libc::EDQUOT),
+            (Injected::ReadOnly, "EROFS", libc::EROFS),
+        ] {
+            assert_eq!((fault.name(), fault.errno()), (name, errno));
+        }
+    }
+}

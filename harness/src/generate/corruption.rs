@@ -378,3 +378,46 @@ fn template(over: Option<(&str, Option<&str>)>) -> Vec<u8> {
     text.push('\n');
     text.into_bytes()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::clock::START_MICROS;
+
+    /// The bytes `corruption` makes of the sample record.
+    fn of_sample(corruption: &Corruption) -> Vec<u8> {
+        corruption.bytes(None, START_MICROS)
+    }
+
+    #[test]
+    fn each_duplicate_key_and_bad_string_is_a_file_of_its_own() {
+        let distinct = |files: Vec<Vec<u8>>| {
+            files
+                .into_iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        };
+        let duplicates = (0..3).map(|v| of_sample(&Corruption::DuplicateKey(v)));
+        assert_eq!(distinct(duplicates.collect()), 3);
+        let bad = (0..BAD_STRINGS.len()).map(|k| {
+            of_sample(&Corruption::BadString(
+                u8::try_from(k).expect("few bad strings"),
+            ))
+        });
+        assert_eq!(distinct(bad.collect()), BAD_STRINGS.len());
+    }
+
+    #[test]
+    fn the_edges_that_stay_valid_are_valid_and_the_template_is_a_record() {
+        let decode = lifecycle_model::record::decode;
+        assert!(decode(&template(None)).is_ok(), "every member as it is");
+        assert!(
+            decode(&of_sample(&Corruption::Deep(Deep::InUnknownMember))).is_ok(),
+            "100,000 [ inside an unknown member"
+        );
+        assert!(decode(&of_sample(&Corruption::Oversize(Oversize::Exactly))).is_ok());
+        let whole = of_sample(&Corruption::Deep(Deep::WholeFile));
+        assert_eq!(whole.len(), 2 * DEPTH);
+        assert!(whole.starts_with(b"[[") && whole.ends_with(b"]]"));
+    }
+}

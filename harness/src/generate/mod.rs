@@ -39,3 +39,144 @@ pub fn strategy<T: Shape + std::fmt::Debug + 'static>() -> BoxedStrategy<T> {
         .prop_map(|bytes| T::from_bytes(&bytes))
         .boxed()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::json_doc::Doc;
+    use crate::transition::Script;
+
+    /// `T` read from random bytes, written back, reads as the same value:
+    /// a fuzz seed or a regression written from a value is that value.
+    fn writes_back<T>(cases: u32)
+    where
+        T: Shape + std::fmt::Debug + PartialEq + 'static,
+    {
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        });
+        runner
+            .run(&strategy::<T>(), |value| {
+                prop_assert_eq!(T::from_bytes(&value.to_bytes()), value);
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{}: {e}", std::any::type_name::<T>()));
+    }
+
+    /// `count` values of `T`, read from bytes a seeded runner draws.
+    fn drawn<T: Shape + std::fmt::Debug + 'static>(count: usize) -> Vec<T> {
+        use proptest::strategy::ValueTree;
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let values = strategy::<T>();
+        (0..count)
+            .map(|_| values.new_tree(&mut runner).expect("a value").current())
+            .collect()
+    }
+
+    /// How many of `T`'s variants `count` drawn values hold.
+    fn variants_drawn<T: Shape + std::fmt::Debug + 'static>(count: usize) -> usize {
+        let kinds: std::collections::HashSet<_> = drawn::<T>(count)
+            .iter()
+            .map(std::mem::discriminant)
+            .collect();
+        kinds.len()
+    }
+
+    #[test]
+    fn every_kind_of_corruption_invalid_save_tail_edit_and_clock_move_is_drawn() {
+        use crate::generate::json_doc::{Edit, Tail};
+        assert_eq!(variants_drawn::<corruption::Corruption>(4000), 11);
+        assert_eq!(variants_drawn::<invalid::InvalidSave>(4000), 6);
+        assert_eq!(variants_drawn::<Tail>(4000), 6);
+        assert_eq!(variants_drawn::<Edit>(4000), 6);
+        assert_eq!(variants_drawn::<clock::ClockMove>(4000), 3);
+        assert_eq!(
+            variants_drawn::<json_doc::Value>(4000),
+            6,
+            "values, nested too"
+        );
+        let bools: std::collections::BTreeSet<bool> = drawn::<bool>(64).into_iter().collect();
+        assert_eq!(bools.len(), 2, "both booleans");
+    }
+
+    #[test]
+    fn drawn_documents_reach_valid_records_and_every_corrupt_class() {
+        let mut reached = std::collections::BTreeSet::new();
+        let mut valid = 0;
+        for doc in drawn::<Doc>(3000) {
+            match lifecycle_model::record::decode(&doc.render()) {
+                Ok(_) => valid += 1,
+                Err(corrupt) => {
+                    reached.insert(corrupt.item());
+                }
+            }
+        }
+        let every: std::collections::BTreeSet<u8> = crate::coverage::CORRUPT_CLASSES.collect();
+        assert_eq!(reached, every, "the §1.6 items reached");
+        assert!(valid > 0, "no valid record among the documents");
+    }
+
+    #[test]
+    fn drawn_integers_have_every_bit_length_up_to_53() {
+        let lengths: std::collections::BTreeSet<u32> = drawn::<record::IntSpec>(4000)
+            .iter()
+            .map(|n| u64::BITS - n.0.leading_zeros())
+            .collect();
+        assert_eq!(lengths, (0..=53).collect(), "bit lengths drawn");
+    }
+
+    #[test]
+    fn huge_step_numbers_are_the_largest_integer_one_past_it_and_the_largest_u64() {
+        let max = lifecycle_model::spec::MAX_INTEGER;
+        let huge: Vec<u64> = (0..3).map(|i| op::StepNo::Huge(i).resolve(7)).collect();
+        assert_eq!(huge, [max, max + 1, u64::MAX]);
+    }
+
+    #[test]
+    fn clock_starts_spread_over_five_years_or_the_last_two_days() {
+        use crate::world::MAX_MICROS;
+        use clock::{ClockStart, START_MICROS};
+        const DAY: i64 = 86_400_000_000;
+        let (ordinary, near): (Vec<ClockStart>, Vec<ClockStart>) = drawn::<ClockStart>(2000)
+            .into_iter()
+            .partition(|s| matches!(s, ClockStart::Ordinary(_)));
+        let spread = |starts: &[ClockStart], from: i64, to: i64| {
+            let micros: Vec<i64> = starts.iter().map(|s| s.micros()).collect();
+            assert!(micros.iter().all(|m| (from..to).contains(m)), "{micros:?}");
+            micros.iter().max().expect("some") - micros.iter().min().expect("some")
+        };
+        let years = spread(&ordinary, START_MICROS, START_MICROS + 5 * 365 * DAY);
+        assert!(
+            years > 4 * 365 * DAY,
+            "ordinary starts spread over {years} µs"
+        );
+        let days = spread(&near, MAX_MICROS - 2 * DAY, MAX_MICROS - DAY / 24);
+        assert!(days > DAY, "starts near the end spread over {days} µs");
+    }
+
+    #[test]
+    fn a_clock_step_moves_the_clock_forward_from_now() {
+        use lifecycle_model::writer::Found;
+        let world = crate::world::World::new(clock::START_MICROS, Found::Missing);
+        assert_eq!(
+            clock::ClockMove::By(5).target(&world),
+            Some(clock::START_MICROS + 5)
+        );
+    }
+
+    #[test]
+    fn every_generator_writes_back_the_value_it_read() {
+        writes_back::<Script>(256);
+        writes_back::<Doc>(256);
+        writes_back::<record::RecordSpec>(256);
+        writes_back::<invalid::InvalidSave>(256);
+        writes_back::<corruption::Corruption>(256);
+        writes_back::<corruption::Index>(256);
+        writes_back::<clock::ClockStart>(256);
+        writes_back::<clock::ClockMove>(256);
+        writes_back::<file::FileSpec>(256);
+        writes_back::<op::OpSpec>(256);
+    }
+}

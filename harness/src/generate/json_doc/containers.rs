@@ -121,3 +121,40 @@ pub(super) fn render_container(
         _ => out.push(close),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered(object: bool, ws: Ws, punct: Punct) -> String {
+        let items: Vec<RenderedMember> = vec![
+            (b"\"a\"".to_vec(), b"1".to_vec()),
+            (b"\"b\"".to_vec(), b"2".to_vec()),
+        ];
+        let mut out = Vec::new();
+        render_container(&mut out, object, ws, punct, &items);
+        String::from_utf8(out).expect("ASCII")
+    }
+
+    #[test]
+    fn each_punctuation_mistake_is_made_once_at_the_first_place_it_fits() {
+        for (punct, object) in [
+            (Punct::Proper, r#"{"a":1,"b":2}"#),
+            (Punct::TrailingComma, r#"{"a":1,"b":2,}"#),
+            (Punct::LeadingComma, r#"{,"a":1,"b":2}"#),
+            (Punct::DoubleComma, r#"{"a":1,,"b":2}"#),
+            (Punct::MissingComma, r#"{"a":1"b":2}"#),
+            (Punct::MissingColon, r#"{"a"1,"b":2}"#),
+            (Punct::EqualsForColon, r#"{"a"=1,"b":2}"#),
+            (Punct::SingleQuotedName, r#"{'a':1,"b":2}"#),
+            (Punct::Unclosed, r#"{"a":1,"b":2"#),
+            (Punct::ExtraClose, r#"{"a":1,"b":2}}"#),
+            (Punct::WrongClose, r#"{"a":1,"b":2]"#),
+            (Punct::Comment, r#"{"a":1,"b":2/* c */}"#),
+        ] {
+            assert_eq!(rendered(true, Ws::None, punct), object, "{punct:?}");
+        }
+        assert_eq!(rendered(false, Ws::None, Punct::ExtraClose), "[1,2]]");
+        assert_eq!(rendered(false, Ws::Space, Punct::Proper), "[ 1 , 2 ]");
+    }
+}

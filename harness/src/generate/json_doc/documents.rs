@@ -185,3 +185,18 @@ impl Doc {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pad_offset_from_two_under_to_eight_over_is_read_and_written_back() {
+        let offsets: std::collections::BTreeSet<i8> = (0..=255u8).map(pad_offset).collect();
+        assert_eq!(offsets, (-2..=8).collect());
+        for b in 0..=255u8 {
+            let offset = pad_offset(b);
+            assert_eq!(pad_offset(pad_byte(offset)), offset, "byte {b}");
+        }
+    }
+}

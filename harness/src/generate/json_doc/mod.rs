@@ -47,3 +47,31 @@ pub use objects::{Edit, Edits, Nullable, ProgressDoc, QuarantineDoc, RecordDoc, 
 pub use strings::{scalar, Piece, Str, BAD_PIECES};
 pub use values::{Value, MAX_DEPTH};
 pub use whitespace::Ws;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocabulary::WORDS;
+
+    fn text(value: &impl Render) -> String {
+        let mut out = Vec::new();
+        value.render(&mut out);
+        String::from_utf8(out).expect("ASCII")
+    }
+
+    #[test]
+    fn a_word_a_missing_string_and_a_nest_render_as_json() {
+        let word = WORDS[0];
+        assert_eq!(text(&Str::word(word)), format!("\"{word}\""));
+        assert_eq!(text(&Some(Str::word(word))), format!("\"{word}\""));
+        assert_eq!(text(&None::<Str>), "null");
+        let nest = |object| Value::Nest {
+            object,
+            depth: 2,
+            inner: Box::new(Value::Str(Str::word(word))),
+        };
+        let bytes = |v: Value| String::from_utf8(v.to_bytes()).expect("ASCII");
+        assert_eq!(bytes(nest(false)), format!("[[\"{word}\"]]"));
+        assert_eq!(bytes(nest(true)), format!("{{\"a\":{{\"a\":\"{word}\"}}}}"));
+    }
+}

@@ -48,8 +48,9 @@ pub struct CheckArgs {
     #[arg(long, default_value_t = 64)]
     cases: u32,
     /// How many replays of the `kill` and `faults` suites run at once,
-    /// each its own adapter under its own tracer (default: one per core).
-    /// The report is the same whatever the number.
+    /// each its own adapter under its own tracer, held on a CPU of its own
+    /// while there are enough (default: one per core). The report is the
+    /// same whatever the number.
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=256))]
     jobs: Option<u16>,
     /// Seconds an adapter has to answer a load (a request that writes gets

@@ -386,11 +386,15 @@ mod tests {
     use super::*;
     use lifecycle_model::Timestamp;
 
+    /// The record of the disk before, in these tests.
+    fn old_record() -> Record {
+        Record::default_at(&Timestamp::parse("2024-01-01T00:00:00Z").expect("a timestamp"))
+    }
+
     #[test]
     fn a_violation_says_when_the_crash_came_and_what_the_disk_held() {
         let layout = Layout::state_dir();
-        let old =
-            Record::default_at(&Timestamp::parse("2024-01-01T00:00:00Z").expect("a timestamp"));
+        let old = old_record();
         let violation = |after_ops, crash| Violation {
             after_ops,
             ops: 3,
@@ -422,8 +426,7 @@ mod tests {
     #[test]
     fn judge_disk_read_gives_the_verdict_of_judge_disk() {
         let layout = Layout::state_dir();
-        let old =
-            Record::default_at(&Timestamp::parse("2024-01-01T00:00:00Z").expect("a timestamp"));
+        let old = old_record();
         let new = Record {
             wrapper_event_seq: 7,
             ..old.clone()

@@ -415,15 +415,13 @@ impl Drop for Adapter {
 /// pidfd (before Linux 5.3), it looks every 5 ms.
 fn wait_exit(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + timeout;
-    // Reaped before: its pid may be another process's now.
+    // Exited already, or reaped before (its pid may then be another
+    // process's, so no pidfd of it).
     if let Ok(Some(status)) = child.try_wait() {
         return Some(status);
     }
     let pidfd = pidfd_of(child);
     loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
-        }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return None;
@@ -446,6 +444,9 @@ fn wait_exit(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
                 }
             }
             None => thread::sleep(Duration::from_millis(5).min(left)),
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
         }
     }
 }

@@ -135,6 +135,8 @@ mod tests {
     fn clock_starts_spread_over_five_years_or_the_last_two_days() {
         use crate::world::MAX_MICROS;
         use clock::{ClockStart, START_MICROS};
+        // Stated again, not `clock`'s own constants: a wrong one there
+        // would move the bounds it is checked against.
         const DAY: i64 = 86_400_000_000;
         let (ordinary, near): (Vec<ClockStart>, Vec<ClockStart>) = drawn::<ClockStart>(2000)
             .into_iter()

@@ -27,6 +27,7 @@ use crate::adapter::Adapter;
 use crate::options::Options;
 use crate::protocol::{Capability, Handshake};
 use crate::subject::AdapterSubject;
+use crate::traced::record::Recordings;
 use crate::vectors::Vector;
 
 /// What planning a suite's cases needs to know of the run.
@@ -105,19 +106,27 @@ pub struct Case<'a> {
     pub cases: u32,
     /// How many replays of a traced suite run at once.
     pub jobs: usize,
+    /// The saves the run recorded under the tracer.
+    pub recordings: &'a Recordings,
     root: &'a Path,
 }
 
 impl<'a> Case<'a> {
     /// A case with a fresh directory under the run's `root`, its options
-    /// those of the run.
-    pub fn new(adapter: &'a mut Adapter, root: &'a Path, options: &Options) -> Case<'a> {
+    /// and its recorded saves those of the run.
+    pub fn new(
+        adapter: &'a mut Adapter,
+        root: &'a Path,
+        recordings: &'a Recordings,
+        options: &Options,
+    ) -> Case<'a> {
         Case {
             adapter,
             dir: fresh_dir(root),
             seed: options.seed,
             cases: options.cases,
             jobs: options.jobs,
+            recordings,
             root,
         }
     }
@@ -146,7 +155,7 @@ fn fresh_dir(root: &Path) -> PathBuf {
 }
 
 /// The function a planned case runs.
-pub type Run = Box<dyn FnOnce(&mut Case<'_>) -> Judged>;
+pub type Run = Box<dyn FnOnce(&mut Case<'_>) -> Judged + Send>;
 
 /// One case of a suite, planned before it runs.
 pub struct Planned {
@@ -163,7 +172,7 @@ impl Planned {
         id: impl Into<String>,
         spec: &'static str,
         reproduction: impl Into<String>,
-        run: impl FnOnce(&mut Case<'_>) -> Judged + 'static,
+        run: impl FnOnce(&mut Case<'_>) -> Judged + Send + 'static,
     ) -> Planned {
         Planned {
             id: id.into(),

@@ -29,6 +29,7 @@ use crate::case::{Case, Judged, Planned, Planning};
 use crate::options::Options;
 use crate::report::{CaseResult, Report, Verdict};
 use crate::suites::{self, Suite};
+use crate::traced::record::Recordings;
 use crate::tracer;
 
 /// The temporary root of a run, removed when dropped.
@@ -129,6 +130,7 @@ fn run_cases(options: &Options) -> Result<Report, String> {
         Adapter::start(options.config.clone())?
     };
     let root = Root::new()?;
+    let recordings = Recordings::default();
     let mut report = Report {
         implementation: adapter.handshake().implementation.clone(),
         capabilities: adapter
@@ -186,7 +188,7 @@ fn run_cases(options: &Options) -> Result<Report, String> {
             let run = case.run;
             adapter.begin_case();
             let judged = {
-                let mut context = Case::new(&mut adapter, &root.0, options);
+                let mut context = Case::new(&mut adapter, &root.0, &recordings, options);
                 judged(|| run(&mut context))
             };
             adapter.end_case();

@@ -42,6 +42,7 @@ use std::cell::RefCell;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use crate::ptrace::{self, Act, Spec, Target};
 use crate::shell;
@@ -198,16 +199,22 @@ pub struct Strace {
 const OPTIONS: &str = "-f -y -xx -X raw -s 2097152";
 
 impl Strace {
-    /// strace, when it runs; else how to install it.
+    /// strace, when it runs; else how to install it. Asked once per
+    /// process: every traced case asks.
     pub fn find() -> Result<Strace, String> {
-        let program = "strace".to_string();
-        match Command::new(&program).arg("-V").output() {
-            Ok(out) if out.status.success() => Ok(Strace { program }),
-            _ => Err(
-                "strace is not installed (Debian: apt-get install -y strace); the suites that kill, fail or power off a save need it"
-                    .to_string(),
-            ),
-        }
+        static FOUND: OnceLock<Result<Strace, String>> = OnceLock::new();
+        FOUND
+            .get_or_init(|| {
+                let program = "strace".to_string();
+                match Command::new(&program).arg("-V").output() {
+                    Ok(out) if out.status.success() => Ok(Strace { program }),
+                    _ => Err(
+                        "strace is not installed (Debian: apt-get install -y strace); the suites that kill, fail or power off a save need it"
+                            .to_string(),
+                    ),
+                }
+            })
+            .clone()
     }
 }
 

@@ -35,7 +35,7 @@ use crate::subject::AdapterSubject;
 use crate::traced::held::{dir_mode_origin, mode_origin, Held, WIDER_DIR};
 use crate::traced::op_log::op_log_text;
 use crate::traced::record::{record_save, Traced};
-use crate::traced::start::{new_record, starts_without, StartingState};
+use crate::traced::start::{starts_without, StartingState};
 
 #[derive(Clone, Copy)]
 enum Act {
@@ -158,8 +158,7 @@ fn traced(case: &mut Case<'_>, command: Option<&str>, umask: u32, start: Startin
         Ok(traced) => traced,
         Err(judged) => return judged,
     };
-    let dir = case.fresh_dir().join("state");
-    let recorded = match record_save(case, &traced, &dir, start, &new_record(), Some(umask)) {
+    let recorded = match record_save(case, &traced, start, Some(umask)) {
         Ok(r) => r,
         Err(judged) => return judged,
     };

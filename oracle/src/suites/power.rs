@@ -140,10 +140,9 @@ fn power_case(case: &mut Case<'_>, command: Option<&str>, start: StartingState) 
         Ok(traced) => traced,
         Err(judged) => return judged,
     };
-    let dir = case.dir.join("state");
     let new = new_record();
     let old = start.held();
-    let recorded = match record_save(case, &traced, &dir, start, &new, None) {
+    let recorded = match record_save(case, &traced, start, None) {
         Ok(r) => r,
         Err(judged) => return judged,
     };

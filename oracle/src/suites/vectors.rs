@@ -268,7 +268,7 @@ fn roundtrip_planned(
     name: &str,
     text: &str,
     now: i64,
-    judge: impl for<'c> FnOnce(&mut Driver<AdapterSubject<'c>>) -> Judged + 'static,
+    judge: impl for<'c> FnOnce(&mut Driver<AdapterSubject<'c>>) -> Judged + Send + 'static,
 ) -> Planned {
     let reproduction = format!("save of {}; then load", report::excerpt(text.as_bytes()));
     Planned::new(
@@ -474,7 +474,7 @@ fn save_invalid_planned(
     name: &str,
     json: String,
     now: i64,
-    judge: impl for<'c> FnOnce(&mut Driver<AdapterSubject<'c>>, &str) -> Judged + 'static,
+    judge: impl for<'c> FnOnce(&mut Driver<AdapterSubject<'c>>, &str) -> Judged + Send + 'static,
 ) -> Planned {
     let reproduction = format!(
         "the record file holds a valid record; save of {}",

@@ -59,11 +59,8 @@ use crate::syscalls::{created_exclusively, paths_named, ThreadGroups};
 use crate::traced::op_log::op_log_text;
 use crate::traced::pinned::Pinned;
 use crate::traced::record::{disk_before, record_save, Recorded, Traced};
-use crate::traced::start::{new_record, StartingState, ELSEWHERE};
+use crate::traced::start::{new_record, StartingState, ELSEWHERE, STATE};
 use crate::tracer::{Action, Counting, Injection};
-
-/// The name of the record's directory inside a case directory.
-const STATE: &str = "state";
 
 /// A case directory: the scope strace's calls are counted in, the
 /// record's directory inside it, and the names the case fixes.
@@ -750,10 +747,9 @@ pub fn interrupt_each(
     pick: impl Fn(&Recorded) -> Vec<(usize, Action)>,
     mut judge: impl FnMut(&mut Case<'_>, &Replay, &Recorded) -> Result<Option<String>, Judged>,
 ) -> Result<Interrupted, Judged> {
-    let new = new_record();
     let sidecars = sidecars(case.adapter);
-    let recording = CaseScope::new(case.fresh_dir(), &sidecars);
-    let recorded = record_save(case, traced, &recording.dir, start, &new, None)?;
+    let recorded = record_save(case, traced, start, None)?;
+    let recording = CaseScope::new(recorded.top.clone(), &sidecars);
     let runs = pick(&recorded);
     let counted = Counted::recorded(&recorded, traced.tracer.counting());
     let points = runs
@@ -772,7 +768,7 @@ pub fn interrupt_each(
         usual: case.adapter.config().clone(),
         sidecars,
         start,
-        new,
+        new: new_record(),
     };
     let mut findings = Vec::new();
     let mut notes = Vec::new();
@@ -848,6 +844,7 @@ mod tests {
 ",
         );
         Recorded {
+            top: PathBuf::from("/r/c"),
             record_path: "/r/c/state/lifecycle_state.json".to_string(),
             trace,
             ops: Vec::new(),
@@ -1097,6 +1094,7 @@ mod tests {
 ",
         );
         Recorded {
+            top: PathBuf::from("/r/c"),
             record_path: "/r/c/state/lifecycle_state.json".to_string(),
             trace,
             ops: Vec::new(),

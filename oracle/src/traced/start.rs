@@ -26,7 +26,7 @@ use crate::case::{record, stamp, FIXED_NOW};
 use crate::traced::held::{materialize, Held};
 
 /// How a traced case's directory starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StartingState {
     /// The record's directory does not exist.
     NoDirectory,
@@ -48,6 +48,9 @@ pub enum StartingState {
     /// exist.
     SymlinkToNothing,
 }
+
+/// The record's directory inside a traced case's directory.
+pub const STATE: &str = "state";
 
 /// The directory beside the record's that a symlink start points into.
 pub const ELSEWHERE: &str = "elsewhere";

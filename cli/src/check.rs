@@ -49,8 +49,9 @@ pub struct CheckArgs {
     cases: u32,
     /// How many replays of the `kill` and `faults` suites run at once,
     /// each its own adapter under its own tracer, held on a CPU of its own
-    /// while there are enough (default: one per core). The report is the
-    /// same whatever the number.
+    /// while there are enough, and how many cases of the other suites but
+    /// `smoke` and `concurrency`, each on an adapter of its own (default:
+    /// one per core). The report is the same whatever the number.
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=256))]
     jobs: Option<u16>,
     /// Seconds an adapter has to answer a load (a request that writes gets

@@ -434,6 +434,54 @@ fn the_strict_python_store_has_no_violation_and_no_divergence() {
     );
 }
 
+#[test]
+fn a_report_is_the_same_whatever_the_number_of_jobs() {
+    let Some(seed) = seed() else { return };
+    if !python() {
+        return;
+    }
+    // The suites whose cases run side by side, on the original, which
+    // fails some of each (a trace shrinks); the FIFO would only wait.
+    let adapter = python_adapter(&seed);
+    let run = |jobs: &str| {
+        let (code, report, printed) = check(&[
+            "--adapter",
+            &adapter,
+            "--suite",
+            "vectors",
+            "--suite",
+            "traces",
+            "--suite",
+            "permissions",
+            "--cases",
+            "24",
+            "--skip",
+            "vectors/path/fifo",
+            "--jobs",
+            jobs,
+        ]);
+        assert_eq!(code, 1, "{printed}");
+        let cases: Vec<(String, String, String)> = results(&report)
+            .iter()
+            .map(|r| {
+                let field = |name: &str| r[name].as_str().unwrap_or_default().to_string();
+                (field("case"), field("verdict"), field("rule"))
+            })
+            .collect();
+        cases
+    };
+    let one = run("1");
+    assert!(
+        ["vectors/", "traces/", "permissions/"]
+            .iter()
+            .all(|suite| one
+                .iter()
+                .any(|(case, verdict, _)| case.starts_with(suite) && verdict == "violation")),
+        "each suite has a finding: {one:?}"
+    );
+    assert_eq!(run("3"), one);
+}
+
 /// The finding of `case` in `report`, with its section.
 fn finding<'r>(report: &'r Value, case: &str) -> Option<&'r Value> {
     findings(report).into_iter().find(|r| r["case"] == case)
@@ -1865,10 +1913,13 @@ fn an_endless_line_is_a_finding_and_the_oracle_memory_stays_bounded() {
     let dir = tempfile::tempdir().expect("a temp dir");
     // Its fifth request, after the smoke suite's four, is the default of
     // vectors/default: it answers with bytes and no newline, without end.
+    // One job: an adapter process of a second runner would count its own.
     let adapter = misbehaving_adapter(dir.path(), "endless", 5, When::Once);
     let (code, report, peak_kib) = check_measuring_memory(&[
         "--adapter",
         &adapter,
+        "--jobs",
+        "1",
         "--timeout",
         "10",
         "--suite",

@@ -22,7 +22,9 @@
 //! case costs a bounded number of timeouts and restarts, whatever it asks.
 //! Only [`MAX_FAILED_CASES`] failed cases in a row (a case fails when none
 //! of its requests got a reply, or when its last request got none) make
-//! the adapter broken: every later request says so, and the run ends.
+//! the adapter broken, and the run ends: [`Adapter::end_case`] says how a
+//! case ended, and [`FailedCases`] counts them in the order of the run's
+//! cases, whichever of the run's adapter processes ran each.
 //!
 //! What the adapter writes is bounded in memory: a reply line longer than
 //! [`MAX_LINE`] is never held (the adapter is killed), a line of standard
@@ -131,8 +133,8 @@ pub enum Exchange {
     Reply(Reply),
     /// No reply: a finding on the case at hand, and the run goes on.
     Fault(Fault),
-    /// The adapter cannot go on: it failed [`MAX_FAILED_CASES`] cases in
-    /// a row, or it runs once ([`Adapter::once`]) and failed.
+    /// The adapter cannot go on: it runs once ([`Adapter::once`]) and
+    /// failed.
     Broken {
         why: String,
     },
@@ -377,6 +379,43 @@ impl CaseLog {
     }
 }
 
+/// How a case ended, for [`FailedCases`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseEnd {
+    /// No request got a reply, or the last did not.
+    Failed,
+    /// Its last request got its reply.
+    Answered,
+    /// It asked nothing, or every request it asked was answered by
+    /// another process (a traced adapter of its own).
+    AskedNothing,
+}
+
+/// The failed cases in a row of a run, counted in the order of its cases.
+#[derive(Debug, Default)]
+pub struct FailedCases {
+    in_a_row: u32,
+}
+
+impl FailedCases {
+    /// Counts how the next case ended: a failed one counts towards
+    /// [`MAX_FAILED_CASES`], an answered one starts the count again, one
+    /// that asked nothing leaves it. Once the count is reached: why the
+    /// adapter cannot go on.
+    pub fn count(&mut self, end: CaseEnd) -> Option<String> {
+        match end {
+            CaseEnd::Failed => self.in_a_row += 1,
+            CaseEnd::Answered => self.in_a_row = 0,
+            CaseEnd::AskedNothing => {}
+        }
+        (self.in_a_row >= MAX_FAILED_CASES).then(|| {
+            format!(
+                "the adapter failed {MAX_FAILED_CASES} cases in a row (no reply to any of their requests, or none to their last); it, not the implementation, is broken"
+            )
+        })
+    }
+}
+
 /// The lines of standard error kept.
 type Kept = Arc<Mutex<VecDeque<String>>>;
 
@@ -396,8 +435,6 @@ pub struct Adapter {
     /// (a traced run happens once: a restart would inject again).
     restartable: bool,
     case: CaseLog,
-    /// Cases in a row that failed.
-    failed_cases: u32,
 }
 
 impl Drop for Adapter {
@@ -661,7 +698,6 @@ impl Adapter {
             broken: None,
             restartable: true,
             case: CaseLog::default(),
-            failed_cases: 0,
         })
     }
 
@@ -759,22 +795,16 @@ impl Adapter {
         self.case = CaseLog::default();
     }
 
-    /// Ends a case: one that failed (no request got a reply, or its last
-    /// did not) counts towards [`MAX_FAILED_CASES`] in a row, one with a
-    /// reply at its end starts the count again, one that asked nothing
-    /// leaves it.
-    pub fn end_case(&mut self) {
-        if self.case.failed() {
-            self.failed_cases += 1;
-        } else if self.case.tally.replies > 0 {
-            self.failed_cases = 0;
+    /// Ends a case: how it ended.
+    pub fn end_case(&mut self) -> CaseEnd {
+        let log = std::mem::take(&mut self.case);
+        if log.failed() {
+            CaseEnd::Failed
+        } else if log.tally.replies > 0 {
+            CaseEnd::Answered
+        } else {
+            CaseEnd::AskedNothing
         }
-        if self.failed_cases >= MAX_FAILED_CASES && self.broken.is_none() {
-            self.broken = Some(format!(
-                "the adapter failed {MAX_FAILED_CASES} cases in a row (no reply to any of their requests, or none to their last); it, not the implementation, is broken"
-            ));
-        }
-        self.case = CaseLog::default();
     }
 
     /// How the requests of the case at hand went so far.
@@ -1136,38 +1166,32 @@ done
     ) {
         let dir = tempfile::tempdir().expect("a temp dir");
         let mut adapter = adapter(dir.path(), Duration::from_secs(10));
-        let case = |adapter: &mut Adapter, asks: &[&str]| {
+        let mut failed = FailedCases::default();
+        let mut case = |failed: &mut FailedCases, asks: &[&str]| {
             adapter.begin_case();
             for marker in asks {
                 adapter.ask(&save(marker));
             }
-            adapter.end_case();
+            failed.count(adapter.end_case())
         };
         for _ in 1..MAX_FAILED_CASES {
-            case(&mut adapter, &["KILL"]);
+            assert_eq!(case(&mut failed, &["KILL"]), None);
         }
         // Answered, then not: the case ended without a reply.
-        case(&mut adapter, &["fine", "KILL"]);
-        assert!(adapter.broken().is_some());
-        let mut adapter = self::adapter(dir.path(), Duration::from_secs(10));
+        assert!(case(&mut failed, &["fine", "KILL"]).is_some());
+        let mut failed = FailedCases::default();
         for _ in 1..MAX_FAILED_CASES {
-            case(&mut adapter, &["KILL"]);
+            case(&mut failed, &["KILL"]);
         }
         // A fault, then a reply: the adapter answers.
-        case(&mut adapter, &["KILL", "fine"]);
+        assert_eq!(case(&mut failed, &["KILL", "fine"]), None);
         // A case that asks nothing leaves the count.
-        case(&mut adapter, &[]);
+        case(&mut failed, &[]);
         for _ in 1..MAX_FAILED_CASES {
-            case(&mut adapter, &["KILL"]);
+            assert_eq!(case(&mut failed, &["KILL"]), None);
         }
-        assert_eq!(adapter.broken(), None);
-        case(&mut adapter, &["KILL"]);
-        let why = adapter.broken().expect("broken").to_string();
+        let why = case(&mut failed, &["KILL"]).expect("broken");
         assert!(why.contains("failed 10 cases in a row"), "{why}");
-        assert_eq!(
-            adapter.ask(&save("fine")),
-            Exchange::Broken { why: why.clone() }
-        );
     }
 
     #[test]

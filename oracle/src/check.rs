@@ -1,5 +1,12 @@
 //! One run of `lifecycle check`: the adapter started, the suites' cases
-//! selected and run one by one, each judged into a [`CaseResult`].
+//! selected and run, each judged into a [`CaseResult`].
+//!
+//! The cases of a suite run `--jobs` at once where the suite allows it
+//! (`runners`), each runner with an adapter process of its own (started
+//! when first needed, kept for the run) and a CPU of its own, and their
+//! outcomes are taken in the order of the cases (`in_order`), failed cases
+//! in a row counted in that order across the runners' adapters
+//! (`adapter::FailedCases`): the report is the same whatever the number.
 //!
 //! Promises: every case runs in a fresh directory of its own under one
 //! temporary root, removed at the end; each case's [`Judged`] outcome
@@ -18,17 +25,20 @@
 //! about a case but its outcome (the suites define their cases).
 
 use std::io::{IsTerminal, Write};
+use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use lifecycle_harness::{Finding, Level};
 
-use crate::adapter::Adapter;
-use crate::case::{Case, Judged, Planned, Planning};
+use crate::adapter::{Adapter, CaseEnd, FailedCases, Launch};
+use crate::case::{Case, Judged, Planned, Planning, Run};
+use crate::in_order::in_order;
 use crate::options::Options;
 use crate::report::{CaseResult, Report, Verdict};
 use crate::suites::{self, Suite};
+use crate::traced::pinned::Pinned;
 use crate::traced::record::Recordings;
 use crate::tracer;
 
@@ -123,14 +133,69 @@ pub fn run(options: &Options) -> Result<Report, String> {
     tracer::with_program(options.tracer_program.as_deref(), || run_cases(options))
 }
 
-fn run_cases(options: &Options) -> Result<Report, String> {
-    let mut adapter = if options.validate_protocol {
-        Adapter::start_keeping_transcript(options.config.clone())?
+/// How many cases of `suite` run at once, each on an adapter process of
+/// its own: `--jobs`, but one at a time for `smoke` (its failure ends
+/// the run), `kill` and `faults` (a case's replays already run `--jobs`
+/// at once), `concurrency` (it times readers against a writer), when the
+/// protocol is validated (one transcript is judged), and for an adapter
+/// in this process under a umask of its own (`permissions`: a process
+/// has one umask).
+fn runners(suite: Suite, options: &Options) -> usize {
+    let one_at_a_time = matches!(
+        suite,
+        Suite::Smoke | Suite::Kill | Suite::Faults | Suite::Concurrency
+    ) || options.validate_protocol
+        || (suite == Suite::Permissions && matches!(options.config.launch, Launch::InProcess(_)));
+    if one_at_a_time {
+        1
     } else {
-        Adapter::start(options.config.clone())?
+        options.jobs.max(1)
+    }
+}
+
+/// What running a case came to on the adapter that ran it.
+struct Ran {
+    judged: Judged,
+    end: CaseEnd,
+    stderr: String,
+}
+
+/// Runs `run`, a case, on `adapter`.
+fn run_case(
+    adapter: &mut Adapter,
+    run: Run,
+    root: &Path,
+    recordings: &Recordings,
+    options: &Options,
+) -> Ran {
+    adapter.begin_case();
+    let judged = {
+        let mut context = Case::new(adapter, root, recordings, options);
+        judged(|| run(&mut context))
     };
+    let end = adapter.end_case();
+    Ran {
+        judged,
+        end,
+        stderr: adapter.stderr(),
+    }
+}
+
+fn run_cases(options: &Options) -> Result<Report, String> {
+    let start = |config: &crate::adapter::Config| {
+        if options.validate_protocol {
+            Adapter::start_keeping_transcript(config.clone())
+        } else {
+            Adapter::start(config.clone())
+        }
+    };
+    let mut adapter = start(&options.config)?;
+    // The adapters of the other runners, started when a suite first needs
+    // them and kept for the run.
+    let mut others: Vec<Adapter> = Vec::new();
     let root = Root::new()?;
     let recordings = Recordings::default();
+    let mut failed_cases = FailedCases::default();
     let mut report = Report {
         implementation: adapter.handshake().implementation.clone(),
         capabilities: adapter
@@ -178,49 +243,86 @@ fn run_cases(options: &Options) -> Result<Report, String> {
             .filter(|p| options.selection.selects(&p.id) || suite == Suite::Smoke)
             .collect();
         let total = planned.len();
+        let wanted_runners = runners(suite, options).min(total.max(1));
+        while others.len() + 1 < wanted_runners {
+            // A runner whose adapter does not start is one runner fewer.
+            match start(&options.config) {
+                Ok(other) => others.push(other),
+                Err(_) => break,
+            }
+        }
+        let mut adapters: Vec<&mut Adapter> = vec![&mut adapter];
+        adapters.extend(others.iter_mut().take(wanted_runners - 1));
+        let several = adapters.len() > 1;
         let started = Instant::now();
         let mut smoke_failures = Vec::new();
-        for (done, case) in planned.into_iter().enumerate() {
-            progress.show(suite.name(), done, total);
-            let id = case.id.clone();
-            let spec = case.spec;
-            let reproduction = case.reproduction;
-            let run = case.run;
-            adapter.begin_case();
-            let judged = {
-                let mut context = Case::new(&mut adapter, &root.0, &recordings, options);
-                judged(|| run(&mut context))
-            };
-            adapter.end_case();
-            if let Judged::OracleFailed(why) = &judged {
-                report
-                    .harness_broken
-                    .get_or_insert_with(|| format!("the oracle failed on case {id}: {why}"));
-            }
-            let stderr = adapter.stderr();
-            let result = result_of(
-                suite,
-                id.clone(),
-                spec,
-                reproduction,
-                judged,
-                options,
-                stderr,
-            );
-            if suite == Suite::Smoke && result.verdict.is_finding() {
-                smoke_failures.push(format!("{}: {}", result.case, result.message));
-            }
-            if !(quiet(&result.case) && result.verdict == Verdict::Pass) {
-                report.results.push(result);
-            }
-            // The case that broke the adapter keeps its finding: the
-            // report shows it, and `--case` re-runs it.
-            if let Some(why) = adapter.broken() {
-                report.harness_broken = Some(format!("{why} (the last: case {id})"));
-                progress.show(suite.name(), total, total);
-                report.durations.insert(suite.name(), started.elapsed());
-                return Ok(finish(report, &adapter, options));
-            }
+        let mut done = 0;
+        let mut ended = None;
+        progress.show(suite.name(), done, total);
+        in_order(
+            adapters,
+            planned,
+            |runner, adapter, case| {
+                // Each runner, and the adapters it starts (a traced one),
+                // on a CPU of its own.
+                let _pinned = several.then(|| Pinned::to(runner));
+                let Planned {
+                    id,
+                    spec,
+                    reproduction,
+                    run,
+                } = case;
+                let ran = tracer::with_program(options.tracer_program.as_deref(), || {
+                    run_case(adapter, run, &root.0, &recordings, options)
+                });
+                (id, spec, reproduction, ran)
+            },
+            |(id, spec, reproduction, ran)| {
+                if ended.is_some() {
+                    // A case under way when the run ended.
+                    return ControlFlow::Break(());
+                }
+                done += 1;
+                progress.show(suite.name(), done, total);
+                let Ran {
+                    judged,
+                    end,
+                    stderr,
+                } = ran;
+                if let Judged::OracleFailed(why) = &judged {
+                    report
+                        .harness_broken
+                        .get_or_insert_with(|| format!("the oracle failed on case {id}: {why}"));
+                }
+                let result = result_of(
+                    suite,
+                    id.clone(),
+                    spec,
+                    reproduction,
+                    judged,
+                    options,
+                    stderr,
+                );
+                if suite == Suite::Smoke && result.verdict.is_finding() {
+                    smoke_failures.push(format!("{}: {}", result.case, result.message));
+                }
+                if !(quiet(&result.case) && result.verdict == Verdict::Pass) {
+                    report.results.push(result);
+                }
+                // The case that broke the adapter keeps its finding: the
+                // report shows it, and `--case` re-runs it.
+                if let Some(why) = failed_cases.count(end) {
+                    ended = Some(format!("{why} (the last: case {id})"));
+                    return ControlFlow::Break(());
+                }
+                ControlFlow::Continue(())
+            },
+        );
+        if let Some(why) = ended {
+            report.harness_broken = Some(why);
+            progress.show(suite.name(), total, total);
+            report.durations.insert(suite.name(), started.elapsed());
+            return Ok(finish(report, &adapter, options));
         }
         progress.show(suite.name(), total, total);
         report.durations.insert(suite.name(), started.elapsed());

@@ -29,7 +29,8 @@
 //!   back), [`case`] (what a case is and how it came out: the types every
 //!   suite shares), [`traced`] (a save recorded under the tracer, replayed,
 //!   and what it left), [`suites`] (the cases, one module a suite);
-//! - a run: [`options`] (what the command line asked), [`groups`] (the
+//! - a run: [`options`] (what the command line asked), [`in_order`]
+//!   (work shared out to runner threads, outcomes taken in order), [`groups`] (the
 //!   findings grouped by root cause), [`baseline`] (the findings known
 //!   before, `--baseline`), [`report`] (JSON, JUnit, Markdown and the
 //!   terminal), [`check`] (one run: suites in order, each case's outcome
@@ -45,6 +46,7 @@ pub mod baseline;
 pub mod case;
 pub mod check;
 pub mod groups;
+pub mod in_order;
 pub mod options;
 pub mod protocol;
 pub mod ptrace;

@@ -33,15 +33,12 @@
 //! Does not promise: more than one finding per case in words (the first,
 //! a violation before a divergence; the others are counted).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::fs;
 use std::ops::ControlFlow;
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Mutex};
-use std::thread;
 use std::time::Duration;
 
 use lifecycle_harness::subject::{Failure, Subject};
@@ -52,6 +49,7 @@ use lifecycle_model::Record;
 
 use crate::adapter::{Adapter, Config};
 use crate::case::{Case, Judged};
+use crate::in_order::in_order;
 use crate::subject::{sidecars, AdapterSubject};
 use crate::syscalls::convert::shown;
 use crate::syscalls::strace::{Call, CallResult, EventKind, Trace};
@@ -617,62 +615,23 @@ fn remove(strays: &[PathBuf]) {
 
 /// Runs `replay` on each of `points` with `jobs` of them at once, each
 /// runner on a CPU of its own while there are enough ([`Pinned`]), and
-/// hands each outcome to `each` in the order of `points`, as soon as it
-/// and every one before it are known; once `each` says stop, no replay
-/// starts. A point that is already an outcome (`Err`) is handed on in its
-/// place.
+/// hands each outcome to `each` in the order of `points` ([`in_order`]).
+/// A point that is already an outcome (`Err`) is handed on in its place.
 fn replay_all<P: Send, R: Send>(
     points: Vec<Result<P, Judged>>,
     jobs: usize,
     replay: impl Fn(P) -> Result<R, Judged> + Sync,
-    mut each: impl FnMut(Result<R, Judged>) -> ControlFlow<()>,
+    each: impl FnMut(Result<R, Judged>) -> ControlFlow<()>,
 ) {
-    let total = points.len();
-    let queue = Mutex::new(points.into_iter().enumerate());
-    let stop = AtomicBool::new(false);
-    let (done, outcomes) = mpsc::channel();
-    thread::scope(|scope| {
-        for runner in 0..jobs.clamp(1, total.max(1)) {
-            let done = done.clone();
-            let (queue, stop, replay) = (&queue, &stop, &replay);
-            scope.spawn(move || {
-                let _pinned = Pinned::to(runner);
-                loop {
-                    if stop.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    // A panic of another worker poisons nothing worth keeping.
-                    let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
-                    let Some((index, point)) = next else { return };
-                    let outcome = point.and_then(replay);
-                    if done.send((index, outcome)).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-        drop(done);
-        // However this thread leaves (a judge that panics included), no
-        // replay starts after it.
-        struct Stop<'s>(&'s AtomicBool);
-        impl Drop for Stop<'_> {
-            fn drop(&mut self) {
-                self.0.store(true, Ordering::Relaxed);
-            }
-        }
-        let _stop = Stop(&stop);
-        let mut waiting = BTreeMap::new();
-        let mut next = 0;
-        for (index, outcome) in outcomes.iter() {
-            waiting.insert(index, outcome);
-            while let Some(outcome) = waiting.remove(&next) {
-                next += 1;
-                if each(outcome).is_break() {
-                    stop.store(true, Ordering::Relaxed);
-                }
-            }
-        }
-    });
+    in_order(
+        vec![(); jobs.max(1)],
+        points,
+        |runner, (), point| {
+            let _pinned = Pinned::to(runner);
+            point.and_then(&replay)
+        },
+        each,
+    );
 }
 
 /// `finding` made at a replay's point, its reproduction the op log marked
@@ -821,6 +780,8 @@ mod tests {
     use super::*;
     use crate::syscalls::strace::parse;
     use lifecycle_model::persistence::Disk;
+    use std::sync::atomic::Ordering;
+    use std::thread;
 
     fn trace(text: &str) -> Trace {
         parse(text).unwrap_or_else(|e| panic!("{e}"))

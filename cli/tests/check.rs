@@ -482,6 +482,41 @@ fn a_report_is_the_same_whatever_the_number_of_jobs() {
     assert_eq!(run("3"), one);
 }
 
+#[test]
+fn the_python_adapter_says_how_it_is_used_when_no_module_is_given() {
+    if !python() {
+        return;
+    }
+    let adapter = repo().join("adapters/python/lifecycle_adapter.py");
+    for args in [
+        &[][..],
+        &["--module"][..],
+        &["--module", "a.py", "b.py"][..],
+        &["--modul=a.py"][..],
+    ] {
+        let out = Command::new(interpreter())
+            .arg(&adapter)
+            .args(args)
+            .output()
+            .expect("python runs");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {said}");
+        assert!(
+            said.contains("usage: lifecycle_adapter.py --module PATH"),
+            "{args:?}: {said}"
+        );
+    }
+    let help = Command::new(interpreter())
+        .arg(&adapter)
+        .arg("--help")
+        .output()
+        .expect("python runs");
+    assert_eq!(help.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&help.stdout).contains("Usage: lifecycle_adapter.py --module PATH")
+    );
+}
+
 /// The finding of `case` in `report`, with its section.
 fn finding<'r>(report: &'r Value, case: &str) -> Option<&'r Value> {
     findings(report).into_iter().find(|r| r["case"] == case)

@@ -1,7 +1,8 @@
 //! The adapter as a child process: started, asked, timed, killed, restarted.
 //!
-//! Promises: [`Adapter::start`] runs the command with `sh -c` in a process
-//! group of its own and makes the handshake of PROTOCOL.md; [`Adapter::ask`]
+//! Promises: [`Adapter::start`] runs the command as `sh -c` would (its
+//! words directly when `sh` would only split them), in a process group of
+//! its own, and makes the handshake of PROTOCOL.md; [`Adapter::ask`]
 //! sends one request and waits at most the timeout for its reply. A request
 //! that gets no reply (no answer in time, the adapter exited, a line that
 //! is not the reply, a line longer than [`MAX_LINE`]) is an
@@ -52,6 +53,7 @@ use std::time::{Duration, Instant};
 use lifecycle_harness::report;
 
 use crate::protocol::{Handshake, Reply, Request, VERSION};
+use crate::shell;
 
 /// Failed cases in a row after which the adapter, not the implementation,
 /// is broken and the run ends. Ten: a family of vectors an adapter's JSON
@@ -81,7 +83,8 @@ pub type Answerer = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 /// Where the adapter runs.
 #[derive(Clone)]
 pub enum Launch {
-    /// A shell command line, run with `sh -c` in its own process group.
+    /// A shell command line, run as `sh -c` runs it, in its own process
+    /// group.
     Command(String),
     /// An answerer in this process (the built-in store): no pipes, no
     /// timeout, the umask set around each request.
@@ -612,19 +615,47 @@ fn keep_stderr(err: impl Read, kept: &Kept) {
     }
 }
 
-fn spawn(command: &str, config: &Config, stderr: &Kept) -> std::io::Result<Running> {
+/// Starts `command` in a process group of its own, under the configured
+/// umask: its words run directly when `sh` would only split them
+/// (`shell::words`), which spares a shell's start at every traced replay;
+/// else, or when they do not start (a program not found, which `sh` says
+/// in its own words), `sh -c`.
+fn start_process(command: &str, config: &Config) -> std::io::Result<Child> {
+    let piped = |mut c: Command| {
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        c
+    };
+    if let Some(words) = shell::words(command) {
+        let mut direct = piped(Command::new(&words[0]));
+        direct.args(&words[1..]);
+        if let Some(mask) = config.umask {
+            // SAFETY: umask(2) is async-signal-safe, allocates nothing
+            // and cannot fail: sound between fork and exec.
+            unsafe {
+                direct.pre_exec(move || {
+                    libc::umask(mask as libc::mode_t);
+                    Ok(())
+                });
+            }
+        }
+        if let Ok(child) = direct.spawn() {
+            return Ok(child);
+        }
+    }
     let script = match config.umask {
         Some(mask) => format!("umask {mask:03o}; {command}"),
         None => command.to_string(),
     };
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()?;
+    let mut sh = piped(Command::new("sh"));
+    sh.arg("-c").arg(script);
+    sh.spawn()
+}
+
+fn spawn(command: &str, config: &Config, stderr: &Kept) -> std::io::Result<Running> {
+    let mut child = start_process(command, config)?;
     let stdin = child
         .stdin
         .take()

@@ -15,7 +15,8 @@
 //! or report format goes):
 //! - the wire: [`schema`] (checks a message against `protocol/schema.json`),
 //!   [`protocol`] (requests and replies of version 1), [`shell`] (a text as
-//!   one word of `sh`), [`adapter`] (the child process: started, timed,
+//!   one word of `sh`, the words of a line that needs no shell),
+//!   [`adapter`] (the child process: started, timed,
 //!   killed, restarted);
 //! - system calls: [`syscalls`] (the one table of what each call means, an
 //!   strace of a save parsed and turned into the persistence model's op

@@ -222,10 +222,10 @@ impl Tracer for Strace {
     /// `command` under strace, its trace written to `trace`.
     fn recording(&self, command: &str, trace: &Path) -> String {
         format!(
-            "exec {} {OPTIONS} -o {} -- sh -c {}",
+            "exec {} {OPTIONS} -o {} -- {}",
             self.program,
             shell::word(&trace.display().to_string()),
-            shell::word(command)
+            shell::program(command)
         )
     }
 
@@ -244,11 +244,11 @@ impl Tracer for Strace {
             format!("-e trace=!{} ", reads.join(","))
         };
         format!(
-            "exec {} {OPTIONS} {traced}-e {} -o {} -- sh -c {}",
+            "exec {} {OPTIONS} {traced}-e {} -o {} -- {}",
             self.program,
             injection.rule(),
             shell::word(&trace.display().to_string()),
-            shell::word(command)
+            shell::program(command)
         )
     }
     fn read(&self, trace: &Path) -> Result<Trace, String> {
@@ -294,12 +294,12 @@ impl Tracer for Ptrace {
     ) -> String {
         let word = |path: &Path| shell::word(&path.display().to_string());
         format!(
-            "exec {} trace --scope {} --out {} --inject {} -- sh -c {}",
+            "exec {} trace --scope {} --out {} --inject {} -- {}",
             word(&self.program),
             word(scope),
             word(trace),
             injection.spec(),
-            shell::word(command)
+            shell::program(command)
         )
     }
 
@@ -450,7 +450,13 @@ mod tests {
         );
         assert_eq!(
             line,
-            "exec strace -f -y -xx -X raw -s 2097152 -o '/t/x y.trace' -- sh -c \"python3 a.py --module 'my store.py'\""
+            "exec strace -f -y -xx -X raw -s 2097152 -o '/t/x y.trace' -- python3 a.py --module 'my store.py'"
+        );
+        // A line that needs the shell gets it.
+        let line = strace.recording("python3 a.py > log", Path::new("/t/x"));
+        assert_eq!(
+            line,
+            "exec strace -f -y -xx -X raw -s 2097152 -o /t/x -- sh -c 'python3 a.py > log'"
         );
     }
 }

@@ -8,8 +8,9 @@
 //! that touch the scope (the case directory) only.
 //!
 //! Promises: [`main`] runs `lifecycle trace --scope DIR --out FILE
-//! [--inject SPEC] -- PROGRAM [ARG...]`: PROGRAM (for the oracle,
-//! `sh -c CMD`, pipelines included) under ptrace, with every process,
+//! [--inject SPEC] -- PROGRAM [ARG...]`: PROGRAM (for the oracle, the
+//! adapter's command, or `sh -c CMD` when it needs a shell: a pipeline,
+//! say; `shell::program`) under ptrace, with every process,
 //! thread and program it starts (fork, vfork, clone, exec) followed and
 //! every signal passed on; PROGRAM has the tracer's standard input, output
 //! and error, and the tracer lets go of its own input and output at once,

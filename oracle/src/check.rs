@@ -3,10 +3,13 @@
 //!
 //! The cases of a suite run `--jobs` at once where the suite allows it
 //! (`runners`), each runner with an adapter process of its own (started
-//! when first needed, kept for the run) and a CPU of its own, and their
-//! outcomes are taken in the order of the cases (`in_order`), failed cases
-//! in a row counted in that order across the runners' adapters
-//! (`adapter::FailedCases`): the report is the same whatever the number.
+//! when first needed, kept for the run) and a CPU of its own; suites next
+//! to each other that allow it run as one batch (`batches`), the cases in
+//! the order of the suites. The outcomes are taken in the order of the
+//! cases (`in_order`), failed cases in a row counted in that order across
+//! the runners' adapters (`adapter::FailedCases`): the report is the same
+//! whatever the number. A suite's time runs from the start of its first
+//! case to the end of its last, so the times of a batch's suites overlap.
 //!
 //! Promises: every case runs in a fresh directory of its own under one
 //! temporary root, removed at the end; each case's [`Judged`] outcome
@@ -24,11 +27,12 @@
 //! Does not promise: any order of cases beyond the suites' own; anything
 //! about a case but its outcome (the suites define their cases).
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lifecycle_harness::{Finding, Level};
 
@@ -153,6 +157,23 @@ fn runners(suite: Suite, options: &Options) -> usize {
     }
 }
 
+/// `order` cut into the suites that run one after another: the suites
+/// next to each other whose cases may run `--jobs` at once run as one
+/// batch, their cases in the order of the suites, so one suite's slow
+/// case (a load that waits for its timeout) does not hold the runners
+/// the next suite could use.
+fn batches(order: &[Suite], options: &Options) -> Vec<Vec<Suite>> {
+    let mut batches: Vec<Vec<Suite>> = Vec::new();
+    for &suite in order {
+        let together = runners(suite, options) > 1;
+        match batches.last_mut() {
+            Some(last) if together && runners(last[0], options) > 1 => last.push(suite),
+            _ => batches.push(vec![suite]),
+        }
+    }
+    batches
+}
+
 /// What running a case came to on the adapter that ran it.
 struct Ran {
     judged: Judged,
@@ -217,19 +238,16 @@ fn run_cases(options: &Options) -> Result<Report, String> {
     // Smoke first, always: its failure says the adapter is broken.
     let mut order = vec![Suite::Smoke];
     order.extend(wanted.iter().copied().filter(|s| *s != Suite::Smoke));
-    for suite in order {
-        // Smoke always runs; its passes show only when it was asked for.
-        let quiet = |id: &str| {
-            suite == Suite::Smoke
-                && !(wanted.contains(&Suite::Smoke) && options.selection.selects(id))
-        };
+    for batch in batches(&order, options) {
         if report.adapter_broken.is_some() {
-            report.results.push(
-                CaseResult::pass(suite.name(), suite.name().to_string(), "§1", "").with(
-                    Verdict::Skipped,
-                    "skipped: the smoke suite failed, so the adapter is broken",
-                ),
-            );
+            for suite in batch {
+                report.results.push(
+                    CaseResult::pass(suite.name(), suite.name().to_string(), "§1", "").with(
+                        Verdict::Skipped,
+                        "skipped: the smoke suite failed, so the adapter is broken",
+                    ),
+                );
+            }
             continue;
         }
         let planning = Planning {
@@ -238,12 +256,17 @@ fn run_cases(options: &Options) -> Result<Report, String> {
             traces: options.cases,
             command_to_trace: options.command_to_trace(),
         };
-        let planned: Vec<Planned> = suites::plan(suite, &planning)
-            .into_iter()
-            .filter(|p| options.selection.selects(&p.id) || suite == Suite::Smoke)
-            .collect();
-        let total = planned.len();
-        let wanted_runners = runners(suite, options).min(total.max(1));
+        let mut planned: Vec<(Suite, Planned)> = Vec::new();
+        let mut totals: BTreeMap<&str, usize> = BTreeMap::new();
+        for &suite in &batch {
+            let cases: Vec<Planned> = suites::plan(suite, &planning)
+                .into_iter()
+                .filter(|p| options.selection.selects(&p.id) || suite == Suite::Smoke)
+                .collect();
+            totals.insert(suite.name(), cases.len());
+            planned.extend(cases.into_iter().map(|case| (suite, case)));
+        }
+        let wanted_runners = runners(batch[0], options).min(planned.len().max(1));
         while others.len() + 1 < wanted_runners {
             // A runner whose adapter does not start is one runner fewer.
             match start(&options.config) {
@@ -254,18 +277,19 @@ fn run_cases(options: &Options) -> Result<Report, String> {
         let mut adapters: Vec<&mut Adapter> = vec![&mut adapter];
         adapters.extend(others.iter_mut().take(wanted_runners - 1));
         let several = adapters.len() > 1;
-        let started = Instant::now();
+        // When each suite's first case began and its last ended.
+        let mut spans: BTreeMap<&str, (Instant, Instant)> = BTreeMap::new();
+        let mut done: BTreeMap<&str, usize> = BTreeMap::new();
         let mut smoke_failures = Vec::new();
-        let mut done = 0;
         let mut ended = None;
-        progress.show(suite.name(), done, total);
         in_order(
             adapters,
             planned,
-            |runner, adapter, case| {
+            |runner, adapter, (suite, case)| {
                 // Each runner, and the adapters it starts (a traced one),
                 // on a CPU of its own.
                 let _pinned = several.then(|| Pinned::to(runner));
+                let began = Instant::now();
                 let Planned {
                     id,
                     spec,
@@ -275,15 +299,18 @@ fn run_cases(options: &Options) -> Result<Report, String> {
                 let ran = tracer::with_program(options.tracer_program.as_deref(), || {
                     run_case(adapter, run, &root.0, &recordings, options)
                 });
-                (id, spec, reproduction, ran)
+                (suite, id, spec, reproduction, ran, began, Instant::now())
             },
-            |(id, spec, reproduction, ran)| {
+            |(suite, id, spec, reproduction, ran, began, finished)| {
                 if ended.is_some() {
                     // A case under way when the run ended.
                     return ControlFlow::Break(());
                 }
-                done += 1;
-                progress.show(suite.name(), done, total);
+                let span = spans.entry(suite.name()).or_insert((began, finished));
+                *span = (span.0.min(began), span.1.max(finished));
+                let count = done.entry(suite.name()).or_default();
+                *count += 1;
+                progress.show(suite.name(), *count, totals[suite.name()]);
                 let Ran {
                     judged,
                     end,
@@ -306,7 +333,11 @@ fn run_cases(options: &Options) -> Result<Report, String> {
                 if suite == Suite::Smoke && result.verdict.is_finding() {
                     smoke_failures.push(format!("{}: {}", result.case, result.message));
                 }
-                if !(quiet(&result.case) && result.verdict == Verdict::Pass) {
+                // Smoke always runs; its passes show only when it was
+                // asked for.
+                let quiet = suite == Suite::Smoke
+                    && !(wanted.contains(&Suite::Smoke) && options.selection.selects(&result.case));
+                if !(quiet && result.verdict == Verdict::Pass) {
                     report.results.push(result);
                 }
                 // The case that broke the adapter keeps its finding: the
@@ -318,14 +349,20 @@ fn run_cases(options: &Options) -> Result<Report, String> {
                 ControlFlow::Continue(())
             },
         );
+        for &suite in &batch {
+            let total = totals[suite.name()];
+            let span = spans.get(suite.name());
+            // A suite the run did not reach has no time.
+            if span.is_some() || (ended.is_none() && total == 0) {
+                progress.show(suite.name(), total, total);
+                let took = span.map_or(Duration::ZERO, |(b, e)| *e - *b);
+                report.durations.insert(suite.name(), took);
+            }
+        }
         if let Some(why) = ended {
             report.harness_broken = Some(why);
-            progress.show(suite.name(), total, total);
-            report.durations.insert(suite.name(), started.elapsed());
             return Ok(finish(report, &adapter, options));
         }
-        progress.show(suite.name(), total, total);
-        report.durations.insert(suite.name(), started.elapsed());
         if !smoke_failures.is_empty() {
             report.adapter_broken = Some(smoke_failures.join("; "));
         }
@@ -378,5 +415,73 @@ fn result_of(
             Verdict::Skipped,
             format!("the oracle itself failed, so nothing is known: {why}"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapter::Config;
+    use crate::options::Selection;
+
+    fn options(launch: Launch, jobs: usize) -> Options {
+        Options {
+            config: Config {
+                launch,
+                timeout: std::time::Duration::from_secs(2),
+                umask: None,
+            },
+            suites: Vec::new(),
+            selection: Selection::default(),
+            seed: 1,
+            cases: 1,
+            jobs,
+            vectors: Vec::new(),
+            vectors_dir: None,
+            validate_protocol: false,
+            trace_command: None,
+            tracer_program: None,
+        }
+    }
+
+    fn names(batches: Vec<Vec<Suite>>) -> Vec<Vec<&'static str>> {
+        batches
+            .into_iter()
+            .map(|b| b.into_iter().map(Suite::name).collect())
+            .collect()
+    }
+
+    #[test]
+    fn suites_next_to_each_other_that_run_cases_at_once_are_one_batch() {
+        let command = Launch::Command("python3 a.py".into());
+        assert_eq!(
+            names(batches(&Suite::ALL, &options(command.clone(), 2))),
+            [
+                &["smoke"][..],
+                &["vectors", "traces", "machine", "sleep", "permissions"],
+                &["concurrency"],
+                &["kill"],
+                &["faults"],
+                &["power"],
+            ]
+        );
+        // In process, permissions sets the one umask of the process.
+        let in_process = Launch::InProcess(std::sync::Arc::new(|_: &str| None));
+        assert_eq!(
+            names(batches(&Suite::ALL, &options(in_process, 2)))[1..3],
+            [
+                &["vectors", "traces", "machine", "sleep"][..],
+                &["permissions"]
+            ]
+        );
+        // One job: one suite after another.
+        assert!(batches(&Suite::ALL, &options(command.clone(), 1))
+            .iter()
+            .all(|b| b.len() == 1));
+        let mut validating = options(command, 4);
+        validating.validate_protocol = true;
+        assert!(batches(&Suite::ALL, &validating)
+            .iter()
+            .all(|b| b.len() == 1));
     }
 }

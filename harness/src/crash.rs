@@ -423,6 +423,124 @@ mod tests {
         );
     }
 
+    /// The op log of a save of `new` through a temp file beside the
+    /// record: create, write, (fsync,) rename, (fsync the directory).
+    fn save_log(layout: &Layout, new: &Record, file_sync: bool, dir_sync: bool) -> Vec<Op> {
+        let temp = format!("{}/.lifecycle_state.json.t1.tmp", layout.dir);
+        let mut log = vec![
+            Op::Create {
+                path: temp.clone(),
+                inode: 2,
+                mode: FILE_MODE,
+            },
+            Op::Write {
+                inode: 2,
+                offset: 0,
+                data: new.encode(),
+            },
+        ];
+        if file_sync {
+            log.push(Op::FsyncFile { inode: 2 });
+        }
+        log.push(Op::Rename {
+            from: temp,
+            to: layout.record_path(),
+        });
+        if dir_sync {
+            log.push(Op::FsyncDir {
+                path: layout.dir.clone(),
+            });
+        }
+        log
+    }
+
+    fn new_record() -> Record {
+        Record::default_at(&Timestamp::parse("2024-06-01T00:00:00Z").expect("a timestamp"))
+    }
+
+    #[test]
+    fn a_save_that_syncs_its_file_and_directory_passes_every_crash_point_and_state() {
+        let layout = Layout::state_dir();
+        let (old, new) = (old_record(), new_record());
+        let initial = initial_disk(&layout, StartingDisk::OldRecord, &old);
+        let log = save_log(&layout, &new, true, true);
+        let checked =
+            judge_save(&layout, &initial, &log, Some(&old), &new).unwrap_or_else(|v| panic!("{v}"));
+        // Every point, before the first operation to after the last, and
+        // every state of every crash there, counted apart.
+        let states: u64 = (0..=log.len())
+            .flat_map(|after| CRASHES.iter().map(move |&crash| (after, crash)))
+            .map(|(after, crash)| {
+                CrashSpace::new(&initial, &log[..after], crash)
+                    .expect("a valid log")
+                    .len()
+            })
+            .sum();
+        assert_eq!(
+            checked,
+            Checked {
+                crash_points: log.len() as u64 + 1,
+                states
+            }
+        );
+    }
+
+    #[test]
+    fn each_broken_save_is_caught_where_it_breaks() {
+        let layout = Layout::state_dir();
+        let (old, new) = (old_record(), new_record());
+        let from_old = initial_disk(&layout, StartingDisk::OldRecord, &old);
+        let judged = |log: &[Op]| judge_save(&layout, &from_old, log, Some(&old), &new);
+        // No fsync of the temp file: a power loss after the rename may
+        // leave it empty or torn.
+        let unsynced = judged(&save_log(&layout, &new, false, true)).expect_err("caught");
+        assert!(
+            matches!(unsynced.crash, Crash::PowerLoss { .. }),
+            "{unsynced}"
+        );
+        // No fsync of the directory: the rename may be lost once the save
+        // returned, the old record back.
+        let undurable = judged(&save_log(&layout, &new, true, false)).expect_err("caught");
+        assert_eq!(undurable.after_ops, 4, "{undurable}");
+        // A save that wrote nothing: the old record after it returned.
+        let nothing = judged(&[]).expect_err("caught");
+        assert_eq!((nothing.after_ops, nothing.ops), (0, 0), "{nothing}");
+        // In place: the record path holds a part of the new record.
+        let in_place = [
+            Op::Truncate { inode: 1, size: 0 },
+            Op::Write {
+                inode: 1,
+                offset: 0,
+                data: new.encode(),
+            },
+            Op::FsyncFile { inode: 1 },
+        ];
+        let torn = judged(&in_place).expect_err("caught");
+        assert_eq!((torn.after_ops, torn.crash), (1, Crash::Process), "{torn}");
+    }
+
+    #[test]
+    fn without_an_old_record_no_file_is_allowed_until_the_save_returns() {
+        let layout = Layout::state_dir();
+        let new = new_record();
+        let empty = initial_disk(&layout, StartingDisk::NoRecord, &old_record());
+        let log = save_log(&layout, &new, true, true);
+        assert!(judge_save(&layout, &empty, &log, None, &new).is_ok());
+        // Without the rename no record file appears: allowed while the save
+        // runs, not once it returned.
+        let unrenamed = &log[..3];
+        let missing = judge_save(&layout, &empty, unrenamed, None, &new).expect_err("caught");
+        assert_eq!(missing.after_ops, 3, "{missing}");
+        // With an old record, a crash that leaves it is allowed while the
+        // save runs: the same log from the old record passes every point
+        // but the last.
+        let old = old_record();
+        let from_old = initial_disk(&layout, StartingDisk::OldRecord, &old);
+        let stale =
+            judge_save(&layout, &from_old, unrenamed, Some(&old), &new).expect_err("caught");
+        assert_eq!(stale.after_ops, 3, "{stale}");
+    }
+
     #[test]
     fn judge_disk_read_gives_the_verdict_of_judge_disk() {
         let layout = Layout::state_dir();

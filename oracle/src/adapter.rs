@@ -30,7 +30,8 @@
 //! What the adapter writes is bounded in memory: a reply line longer than
 //! [`MAX_LINE`] is never held (the adapter is killed), a line of standard
 //! error is kept to [`STDERR_LINE`] bytes and only the last
-//! [`STDERR_LINES`] lines are. Dropping an [`Adapter`] kills its process
+//! [`STDERR_LINES`] lines are, their characters that do not print
+//! escaped. Dropping an [`Adapter`] kills its process
 //! group: no adapter outlives the oracle.
 //!
 //! Does not promise: anything about what the adapter's implementation does;
@@ -575,10 +576,21 @@ fn read_lines(stdout: impl Read, tx: &SyncSender<Line>) {
 
 /// Keeps the adapter's last [`STDERR_LINES`] lines of standard error, each
 /// cut at [`STDERR_LINE`] bytes (a line cut is kept as soon as it is, so an
-/// endless one shows too).
+/// endless one shows too), each as a reader sees it: the characters that
+/// do not print (a terminal's colour codes, a carriage return) escaped
+/// as `report` escapes them, a byte that is not UTF-8 as `\xNN`.
 fn keep_stderr(err: impl Read, kept: &Kept) {
     let keep = |line: &[u8], note: &str| {
-        let text = format!("{}{note}", String::from_utf8_lossy(line).trim_end());
+        let line = line.trim_ascii_end();
+        let mut text = String::with_capacity(line.len() + note.len());
+        // Raw, a carriage return would take the line back in a terminal.
+        for (n, part) in line.split(|&b| b == b'\r').enumerate() {
+            if n > 0 {
+                text.push_str("\\r");
+            }
+            report::escape(&mut text, part, report::Within::JsonText);
+        }
+        text.push_str(note);
         let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
         if kept.len() == STDERR_LINES {
             kept.pop_front();
@@ -1009,6 +1021,23 @@ fn stderr_text(stderr: &Kept) -> String {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn standard_error_is_kept_as_a_reader_sees_it() {
+        let kept: Kept = Arc::default();
+        let err: &[u8] =
+            b"\x1b[31mred\x1b[0m\tand \xff\r\nprogress 1\rprogress 2\nplain \xc3\xa9t\xc3\xa9  \n";
+        keep_stderr(err, &kept);
+        let lines: Vec<String> = kept.lock().expect("not poisoned").iter().cloned().collect();
+        assert_eq!(
+            lines,
+            [
+                "\\u001b[31mred\\u001b[0m\tand \\xff",
+                "progress 1\\rprogress 2",
+                "plain \u{e9}t\u{e9}",
+            ]
+        );
+    }
 
     #[test]
     fn waiting_for_a_child_gives_its_status_once_it_exits_and_none_while_it_runs() {

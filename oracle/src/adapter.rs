@@ -390,8 +390,8 @@ pub enum CaseEnd {
     Failed,
     /// Its last request got its reply.
     Answered,
-    /// It asked nothing, or every request it asked was answered by
-    /// another process (a traced adapter of its own).
+    /// It asked this adapter nothing (a traced case asks adapters of
+    /// its own).
     AskedNothing,
 }
 

@@ -36,7 +36,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lifecycle_harness::{Finding, Level};
 
-use crate::adapter::{Adapter, CaseEnd, FailedCases, Launch};
+use crate::adapter::{Adapter, CaseEnd, Config, FailedCases, Launch};
 use crate::case::{Case, Judged, Planned, Planning, Run};
 use crate::in_order::in_order;
 use crate::options::Options;
@@ -203,7 +203,7 @@ fn run_case(
 }
 
 fn run_cases(options: &Options) -> Result<Report, String> {
-    let start = |config: &crate::adapter::Config| {
+    let start = |config: &Config| {
         if options.validate_protocol {
             Adapter::start_keeping_transcript(config.clone())
         } else {

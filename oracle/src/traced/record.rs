@@ -144,8 +144,9 @@ pub struct Recorded {
 /// traced command, the start and the umask (every traced save writes
 /// [`new_record`]), so every suite that asks for the same one judges the
 /// same recording, its outcome (a save that failed under the tracer, a
-/// call the model cannot hold) included. Shared by the cases of a run,
-/// which run one at a time.
+/// call the model cannot hold) included. Shared by the cases of a run;
+/// of two that record the same save at once, the first one kept is the
+/// one both get.
 #[derive(Default)]
 pub struct Recordings {
     saves: Mutex<HashMap<RecordingKey, Outcome>>,
@@ -164,9 +165,10 @@ impl Recordings {
         saves.get(key).cloned()
     }
 
-    fn keep(&self, key: RecordingKey, outcome: Outcome) {
+    /// Keeps `outcome` unless one was kept meanwhile: the one kept.
+    fn keep(&self, key: RecordingKey, outcome: Outcome) -> Outcome {
         let mut saves = self.saves.lock().unwrap_or_else(|p| p.into_inner());
-        saves.insert(key, outcome);
+        saves.entry(key).or_insert(outcome).clone()
     }
 }
 
@@ -190,8 +192,7 @@ pub fn record_save(
         return outcome;
     }
     let outcome = record_afresh(case, traced, &case.fresh_dir(), start, umask).map(Arc::new);
-    case.recordings.keep(key, outcome.clone());
-    outcome
+    case.recordings.keep(key, outcome)
 }
 
 /// Runs one save of [`new_record`] into the case directory `top` (its

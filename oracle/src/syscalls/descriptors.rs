@@ -7,7 +7,9 @@
 //! `close_range`, `dup`, `dup2`, `dup3` and the clone calls, and gives each
 //! call the open files its descriptors referred to when it was entered, so
 //! a thread closing or reusing a number while another's call runs does
-//! not change what that call acted on.
+//! not change what that call acted on, and a number that a close frees
+//! and another thread's open takes before strace prints the close's
+//! return stays the open's.
 //!
 //! Does not promise: to know descriptors the trace never showed opened
 //! (those inherited, or opened before strace attached), nor `SCM_RIGHTS`,
@@ -100,9 +102,23 @@ impl Descriptors {
         self.table(pid).borrow_mut().remove(&fd);
     }
 
+    /// `close(fd)`, as it returns: `fd` is forgotten unless another
+    /// thread's open took the number again after the close entered (the
+    /// kernel freed the number before that open returned, but strace may
+    /// print the close's return after the open's), whose file stays.
     pub(super) fn close(&mut self, call: &Call) {
-        if let Some(fd) = number(call.args.first()) {
-            self.forget(call.pid, fd);
+        let Some(fd) = number(call.args.first()) else {
+            return;
+        };
+        let table = self.table(call.pid);
+        let mut table = table.borrow_mut();
+        let reopened = match (table.get(&fd), self.at_entry.get(&fd)) {
+            (Some(now), Some(closed)) => !Rc::ptr_eq(now, closed),
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if !reopened {
+            table.remove(&fd);
         }
     }
 

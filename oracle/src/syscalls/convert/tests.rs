@@ -524,6 +524,32 @@ fn an_exclusive_creation_of_a_file_the_disk_holds_is_refused_and_a_plain_open_is
 }
 
 #[test]
+fn a_number_another_thread_opens_while_a_close_runs_is_the_new_file() {
+    // Thread 2 closes 3 (an old file); thread 1's open gets 3 once the
+    // kernel freed it, but strace prints the close's return after the
+    // open's: the write through 3 is the new file's.
+    let trace = "\
+1 clone3({flags=0x3d0f00, exit_signal=0}, 88) = 2
+2 openat(-100</w>, \"/d/old\", 0x2) = 3</d/old>
+2 close(3</d/old> <unfinished ...>
+1 openat(-100</w>, \"/d/new\", 0xc1, 0600) = 3</d/new>
+2 <... close resumed>) = 0
+1 write(3</d/new>, \"x\", 1) = 1
+";
+    assert_eq!(
+        ops(trace),
+        vec![create("/d/new", 2, 0o600), write(2, 0, b"x")]
+    );
+    // A close that entered after the open returned closes the new file.
+    let closed_after = trace.replace(
+        "2 close(3</d/old> <unfinished ...>\n1 openat(-100</w>, \"/d/new\", 0xc1, 0600) = 3</d/new>\n2 <... close resumed>) = 0\n",
+        "2 close(3</d/old>) = 0\n1 openat(-100</w>, \"/d/new\", 0xc1, 0600) = 3</d/new>\n2 close(3</d/new>) = 0\n",
+    );
+    assert_ne!(closed_after, trace);
+    assert_eq!(refusal(&closed_after).syscall, "write");
+}
+
+#[test]
 fn close_range_closes_its_first_and_last_descriptor_in_every_thread_of_the_table() {
     // A descriptor the trace closed and strace still shows on D is refused
     // (the converter lost track of it): what shows which are closed.

@@ -547,6 +547,14 @@ fn a_number_another_thread_opens_while_a_close_runs_is_the_new_file() {
     );
     assert_ne!(closed_after, trace);
     assert_eq!(refusal(&closed_after).syscall, "write");
+    // The same when the closed number was one the trace never showed
+    // opened (inherited).
+    let inherited = trace.replace("2 openat(-100</w>, \"/d/old\", 0x2) = 3</d/old>\n", "");
+    assert_ne!(inherited, trace);
+    assert_eq!(
+        ops(&inherited),
+        vec![create("/d/new", 2, 0o600), write(2, 0, b"x")]
+    );
 }
 
 #[test]

@@ -461,14 +461,13 @@ fn a_report_is_the_same_whatever_the_number_of_jobs() {
             jobs,
         ]);
         assert_eq!(code, 1, "{printed}");
-        let cases: Vec<(String, String, String)> = results(&report)
+        results(&report)
             .iter()
             .map(|r| {
                 let field = |name: &str| r[name].as_str().unwrap_or_default().to_string();
                 (field("case"), field("verdict"), field("rule"))
             })
-            .collect();
-        cases
+            .collect::<Vec<_>>()
     };
     let one = run("1");
     assert!(

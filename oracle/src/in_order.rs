@@ -27,11 +27,11 @@ pub fn in_order<S: Send, T: Send, R: Send>(
     work: impl Fn(usize, &mut S, T) -> R + Sync,
     mut each: impl FnMut(R) -> ControlFlow<()>,
 ) {
+    let busy = runners.len().min(items.len());
     let queue = Mutex::new(items.into_iter().enumerate());
     let stop = AtomicBool::new(false);
     let (done, outcomes) = mpsc::channel();
     thread::scope(|scope| {
-        let busy = runners.len().min(queue_len(&queue)).max(1);
         for (number, mut state) in runners.into_iter().take(busy).enumerate() {
             let done = done.clone();
             let (queue, stop, work) = (&queue, &stop, &work);
@@ -70,11 +70,6 @@ pub fn in_order<S: Send, T: Send, R: Send>(
             }
         }
     });
-}
-
-/// How many items are left in `queue`.
-fn queue_len<I: ExactSizeIterator>(queue: &Mutex<I>) -> usize {
-    queue.lock().unwrap_or_else(|p| p.into_inner()).len()
 }
 
 #[cfg(test)]

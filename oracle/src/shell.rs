@@ -182,14 +182,13 @@ mod tests {
 
     #[test]
     fn a_plain_command_line_is_split_as_sh_splits_it() {
-        let split = |line: &str| words(line);
         let owned = |ws: &[&str]| Some(ws.iter().map(|w| w.to_string()).collect::<Vec<_>>());
         assert_eq!(
-            split("exec /usr/bin/python3 -S a.py --module 'my store.py'"),
+            words("exec /usr/bin/python3 -S a.py --module 'my store.py'"),
             owned(&["/usr/bin/python3", "-S", "a.py", "--module", "my store.py"])
         );
         assert_eq!(
-            split("node  a\\ b.js x=1 'it'\\''s' ''"),
+            words("node  a\\ b.js x=1 'it'\\''s' ''"),
             owned(&["node", "a b.js", "x=1", "it's", ""])
         );
         for line in [
@@ -213,7 +212,7 @@ mod tests {
             "",
             "   ",
         ] {
-            assert_eq!(split(line), None, "{line}");
+            assert_eq!(words(line), None, "{line}");
         }
     }
 

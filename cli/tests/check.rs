@@ -1511,9 +1511,13 @@ fn adapters_that_hang_die_or_print_garbage_are_reported_and_the_run_completes() 
     ] {
         let dir = tempfile::tempdir().expect("a temp dir");
         let adapter = misbehaving_adapter(dir.path(), how, 40, When::Once);
+        // One job: two adapter processes could each reach their 40th
+        // request before either marks the misbehaviour done.
         let (code, report, printed) = check(&[
             "--adapter",
             &adapter,
+            "--jobs",
+            "1",
             "--suite",
             "vectors",
             "--timeout",
@@ -1576,8 +1580,10 @@ fn an_adapter_that_keeps_hanging_ends_the_run_as_harness_broken_and_leaves_no_pr
     // It answers the smoke suite's four requests, then hangs at every
     // request, started again or not.
     let adapter = misbehaving_adapter(dir.path(), "hang", 5, When::FromThenOn);
-    // Long enough for the smoke suite on a busy machine.
-    let (code, report, printed) = check(&["--adapter", &adapter, "--timeout", "1"]);
+    // Long enough for the smoke suite on a busy machine. One job: an
+    // adapter process of a second runner would count its requests apart
+    // and answer some before the first one hangs.
+    let (code, report, printed) = check(&["--adapter", &adapter, "--jobs", "1", "--timeout", "1"]);
     assert_eq!(code, 3, "{printed}");
     assert!(printed.contains("HARNESS BROKEN"), "{printed}");
     assert!(

@@ -54,6 +54,15 @@ pub struct CheckArgs {
     /// one per core). The report is the same whatever the number.
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=256))]
     jobs: Option<u16>,
+    /// Start a fresh adapter for every replay of `kill` and `faults`.
+    /// By default a replay runs in a copy of the adapter forked just
+    /// after its handshake, from one started once per case and runner,
+    /// when the adapter is one process with one thread that reads its
+    /// requests with `read` (an interpreter's start is then paid once,
+    /// not once per replay); else in a fresh one. The report is the same
+    /// either way.
+    #[arg(long)]
+    no_fork: bool,
     /// Seconds an adapter has to answer a load (a request that writes gets
     /// five times as long).
     #[arg(long, default_value_t = 2.0, value_parser = parse_timeout)]
@@ -165,6 +174,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         seed: args.seed,
         cases: args.cases,
         jobs: args.jobs.map_or_else(cores, usize::from),
+        fork: !args.no_fork,
         vectors,
         vectors_dir: args.vectors.clone(),
         validate_protocol: args.validate_protocol,

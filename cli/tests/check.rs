@@ -482,6 +482,77 @@ fn a_report_is_the_same_whatever_the_number_of_jobs() {
 }
 
 #[test]
+fn kill_and_faults_judge_the_same_whether_replays_run_in_forked_copies_or_fresh_adapters() {
+    if !python() || !strace() {
+        return;
+    }
+    // A store each suite finds a defect in, so that both verdicts show.
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let store = patched_store(
+        dir.path(),
+        "fixed_temp_name_left_when_a_step_fails",
+        &[
+            (
+                "    temp = os.path.join(directory, \".lifecycle_state.%s.tmp\" % secrets.token_hex(8))",
+                "    temp = os.path.join(directory, \".lifecycle_state.tmp\")",
+            ),
+            ("            os.unlink(temp)\n", "            pass\n"),
+        ],
+    );
+    // Every start of the adapter is a line of `starts` (the shell's echo
+    // makes no process, and exec leaves the interpreter alone).
+    let run = |starts: &Path, more: &[&str]| {
+        let adapter = format!(
+            "echo >> {}; exec {}",
+            starts.display(),
+            python_adapter(&store)
+        );
+        let mut args = vec![
+            "--adapter",
+            &adapter,
+            "--run",
+            "kill/old_record",
+            "--run",
+            "kill/no_directory",
+            "--run",
+            "faults/old_record",
+            "--run",
+            "faults/no_directory",
+        ];
+        args.extend_from_slice(more);
+        let (code, report, printed) = check(&args);
+        assert_eq!(code, 1, "{printed}");
+        let verdicts: Vec<(String, String, String)> = results(&report)
+            .iter()
+            .map(|r| {
+                let field = |name: &str| r[name].as_str().unwrap_or_default().to_string();
+                (field("case"), field("verdict"), field("spec"))
+            })
+            .collect();
+        let started = fs::read_to_string(starts).map_or(0, |s| s.lines().count());
+        (verdicts, started)
+    };
+    let (forked, forked_starts) = run(&dir.path().join("forked"), &[]);
+    for suite in ["kill/", "faults/"] {
+        assert!(
+            forked
+                .iter()
+                .any(|(case, verdict, _)| case.starts_with(suite) && verdict == "violation"),
+            "{suite} finds the defect: {forked:?}"
+        );
+    }
+    let (fresh, fresh_starts) = run(&dir.path().join("fresh"), &["--no-fork"]);
+    assert_eq!(forked, fresh);
+    // Fresh, each of the 80-odd replays starts the adapter; forked, a
+    // template per case and runner does, and the replay after the last
+    // call, which any call may be.
+    assert!(
+        forked_starts * 3 < fresh_starts,
+        "{forked_starts} starts forked, {fresh_starts} fresh"
+    );
+}
+
+#[test]
 fn the_python_adapter_says_how_it_is_used_when_no_module_is_given() {
     if !python() {
         return;

@@ -16,7 +16,7 @@
 mod common;
 
 use std::fs;
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
@@ -481,6 +481,197 @@ fn no_traced_process_outlives_a_tracer_killed_or_terminated() {
         let left: Vec<&&str> = started.iter().filter(|pid| !gone(pid)).collect();
         assert!(left.is_empty(), "SIG{signal}: {left:?} outlived the tracer");
     }
+}
+
+// ---------------------------------------------------------------------------
+// A template forked once per replay (--serve)
+// ---------------------------------------------------------------------------
+
+/// `lifecycle trace --serve` of a shell that answers `start`, then makes
+/// files in each directory it is sent, as `script` does.
+struct Served {
+    tracer: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+    control: std::io::BufReader<std::os::unix::net::UnixStream>,
+}
+
+/// The work of [`script`] in the directory `$dir`.
+const SAVE_OF_SORTS: &str =
+    "for i in 1 2 3; do echo $i > $dir/f$i; done; mv $dir/f2 $dir/g; echo done";
+
+impl Served {
+    fn start(dir: &Path, before: &str) -> Served {
+        let socket = dir.join("control");
+        let listener = std::os::unix::net::UnixListener::bind(&socket).expect("listening");
+        let script = format!(
+            "{before}read start; echo started; while read dir; do [ \"$dir\" = stop ] && exit 0; {SAVE_OF_SORTS}; done"
+        );
+        let mut tracer = Command::new(LIFECYCLE)
+            .arg("trace")
+            .arg("--scope")
+            .arg(dir.join("none"))
+            .arg("--out")
+            .arg(dir.join("template.trace"))
+            .arg("--serve")
+            .arg(&socket)
+            .args(["--", "sh", "-c", &script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("lifecycle trace runs");
+        let (control, _) = listener.accept().expect("the tracer connects");
+        let mut served = Served {
+            stdin: tracer.stdin.take().expect("stdin"),
+            stdout: std::io::BufReader::new(tracer.stdout.take().expect("stdout")),
+            control: std::io::BufReader::new(control),
+            tracer,
+        };
+        served.send("start");
+        assert_eq!(served.reply(), "started");
+        served
+    }
+
+    fn send(&mut self, line: &str) {
+        writeln!(self.stdin, "{line}").expect("sent");
+    }
+
+    fn reply(&mut self) -> String {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("a reply");
+        line.trim_end().to_string()
+    }
+
+    fn told(&mut self) -> String {
+        let mut line = String::new();
+        self.control.read_line(&mut line).expect("the tracer says");
+        line.trim_end().to_string()
+    }
+
+    /// A copy sent `scope`, traced with `spec`: what the tracer said of
+    /// its end, and its trace.
+    fn replay(&mut self, scope: &Path, spec: &str, answers: bool) -> (String, Trace) {
+        fs::create_dir(scope).expect("made");
+        let out = scope.with_extension("trace");
+        let fork = format!("fork\t{}\t{}\t{spec}\n", scope.display(), out.display());
+        self.control
+            .get_mut()
+            .write_all(fork.as_bytes())
+            .expect("asked");
+        assert_eq!(self.told(), "forked");
+        self.send(&scope.display().to_string());
+        if answers {
+            assert_eq!(self.reply(), "done");
+            self.send("stop");
+        }
+        let ended = self.told();
+        let text = fs::read_to_string(&out).expect("a trace");
+        (
+            ended,
+            parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}")),
+        )
+    }
+}
+
+/// The calls of `trace` in `scope` as [`renumbered`] gives them, their
+/// paths relative to `scope`.
+fn in_scope(trace: &Trace, scope: &Path) -> Vec<(usize, String, Vec<Vec<u8>>)> {
+    let top = scope.as_os_str().as_encoded_bytes();
+    renumbered(touching(trace, scope))
+        .into_iter()
+        .map(|(process, name, paths)| {
+            let paths = paths
+                .iter()
+                .map(|p| p.strip_prefix(top).unwrap_or(p).to_vec())
+                .collect();
+            (process, name, paths)
+        })
+        .collect()
+}
+
+#[test]
+fn each_copy_of_a_template_is_counted_traced_and_hit_as_a_fresh_run_is() {
+    if !supported() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let fresh = dir.path().join("fresh");
+    fs::create_dir(&fresh).expect("made");
+    let (_, recorded) = traced(
+        &fresh,
+        &SAVE_OF_SORTS.replace("$dir", &fresh.display().to_string()),
+        None,
+    );
+    let mut served = Served::start(dir.path(), "");
+    // Copy after copy, each counted from its own start.
+    for round in 0..3 {
+        let plain = dir.path().join(format!("plain{round}"));
+        let (ended, trace) = served.replay(&plain, "-", true);
+        assert_eq!(ended, "ended\t0\t0");
+        assert_eq!(in_scope(&trace, &plain), in_scope(&recorded, &fresh));
+        assert_eq!(counted(&plain, &trace), naming_the_scope(&trace, &plain));
+        assert!(plain.join("g").exists() && plain.join("f3").exists());
+    }
+    let killed = dir.path().join("killed");
+    let (ended, trace) = served.replay(&killed, "openat:2:1:kill", false);
+    assert_eq!(ended, "ended\t137\t0");
+    let hit = trace.calls.last().expect("the call hit");
+    assert!(paths_named(hit).iter().any(|p| p.ends_with(b"/killed/f2")));
+    assert!(trace
+        .events
+        .iter()
+        .any(|e| e.pid == hit.pid && e.kind == EventKind::Killed("SIGKILL".into())));
+    assert!(killed.join("f1").exists() && !killed.join("f2").exists());
+    assert!(!killed.join("f3").exists());
+
+    let failed = dir.path().join("failed");
+    let (ended, trace) = served.replay(&failed, "openat:2:1:ENOSPC", true);
+    assert_eq!(ended, "ended\t0\t0");
+    let hits = trace
+        .calls
+        .iter()
+        .filter(|c| matches!(&c.result, CallResult::Err { errno } if errno == "ENOSPC"))
+        .count();
+    assert_eq!(hits, 1, "{trace:?}");
+    assert!(!failed.join("f2").exists() && failed.join("f3").exists());
+
+    // The template itself still reads its own requests.
+    served.send("stop");
+    let status = served.tracer.wait().expect("it ends");
+    assert_eq!(status.code(), Some(0));
+    let template = fs::read_to_string(dir.path().join("template.trace")).expect("its trace");
+    assert!(!template.contains("/plain0"), "{template}");
+}
+
+#[test]
+fn a_template_reading_beside_another_process_is_refused_and_one_let_go_is_killed() {
+    if !supported() {
+        return;
+    }
+    // A process beside the reader of the requests cannot be copied.
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut served = Served::start(dir.path(), "sleep 1 & ");
+    assert!(
+        served
+            .told()
+            .starts_with("refused\tthe adapter reads its requests with more than one"),
+        "a shell that started a process"
+    );
+    served.send("stop");
+    assert_eq!(served.tracer.wait().expect("it ends").code(), Some(0));
+
+    // One that ran and ended before is no matter.
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut served = Served::start(dir.path(), "sleep 0 & wait; ");
+    let (ended, _) = served.replay(&dir.path().join("copy"), "-", true);
+    assert_eq!(ended, "ended\t0\t0");
+    served
+        .control
+        .get_ref()
+        .shutdown(std::net::Shutdown::Both)
+        .expect("closed");
+    let status = served.tracer.wait().expect("it ends");
+    assert_eq!(status.code(), Some(128 + 9), "the template is killed");
 }
 
 // ---------------------------------------------------------------------------

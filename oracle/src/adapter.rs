@@ -56,6 +56,9 @@ use lifecycle_harness::report;
 use crate::protocol::{Handshake, Reply, Request, VERSION};
 use crate::shell;
 
+mod forked;
+pub use forked::Template;
+
 /// Failed cases in a row after which the adapter, not the implementation,
 /// is broken and the run ends. Ten: a family of vectors an adapter's JSON
 /// library cannot read is rarely longer, and a dead adapter costs at most
@@ -259,6 +262,11 @@ enum Line {
     TooLong,
     /// The adapter closed its output.
     Closed,
+    /// A forked copy of the adapter ended (`forked::Template`).
+    Ended {
+        code: i32,
+        unread: usize,
+    },
 }
 
 enum Running {
@@ -270,6 +278,8 @@ enum Running {
         /// which is once the adapter's whole group is gone.
         stderr: Receiver<()>,
     },
+    /// A copy of the adapter forked from a template, on its pipes.
+    Forked(forked::Lent),
     InProcess(Answerer),
 }
 
@@ -289,6 +299,7 @@ impl Running {
                     Err(_) => Ok(Line::Closed),
                 }
             }
+            Running::Forked(lent) => lent.exchange(line, timeout),
             Running::InProcess(answer) => Ok(with_umask(umask, || answer(line))
                 .map(Line::Text)
                 .unwrap_or(Line::Closed)),
@@ -297,6 +308,9 @@ impl Running {
 
     /// Ends it: `stop`, a short grace, then its whole process group killed.
     fn end(&mut self, grace: Duration) {
+        if let Running::Forked(lent) = self {
+            lent.end(grace);
+        }
         if let Running::Child {
             child,
             stdin,
@@ -325,6 +339,7 @@ impl Running {
                 kill_group(child);
                 "it closed its output and was killed".to_string()
             }
+            Running::Forked(lent) => lent.status(),
             Running::InProcess(_) => "the in-process answerer stopped".to_string(),
         }
     }
@@ -754,6 +769,18 @@ impl Adapter {
                 .map_err(|e| format!("could not start the adapter `{command}`: {e}"))?,
             Launch::InProcess(answer) => Running::InProcess(Arc::clone(answer)),
         };
+        let handshake = Adapter::shake(&mut running, config, stderr, transcript)?;
+        Ok((running, handshake))
+    }
+
+    /// The handshake with the adapter `running`, which is ended if it
+    /// fails.
+    fn shake(
+        running: &mut Running,
+        config: &Config,
+        stderr: &Kept,
+        transcript: &mut Option<Vec<(&'static str, String)>>,
+    ) -> Result<Handshake, String> {
         // Slow interpreters start slower than they answer: the handshake
         // gets ten timeouts.
         let wait = config.timeout * 10;
@@ -768,12 +795,12 @@ impl Adapter {
         };
         let line = match running.exchange(&start, wait, config.umask) {
             Ok(Line::Text(line)) => line,
-            Ok(Line::Closed) | Err(RecvTimeoutError::Disconnected) => {
-                return failed(&mut running, "exited before its handshake".to_string())
+            Ok(Line::Closed | Line::Ended { .. }) | Err(RecvTimeoutError::Disconnected) => {
+                return failed(running, "exited before its handshake".to_string())
             }
             Ok(Line::TooLong) => {
                 return failed(
-                    &mut running,
+                    running,
                     format!(
                         "wrote more than {} MiB in answer to start without ending the line",
                         MAX_LINE >> 20
@@ -782,7 +809,7 @@ impl Adapter {
             }
             Err(RecvTimeoutError::Timeout) => {
                 return failed(
-                    &mut running,
+                    running,
                     format!("did not answer start within {}", seconds(wait)),
                 )
             }
@@ -791,7 +818,7 @@ impl Adapter {
             t.push(("start", line.clone()));
         }
         match Handshake::parse(&line) {
-            Ok(handshake) => Ok((running, handshake)),
+            Ok(handshake) => Ok(handshake),
             Err(why) => {
                 running.end(Duration::ZERO);
                 Err(format!("{why}{}", stderr_text(stderr)))
@@ -853,6 +880,14 @@ impl Adapter {
     /// How the requests of the case at hand went so far.
     pub fn tally(&self) -> Tally {
         self.case.tally
+    }
+
+    /// Whether every fault of the case at hand was the adapter dying.
+    pub fn only_died(&self) -> bool {
+        self.case
+            .failed
+            .values()
+            .all(|(_, fault)| matches!(fault.kind, FaultKind::Died { .. }))
     }
 
     /// The next request of the case that would not be sent (it failed
@@ -985,9 +1020,11 @@ impl Adapter {
                 }
             }
             Ok(Line::TooLong) => FaultKind::TooLong,
-            Ok(Line::Closed) | Err(RecvTimeoutError::Disconnected) => FaultKind::Died {
-                status: running.status(),
-            },
+            Ok(Line::Closed | Line::Ended { .. }) | Err(RecvTimeoutError::Disconnected) => {
+                FaultKind::Died {
+                    status: running.status(),
+                }
+            }
             Err(RecvTimeoutError::Timeout) => FaultKind::Hung { after },
         };
         // Whatever went wrong, the stream may be out of step: the adapter

@@ -106,6 +106,8 @@ pub struct Case<'a> {
     pub cases: u32,
     /// How many replays of a traced suite run at once.
     pub jobs: usize,
+    /// Whether replays may run in forked copies of one adapter.
+    pub fork: bool,
     /// The saves the run recorded under the tracer.
     pub recordings: &'a Recordings,
     root: &'a Path,
@@ -126,6 +128,7 @@ impl<'a> Case<'a> {
             seed: options.seed,
             cases: options.cases,
             jobs: options.jobs,
+            fork: options.fork,
             recordings,
             root,
         }

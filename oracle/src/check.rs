@@ -436,6 +436,7 @@ mod tests {
             seed: 1,
             cases: 1,
             jobs,
+            fork: true,
             vectors: Vec::new(),
             vectors_dir: None,
             validate_protocol: false,

@@ -91,6 +91,10 @@ pub struct Options {
     /// How many replays of the traced suites (`kill`, `faults`) run at
     /// once, each its own adapter under its own tracer (at least 1).
     pub jobs: usize,
+    /// Whether a replay of `kill` and `faults` may run in a copy forked
+    /// from an adapter started once (`adapter::Template`), rather than
+    /// in an adapter started for it.
+    pub fork: bool,
     /// The vectors to run.
     pub vectors: Vec<Vector>,
     /// `--vectors DIR`, for the rerun commands.
@@ -182,6 +186,7 @@ mod tests {
             seed: 7,
             cases: 200,
             jobs: 2,
+            fork: true,
             vectors: Vec::new(),
             vectors_dir: Some(PathBuf::from("/tmp/my vectors")),
             validate_protocol: false,

@@ -59,6 +59,12 @@ pub trait Tracer: Sync {
     /// directory `scope` when the tracer counts there.
     fn injecting(&self, command: &str, trace: &Path, scope: &Path, injection: &Injection)
         -> String;
+    /// `command` under `lifecycle trace --serve socket`, forked once
+    /// per replay (`ptrace::serve`), its own calls written to `trace`;
+    /// `None` for a tracer that cannot.
+    fn serving(&self, _command: &str, _trace: &Path, _socket: &Path) -> Option<String> {
+        None
+    }
     /// The calls a trace file written by one of these command lines holds.
     fn read(&self, trace: &Path) -> Result<Trace, String>;
     /// How an injection's ordinal and process are counted.
@@ -159,7 +165,7 @@ impl Injection {
     }
 
     /// This injection as `lifecycle trace --inject` takes it.
-    fn spec(&self) -> Spec {
+    pub fn spec(&self) -> Spec {
         Spec {
             target: if self.after {
                 Target::After {
@@ -301,6 +307,21 @@ impl Tracer for Ptrace {
             injection.spec(),
             shell::program(command)
         )
+    }
+
+    fn serving(&self, command: &str, trace: &Path, socket: &Path) -> Option<String> {
+        let word = |path: &Path| shell::word(&path.display().to_string());
+        // The template's own calls are counted nowhere: its scope is a
+        // name beside its trace that nothing makes.
+        let scope = trace.with_extension("none");
+        Some(format!(
+            "exec {} trace --scope {} --out {} --serve {} -- {}",
+            word(&self.program),
+            word(&scope),
+            word(trace),
+            word(socket),
+            shell::program(command)
+        ))
     }
 
     fn read(&self, trace: &Path) -> Result<Trace, String> {

@@ -8,7 +8,7 @@
 //! that touch the scope (the case directory) only.
 //!
 //! Promises: [`main`] runs `lifecycle trace --scope DIR --out FILE
-//! [--inject SPEC] -- PROGRAM [ARG...]`: PROGRAM (for the oracle, the
+//! [--inject SPEC | --serve SOCKET] -- PROGRAM [ARG...]`: PROGRAM (for the oracle, the
 //! adapter's command, or `sh -c CMD` when it needs a shell: a pipeline,
 //! say; `shell::program`) under ptrace, with every process,
 //! thread and program it starts (fork, vfork, clone, exec) followed and
@@ -56,7 +56,9 @@
 //! (128 + the signal when a signal ended it) once every process it
 //! traces has ended; if the tracer ends first, in any way (killed,
 //! SIGTERM, its own error), the kernel kills every process it traces
-//! (`PTRACE_O_EXITKILL`), so none is left behind.
+//! (`PTRACE_O_EXITKILL`), so none is left behind. With `--serve`, PROGRAM
+//! is a template forked once per replay, each copy traced as a run with
+//! its own DIR, FILE and SPEC would be (`serve.rs` says how).
 //!
 //! Inside: `run.rs` (the processes and their stops), `filter.rs` (the
 //! seccomp filter that lets the calls the tracer never writes run without
@@ -64,7 +66,8 @@
 //! a call touches DIR), `decode.rs` (arguments and results as strace
 //! prints them), `process.rs` (a tracee's memory and `/proc` links),
 //! `line.rs` (the trace file's lines and the list of calls counted),
-//! `names.rs` (call and errno names).
+//! `names.rs` (call and errno names), `serve.rs` (the control channel of
+//! a template, and the registers that run its read again).
 //!
 //! Does not promise: architectures other than x86-64 ([`SUPPORTED`] is
 //! false there and [`main`] refuses; `tracer::find` then uses strace);
@@ -100,6 +103,8 @@ mod process;
 mod run;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod scope;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+mod serve;
 
 /// Whether this build can trace: Linux on x86-64.
 pub const SUPPORTED: bool = cfg!(all(target_os = "linux", target_arch = "x86_64"));
@@ -250,18 +255,22 @@ pub struct Args {
     pub scope: PathBuf,
     pub out: PathBuf,
     pub inject: Option<Spec>,
+    /// The control socket of a template forked once per replay
+    /// (`serve.rs`).
+    pub serve: Option<PathBuf>,
     /// The program and its arguments.
     pub command: Vec<OsString>,
 }
 
 const USAGE: &str =
-    "usage: lifecycle trace --scope DIR --out FILE [--inject NAME:ORDINAL:PROCESS:ACTION] -- PROGRAM [ARG...]";
+    "usage: lifecycle trace --scope DIR --out FILE [--inject NAME:ORDINAL:PROCESS:ACTION | --serve SOCKET] -- PROGRAM [ARG...]";
 
 impl Args {
     pub fn parse(args: Vec<OsString>) -> Result<Args, String> {
         let mut scope = None;
         let mut out = None;
         let mut inject = None;
+        let mut serve = None;
         let mut rest = args.into_iter();
         while let Some(arg) = rest.next() {
             let text = arg.to_str().map(str::to_string);
@@ -273,6 +282,7 @@ impl Args {
                 Some("--") => break,
                 Some("--scope") => scope = Some(PathBuf::from(value("--scope")?)),
                 Some("--out") => out = Some(PathBuf::from(value("--out")?)),
+                Some("--serve") => serve = Some(PathBuf::from(value("--serve")?)),
                 Some("--inject") => {
                     let spec = value("--inject")?;
                     let spec = spec
@@ -289,11 +299,17 @@ impl Args {
             }
         }
         let command: Vec<OsString> = rest.collect();
+        if inject.is_some() && serve.is_some() {
+            return Err(format!(
+                "--serve takes each replay's injection on its socket, not --inject; {USAGE}"
+            ));
+        }
         match (scope, out) {
             (Some(scope), Some(out)) if !command.is_empty() => Ok(Args {
                 scope,
                 out,
                 inject,
+                serve,
                 command,
             }),
             _ => Err(USAGE.to_string()),
@@ -416,7 +432,17 @@ mod tests {
         assert_eq!(args.scope, PathBuf::from("/r/c"));
         assert_eq!(args.command, os(&["sh", "-c", "a | tee --out x"]));
         assert!(args.inject.is_some());
+        assert_eq!(args.serve, None);
         assert!(Args::parse(os(&["--scope", "/r", "--out", "/t", "--"])).is_err());
+        let served = [
+            "--scope", "/r", "--out", "/t", "--serve", "/s", "--", "true",
+        ];
+        let args = Args::parse(os(&served)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(args.serve, Some(PathBuf::from("/s")));
+        let both = ["--inject", "fsync:1:1:kill", "--serve", "/s"];
+        let both = [&served[..4], &both, &served[6..]].concat();
+        let error = Args::parse(os(&both)).expect_err("both");
+        assert!(error.contains("--serve"), "{error}");
         assert!(Args::parse(os(&["--out", "/t", "--", "true"])).is_err());
     }
 }

@@ -22,8 +22,19 @@
 //! child's: the converter learns whether the child shares its maker's
 //! descriptors before the child uses one.
 //!
+//! With `--serve`, the template's read of its standard input is held at
+//! its entry (nothing of it runs), and the control channel read while
+//! nothing else runs; a fork asked for is made by the template itself:
+//! the held call's number changed to `clone` with no flags (a fork whose
+//! end sends no SIGCHLD), then the template and the copy both set back to
+//! run that read again, the template to be held there, the copy to read
+//! its request. The tracer's counts, numbering of processes, trace file,
+//! scope and call to hit are the copy's from the fork on, and the
+//! template's again once the copy's last process ended.
+//!
 //! Does not promise: anything if the program is already being traced.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::{CString, OsString};
 use std::fs::{File, OpenOptions};
@@ -38,6 +49,7 @@ use super::line::Out;
 use super::names;
 use super::process::{thread_group, Process};
 use super::scope::Scope;
+use super::serve::{again, Control, Fork, Serving};
 use super::{counted_path, Act, Args, Spec, Target};
 use crate::syscalls::strace::Arg;
 use crate::syscalls::table::lookup;
@@ -50,13 +62,18 @@ const COMPAT_CS: u64 = 0x23;
 /// is made.
 const CLONES: [&str; 4] = ["clone", "clone3", "fork", "vfork"];
 
-/// Runs `args.command` traced; its exit code.
-pub(super) fn run(args: &Args) -> Result<u8, String> {
+/// A trace file and its list of calls counted, made empty.
+fn out_at(path: &Path) -> Result<Out, String> {
     let create = |path: &Path| {
         File::create(path).map_err(|e| format!("cannot write the trace at {}: {e}", path.display()))
     };
-    let file = create(&args.out)?;
-    let counted = create(&counted_path(&args.out))?;
+    Ok(Out::new(create(path)?, create(&counted_path(path))?))
+}
+
+/// Runs `args.command` traced; its exit code.
+pub(super) fn run(args: &Args) -> Result<u8, String> {
+    let out = out_at(&args.out)?;
+    let serving = args.serve.as_deref().map(Serving::connect).transpose()?;
     // The call after the last in the scope may be any call: then every
     // call stops.
     let after = args
@@ -85,9 +102,13 @@ pub(super) fn run(args: &Args) -> Result<u8, String> {
         return Err(format!("cannot set the tracing options: {error}"));
     }
     let_go_of_stdio();
+    let mut serving = serving;
+    if let Some(serving) = serving.as_mut() {
+        serving.started(top);
+    }
     let mut tracer = Tracer {
         scope: Scope::new(&args.scope),
-        out: Out::new(file, counted),
+        out,
         spec: args.inject.clone(),
         fired: false,
         armed: None,
@@ -99,6 +120,9 @@ pub(super) fn run(args: &Args) -> Result<u8, String> {
         top,
         code: None,
         filtered,
+        serving,
+        template_out: None,
+        newborn: Cell::new(None),
     };
     tracer.resume(top, 0);
     tracer.until_all_end()
@@ -385,6 +409,14 @@ struct Tracer {
     /// (a seccomp stop is a call's entry), so that between calls they run
     /// on without a stop.
     filtered: bool,
+    /// The control channel, when the program is a template to fork.
+    serving: Option<Serving>,
+    /// The template's own trace while a replay's is written.
+    template_out: Option<Out>,
+    /// A forked replay's first process and the registers it starts with
+    /// (those that run again the read its template was held at), set as
+    /// it is first resumed.
+    newborn: Cell<Option<(i32, libc::user_regs_struct)>>,
 }
 
 impl Tracer {
@@ -392,6 +424,10 @@ impl Tracer {
     /// in, else to its next call's entry (with the filter, its next
     /// seccomp stop, the next call the filter names).
     fn resume(&self, pid: i32, signal: i32) {
+        if let Some((child, regs)) = self.newborn.get().filter(|(child, _)| *child == pid) {
+            self.newborn.set(None);
+            set_registers(child, &regs);
+        }
         let in_call = self.tracees.get(&pid).is_some_and(|t| t.call.is_some());
         let request = if self.filtered && !in_call {
             libc::PTRACE_CONT
@@ -403,6 +439,11 @@ impl Tracer {
 
     fn until_all_end(&mut self) -> Result<u8, String> {
         loop {
+            if self.idle() {
+                self.serve()
+                    .map_err(|e| format!("cannot write the trace: {e}"))?;
+                continue;
+            }
             let mut status = 0;
             // SAFETY: `status` is a live int the kernel writes to.
             let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
@@ -480,16 +521,25 @@ impl Tracer {
         }
         self.out.event(pid, how)?;
         self.release_orphans();
-        Ok(())
+        if let Some(serving) = self.serving.as_mut() {
+            if let Some((child, end)) = serving.child.as_mut() {
+                if *child == pid {
+                    *end = Some(code);
+                }
+            }
+        }
+        self.replay_over()
     }
 
     /// Whether a process is in a clone whose event has not come yet.
     fn cloning(&self) -> bool {
-        self.tracees.values().any(|t| {
-            t.call
-                .as_ref()
-                .is_some_and(|c| matches!(c.line, Line::Deferred(_)))
-        })
+        let forking = self.serving.as_ref().is_some_and(|s| s.forking.is_some());
+        forking
+            || self.tracees.values().any(|t| {
+                t.call
+                    .as_ref()
+                    .is_some_and(|c| matches!(c.line, Line::Deferred(_)))
+            })
     }
 
     /// Lets the held children go when no clone is under way any more:
@@ -514,6 +564,7 @@ impl Tracer {
             libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK | libc::PTRACE_EVENT_CLONE => {
                 let child = event_message(pid).and_then(|m| i32::try_from(m).ok());
                 if let Some(child) = child {
+                    self.made(pid, child);
                     // The clone, whole: its result is the child.
                     let call = self.tracees.get_mut(&pid).and_then(|t| t.call.as_mut());
                     if let Some(call) = call {
@@ -586,6 +637,9 @@ impl Tracer {
         } else {
             names::syscall(regs.orig_rax)
         };
+        if name == Some("read") && regs.rdi == 0 && self.holds(pid, regs) {
+            return Ok(false);
+        }
         let arguments = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
         let mut process = Process::new(pid);
         let (name, mut args, known, touches) = match name {
@@ -694,6 +748,11 @@ impl Tracer {
         call: InCall,
         regs: &mut libc::user_regs_struct,
     ) -> io::Result<()> {
+        if pid == self.top {
+            if let Some(read) = self.serving.as_mut().and_then(|s| s.forking.take()) {
+                return self.forked(read, regs.rax as i64);
+            }
+        }
         if let Some((_, number)) = call.fail {
             regs.rax = number.wrapping_neg() as u64;
             set_registers(pid, regs);
@@ -722,5 +781,209 @@ impl Tracer {
                 self.out.returned(pid, call.name, &args, &text)
             }
         }
+    }
+}
+
+/// The template of `--serve` (`serve.rs`): held, forked, and each
+/// replay's end told.
+impl Tracer {
+    /// Whether the template is held with nothing else running: then the
+    /// control channel is read.
+    fn idle(&self) -> bool {
+        self.serving.as_ref().is_some_and(|s| s.held.is_some()) && self.tracees.len() == 1
+    }
+
+    /// Whether `pid`'s read of its standard input, entered with `regs`,
+    /// is held: the template's, from the first fork on, or before it
+    /// when the template runs alone and nothing waits in its input. A
+    /// read of its requests while it runs another thread or process (a
+    /// runtime's threads; a pipeline) says it cannot be copied; what ran
+    /// and ended before (a version manager's shim) is no matter.
+    fn holds(&mut self, pid: i32, regs: &libc::user_regs_struct) -> bool {
+        let alone = self.tracees.len() == 1;
+        let top = self.top;
+        let Some(serving) = self.serving.as_mut().filter(|s| s.reads_requests(pid)) else {
+            return false;
+        };
+        if !serving.forked && !alone {
+            serving.refuse(
+                "the adapter reads its requests with more than one thread or process running, and fork copies one thread",
+            );
+            return false;
+        }
+        if pid != top || std::mem::take(&mut serving.release) {
+            return false;
+        }
+        if !serving.forked {
+            if serving.refused.is_some() {
+                return false;
+            }
+            match serving.unread(pid) {
+                Some(0) => {}
+                Some(_) => return false,
+                None => {
+                    serving.refuse("its standard input is not a pipe");
+                    return false;
+                }
+            }
+        }
+        serving.held = Some(*regs);
+        true
+    }
+
+    /// Reads the control channel once, the template held: a fork, the
+    /// read let go on (its input has something), or the template killed
+    /// (the channel ended).
+    fn serve(&mut self) -> io::Result<()> {
+        let top = self.top;
+        let Some(serving) = self.serving.as_mut() else {
+            return Ok(());
+        };
+        if let Some(fork) = serving.retry.take() {
+            self.fork(fork);
+            return Ok(());
+        }
+        match serving.next() {
+            None => {
+                let Some(mut regs) = serving.held.take() else {
+                    return Ok(());
+                };
+                serving.release = true;
+                if self.entered(top, &mut regs)? {
+                    self.resume(top, 0);
+                }
+            }
+            Some(Control::End) => {
+                self.serving = None;
+                kill(top);
+            }
+            Some(Control::Bad(why)) => serving.say(&format!("refused\t{why}")),
+            Some(Control::Fork(fork)) => self.fork(fork),
+        }
+        Ok(())
+    }
+
+    /// Makes the held template call `fork` in place of its read, the
+    /// replay counted, hit and written as `fork` says from then on.
+    fn fork(&mut self, fork: Fork) {
+        let top = self.top;
+        let after = fork
+            .spec
+            .as_ref()
+            .is_some_and(|s| matches!(s.target, Target::After { .. }));
+        let out = match out_at(&fork.out) {
+            Ok(_) if after && self.filtered => Err(
+                "the call after the last in the scope may be any call, which the filter does not stop".to_string(),
+            ),
+            other => other,
+        };
+        let Some(serving) = self.serving.as_mut() else {
+            return;
+        };
+        let out = match out {
+            Ok(out) => out,
+            Err(why) => return serving.say(&format!("refused\t{why}")),
+        };
+        let Some(read) = serving.held.take() else {
+            return;
+        };
+        // clone(0, 0, ...): a fork whose end sends its maker no SIGCHLD,
+        // which would stay pending in the held template and fail the next
+        // fork (ERESTARTNOINTR), or run a handler there.
+        let mut call = read;
+        call.orig_rax = libc::SYS_clone as u64;
+        (call.rdi, call.rsi, call.rdx, call.r10, call.r8) = (0, 0, 0, 0, 0);
+        if !set_registers(top, &call) {
+            serving.held = Some(read);
+            return serving.say("refused\tcannot set the template's registers");
+        }
+        serving.forking = Some(read);
+        serving.asked = Some(fork.clone());
+        serving.forked = true;
+        self.template_out = Some(std::mem::replace(&mut self.out, out));
+        self.scope = Scope::new(&fork.scope);
+        self.spec = fork.spec;
+        self.fired = false;
+        self.armed = None;
+        self.groups.clear();
+        self.order.clear();
+        self.counts.clear();
+        self.totals.clear();
+        if let Some(tracee) = self.tracees.get_mut(&top) {
+            tracee.call = Some(InCall {
+                name: "fork",
+                args: [0; 6],
+                counted: false,
+                line: Line::Absent,
+                fail: None,
+            });
+        }
+        self.resume(top, 0);
+    }
+
+    /// `maker` made `child`: the replay's first process when it is the
+    /// template's injected fork.
+    fn made(&mut self, maker: i32, child: i32) {
+        let Some(serving) = self.serving.as_mut() else {
+            return;
+        };
+        if let Some(read) = serving.forking.filter(|_| maker == self.top) {
+            serving.child = Some((child, None));
+            self.newborn.set(Some((child, again(&read))));
+        }
+    }
+
+    /// The injected fork returned `result` in the template: it goes back
+    /// to its read, and the oracle is told.
+    fn forked(&mut self, read: libc::user_regs_struct, result: i64) -> io::Result<()> {
+        set_registers(self.top, &again(&read));
+        let Some(serving) = self.serving.as_mut() else {
+            return Ok(());
+        };
+        if result > 0 {
+            serving.retries = 0;
+            serving.asked = None;
+            serving.say("forked");
+            return Ok(());
+        }
+        serving.child = None;
+        let asked = serving.asked.take();
+        if let Some(out) = self.template_out.take() {
+            self.out = out;
+        }
+        // A signal came for the template: it is delivered as the template
+        // goes back to its read, and the fork is made again there.
+        const ERESTARTNOINTR: i64 = 513;
+        if result == -ERESTARTNOINTR && serving.retries < 3 {
+            serving.retries += 1;
+            serving.retry = asked;
+            return Ok(());
+        }
+        let errno = names::errno(result.wrapping_neg()).unwrap_or("an error");
+        serving.say(&format!("refused\tfork failed with {errno}"));
+        Ok(())
+    }
+
+    /// Once a replay's last process has ended, the oracle is told how
+    /// its first ended and what it left unread.
+    fn replay_over(&mut self) -> io::Result<()> {
+        let alone = self.tracees.len() == 1 && self.tracees.contains_key(&self.top);
+        let top = self.top;
+        let Some(serving) = self.serving.as_mut() else {
+            return Ok(());
+        };
+        if serving.forking.is_some() || !alone {
+            return Ok(());
+        }
+        let Some((_, code)) = serving.child.take() else {
+            return Ok(());
+        };
+        self.out.unfinished()?;
+        if let Some(out) = self.template_out.take() {
+            self.out = out;
+        }
+        let unread = serving.unread(top).unwrap_or(0);
+        serving.say(&format!("ended\t{}\t{unread}", code.unwrap_or(0)));
+        Ok(())
     }
 }

@@ -20,7 +20,7 @@
 //! Does not promise: that a second run of the same command makes the same
 //! calls; the replays check that themselves.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -150,6 +150,9 @@ pub struct Recorded {
 #[derive(Default)]
 pub struct Recordings {
     saves: Mutex<HashMap<RecordingKey, Outcome>>,
+    /// The traced commands whose adapter cannot be forked for its
+    /// replays (`adapter::Template`): each replay starts it afresh.
+    unforked: Mutex<HashSet<String>>,
 }
 
 /// What decides a recording: the traced command, the start, the umask.
@@ -159,6 +162,19 @@ type RecordingKey = (String, StartingState, u32);
 type Outcome = Result<Arc<Recorded>, Judged>;
 
 impl Recordings {
+    /// Whether `command`'s adapter may be forked for its replays: until
+    /// one of its templates refused.
+    pub fn forks(&self, command: &str) -> bool {
+        let unforked = self.unforked.lock().unwrap_or_else(|p| p.into_inner());
+        !unforked.contains(command)
+    }
+
+    /// `command`'s adapter could not be forked.
+    pub fn not_forked(&self, command: &str) {
+        let mut unforked = self.unforked.lock().unwrap_or_else(|p| p.into_inner());
+        unforked.insert(command.to_string());
+    }
+
     fn get(&self, key: &RecordingKey) -> Option<Outcome> {
         // A panic while the map was held leaves it whole: it only inserts.
         let saves = self.saves.lock().unwrap_or_else(|p| p.into_inner());
@@ -309,6 +325,7 @@ mod tests {
             seed: 1,
             cases: 1,
             jobs: 1,
+            fork: true,
             vectors: Vec::new(),
             vectors_dir: None,
             validate_protocol: false,

@@ -9,7 +9,13 @@
 //! thread of its own, its adapter and tracer processes its own), judged
 //! one by one in the order of the points, so the outcome is the same
 //! whatever the number: a fresh case directory made as the
-//! starting state says, a fresh adapter under the tracer, the same save,
+//! starting state says, an adapter as it is just after its handshake
+//! under the tracer (a copy forked from a template the runner started
+//! once per case, `adapter::Template`, when the adapter is one process
+//! with one thread, the run allows it and the point is not the call after
+//! the last, which the template's filter may not stop; else a fresh one;
+//! a copy that hung or wrote what is not its reply is replayed again in
+//! a fresh one), the same save,
 //! and the tracer acting at that call, counted the tracer's way
 //! (`tracer::Counting`): per system call and per process, among the calls
 //! that touch the case directory (`lifecycle trace`, whose process is a
@@ -47,7 +53,7 @@ use lifecycle_model::persistence::Disk;
 use lifecycle_model::spec::RECORD_FILE_NAME;
 use lifecycle_model::Record;
 
-use crate::adapter::{Adapter, Config};
+use crate::adapter::{Adapter, Config, Template};
 use crate::case::{Case, Judged};
 use crate::in_order::in_order;
 use crate::subject::{sidecars, AdapterSubject};
@@ -56,7 +62,7 @@ use crate::syscalls::strace::{Call, CallResult, EventKind, Trace};
 use crate::syscalls::{created_exclusively, paths_named, ThreadGroups};
 use crate::traced::op_log::op_log_text;
 use crate::traced::pinned::Pinned;
-use crate::traced::record::{disk_before, record_save, Recorded, Traced};
+use crate::traced::record::{disk_before, record_save, Recorded, Recordings, Traced};
 use crate::traced::start::{new_record, StartingState, ELSEWHERE, STATE};
 use crate::tracer::{Action, Counting, Injection};
 
@@ -543,12 +549,74 @@ struct Replayer<'a> {
     sidecars: Vec<String>,
     start: StartingState,
     new: Record,
+    recordings: &'a Recordings,
+    /// Whether replays may run in copies forked from a template.
+    fork: bool,
+}
+
+/// A runner's adapter to fork its replays from, in a directory of its
+/// own (its control socket, its own trace); made at its first replay.
+pub struct Forks {
+    dir: PathBuf,
+    template: Option<Template>,
 }
 
 impl Replayer<'_> {
+    /// A copy of the adapter after its handshake, forked from `forks`'s
+    /// template (made if need be), for the replay of `point` counted in
+    /// `scope` and traced to `trace`; `None` when the point is the call
+    /// after the last (any call, which the template's filter may not
+    /// stop) or the adapter cannot be forked: then a fresh one is started.
+    fn forked(
+        &self,
+        forks: &mut Forks,
+        scope: &Path,
+        trace: &Path,
+        point: &Point,
+    ) -> Option<Adapter> {
+        let command = &self.traced.command;
+        if !self.fork || point.injection.after || !self.recordings.forks(command) {
+            return None;
+        }
+        if forks.template.as_ref().is_some_and(|t| !t.usable()) {
+            forks.template = None;
+        }
+        if forks.template.is_none() {
+            let _ = fs::create_dir_all(&forks.dir);
+            let socket = forks.dir.join("control");
+            let launch =
+                self.traced
+                    .tracer
+                    .serving(command, &forks.dir.join("template.trace"), &socket)?;
+            let config = Traced::config(&self.usual, launch, None);
+            match Template::start(config, &socket) {
+                Ok(template) => forks.template = Some(template),
+                Err(_) => {
+                    self.recordings.not_forked(command);
+                    return None;
+                }
+            }
+        }
+        let template = forks.template.as_mut()?;
+        let spec = point.injection.spec().to_string();
+        match template.fork(scope, trace, &spec) {
+            Ok(adapter) => Some(adapter),
+            Err(_) => {
+                if template.refused().is_some() {
+                    self.recordings.not_forked(command);
+                }
+                forks.template = None;
+                None
+            }
+        }
+    }
+
     /// One replay of the save from a fresh case directory `top`, its
-    /// call `point` interrupted.
-    fn replay(&self, top: PathBuf, point: Point) -> Result<Replay, Judged> {
+    /// call `point` interrupted: in a copy forked from the runner's
+    /// template when it can, else (or when the copy went other than a
+    /// fresh adapter can: it hung, or wrote what is not its reply) in a
+    /// fresh adapter.
+    fn replay(&self, forks: &mut Forks, top: PathBuf, point: Point) -> Result<Replay, Judged> {
         let traced = self.traced;
         let scope = CaseScope::new(top, &self.sidecars);
         self.start.make(&scope.dir).map_err(|e| {
@@ -559,21 +627,54 @@ impl Replayer<'_> {
         let before = scope.entries();
         let disk = disk_before(&scope.top)?;
         let trace_path = scope.top.with_extension("trace");
-        let launch =
-            traced
-                .tracer
-                .injecting(&traced.command, &trace_path, &scope.top, &point.injection);
-        let config = Traced::config(&self.usual, launch, None);
-        let mut adapter = Adapter::start(config)
-            .map_err(|e| {
-                Judged::OracleFailed(format!(
-                    "the adapter did not start under the tracer to replay {}: {e}",
-                    point.describe()
-                ))
-            })?
-            .once();
-        let saved = AdapterSubject::new(&mut adapter, &scope.dir).save(&self.new);
-        adapter.finish(Duration::from_secs(10));
+        let mut saved = None;
+        if let Some(mut copy) = self.forked(forks, &scope.top, &trace_path, &point) {
+            let outcome = AdapterSubject::new(&mut copy, &scope.dir).save(&self.new);
+            let (faults, only_died) = (copy.tally().faults, copy.only_died());
+            copy.finish(Duration::from_secs(10));
+            // A copy that died did so in the tracer's sight (the template
+            // still usable), not by the template's end.
+            let died = only_died && forks.template.as_ref().is_some_and(Template::usable);
+            if faults == 0 || died {
+                saved = Some(outcome);
+            } else {
+                // Started again from scratch, as a fresh adapter would be.
+                forks.template = None;
+                fs::remove_dir_all(&scope.top).map_err(|e| {
+                    Judged::Skipped(format!(
+                        "the oracle could not empty the case directory: {e}"
+                    ))
+                })?;
+                self.start.make(&scope.dir).map_err(|e| {
+                    Judged::Skipped(format!(
+                        "the oracle could not make the starting directory: {e}"
+                    ))
+                })?;
+            }
+        }
+        let saved = match saved {
+            Some(saved) => saved,
+            None => {
+                let launch = traced.tracer.injecting(
+                    &traced.command,
+                    &trace_path,
+                    &scope.top,
+                    &point.injection,
+                );
+                let config = Traced::config(&self.usual, launch, None);
+                let mut adapter = Adapter::start(config)
+                    .map_err(|e| {
+                        Judged::OracleFailed(format!(
+                            "the adapter did not start under the tracer to replay {}: {e}",
+                            point.describe()
+                        ))
+                    })?
+                    .once();
+                let saved = AdapterSubject::new(&mut adapter, &scope.dir).save(&self.new);
+                adapter.finish(Duration::from_secs(10));
+                saved
+            }
+        };
         let trace = traced
             .tracer
             .read(&trace_path)
@@ -617,18 +718,18 @@ fn remove(strays: &[PathBuf]) {
 /// runner on a CPU of its own while there are enough ([`Pinned`]), and
 /// hands each outcome to `each` in the order of `points` ([`in_order`]).
 /// A point that is already an outcome (`Err`) is handed on in its place.
-fn replay_all<P: Send, R: Send>(
+fn replay_all<S: Send, P: Send, R: Send>(
+    runners: Vec<S>,
     points: Vec<Result<P, Judged>>,
-    jobs: usize,
-    replay: impl Fn(P) -> Result<R, Judged> + Sync,
+    replay: impl Fn(&mut S, P) -> Result<R, Judged> + Sync,
     each: impl FnMut(Result<R, Judged>) -> ControlFlow<()>,
 ) {
     in_order(
-        vec![(); jobs.max(1)],
+        runners,
         points,
-        |runner, (), point| {
+        |runner, state, point| {
             let _pinned = Pinned::to(runner);
-            point.and_then(&replay)
+            point.and_then(|point| replay(state, point))
         },
         each,
     );
@@ -728,14 +829,22 @@ pub fn interrupt_each(
         sidecars,
         start,
         new: new_record(),
+        recordings: case.recordings,
+        fork: case.fork,
     };
+    let runners = (0..case.jobs.max(1))
+        .map(|_| Forks {
+            dir: case.fresh_dir(),
+            template: None,
+        })
+        .collect();
     let mut findings = Vec::new();
     let mut notes = Vec::new();
     let mut ended = None;
     replay_all(
+        runners,
         points,
-        case.jobs,
-        |(top, point)| replayer.replay(top, point),
+        |forks, (top, point)| replayer.replay(forks, top, point),
         |outcome| {
             if ended.is_some() {
                 // Replays already under way when the case ended.
@@ -848,9 +957,9 @@ mod tests {
         let mut got = Vec::new();
         let total = points.len() as u64;
         replay_all(
+            vec![(); jobs],
             points,
-            jobs,
-            |n| {
+            |(), n| {
                 started.fetch_add(1, Ordering::SeqCst);
                 thread::sleep(Duration::from_millis(total.saturating_sub(n) * 3));
                 Ok(n * 10)
@@ -905,9 +1014,9 @@ mod tests {
         let points: Vec<Result<u64, Judged>> = (0..40).map(Ok).collect();
         let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             replay_all(
+                vec![(); 2],
                 points,
-                2,
-                |n| {
+                |(), n| {
                     started.fetch_add(1, Ordering::SeqCst);
                     thread::sleep(Duration::from_millis(2));
                     Ok(n)

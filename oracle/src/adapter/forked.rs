@@ -1,0 +1,344 @@
+//! An adapter started once under `lifecycle trace --serve` and forked
+//! for each replay of a save (`ptrace::serve`).
+//!
+//! Promises: [`Template::start`] starts the tracer's command line, whose
+//! control socket it listens on, and makes the handshake. Each
+//! [`Template::fork`] asks the tracer for a copy of the adapter as it is
+//! after its handshake, counted and hit in its own scope and traced to
+//! its own file, and gives it as an [`Adapter`] that runs once: its
+//! requests go through the template's pipes, and its end (the tracer's
+//! `ended`) is its output's end, so a copy killed mid-save is an adapter
+//! that died, as a fresh one would be. The copy's status is then
+//! `exit status: CODE`, as a fresh tracer's would read. [`Template::usable`]
+//! says whether the next copy can be made from it: not once a copy left
+//! anything behind (a line after its reply, a request unread, an end not
+//! seen) or a fork was refused.
+//!
+//! Does not promise: standard error told apart between copies (they
+//! share the template's pipe: the lines kept are cleared at each request,
+//! as for any adapter).
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::Path;
+use std::process::{Child, ChildStdin};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::{
+    keep_stderr, kill_group, read_lines, start_process, wait_exit, Adapter, CaseLog, Config,
+    Handshake, Kept, Launch, Line, Running,
+};
+
+/// The template's standard input and output lines, lent to each copy.
+struct Pipes {
+    stdin: Mutex<ChildStdin>,
+    lines: Mutex<Receiver<Line>>,
+}
+
+impl Pipes {
+    /// Sends `line` and waits at most `timeout` for the next line.
+    fn send(&self, line: &str, timeout: Duration) -> Result<Line, RecvTimeoutError> {
+        let sent = {
+            let mut stdin = self.stdin.lock().unwrap_or_else(|e| e.into_inner());
+            writeln!(stdin, "{line}").and_then(|()| stdin.flush())
+        };
+        match sent {
+            Ok(()) => self.next(timeout),
+            Err(_) => Ok(Line::Closed),
+        }
+    }
+
+    fn next(&self, timeout: Duration) -> Result<Line, RecvTimeoutError> {
+        let lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        lines.recv_timeout(timeout)
+    }
+}
+
+/// How a copy ended, as far as the oracle saw.
+#[derive(Default)]
+struct CopyEnd {
+    /// Its exit code and the bytes it left unread, once the tracer said.
+    ended: Option<(i32, usize)>,
+    /// Whether it wrote a line nobody asked for.
+    extra: bool,
+}
+
+/// A copy's hold on the template's pipes: the `Running` of its
+/// [`Adapter`].
+pub struct Lent {
+    pipes: Arc<Pipes>,
+    end: Arc<Mutex<CopyEnd>>,
+}
+
+impl Lent {
+    fn ended(&self) -> Option<(i32, usize)> {
+        self.end.lock().unwrap_or_else(|e| e.into_inner()).ended
+    }
+
+    fn saw(&self, line: &Line) {
+        let mut end = self.end.lock().unwrap_or_else(|e| e.into_inner());
+        match *line {
+            Line::Ended { code, unread } => end.ended = Some((code, unread)),
+            Line::Text(_) | Line::TooLong => end.extra = true,
+            Line::Closed => {}
+        }
+    }
+
+    pub(super) fn exchange(
+        &mut self,
+        line: &str,
+        timeout: Duration,
+    ) -> Result<Line, RecvTimeoutError> {
+        if self.ended().is_some() {
+            return Ok(Line::Closed);
+        }
+        let got = self.pipes.send(line, timeout)?;
+        if let Line::Ended { .. } = got {
+            self.saw(&got);
+            return Ok(Line::Closed);
+        }
+        Ok(got)
+    }
+
+    /// `stop`, and its end waited for at most `grace`.
+    pub(super) fn end(&mut self, grace: Duration) {
+        if self.ended().is_some() {
+            return;
+        }
+        let deadline = Instant::now() + grace;
+        let mut got = self.pipes.send("{\"cmd\":\"stop\"}", grace);
+        while let Ok(line) = got {
+            self.saw(&line);
+            if matches!(line, Line::Ended { .. } | Line::Closed) {
+                return;
+            }
+            got = self
+                .pipes
+                .next(deadline.saturating_duration_since(Instant::now()));
+        }
+    }
+
+    pub(super) fn status(&self) -> String {
+        match self.ended() {
+            Some((code, _)) => format!("exit status: {code}"),
+            None => "it closed its output".to_string(),
+        }
+    }
+}
+
+/// The adapter under `lifecycle trace --serve`, after its handshake.
+pub struct Template {
+    process: Child,
+    control: UnixStream,
+    /// The tracer's answers to `fork`.
+    answers: Receiver<String>,
+    pipes: Arc<Pipes>,
+    stderr: Kept,
+    config: Config,
+    handshake: Handshake,
+    /// How the last copy ended.
+    last: Option<Arc<Mutex<CopyEnd>>>,
+    refused: Option<String>,
+}
+
+/// How long a template has to say whether it forks: a tracer that never
+/// holds it (it reads its requests some other way) says nothing.
+const ANSWER: Duration = Duration::from_secs(2);
+
+impl Template {
+    /// Starts `config`'s command line, a `lifecycle trace --serve
+    /// SOCKET`, and makes the handshake.
+    pub fn start(config: Config, socket: &Path) -> Result<Template, String> {
+        let Launch::Command(command) = &config.launch else {
+            return Err("an adapter in this process cannot be forked".to_string());
+        };
+        let listener = UnixListener::bind(socket)
+            .map_err(|e| format!("cannot listen on {}: {e}", socket.display()))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| format!("cannot listen on {}: {e}", socket.display()))?;
+        let mut process = start_process(command, &config)
+            .map_err(|e| format!("could not start the adapter `{command}`: {e}"))?;
+        let connected = accept(&listener, &mut process, config.timeout * 10);
+        let _ = std::fs::remove_file(socket);
+        let control = match connected {
+            Ok(control) => control,
+            Err(why) => {
+                kill_group(&mut process);
+                return Err(why);
+            }
+        };
+        let (Some(stdin), Some(stdout), Some(err)) = (
+            process.stdin.take(),
+            process.stdout.take(),
+            process.stderr.take(),
+        ) else {
+            kill_group(&mut process);
+            return Err("the adapter has no pipes".to_string());
+        };
+        let (tx, lines) = mpsc::sync_channel(0);
+        let ended = tx.clone();
+        thread::spawn(move || read_lines(stdout, &tx));
+        let stderr: Kept = Arc::default();
+        let kept = Arc::clone(&stderr);
+        thread::spawn(move || keep_stderr(err, &kept));
+        let (answer, answers) = mpsc::channel();
+        let reader = control
+            .try_clone()
+            .map_err(|e| format!("cannot read the control socket: {e}"))?;
+        thread::spawn(move || hear(reader, &answer, &ended));
+        let pipes = Arc::new(Pipes {
+            stdin: Mutex::new(stdin),
+            lines: Mutex::new(lines),
+        });
+        let mut running = Running::Forked(Lent {
+            pipes: Arc::clone(&pipes),
+            end: Arc::default(),
+        });
+        let shaken = Adapter::shake(&mut running, &config, &stderr, &mut None);
+        let handshake = match shaken {
+            Ok(handshake) => handshake,
+            Err(why) => {
+                kill_group(&mut process);
+                return Err(why);
+            }
+        };
+        Ok(Template {
+            process,
+            control,
+            answers,
+            pipes,
+            stderr,
+            config,
+            handshake,
+            last: None,
+            refused: None,
+        })
+    }
+
+    /// Whether another copy can be made: none was refused, and the last
+    /// one ended having read all it was sent and written nothing more.
+    pub fn usable(&self) -> bool {
+        let last_clean = self.last.as_ref().is_none_or(|end| {
+            let end = end.lock().unwrap_or_else(|e| e.into_inner());
+            matches!(end.ended, Some((_, 0))) && !end.extra
+        });
+        self.refused.is_none() && last_clean
+    }
+
+    /// Why the template makes no copy, once it said.
+    pub fn refused(&self) -> Option<&str> {
+        self.refused.as_deref()
+    }
+
+    /// A copy of the adapter whose save is counted in `scope`, traced to
+    /// `out`, with `spec` (as `lifecycle trace --inject` takes it, or `-`)
+    /// done at its call.
+    pub fn fork(&mut self, scope: &Path, out: &Path, spec: &str) -> Result<Adapter, String> {
+        if let Some(why) = &self.refused {
+            return Err(why.clone());
+        }
+        let line = format!("fork\t{}\t{}\t{spec}\n", scope.display(), out.display());
+        if line.matches('\t').count() != 3 || line.matches('\n').count() != 1 {
+            return Err("a path holds a tab or a line end".to_string());
+        }
+        if let Err(e) = self.control.write_all(line.as_bytes()) {
+            return Err(self.refuse(format!("the tracer does not listen: {e}")));
+        }
+        let answer = match self.answers.recv_timeout(ANSWER) {
+            Ok(answer) => answer,
+            Err(_) => return Err(self.refuse("the tracer did not answer fork".to_string())),
+        };
+        if answer != "forked" {
+            let why = answer
+                .strip_prefix("refused\t")
+                .unwrap_or(&answer)
+                .to_string();
+            return Err(self.refuse(why));
+        }
+        let end = Arc::new(Mutex::new(CopyEnd::default()));
+        self.last = Some(Arc::clone(&end));
+        let running = Running::Forked(Lent {
+            pipes: Arc::clone(&self.pipes),
+            end,
+        });
+        Ok(Adapter {
+            config: self.config.clone(),
+            running: Some(running),
+            handshake: self.handshake.clone(),
+            stderr: Arc::clone(&self.stderr),
+            next_seq: 1,
+            restarts: 0,
+            transcript: None,
+            broken: None,
+            restartable: false,
+            case: CaseLog::default(),
+        })
+    }
+
+    fn refuse(&mut self, why: String) -> String {
+        self.refused = Some(why.clone());
+        why
+    }
+}
+
+impl Drop for Template {
+    fn drop(&mut self) {
+        // The end of the control channel kills the template; its group
+        // goes with it.
+        let _ = self.control.shutdown(std::net::Shutdown::Both);
+        wait_exit(&mut self.process, Duration::from_millis(100));
+        kill_group(&mut self.process);
+    }
+}
+
+/// The tracer's connection, once it has made it: the tracer ending first
+/// or `limit` passing is an error.
+fn accept(
+    listener: &UnixListener,
+    process: &mut Child,
+    limit: Duration,
+) -> Result<UnixStream, String> {
+    let deadline = Instant::now() + limit;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream
+                    .set_nonblocking(false)
+                    .map_err(|e| format!("cannot use the control socket: {e}"))?;
+                return Ok(stream);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(format!("cannot accept the tracer's connection: {e}")),
+        }
+        if let Ok(Some(status)) = process.try_wait() {
+            return Err(format!("the tracer ended before it connected ({status})"));
+        }
+        if Instant::now() > deadline {
+            return Err("the tracer did not connect to its control socket".to_string());
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Hands on what the tracer says: its answers to `fork`, and each copy's
+/// end as the end of the adapter's output.
+fn hear(control: UnixStream, answers: &mpsc::Sender<String>, ended: &SyncSender<Line>) {
+    for line in BufReader::new(control).lines() {
+        let Ok(line) = line else { return };
+        let mut parts = line.split('\t');
+        if parts.next() == Some("ended") {
+            let number = |part: Option<&str>| part.and_then(|p| p.parse().ok()).unwrap_or(0);
+            let code = number(parts.next());
+            let unread = number(parts.next()) as usize;
+            if ended.send(Line::Ended { code, unread }).is_err() {
+                return;
+            }
+        } else if answers.send(line).is_err() {
+            return;
+        }
+    }
+}

@@ -413,7 +413,7 @@ fn seccomp_mode(dir: &Path, inject: Option<&str>) -> String {
 }
 
 #[test]
-fn the_program_runs_under_the_filter_unless_any_call_may_be_the_one_hit() {
+fn the_program_runs_under_the_filter_unless_any_call_may_be_the_one_failed() {
     if !supported() {
         return;
     }
@@ -425,12 +425,45 @@ fn the_program_runs_under_the_filter_unless_any_call_may_be_the_one_hit() {
         seccomp_mode(dir.path(), Some("openat:9:1:EIO")),
         "Seccomp:\t2"
     );
-    // The call after the last in the scope may be any call: every call
-    // stops.
+    // The call after the last in the scope may be any call: to kill it,
+    // its thread stops at every call until it makes it; to fail it, every
+    // call stops.
     assert_eq!(
         seccomp_mode(dir.path(), Some("after:9:1:kill")),
+        "Seccomp:\t2"
+    );
+    assert_eq!(
+        seccomp_mode(dir.path(), Some("after:9:1:EIO")),
         "Seccomp:\t0"
     );
+}
+
+#[test]
+fn the_call_killed_after_the_last_in_the_scope_is_the_next_of_its_thread_even_one_never_stopped_at()
+{
+    if !supported() {
+        return;
+    }
+    let Some(python) = python() else { return };
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // getppid is no call of the system-call table: the filter lets it run
+    // without a stop, unless its thread is the one to kill next.
+    let script = format!(
+        "exec {python} -c 'import os, sys; os.close(os.open(sys.argv[1] + \"/f\", os.O_WRONLY | os.O_CREAT, 0o600)); os.getppid(); print(1)' {}",
+        dir.path().display()
+    );
+    let (code, trace) = traced(dir.path(), &script, Some("after:2:1:kill"));
+    assert_eq!(code, 128 + 9);
+    let hit = trace.calls.last().expect("the call hit");
+    let last: Vec<&str> = trace
+        .calls
+        .iter()
+        .rev()
+        .take(3)
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(hit.name, "getppid", "the last calls, last first: {last:?}");
+    assert_eq!(hit.result, CallResult::Unknown);
 }
 
 /// Whether process `pid` is gone (or a zombie, which runs nothing).

@@ -28,6 +28,7 @@ use crate::options::Options;
 use crate::protocol::{Capability, Handshake};
 use crate::subject::AdapterSubject;
 use crate::traced::record::Recordings;
+use crate::traced::templates::Templates;
 use crate::vectors::Vector;
 
 /// What planning a suite's cases needs to know of the run.
@@ -110,6 +111,8 @@ pub struct Case<'a> {
     pub fork: bool,
     /// The saves the run recorded under the tracer.
     pub recordings: &'a Recordings,
+    /// The adapters the run keeps to fork replays from.
+    pub templates: &'a Templates,
     root: &'a Path,
 }
 
@@ -120,6 +123,7 @@ impl<'a> Case<'a> {
         adapter: &'a mut Adapter,
         root: &'a Path,
         recordings: &'a Recordings,
+        templates: &'a Templates,
         options: &Options,
     ) -> Case<'a> {
         Case {
@@ -130,6 +134,7 @@ impl<'a> Case<'a> {
             jobs: options.jobs,
             fork: options.fork,
             recordings,
+            templates,
             root,
         }
     }

@@ -44,6 +44,7 @@ use crate::report::{CaseResult, Report, Verdict};
 use crate::suites::{self, Suite};
 use crate::traced::pinned::Pinned;
 use crate::traced::record::Recordings;
+use crate::traced::templates::Templates;
 use crate::tracer;
 
 /// The temporary root of a run, removed when dropped.
@@ -187,11 +188,12 @@ fn run_case(
     run: Run,
     root: &Path,
     recordings: &Recordings,
+    templates: &Templates,
     options: &Options,
 ) -> Ran {
     adapter.begin_case();
     let judged = {
-        let mut context = Case::new(adapter, root, recordings, options);
+        let mut context = Case::new(adapter, root, recordings, templates, options);
         judged(|| run(&mut context))
     };
     let end = adapter.end_case();
@@ -216,6 +218,7 @@ fn run_cases(options: &Options) -> Result<Report, String> {
     let mut others: Vec<Adapter> = Vec::new();
     let root = Root::new()?;
     let recordings = Recordings::default();
+    let templates = Templates::default();
     let mut failed_cases = FailedCases::default();
     let mut report = Report {
         implementation: adapter.handshake().implementation.clone(),
@@ -297,7 +300,7 @@ fn run_cases(options: &Options) -> Result<Report, String> {
                     run,
                 } = case;
                 let ran = tracer::with_program(options.tracer_program.as_deref(), || {
-                    run_case(adapter, run, &root.0, &recordings, options)
+                    run_case(adapter, run, &root.0, &recordings, &templates, options)
                 });
                 (suite, id, spec, reproduction, ran, began, Instant::now())
             },

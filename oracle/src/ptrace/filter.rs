@@ -5,7 +5,9 @@
 //! at its exit; a runtime's calls the system-call table does not know (a
 //! JVM's or Go's `futex`, `nanosleep`, `rt_sigaction`, `mprotect`, `brk`)
 //! are never written, counted or hit (unless the point is the call
-//! after the last one in the scope, which may be any: then no filter).
+//! after the last one in the scope, which may be any: the thread that
+//! makes it then stops at every call's entry until it does, and when the
+//! call is to fail, there is no filter).
 //!
 //! Promises: [`Filter::calls`] makes a program whose calls of the x86-64
 //! table named by the system-call table (`syscalls::table`), the clones

@@ -9,10 +9,13 @@
 //! signal it stopped for (none for the first SIGSTOP of a new process, or
 //! a group stop). The child installs the seccomp filter of `filter.rs`
 //! first (unless the call to hit is the one after the last in the scope,
-//! which may be any): then a process between calls is resumed with
-//! `PTRACE_CONT` to its next seccomp stop, which is the entry of a call
-//! the filter names, and in a call with `PTRACE_SYSCALL` to its exit, so
-//! the calls the filter lets run make no stop; where the kernel refuses
+//! which may be any, and is to fail: see [`unfiltered`]): then a process
+//! between calls is resumed with `PTRACE_CONT` to its next seccomp stop,
+//! which is the entry of a call the filter names, and in a call with
+//! `PTRACE_SYSCALL` to its exit, so the calls the filter lets run make no
+//! stop (but for the thread whose next call, whatever it is, is the one
+//! to kill: it goes on with `PTRACE_SYSCALL` to that call's entry, where
+//! it dies before the filter runs); where the kernel refuses
 //! the filter, every process is resumed with `PTRACE_SYSCALL`, every call
 //! stopping at its entry and exit. Either way the same lines are
 //! written. A new process or thread is held at its first stop until the
@@ -70,17 +73,19 @@ fn out_at(path: &Path) -> Result<Out, String> {
     Ok(Out::new(create(path)?, create(&counted_path(path))?))
 }
 
+/// Whether hitting `spec` needs every call to stop: the call after the
+/// last in the scope may be any call, and failing it means changing it
+/// at a syscall stop, after which the filter would still run and stop it
+/// again. Killing it there ends it before the filter runs.
+fn unfiltered(spec: Option<&Spec>) -> bool {
+    spec.is_some_and(|s| matches!((&s.target, s.act), (Target::After { .. }, Act::Fail(_))))
+}
+
 /// Runs `args.command` traced; its exit code.
 pub(super) fn run(args: &Args) -> Result<u8, String> {
     let out = out_at(&args.out)?;
     let serving = args.serve.as_deref().map(Serving::connect).transpose()?;
-    // The call after the last in the scope may be any call: then every
-    // call stops.
-    let after = args
-        .inject
-        .as_ref()
-        .is_some_and(|s| matches!(s.target, Target::After { .. }));
-    let filter = (!after).then(Filter::calls);
+    let filter = (!unfiltered(args.inject.as_ref())).then(Filter::calls);
     let (top, told) = spawn(&args.command, filter.as_ref())?;
     let status = wait(top).map_err(|e| format!("the program did not start: {e}"))?;
     let filtered = told.installed();
@@ -429,7 +434,7 @@ impl Tracer {
             set_registers(child, &regs);
         }
         let in_call = self.tracees.get(&pid).is_some_and(|t| t.call.is_some());
-        let request = if self.filtered && !in_call {
+        let request = if self.filtered && !in_call && self.armed != Some(pid) {
             libc::PTRACE_CONT
         } else {
             libc::PTRACE_SYSCALL
@@ -867,13 +872,9 @@ impl Tracer {
     /// replay counted, hit and written as `fork` says from then on.
     fn fork(&mut self, fork: Fork) {
         let top = self.top;
-        let after = fork
-            .spec
-            .as_ref()
-            .is_some_and(|s| matches!(s.target, Target::After { .. }));
         let out = match out_at(&fork.out) {
-            Ok(_) if after && self.filtered => Err(
-                "the call after the last in the scope may be any call, which the filter does not stop".to_string(),
+            Ok(_) if unfiltered(fork.spec.as_ref()) && self.filtered => Err(
+                "the call after the last in the scope, failed, needs every call to stop, which the filter does not".to_string(),
             ),
             other => other,
         };

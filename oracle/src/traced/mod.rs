@@ -17,7 +17,9 @@
 //! - [`replay`]: the save replayed with one call killed or failed, each
 //!   replay checked to hit the call it meant (for `kill` and `faults`);
 //! - [`pinned`]: a save under the tracer held on one CPU, tracer and
-//!   adapter together (a wake-up across CPUs is what a stop costs most).
+//!   adapter together (a wake-up across CPUs is what a stop costs most);
+//! - [`templates`]: the adapters kept to fork replays from, shared by the
+//!   cases of a run.
 //!
 //! Does not promise: anything without a tracer (every traced case is then
 //! skipped, saying how to install one).
@@ -34,6 +36,7 @@ pub mod pinned;
 pub mod record;
 pub mod replay;
 pub mod start;
+pub mod templates;
 
 /// A traced suite's cases, one per starting state: `SUITE/START`, checking
 /// `spec`, reproduced as the start, the save of the new record under

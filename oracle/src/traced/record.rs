@@ -20,7 +20,7 @@
 //! Does not promise: that a second run of the same command makes the same
 //! calls; the replays check that themselves.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -150,9 +150,6 @@ pub struct Recorded {
 #[derive(Default)]
 pub struct Recordings {
     saves: Mutex<HashMap<RecordingKey, Outcome>>,
-    /// The traced commands whose adapter cannot be forked for its
-    /// replays (`adapter::Template`): each replay starts it afresh.
-    unforked: Mutex<HashSet<String>>,
 }
 
 /// What decides a recording: the traced command, the start, the umask.
@@ -162,19 +159,6 @@ type RecordingKey = (String, StartingState, u32);
 type Outcome = Result<Arc<Recorded>, Judged>;
 
 impl Recordings {
-    /// Whether `command`'s adapter may be forked for its replays: until
-    /// one of its templates refused.
-    pub fn forks(&self, command: &str) -> bool {
-        let unforked = self.unforked.lock().unwrap_or_else(|p| p.into_inner());
-        !unforked.contains(command)
-    }
-
-    /// `command`'s adapter could not be forked.
-    pub fn not_forked(&self, command: &str) {
-        let mut unforked = self.unforked.lock().unwrap_or_else(|p| p.into_inner());
-        unforked.insert(command.to_string());
-    }
-
     fn get(&self, key: &RecordingKey) -> Option<Outcome> {
         // A panic while the map was held leaves it whole: it only inserts.
         let saves = self.saves.lock().unwrap_or_else(|p| p.into_inner());
@@ -280,6 +264,7 @@ mod tests {
 
     use crate::adapter::Answerer;
     use crate::options::{Options, Selection};
+    use crate::traced::templates::Templates;
     use crate::tracer::{Counting, Injection};
 
     /// A tracer whose recordings are a command that fails at once, and
@@ -340,7 +325,8 @@ mod tests {
         let options = options(Some(0o077));
         let mut adapter = Adapter::start(options.config.clone()).expect("the answerer starts");
         let recordings = Recordings::default();
-        let case = Case::new(&mut adapter, root.path(), &recordings, &options);
+        let templates = Templates::default();
+        let case = Case::new(&mut adapter, root.path(), &recordings, &templates, &options);
         let counter = Counter::default();
         let asked = Arc::clone(&counter.recordings);
         let traced = Traced {

@@ -62,8 +62,9 @@ use crate::syscalls::strace::{Call, CallResult, EventKind, Trace};
 use crate::syscalls::{created_exclusively, paths_named, ThreadGroups};
 use crate::traced::op_log::op_log_text;
 use crate::traced::pinned::Pinned;
-use crate::traced::record::{disk_before, record_save, Recorded, Recordings, Traced};
+use crate::traced::record::{disk_before, record_save, Recorded, Traced};
 use crate::traced::start::{new_record, StartingState, ELSEWHERE, STATE};
+use crate::traced::templates::Templates;
 use crate::tracer::{Action, Counting, Injection};
 
 /// A case directory: the scope strace's calls are counted in, the
@@ -549,24 +550,34 @@ struct Replayer<'a> {
     sidecars: Vec<String>,
     start: StartingState,
     new: Record,
-    recordings: &'a Recordings,
     /// Whether replays may run in copies forked from a template.
     fork: bool,
 }
 
-/// A runner's adapter to fork its replays from, in a directory of its
-/// own (its control socket, its own trace); made at its first replay.
-pub struct Forks {
+/// A runner's adapter to fork its replays from: one the run kept
+/// (`templates`), taken at its first replay, or else one started in
+/// `dir` (its control socket, its own trace); given back to the run when
+/// the case is done.
+pub struct Forks<'a> {
+    templates: &'a Templates,
+    command: &'a str,
     dir: PathBuf,
     template: Option<Template>,
 }
 
+impl Drop for Forks<'_> {
+    fn drop(&mut self) {
+        if let Some(template) = self.template.take() {
+            self.templates.give_back(self.command, template);
+        }
+    }
+}
+
 impl Replayer<'_> {
     /// A copy of the adapter after its handshake, forked from `forks`'s
-    /// template (made if need be), for the replay of `point` counted in
-    /// `scope` and traced to `trace`; `None` when the point is the call
-    /// after the last (any call, which the template's filter may not
-    /// stop) or the adapter cannot be forked: then a fresh one is started.
+    /// template (taken from the run's or made if need be), for the replay
+    /// of `point` counted in `scope` and traced to `trace`; `None` when the
+    /// adapter cannot be forked: then a fresh one is started.
     fn forked(
         &self,
         forks: &mut Forks,
@@ -575,11 +586,14 @@ impl Replayer<'_> {
         point: &Point,
     ) -> Option<Adapter> {
         let command = &self.traced.command;
-        if !self.fork || point.injection.after || !self.recordings.forks(command) {
+        if !self.fork || !forks.templates.forks(command) {
             return None;
         }
         if forks.template.as_ref().is_some_and(|t| !t.usable()) {
             forks.template = None;
+        }
+        if forks.template.is_none() {
+            forks.template = forks.templates.take(command);
         }
         if forks.template.is_none() {
             let _ = fs::create_dir_all(&forks.dir);
@@ -592,7 +606,7 @@ impl Replayer<'_> {
             match Template::start(config, &socket) {
                 Ok(template) => forks.template = Some(template),
                 Err(_) => {
-                    self.recordings.not_forked(command);
+                    forks.templates.not_forked(command);
                     return None;
                 }
             }
@@ -603,7 +617,7 @@ impl Replayer<'_> {
             Ok(adapter) => Some(adapter),
             Err(_) => {
                 if template.refused().is_some() {
-                    self.recordings.not_forked(command);
+                    forks.templates.not_forked(command);
                 }
                 forks.template = None;
                 None
@@ -829,11 +843,12 @@ pub fn interrupt_each(
         sidecars,
         start,
         new: new_record(),
-        recordings: case.recordings,
         fork: case.fork,
     };
     let runners = (0..case.jobs.max(1))
         .map(|_| Forks {
+            templates: case.templates,
+            command: &traced.command,
             dir: case.fresh_dir(),
             template: None,
         })

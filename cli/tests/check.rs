@@ -277,6 +277,17 @@ fn results(report: &Value) -> Vec<&Value> {
         .unwrap_or_default()
 }
 
+/// Each result of `report` as (case, verdict, and its member `third`).
+fn case_verdicts(report: &Value, third: &str) -> Vec<(String, String, String)> {
+    results(report)
+        .iter()
+        .map(|r| {
+            let field = |name: &str| r[name].as_str().unwrap_or_default().to_string();
+            (field("case"), field("verdict"), field(third))
+        })
+        .collect()
+}
+
 fn findings(report: &Value) -> Vec<&Value> {
     results(report)
         .into_iter()
@@ -461,13 +472,7 @@ fn a_report_is_the_same_whatever_the_number_of_jobs() {
             jobs,
         ]);
         assert_eq!(code, 1, "{printed}");
-        results(&report)
-            .iter()
-            .map(|r| {
-                let field = |name: &str| r[name].as_str().unwrap_or_default().to_string();
-                (field("case"), field("verdict"), field("rule"))
-            })
-            .collect::<Vec<_>>()
+        case_verdicts(&report, "rule")
     };
     let one = run("1");
     assert!(
@@ -488,15 +493,13 @@ fn kill_and_faults_judge_the_same_whether_replays_run_in_forked_copies_or_fresh_
     }
     // A store each suite finds a defect in, so that both verdicts show.
     let dir = tempfile::tempdir().expect("a temp dir");
+    let patch = |broken: Broken| (broken.1, broken.2);
     let store = patched_store(
         dir.path(),
         "fixed_temp_name_left_when_a_step_fails",
         &[
-            (
-                "    temp = os.path.join(directory, \".lifecycle_state.%s.tmp\" % secrets.token_hex(8))",
-                "    temp = os.path.join(directory, \".lifecycle_state.tmp\")",
-            ),
-            ("            os.unlink(temp)\n", "            pass\n"),
+            patch(ONE_FIXED_TEMP_NAME),
+            patch(TEMP_LEFT_WHEN_A_LATER_STEP_FAILS),
         ],
     );
     // Every start of the adapter is a line of `starts` (the shell's echo
@@ -522,13 +525,7 @@ fn kill_and_faults_judge_the_same_whether_replays_run_in_forked_copies_or_fresh_
         args.extend_from_slice(more);
         let (code, report, printed) = check(&args);
         assert_eq!(code, 1, "{printed}");
-        let verdicts: Vec<(String, String, String)> = results(&report)
-            .iter()
-            .map(|r| {
-                let field = |name: &str| r[name].as_str().unwrap_or_default().to_string();
-                (field("case"), field("verdict"), field("spec"))
-            })
-            .collect();
+        let verdicts = case_verdicts(&report, "spec");
         let started = fs::read_to_string(starts).map_or(0, |s| s.lines().count());
         (verdicts, started)
     };
@@ -1008,6 +1005,20 @@ const TAKES_THE_MODE_OF_A_SYMLINK: Broken = (
     "§3.6",
 );
 
+const ONE_FIXED_TEMP_NAME: Broken = (
+    "one_fixed_temp_name",
+    "    temp = os.path.join(directory, \".lifecycle_state.%s.tmp\" % secrets.token_hex(8))",
+    "    temp = os.path.join(directory, \".lifecycle_state.tmp\")",
+    "§3.3",
+);
+
+const TEMP_LEFT_WHEN_A_LATER_STEP_FAILS: Broken = (
+    "temp_left_when_a_later_step_fails",
+    "            os.unlink(temp)\n",
+    "            pass\n",
+    "§3.5.1",
+);
+
 const WRITE_IN_PLACE: Broken = (
     "write_in_place",
     "    temp = os.path.join(directory, \".lifecycle_state.%s.tmp\" % secrets.token_hex(8))",
@@ -1175,12 +1186,7 @@ fn each_broken_save_protocol_is_caught_by_the_faults_suite() {
     assert_each_caught_by(
         "faults",
         &[
-            (
-                "temp_left_when_a_later_step_fails",
-                "            os.unlink(temp)\n",
-                "            pass\n",
-                "§3.5.1",
-            ),
+            TEMP_LEFT_WHEN_A_LATER_STEP_FAILS,
             (
                 "failed_fsync_swallowed",
                 FSYNC_SWALLOWED.0,
@@ -1249,18 +1255,7 @@ fn each_broken_save_protocol_is_caught_by_the_kill_suite() {
     if !python() || !strace() {
         return;
     }
-    assert_each_caught_by(
-        "kill",
-        &[
-            WRITE_IN_PLACE,
-            (
-                "one_fixed_temp_name",
-                "    temp = os.path.join(directory, \".lifecycle_state.%s.tmp\" % secrets.token_hex(8))",
-                "    temp = os.path.join(directory, \".lifecycle_state.tmp\")",
-                "§3.3",
-            ),
-        ],
-    );
+    assert_each_caught_by("kill", &[WRITE_IN_PLACE, ONE_FIXED_TEMP_NAME]);
 }
 
 #[test]

@@ -12,7 +12,7 @@
 //! `exit status: CODE`, as a fresh tracer's would read. [`Template::usable`]
 //! says whether the next copy can be made from it: not once a copy left
 //! anything behind (a line after its reply, a request unread, an end not
-//! seen) or a fork was refused.
+//! seen), a fork was refused, or the tracer stopped listening.
 //!
 //! Does not promise: standard error told apart between copies (they
 //! share the template's pipe: the lines kept are cleared at each request,
@@ -103,13 +103,17 @@ impl Lent {
         Ok(got)
     }
 
-    /// `stop`, and its end waited for at most `grace`.
+    /// `stop`, and its end waited for at most `grace`. A copy that ended
+    /// already is sent nothing: its `stop` would be read by the template.
     pub(super) fn end(&mut self, grace: Duration) {
         if self.ended().is_some() {
             return;
         }
         let deadline = Instant::now() + grace;
-        let mut got = self.pipes.send("{\"cmd\":\"stop\"}", grace);
+        let mut got = match self.pipes.next(Duration::ZERO) {
+            Ok(line) => Ok(line),
+            Err(_) => self.pipes.send("{\"cmd\":\"stop\"}", grace),
+        };
         while let Ok(line) = got {
             self.saw(&line);
             if matches!(line, Line::Ended { .. } | Line::Closed) {
@@ -142,6 +146,8 @@ pub struct Template {
     /// How the last copy ended.
     last: Option<Arc<Mutex<CopyEnd>>>,
     refused: Option<String>,
+    /// Whether the tracer is gone or out of step (it stopped listening).
+    lost: bool,
 }
 
 /// How long a template has to say whether it forks: a tracer that never
@@ -216,6 +222,7 @@ impl Template {
             handshake,
             last: None,
             refused: None,
+            lost: false,
         })
     }
 
@@ -226,7 +233,7 @@ impl Template {
             let end = end.lock().unwrap_or_else(|e| e.into_inner());
             matches!(end.ended, Some((_, 0))) && !end.extra
         });
-        self.refused.is_none() && last_clean
+        self.refused.is_none() && !self.lost && last_clean
     }
 
     /// Why the template makes no copy, once it said.
@@ -246,7 +253,8 @@ impl Template {
             return Err("a path holds a tab or a line end".to_string());
         }
         if let Err(e) = self.control.write_all(line.as_bytes()) {
-            return Err(self.refuse(format!("the tracer does not listen: {e}")));
+            self.lost = true;
+            return Err(format!("the tracer does not listen: {e}"));
         }
         let answer = match self.answers.recv_timeout(ANSWER) {
             Ok(answer) => answer,

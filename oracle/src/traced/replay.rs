@@ -10,12 +10,12 @@
 //! one by one in the order of the points, so the outcome is the same
 //! whatever the number: a fresh case directory made as the
 //! starting state says, an adapter as it is just after its handshake
-//! under the tracer (a copy forked from a template the runner started
-//! once per case, `adapter::Template`, when the adapter is one process
-//! with one thread, the run allows it and the point is not the call after
-//! the last, which the template's filter may not stop; else a fresh one;
-//! a copy that hung or wrote what is not its reply is replayed again in
-//! a fresh one), the same save,
+//! under the tracer (a copy forked from a template the run keeps,
+//! `adapter::Template` and `traced::templates`, when the adapter reads
+//! its requests as one process with one thread and the run allows it;
+//! else a fresh one; a copy that hung or wrote what is not its reply is
+//! replayed again in a fresh one, from the starting state made again),
+//! the same save,
 //! and the tracer acting at that call, counted the tracer's way
 //! (`tracer::Counting`): per system call and per process, among the calls
 //! that touch the case directory (`lifecycle trace`, whose process is a
@@ -558,7 +558,7 @@ struct Replayer<'a> {
 /// (`templates`), taken at its first replay, or else one started in
 /// `dir` (its control socket, its own trace); given back to the run when
 /// the case is done.
-pub struct Forks<'a> {
+struct Forks<'a> {
     templates: &'a Templates,
     command: &'a str,
     dir: PathBuf,
@@ -633,13 +633,15 @@ impl Replayer<'_> {
     fn replay(&self, forks: &mut Forks, top: PathBuf, point: Point) -> Result<Replay, Judged> {
         let traced = self.traced;
         let scope = CaseScope::new(top, &self.sidecars);
-        self.start.make(&scope.dir).map_err(|e| {
-            Judged::Skipped(format!(
-                "the oracle could not make the starting directory: {e}"
-            ))
-        })?;
-        let before = scope.entries();
-        let disk = disk_before(&scope.top)?;
+        let made = |scope: &CaseScope| {
+            self.start.make(&scope.dir).map_err(|e| {
+                Judged::Skipped(format!(
+                    "the oracle could not make the starting directory: {e}"
+                ))
+            })?;
+            Ok::<_, Judged>((scope.entries(), disk_before(&scope.top)?))
+        };
+        let (mut before, mut disk) = made(&scope)?;
         let trace_path = scope.top.with_extension("trace");
         let mut saved = None;
         if let Some(mut copy) = self.forked(forks, &scope.top, &trace_path, &point) {
@@ -652,18 +654,18 @@ impl Replayer<'_> {
             if faults == 0 || died {
                 saved = Some(outcome);
             } else {
-                // Started again from scratch, as a fresh adapter would be.
+                // Started again from scratch, as a fresh adapter would be;
+                // what the copy made elsewhere goes.
                 forks.template = None;
+                if let Ok(copied) = traced.tracer.read(&trace_path) {
+                    remove(&strays_of(&copied, &scope));
+                }
                 fs::remove_dir_all(&scope.top).map_err(|e| {
                     Judged::Skipped(format!(
                         "the oracle could not empty the case directory: {e}"
                     ))
                 })?;
-                self.start.make(&scope.dir).map_err(|e| {
-                    Judged::Skipped(format!(
-                        "the oracle could not make the starting directory: {e}"
-                    ))
-                })?;
+                (before, disk) = made(&scope)?;
             }
         }
         let saved = match saved {

@@ -56,7 +56,7 @@ pub struct CheckArgs {
     jobs: Option<u16>,
     /// Start a fresh adapter for every replay of `kill` and `faults`.
     /// By default a replay runs in a copy of the adapter forked just
-    /// after its handshake, from one started once per case and runner,
+    /// after its handshake, from one started once per runner for the run,
     /// when the adapter is one process with one thread that reads its
     /// requests with `read` (an interpreter's start is then paid once,
     /// not once per replay); else in a fresh one. The report is the same

@@ -84,7 +84,7 @@ fn unfiltered(spec: Option<&Spec>) -> bool {
 /// Runs `args.command` traced; its exit code.
 pub(super) fn run(args: &Args) -> Result<u8, String> {
     let out = out_at(&args.out)?;
-    let serving = args.serve.as_deref().map(Serving::connect).transpose()?;
+    let mut serving = args.serve.as_deref().map(Serving::connect).transpose()?;
     let filter = (!unfiltered(args.inject.as_ref())).then(Filter::calls);
     let (top, told) = spawn(&args.command, filter.as_ref())?;
     let status = wait(top).map_err(|e| format!("the program did not start: {e}"))?;
@@ -107,7 +107,6 @@ pub(super) fn run(args: &Args) -> Result<u8, String> {
         return Err(format!("cannot set the tracing options: {error}"));
     }
     let_go_of_stdio();
-    let mut serving = serving;
     if let Some(serving) = serving.as_mut() {
         serving.started(top);
     }

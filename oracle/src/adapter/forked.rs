@@ -110,9 +110,14 @@ impl Lent {
             return;
         }
         let deadline = Instant::now() + grace;
+        let stop = "{\"cmd\":\"stop\"}";
         let mut got = match self.pipes.next(Duration::ZERO) {
-            Ok(line) => Ok(line),
-            Err(_) => self.pipes.send("{\"cmd\":\"stop\"}", grace),
+            Ok(ended @ Line::Ended { .. }) => Ok(ended),
+            Ok(other) => {
+                self.saw(&other);
+                self.pipes.send(stop, grace)
+            }
+            Err(_) => self.pipes.send(stop, grace),
         };
         while let Ok(line) = got {
             self.saw(&line);
@@ -170,8 +175,14 @@ impl Template {
             .map_err(|e| format!("could not start the adapter `{command}`: {e}"))?;
         let connected = accept(&listener, &mut process, config.timeout * 10);
         let _ = std::fs::remove_file(socket);
-        let control = match connected {
-            Ok(control) => control,
+        let control = connected.and_then(|control| {
+            let reader = control
+                .try_clone()
+                .map_err(|e| format!("cannot read the control socket: {e}"))?;
+            Ok((control, reader))
+        });
+        let (control, reader) = match control {
+            Ok(both) => both,
             Err(why) => {
                 kill_group(&mut process);
                 return Err(why);
@@ -192,9 +203,6 @@ impl Template {
         let kept = Arc::clone(&stderr);
         thread::spawn(move || keep_stderr(err, &kept));
         let (answer, answers) = mpsc::channel();
-        let reader = control
-            .try_clone()
-            .map_err(|e| format!("cannot read the control socket: {e}"))?;
         thread::spawn(move || hear(reader, &answer, &ended));
         let pipes = Arc::new(Pipes {
             stdin: Mutex::new(stdin),
@@ -348,5 +356,142 @@ fn hear(control: UnixStream, answers: &mpsc::Sender<String>, ended: &SyncSender<
         } else if answers.send(line).is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Request;
+    use std::process::Command;
+
+    /// A stand-in for `lifecycle trace --serve` and its adapter in one
+    /// Python program: it answers the handshake, then each `fork` as
+    /// `how` says, the copy being itself.
+    const STAND_IN: &str = r#"
+import json, socket, sys
+control = socket.socket(socket.AF_UNIX)
+control.connect(sys.argv[1])
+told = control.makefile("rw")
+how = sys.argv[2]
+def say(line):
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+def tell(line):
+    told.write(line + "\n")
+    told.flush()
+json.loads(sys.stdin.readline())
+say('{"cmd":"start","version":1,"implementation":{"name":"stand-in","language":"python"},"capabilities":["store"]}')
+while told.readline():
+    if how == "refused":
+        tell("refused\tno copies here")
+        continue
+    tell("forked")
+    request = json.loads(sys.stdin.readline())
+    if how == "dies":
+        tell("ended\t137\t0")
+        continue
+    say(json.dumps({"seq": request["seq"], "result": {}}))
+    if how == "says more":
+        say("one line too many")
+    sys.stdin.readline()
+    tell("ended\t0\t0")
+"#;
+
+    fn python() -> bool {
+        let found = Command::new("python3").arg("-V").output().is_ok();
+        if !found {
+            eprintln!("skipped: python3 is not installed");
+        }
+        found
+    }
+
+    fn template(dir: &Path, how: &str) -> Template {
+        let script = dir.join("stand_in.py");
+        std::fs::write(&script, STAND_IN).expect("written");
+        let socket = dir.join("control");
+        let config = Config {
+            launch: Launch::Command(format!(
+                "python3 {} {} '{how}'",
+                script.display(),
+                socket.display()
+            )),
+            timeout: Duration::from_secs(5),
+            umask: None,
+        };
+        Template::start(config, &socket).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn save() -> Request {
+        Request::new("save").text("path", "/nowhere/lifecycle_state.json")
+    }
+
+    #[test]
+    fn copy_after_copy_answers_and_leaves_the_template_usable() {
+        if !python() {
+            return;
+        }
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let mut template = template(dir.path(), "answers");
+        for _ in 0..3 {
+            let mut copy = template
+                .fork(dir.path(), &dir.path().join("t"), "-")
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(matches!(
+                copy.ask(&save()),
+                super::super::Exchange::Reply(_)
+            ));
+            copy.finish(Duration::from_secs(5));
+            assert!(template.usable());
+        }
+    }
+
+    #[test]
+    fn a_copy_that_dies_is_an_adapter_that_died_and_the_template_goes_on() {
+        if !python() {
+            return;
+        }
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let mut template = template(dir.path(), "dies");
+        let mut copy = template
+            .fork(dir.path(), &dir.path().join("t"), "-")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let super::super::Exchange::Fault(fault) = copy.ask(&save()) else {
+            panic!("a copy that died answered");
+        };
+        assert!(fault.to_string().contains("exit status: 137"), "{fault}");
+        assert!(copy.only_died());
+        copy.finish(Duration::from_secs(5));
+        assert!(template.usable());
+    }
+
+    #[test]
+    fn a_copy_that_says_more_than_its_reply_or_a_refusal_ends_the_template() {
+        if !python() {
+            return;
+        }
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let mut template = template_of(dir.path(), "says more");
+        let mut copy = template
+            .fork(dir.path(), &dir.path().join("t"), "-")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            copy.ask(&save()),
+            super::super::Exchange::Reply(_)
+        ));
+        copy.finish(Duration::from_secs(5));
+        assert!(!template.usable());
+
+        let mut template = template_of(dir.path(), "refused");
+        let refused = template.fork(dir.path(), &dir.path().join("t"), "-");
+        assert_eq!(refused.err().as_deref(), Some("no copies here"));
+        assert_eq!(template.refused(), Some("no copies here"));
+        assert!(!template.usable());
+    }
+
+    fn template_of(dir: &Path, how: &str) -> Template {
+        let own = dir.join(how.replace(' ', "_"));
+        std::fs::create_dir_all(&own).expect("made");
+        template(&own, how)
     }
 }

@@ -15,9 +15,10 @@
 //! tracer reads the control channel. While it waits there, anything the
 //! template's input receives lets the read go on (the handshake, the
 //! final `stop`). A line `fork\tSCOPE\tOUT\tSPEC` (SPEC as `--inject`
-//! takes it, or `-`) makes the template call `fork` in place of that
-//! read, and both processes go back to the read, the template held
-//! there: the child, the replay's first process, reads the next request.
+//! takes it, or `-`) makes the template call `clone` with no flags (a
+//! `fork` whose end sends no SIGCHLD) in place of that read, and both
+//! processes go back to the read, the template held there: the child,
+//! the replay's first process, reads the next request.
 //! The replay is traced as a run of `lifecycle trace --scope SCOPE --out
 //! OUT --inject SPEC` is from that read on: its own counts and numbering
 //! of processes, its own trace and list of calls counted, the call hit.
@@ -36,8 +37,10 @@
 //! exits as ever, once every process it traces has ended.
 //!
 //! Does not promise: a template whose standard input is not a pipe (it
-//! is never held); anything but `fork` for making the copy (the template
-//! makes a raw `fork` call at the address of its own `read`).
+//! is never held); a copy of anything `fork` does not copy (other
+//! threads, which a template has none of; the process id); a read made
+//! other than by the two-byte `syscall` instruction, which the template
+//! and the copy run again.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};

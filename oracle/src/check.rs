@@ -425,26 +425,15 @@ fn result_of(
 mod tests {
     use super::*;
     use crate::adapter::Config;
-    use crate::options::Selection;
 
     fn options(launch: Launch, jobs: usize) -> Options {
         Options {
-            config: Config {
+            jobs,
+            ..Options::plain(Config {
                 launch,
                 timeout: std::time::Duration::from_secs(2),
                 umask: None,
-            },
-            suites: Vec::new(),
-            selection: Selection::default(),
-            seed: 1,
-            cases: 1,
-            jobs,
-            fork: true,
-            vectors: Vec::new(),
-            vectors_dir: None,
-            validate_protocol: false,
-            trace_command: None,
-            tracer_program: None,
+            })
         }
     }
 

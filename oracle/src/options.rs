@@ -113,6 +113,27 @@ pub struct Options {
 }
 
 impl Options {
+    /// A run of every suite with `config` and nothing else asked for: one
+    /// generated trace, one job, the embedded vectors (none here). For
+    /// tests, which each set what they are about.
+    #[cfg(test)]
+    pub(crate) fn plain(config: Config) -> Options {
+        Options {
+            config,
+            suites: Vec::new(),
+            selection: Selection::default(),
+            seed: 1,
+            cases: 1,
+            jobs: 1,
+            fork: true,
+            vectors: Vec::new(),
+            vectors_dir: None,
+            validate_protocol: false,
+            trace_command: None,
+            tracer_program: None,
+        }
+    }
+
     /// The command the suites that trace system calls run under strace:
     /// the adapter's, or for an in-process check [`Options::trace_command`].
     pub fn command_to_trace(&self) -> Option<String> {
@@ -176,22 +197,15 @@ mod tests {
 
     fn options(launch: Launch) -> Options {
         Options {
-            config: Config {
-                launch,
-                timeout: std::time::Duration::from_millis(2500),
-                umask: None,
-            },
-            suites: Vec::new(),
-            selection: Selection::default(),
             seed: 7,
             cases: 200,
             jobs: 2,
-            fork: true,
-            vectors: Vec::new(),
             vectors_dir: Some(PathBuf::from("/tmp/my vectors")),
-            validate_protocol: false,
-            trace_command: None,
-            tracer_program: None,
+            ..Options::plain(Config {
+                launch,
+                timeout: std::time::Duration::from_millis(2500),
+                umask: None,
+            })
         }
     }
 

@@ -362,6 +362,7 @@ fn hear(control: UnixStream, answers: &mpsc::Sender<String>, ended: &SyncSender<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::adapter::Exchange;
     use crate::protocol::Request;
     use std::process::Command;
 
@@ -422,8 +423,14 @@ while told.readline():
         Template::start(config, &socket).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    fn save() -> Request {
-        Request::new("save").text("path", "/nowhere/lifecycle_state.json")
+    /// A copy of `template` asked to save: it and what it answered.
+    fn saved_by_a_copy(template: &mut Template, dir: &Path) -> (Adapter, Exchange) {
+        let mut copy = template
+            .fork(dir, &dir.join("t"), "-")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let save = Request::new("save").text("path", "/nowhere/lifecycle_state.json");
+        let answered = copy.ask(&save);
+        (copy, answered)
     }
 
     #[test]
@@ -434,13 +441,8 @@ while told.readline():
         let dir = tempfile::tempdir().expect("a temp dir");
         let mut template = template(dir.path(), "answers");
         for _ in 0..3 {
-            let mut copy = template
-                .fork(dir.path(), &dir.path().join("t"), "-")
-                .unwrap_or_else(|e| panic!("{e}"));
-            assert!(matches!(
-                copy.ask(&save()),
-                super::super::Exchange::Reply(_)
-            ));
+            let (copy, answered) = saved_by_a_copy(&mut template, dir.path());
+            assert!(matches!(answered, Exchange::Reply(_)));
             copy.finish(Duration::from_secs(5));
             assert!(template.usable());
         }
@@ -453,10 +455,8 @@ while told.readline():
         }
         let dir = tempfile::tempdir().expect("a temp dir");
         let mut template = template(dir.path(), "dies");
-        let mut copy = template
-            .fork(dir.path(), &dir.path().join("t"), "-")
-            .unwrap_or_else(|e| panic!("{e}"));
-        let super::super::Exchange::Fault(fault) = copy.ask(&save()) else {
+        let (copy, answered) = saved_by_a_copy(&mut template, dir.path());
+        let Exchange::Fault(fault) = answered else {
             panic!("a copy that died answered");
         };
         assert!(fault.to_string().contains("exit status: 137"), "{fault}");
@@ -472,13 +472,8 @@ while told.readline():
         }
         let dir = tempfile::tempdir().expect("a temp dir");
         let mut template = template_of(dir.path(), "says more");
-        let mut copy = template
-            .fork(dir.path(), &dir.path().join("t"), "-")
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(
-            copy.ask(&save()),
-            super::super::Exchange::Reply(_)
-        ));
+        let (copy, answered) = saved_by_a_copy(&mut template, dir.path());
+        assert!(matches!(answered, Exchange::Reply(_)));
         copy.finish(Duration::from_secs(5));
         assert!(!template.usable());
 

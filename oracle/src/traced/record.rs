@@ -263,7 +263,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use crate::adapter::Answerer;
-    use crate::options::{Options, Selection};
+    use crate::options::Options;
     use crate::traced::templates::Templates;
     use crate::tracer::{Counting, Injection};
 
@@ -299,24 +299,11 @@ mod tests {
                 r#"{"cmd":"start","version":1,"implementation":{"name":"t","language":"rust"},"capabilities":["store"]}"#.to_string()
             })
         });
-        Options {
-            config: Config {
-                launch: Launch::InProcess(answer),
-                timeout: Duration::from_secs(2),
-                umask,
-            },
-            suites: Vec::new(),
-            selection: Selection::default(),
-            seed: 1,
-            cases: 1,
-            jobs: 1,
-            fork: true,
-            vectors: Vec::new(),
-            vectors_dir: None,
-            validate_protocol: false,
-            trace_command: None,
-            tracer_program: None,
-        }
+        Options::plain(Config {
+            launch: Launch::InProcess(answer),
+            timeout: Duration::from_secs(2),
+            umask,
+        })
     }
 
     #[test]

@@ -17,6 +17,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use lifecycle_harness::{report, Driver, Finding, Initial, Rules, Step};
@@ -114,6 +115,8 @@ pub struct Case<'a> {
     /// The adapters the run keeps to fork replays from.
     pub templates: &'a Templates,
     root: &'a Path,
+    /// The directories of the case's own, removed once it has ended.
+    made: Mutex<Vec<PathBuf>>,
 }
 
 impl<'a> Case<'a> {
@@ -126,9 +129,11 @@ impl<'a> Case<'a> {
         templates: &'a Templates,
         options: &Options,
     ) -> Case<'a> {
+        let dir = fresh_dir(root);
         Case {
             adapter,
-            dir: fresh_dir(root),
+            made: Mutex::new(vec![dir.clone()]),
+            dir,
             seed: options.seed,
             cases: options.cases,
             jobs: options.jobs,
@@ -150,9 +155,28 @@ impl<'a> Case<'a> {
     }
 
     /// A fresh directory under the run's root (for a case that needs more
-    /// than one, such as each run of a shrinking trace).
+    /// than one, such as each run of a shrinking trace), the case's own:
+    /// it may be removed once the case has ended.
     pub fn fresh_dir(&self) -> PathBuf {
+        let dir = fresh_dir(self.root);
+        self.made
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(dir.clone());
+        dir
+    }
+
+    /// A fresh directory under the run's root that later cases use too (a
+    /// recorded save they judge, a template's trace): it stays until the
+    /// run ends.
+    pub fn lasting_dir(&self) -> PathBuf {
         fresh_dir(self.root)
+    }
+
+    /// The directories of the case's own ([`Case::fresh_dir`]), for
+    /// removal once it has ended.
+    pub fn into_made(self) -> Vec<PathBuf> {
+        self.made.into_inner().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -12,7 +12,9 @@
 //! case to the end of its last, so the times of a batch's suites overlap.
 //!
 //! Promises: every case runs in a fresh directory of its own under one
-//! temporary root, removed at the end; each case's [`Judged`] outcome
+//! temporary root (`root`): removed as soon as the case has ended, while
+//! the next cases run, and the rest (recorded saves later cases judge,
+//! templates' traces) at the end; each case's [`Judged`] outcome
 //! becomes one [`CaseResult`] (a finding keeps its section, its message and
 //! its reproduction); a request that got no reply is a finding on its
 //! case, and the run goes on with the next. A case that panics is the
@@ -31,8 +33,7 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use lifecycle_harness::{Finding, Level};
 
@@ -41,52 +42,12 @@ use crate::case::{Case, Judged, Planned, Planning, Run};
 use crate::in_order::in_order;
 use crate::options::Options;
 use crate::report::{CaseResult, Report, Verdict};
+use crate::root::Root;
 use crate::suites::{self, Suite};
 use crate::traced::pinned::Pinned;
 use crate::traced::record::Recordings;
 use crate::traced::templates::Templates;
 use crate::tracer;
-
-/// The temporary root of a run, removed when dropped.
-struct Root(PathBuf);
-
-impl Root {
-    fn new() -> Result<Root, String> {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        let path =
-            std::env::temp_dir().join(format!("lifecycle-check-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&path).map_err(|e| {
-            format!(
-                "cannot make a directory for the cases at {}: {e}",
-                path.display()
-            )
-        })?;
-        Ok(Root(path))
-    }
-}
-
-impl Drop for Root {
-    fn drop(&mut self) {
-        // Cases leave unreadable files and FIFOs; all of it goes.
-        let _ = make_writable(&self.0);
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn make_writable(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    for entry in std::fs::read_dir(dir)?.flatten() {
-        let meta = std::fs::symlink_metadata(entry.path())?;
-        if meta.is_dir() {
-            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o700))?;
-            make_writable(&entry.path())?;
-        }
-    }
-    Ok(())
-}
 
 /// A progress bar on standard error, when it is a terminal.
 struct Progress {
@@ -186,15 +147,17 @@ struct Ran {
 fn run_case(
     adapter: &mut Adapter,
     run: Run,
-    root: &Path,
+    root: &Root,
     recordings: &Recordings,
     templates: &Templates,
     options: &Options,
 ) -> Ran {
     adapter.begin_case();
     let judged = {
-        let mut context = Case::new(adapter, root, recordings, templates, options);
-        judged(|| run(&mut context))
+        let mut context = Case::new(adapter, root.path(), recordings, templates, options);
+        let outcome = judged(|| run(&mut context));
+        root.sweep(context.into_made());
+        outcome
     };
     let end = adapter.end_case();
     Ran {
@@ -300,7 +263,7 @@ fn run_cases(options: &Options) -> Result<Report, String> {
                     run,
                 } = case;
                 let ran = tracer::with_program(options.tracer_program.as_deref(), || {
-                    run_case(adapter, run, &root.0, &recordings, &templates, options)
+                    run_case(adapter, run, &root, &recordings, &templates, options)
                 });
                 (suite, id, spec, reproduction, ran, began, Instant::now())
             },

@@ -52,6 +52,7 @@ pub mod options;
 pub mod protocol;
 pub mod ptrace;
 pub mod report;
+pub mod root;
 pub mod schema;
 pub mod shell;
 pub mod subject;

@@ -191,7 +191,7 @@ pub fn record_save(
     if let Some(outcome) = case.recordings.get(&key) {
         return outcome;
     }
-    let outcome = record_afresh(case, traced, &case.fresh_dir(), start, umask).map(Arc::new);
+    let outcome = record_afresh(case, traced, &case.lasting_dir(), start, umask).map(Arc::new);
     case.recordings.keep(key, outcome)
 }
 

@@ -851,7 +851,8 @@ pub fn interrupt_each(
         .map(|_| Forks {
             templates: case.templates,
             command: &traced.command,
-            dir: case.fresh_dir(),
+            // A template started there may serve later cases.
+            dir: case.lasting_dir(),
             template: None,
         })
         .collect();

@@ -274,7 +274,12 @@ impl Tracer for Strace {
 fn read(trace: &Path) -> Result<Trace, String> {
     let text = fs::read(trace)
         .map_err(|e| format!("the tracer wrote no trace at {}: {e}", trace.display()))?;
-    strace::parse(&String::from_utf8_lossy(&text))
+    // `-xx` writes only ASCII; checking that is faster than a lossy copy.
+    let text = match std::str::from_utf8(&text) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(&text),
+    };
+    strace::parse(&text)
         .map_err(|e| format!("the trace at {} does not parse: {e}", trace.display()))
 }
 

@@ -159,10 +159,10 @@ impl std::error::Error for ParseError {}
 /// reads as a call entered and never finished.
 pub fn parse(text: &str) -> Result<Trace, ParseError> {
     let mut parser = Parser::default();
-    let lines = text.lines().count();
     let cut_short = !text.is_empty() && !text.ends_with('\n');
-    for (i, line) in text.lines().enumerate() {
-        let parsed = if cut_short && i + 1 == lines {
+    let mut lines = text.lines().enumerate().peekable();
+    while let Some((i, line)) = lines.next() {
+        let parsed = if cut_short && lines.peek().is_none() {
             let mut whole = parser.clone();
             match whole.line(i + 1, line) {
                 Ok(()) => {
@@ -412,13 +412,7 @@ impl<'a> Scanner<'a> {
     }
 
     fn skip_string(&mut self) {
-        while self.at < self.bytes.len() {
-            let b = self.bytes[self.at];
-            self.at += if b == b'\\' { 2 } else { 1 };
-            if b == b'"' {
-                return;
-            }
-        }
+        self.at = closing_quote(self.bytes, self.at).map_or(self.bytes.len(), |end| end + 1);
     }
 
     fn skip_to(&mut self, end: u8) {
@@ -528,19 +522,29 @@ pub fn integer(text: &str) -> Option<i64> {
 
 /// A quoted string at the start of `text`: its bytes and what follows it.
 fn string(text: &str) -> Option<(Vec<u8>, &str)> {
-    let bytes = text.as_bytes();
-    let mut at = 1;
-    let mut escaped = false;
-    while at < bytes.len() {
-        match bytes[at] {
-            _ if escaped => escaped = false,
-            b'\\' => escaped = true,
-            b'"' => return Some((decode(&text[1..at]), text[at + 1..].trim())),
-            _ => {}
+    let end = closing_quote(text.as_bytes(), 1)?;
+    Some((decode(&text[1..end]), text[end + 1..].trim()))
+}
+
+/// The offset of the quote that ends the string whose text starts at
+/// `start` in `bytes` (just after its opening quote): the first quote
+/// not escaped, that is, not after an odd number of backslashes. A
+/// trace's strings are most of its bytes (`-xx` writes every byte of a
+/// buffer as `\xNN`), so they are skipped a memchr at a time.
+fn closing_quote(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut from = start;
+    loop {
+        let quote = from + memchr::memchr(b'"', bytes.get(from..)?)?;
+        let backslashes = bytes[start..quote]
+            .iter()
+            .rev()
+            .take_while(|b| **b == b'\\')
+            .count();
+        if backslashes % 2 == 0 {
+            return Some(quote);
         }
-        at += 1;
+        from = quote + 1;
     }
-    None
 }
 
 /// Undoes strace's escapes: `\xNN`, octal `\NNN`, `\n` `\t` `\r` `\v` `\f`
@@ -550,7 +554,20 @@ pub fn decode(text: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut at = 0;
     while at < bytes.len() {
-        let b = bytes[at];
+        // The common case first: a run of `\xNN`, which `-xx` makes of
+        // every byte of a buffer.
+        while let [b'\\', b'x', high, low, ..] = bytes[at..] {
+            match (nibble(high), nibble(low)) {
+                (Some(high), Some(low)) => {
+                    out.push(high << 4 | low);
+                    at += 4;
+                }
+                _ => break,
+            }
+        }
+        let Some(&b) = bytes.get(at) else {
+            break;
+        };
         if b != b'\\' || at + 1 == bytes.len() {
             out.push(b);
             at += 1;
@@ -558,8 +575,10 @@ pub fn decode(text: &str) -> Vec<u8> {
         }
         let next = bytes[at + 1];
         if next == b'x' {
-            if let Some(value) = text.get(at + 2..at + 4).and_then(hex_byte) {
-                out.push(value);
+            let digits = (bytes.get(at + 2).and_then(|d| nibble(*d)))
+                .zip(bytes.get(at + 3).and_then(|d| nibble(*d)));
+            if let Some((high, low)) = digits {
+                out.push(high << 4 | low);
                 at += 4;
                 continue;
             }
@@ -589,9 +608,31 @@ pub fn decode(text: &str) -> Vec<u8> {
     out
 }
 
-fn hex_byte(digits: &str) -> Option<u8> {
-    u8::from_str_radix(digits, 16).ok()
+/// The value of one hex digit.
+fn nibble(digit: u8) -> Option<u8> {
+    let value = NIBBLES[usize::from(digit)];
+    (value != NOT_HEX).then_some(value)
 }
+
+const NOT_HEX: u8 = 0xff;
+
+/// Each byte's value as a hex digit, or [`NOT_HEX`]: a table lookup
+/// where three ranges took three branches (decoding is most of parsing).
+static NIBBLES: [u8; 256] = {
+    let mut table = [NOT_HEX; 256];
+    let mut at = 0;
+    while at < 10 {
+        table[b'0' as usize + at] = at as u8;
+        at += 1;
+    }
+    let mut at = 0;
+    while at < 6 {
+        table[b'a' as usize + at] = 10 + at as u8;
+        table[b'A' as usize + at] = 10 + at as u8;
+        at += 1;
+    }
+    table
+};
 
 /// `-1 ENOENT (text)`, `3</d/f>`, `0x1 (flags 0x1)`, `?`,
 /// `? ERESTARTSYS (text)`.
@@ -756,6 +797,23 @@ mod tests {
     fn escapes_decode_wherever_they_are() {
         assert_eq!(decode("a\\0b\\101\\1234\\x41\\n\\q\\"), b"a\0bAS4A\nq\\");
         assert_eq!(decode("\\x4g\\18"), b"x4g\x018");
+        // A run of hex escapes, then other escapes, then one cut short.
+        assert_eq!(decode("\\x41\\x62\\n\\x4"), b"Ab\nx4");
+        assert_eq!(decode("\\x41\\x4"), b"Ax4");
+        assert_eq!(decode("\\xFf\\x0A"), b"\xff\n");
+    }
+
+    #[test]
+    fn a_quote_ends_a_string_only_after_an_even_number_of_backslashes() {
+        // `\"` is a quote in the string; `\\` a backslash, after which a
+        // quote ends it; commas and brackets inside are text.
+        let call = only_call(r#"4 write(3</d/f>, "a\"b,)\\", 6) = 6"#);
+        assert_eq!(call.args[1], Arg::Str(br#"a"b,)\"#.to_vec()));
+        assert_eq!(call.args[2], Arg::Int(6));
+        let call = only_call(r#"4 write(3</d/f>, "\\\"", 2) = 2"#);
+        assert_eq!(call.args[1], Arg::Str(br#"\""#.to_vec()));
+        assert_eq!(closing_quote(br#""ab\"c"#, 1), None);
+        assert_eq!(closing_quote(br#""ab\\"c"#, 1), Some(5));
     }
 
     #[test]

@@ -153,13 +153,13 @@ fn run_case(
     options: &Options,
 ) -> Ran {
     adapter.begin_case();
-    let judged = {
+    let (judged, made) = {
         let mut context = Case::new(adapter, root.path(), recordings, templates, options);
         let outcome = judged(|| run(&mut context));
-        root.sweep(context.into_made());
-        outcome
+        (outcome, context.into_made())
     };
     let end = adapter.end_case();
+    root.sweep(made);
     Ran {
         judged,
         end,

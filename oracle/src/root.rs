@@ -18,16 +18,15 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Sender};
-use std::sync::Mutex;
 use std::thread::{self, JoinHandle};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The temporary root of a run, removed when dropped.
 pub struct Root {
     path: PathBuf,
-    /// The directories to remove, to the sweeping thread; `None` once it
-    /// ended (it is dropped first).
-    swept: Mutex<Option<Sender<PathBuf>>>,
+    /// The directories to remove, to the sweeping thread; `None` when
+    /// there is none, and once it is told to end.
+    swept: Option<Sender<PathBuf>>,
     sweeper: Option<JoinHandle<()>>,
 }
 
@@ -58,7 +57,7 @@ impl Root {
             .ok();
         Ok(Root {
             path,
-            swept: Mutex::new(sweeper.is_some().then_some(tx)),
+            swept: sweeper.is_some().then_some(tx),
             sweeper,
         })
     }
@@ -70,8 +69,7 @@ impl Root {
     /// Removes `dirs`, directories of a case that has ended, while the
     /// run goes on.
     pub fn sweep(&self, dirs: Vec<PathBuf>) {
-        let swept = self.swept.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(tx) = swept.as_ref() {
+        if let Some(tx) = &self.swept {
             for dir in dirs {
                 // A sweeper gone leaves them to the end.
                 let _ = tx.send(dir);
@@ -83,12 +81,7 @@ impl Root {
 impl Drop for Root {
     fn drop(&mut self) {
         // The sweeper ends once it has removed what it was given.
-        drop(
-            self.swept
-                .get_mut()
-                .unwrap_or_else(|p| p.into_inner())
-                .take(),
-        );
+        self.swept = None;
         if let Some(sweeper) = self.sweeper.take() {
             let _ = sweeper.join();
         }

@@ -1283,6 +1283,27 @@ mod tests {
     }
 
     #[test]
+    fn the_serialized_form_is_the_models_bytes_up_to_the_spelling_of_escapes() {
+        let r = record("2024-01-01T00:00:00Z", &[("note", "\"é\"")]);
+        let bytes = r.encode();
+        assert!(serialized_form(&bytes, &r).is_ok());
+        // The same string with its é escaped: §3.2 leaves that open.
+        let text = String::from_utf8(bytes.clone()).expect("UTF-8");
+        let escaped = text.replace('é', "\\u00e9");
+        assert_ne!(escaped.as_bytes(), &bytes[..]);
+        assert!(serialized_form(escaped.as_bytes(), &r).is_ok());
+        // The same record spelled with a space after each colon is not.
+        let spaced = text.replace("\":", "\": ");
+        let finding = serialized_form(spaced.as_bytes(), &r).expect_err("spaced");
+        assert_eq!(finding.spec, "§3.2");
+        assert!(
+            finding.message.contains("first at byte"),
+            "{}",
+            finding.message
+        );
+    }
+
+    #[test]
     fn the_requirements_compare_unknown_members_as_json_values() {
         let world = World::new(0, Found::Missing).with_rules(Rules::Requirements);
         let a = record(

@@ -429,6 +429,46 @@ mod tests {
             .collect()
     }
 
+    #[test]
+    fn a_writer_that_wrote_nothing_must_leave_the_record_file_as_it_was() {
+        let world = World::new(0, Found::Missing);
+        let now = lifecycle_model::Timestamp::parse("2024-01-01T00:00:00Z").expect("a time");
+        let answer: Answer = Ok(lifecycle_model::Record::default_at(&now));
+        let before = listed(&[(RECORD, file(0o600))]);
+        let changed = listed(&[(
+            RECORD,
+            Entry::File {
+                mode: 0o600,
+                data: Arc::new(b"{\"x\":1}".to_vec()),
+            },
+        )]);
+        let holds =
+            |after: &Listing| record_file_holds(&world, RECORD, &before, after, false, &answer);
+        assert!(holds(&before).is_ok());
+        let finding = holds(&changed).expect_err("the file changed");
+        assert_eq!(finding.spec, "§4.6");
+    }
+
+    #[test]
+    fn five_corrupt_copies_may_remain_and_a_sixth_is_a_violation() {
+        let copies: Vec<String> = (1..=6)
+            .map(|n| format!("{RECORD}{}2024060{n}T000000Z", spec::CORRUPT_INFIX))
+            .collect();
+        let with = |n: usize| {
+            let mut entries: Vec<(&str, Entry)> = vec![(RECORD, file(0o600))];
+            entries.extend(copies[..n].iter().map(|c| (c.as_str(), file(0o600))));
+            listed(&entries)
+        };
+        assert!(at_most_five_copies(RECORD, &with(5)).is_ok());
+        let finding = at_most_five_copies(RECORD, &with(6)).expect_err("six copies");
+        assert_eq!(finding.spec, "§4.4");
+        assert!(
+            finding.message.contains("6 corrupt copies"),
+            "{}",
+            finding.message
+        );
+    }
+
     /// The section of what `files_are_private` finds, if anything, and how
     /// the mode broke.
     fn modes(

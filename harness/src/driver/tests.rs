@@ -58,6 +58,9 @@ struct Fake {
     /// Whether it offers the writer operations (else only load and the
     /// library save, as an adapter without the `machine` capability).
     machine: bool,
+    /// Whether load answers the record with its event number one higher
+    /// than the file's: a store whose load is wrong.
+    loads_off_by_one: bool,
 }
 
 impl Fake {
@@ -68,6 +71,7 @@ impl Fake {
             saves: Saves::AsTheModel,
             file: None,
             machine: true,
+            loads_off_by_one: false,
         }
     }
 
@@ -194,9 +198,13 @@ impl Subject for Fake {
 
     fn load(&mut self, now: &Timestamp) -> Result<Loaded, Failure> {
         let found = self.found();
+        let mut record = found.loaded(&self.reading(now));
+        if self.loads_off_by_one {
+            record.wrapper_event_seq += 1;
+        }
         Ok(Loaded {
             kind: Some(found.kind()),
-            record: Ok(found.loaded(&self.reading(now))),
+            record: Ok(record),
         })
     }
 
@@ -322,6 +330,21 @@ fn a_millisecond_clock_given_now_writes_now_truncated_and_conforms() {
     assert_eq!(
         written.last_activity_ts.as_str(),
         "2024-06-01T12:00:05.123Z"
+    );
+}
+
+#[test]
+fn a_load_that_answers_another_record_than_the_file_holds_is_caught() {
+    let mut fake = Fake::new(true, Clock::Truncated(6));
+    fake.loads_off_by_one = true;
+    let mut d = driver(fake, HALFWAY, Rules::Requirements);
+    d.write(&dispatch(Event::HeartbeatRefresh))
+        .expect("the write itself is right");
+    let finding = d.after_step().expect_err("the load is wrong");
+    assert!(
+        finding.message.contains("wrapper_event_seq"),
+        "{}",
+        finding.message
     );
 }
 

@@ -46,6 +46,7 @@ use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -564,7 +565,40 @@ fn next_chunk(reader: &mut impl BufRead) -> Option<Vec<u8>> {
 /// take each, so an adapter that writes line after line is held up by its
 /// pipe, not queued in the oracle.
 fn read_lines(stdout: impl Read, tx: &SyncSender<Line>) {
-    let mut reader = BufReader::with_capacity(1 << 16, stdout);
+    read_lines_counted(stdout, tx, &Handed::default());
+}
+
+/// How far a reader of [`read_lines_counted`] got: the bytes it read
+/// from the pipe, and those it has handed on (a line taken by the oracle,
+/// or the start of one not ended yet). Equal, with nothing waiting in the
+/// pipe, when everything written so far has reached the oracle.
+#[derive(Default)]
+struct Handed {
+    read: AtomicU64,
+    handed: AtomicU64,
+}
+
+/// A pipe whose reads are counted in `count`.
+struct Counted<'a, R> {
+    inner: R,
+    count: &'a AtomicU64,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::SeqCst);
+        Ok(n)
+    }
+}
+
+/// [`read_lines`], counting in `handed` how far it got.
+fn read_lines_counted(stdout: impl Read, tx: &SyncSender<Line>, handed: &Handed) {
+    let counted = Counted {
+        inner: stdout,
+        count: &handed.read,
+    };
+    let mut reader = BufReader::with_capacity(1 << 16, counted);
     let mut line: Vec<u8> = Vec::new();
     while let Some(chunk) = next_chunk(&mut reader) {
         let (taken, ended) = line_end(&chunk);
@@ -585,6 +619,7 @@ fn read_lines(stdout: impl Read, tx: &SyncSender<Line>) {
                 return;
             }
         }
+        handed.handed.fetch_add(taken as u64, Ordering::SeqCst);
     }
     let _ = tx.send(Line::Closed);
 }

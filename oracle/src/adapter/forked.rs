@@ -19,17 +19,19 @@
 //! as for any adapter).
 
 use std::io::{BufRead, BufReader, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 use std::process::{Child, ChildStdin};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{
-    keep_stderr, kill_group, read_lines, start_process, wait_exit, Adapter, CaseLog, Config,
-    Handshake, Kept, Launch, Line, Running,
+    keep_stderr, kill_group, read_lines_counted, start_process, wait_exit, Adapter, CaseLog,
+    Config, Handed, Handshake, Kept, Launch, Line, Running,
 };
 
 /// The template's standard input and output lines, lent to each copy.
@@ -196,14 +198,24 @@ impl Template {
             kill_group(&mut process);
             return Err("the adapter has no pipes".to_string());
         };
+        // A second descriptor of the output pipe, to see what waits in it.
+        let Ok(waiting) = stdout.as_fd().try_clone_to_owned() else {
+            kill_group(&mut process);
+            return Err("cannot watch the adapter's output".to_string());
+        };
+        let handed = Arc::new(Handed::default());
+        let output = Output {
+            waiting,
+            handed: Arc::clone(&handed),
+        };
         let (tx, lines) = mpsc::sync_channel(0);
         let ended = tx.clone();
-        thread::spawn(move || read_lines(stdout, &tx));
+        thread::spawn(move || read_lines_counted(stdout, &tx, &handed));
         let stderr: Kept = Arc::default();
         let kept = Arc::clone(&stderr);
         thread::spawn(move || keep_stderr(err, &kept));
         let (answer, answers) = mpsc::channel();
-        thread::spawn(move || hear(reader, &answer, &ended));
+        thread::spawn(move || hear(reader, &answer, &ended, &output));
         let pipes = Arc::new(Pipes {
             stdin: Mutex::new(stdin),
             lines: Mutex::new(lines),
@@ -342,7 +354,46 @@ fn accept(
 
 /// Hands on what the tracer says: its answers to `fork`, and each copy's
 /// end as the end of the adapter's output.
-fn hear(control: UnixStream, answers: &mpsc::Sender<String>, ended: &SyncSender<Line>) {
+/// The template's output pipe, as its reader got through it.
+struct Output {
+    waiting: OwnedFd,
+    handed: Arc<Handed>,
+}
+
+impl Output {
+    /// Whether everything written to the pipe so far has reached the
+    /// oracle: nothing waits in it, and the reader handed on all it read.
+    fn drained(&self) -> bool {
+        let mut waiting: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one int to `waiting`, of a descriptor
+        // this value owns.
+        let asked = unsafe { libc::ioctl(self.waiting.as_raw_fd(), libc::FIONREAD, &mut waiting) };
+        asked != -1
+            && waiting == 0
+            && self.handed.read.load(Ordering::SeqCst) == self.handed.handed.load(Ordering::SeqCst)
+    }
+
+    /// Waits, at most `AT_MOST`, until [`Output::drained`]: a copy's
+    /// last line, written before it ended, comes before its end, although
+    /// the two come on different channels.
+    fn wait_drained(&self) {
+        const AT_MOST: Duration = Duration::from_secs(2);
+        let deadline = Instant::now() + AT_MOST;
+        while !self.drained() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+/// Reads the tracer's control channel: `ended` goes to the copy's
+/// lines, once everything the copy wrote has (its end says it wrote
+/// nothing more), every other line to `answers`.
+fn hear(
+    control: UnixStream,
+    answers: &mpsc::Sender<String>,
+    ended: &SyncSender<Line>,
+    output: &Output,
+) {
     for line in BufReader::new(control).lines() {
         let Ok(line) = line else { return };
         let mut parts = line.split('\t');
@@ -350,6 +401,7 @@ fn hear(control: UnixStream, answers: &mpsc::Sender<String>, ended: &SyncSender<
             let number = |part: Option<&str>| part.and_then(|p| p.parse().ok()).unwrap_or(0);
             let code = number(parts.next());
             let unread = number(parts.next()) as usize;
+            output.wait_drained();
             if ended.send(Line::Ended { code, unread }).is_err() {
                 return;
             }
@@ -482,6 +534,33 @@ while told.readline():
         assert_eq!(refused.err().as_deref(), Some("no copies here"));
         assert_eq!(template.refused(), Some("no copies here"));
         assert!(!template.usable());
+    }
+
+    #[test]
+    fn the_output_is_drained_once_its_reader_has_handed_on_every_line_written() {
+        let (pipe, mut writer) = std::io::pipe().expect("a pipe");
+        let output = Output {
+            waiting: pipe
+                .as_fd()
+                .try_clone_to_owned()
+                .expect("a second descriptor"),
+            handed: Arc::default(),
+        };
+        assert!(output.drained(), "nothing was written");
+        writer.write_all(b"a copy's last line\n").expect("written");
+        // Waiting in the pipe, or read and not yet taken: not drained.
+        assert!(!output.drained());
+        let (tx, lines) = mpsc::sync_channel(0);
+        let handed = Arc::clone(&output.handed);
+        thread::spawn(move || read_lines_counted(pipe, &tx, &handed));
+        thread::sleep(Duration::from_millis(50));
+        assert!(!output.drained(), "the line was not taken");
+        assert!(matches!(
+            lines.recv_timeout(Duration::from_secs(5)),
+            Ok(Line::Text(text)) if text == "a copy's last line"
+        ));
+        output.wait_drained();
+        assert!(output.drained());
     }
 
     fn template_of(dir: &Path, how: &str) -> Template {

@@ -49,6 +49,7 @@ pub mod check;
 pub mod groups;
 pub mod in_order;
 pub mod options;
+mod pipe;
 pub mod protocol;
 pub mod ptrace;
 pub mod report;

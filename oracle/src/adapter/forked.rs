@@ -19,7 +19,7 @@
 //! as for any adapter).
 
 use std::io::{BufRead, BufReader, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 use std::process::{Child, ChildStdin};
@@ -352,8 +352,6 @@ fn accept(
     }
 }
 
-/// Hands on what the tracer says: its answers to `fork`, and each copy's
-/// end as the end of the adapter's output.
 /// The template's output pipe, as its reader got through it.
 struct Output {
     waiting: OwnedFd,
@@ -364,12 +362,7 @@ impl Output {
     /// Whether everything written to the pipe so far has reached the
     /// oracle: nothing waits in it, and the reader handed on all it read.
     fn drained(&self) -> bool {
-        let mut waiting: libc::c_int = 0;
-        // SAFETY: FIONREAD writes one int to `waiting`, of a descriptor
-        // this value owns.
-        let asked = unsafe { libc::ioctl(self.waiting.as_raw_fd(), libc::FIONREAD, &mut waiting) };
-        asked != -1
-            && waiting == 0
+        crate::pipe::waiting(self.waiting.as_fd()) == Some(0)
             && self.handed.read.load(Ordering::SeqCst) == self.handed.handed.load(Ordering::SeqCst)
     }
 
@@ -385,9 +378,10 @@ impl Output {
     }
 }
 
-/// Reads the tracer's control channel: `ended` goes to the copy's
-/// lines, once everything the copy wrote has (its end says it wrote
-/// nothing more), every other line to `answers`.
+/// Hands on what the tracer says: its answers to `fork` to `answers`,
+/// and each copy's end to the adapter's lines, as the end of its output,
+/// once everything the copy wrote has reached them (it ended, so it
+/// wrote nothing more).
 fn hear(
     control: UnixStream,
     answers: &mpsc::Sender<String>,

@@ -44,7 +44,7 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -164,11 +164,7 @@ impl Serving {
                 .open(&path)
                 .ok();
         }
-        let probe = self.probe.as_ref()?;
-        let mut waiting: libc::c_int = 0;
-        // SAFETY: FIONREAD writes one int to `waiting`.
-        let done = unsafe { libc::ioctl(probe.as_raw_fd(), libc::FIONREAD, &mut waiting) };
-        (done != -1).then(|| usize::try_from(waiting).unwrap_or(0))
+        crate::pipe::waiting(self.probe.as_ref()?.as_fd())
     }
 
     /// Waits until the control channel has a line or the template's input

@@ -1412,6 +1412,136 @@ mod tests {
         assert!(!same_field("quarantine.until_ts", "quarantine.since_ts"));
     }
 
+    #[test]
+    fn in_a_clock_window_this_projects_spec_wants_the_models_unknown_members_exactly() {
+        let world = World::new(0, Found::Missing);
+        let lo = Record {
+            last_activity_ts: ts("2024-01-01T00:00:00.000100Z"),
+            ..record("2024-01-01T00:00:00.000000Z", &[("a", "1.0")])
+        };
+        let hi = Record {
+            last_activity_ts: ts("2024-01-01T00:00:00.000300Z"),
+            ..lo.clone()
+        };
+        let window = Predicted {
+            lo: &lo,
+            hi: &hi,
+            probe: None,
+        };
+        let within = Record {
+            last_activity_ts: ts("2024-01-01T00:00:00.000200Z"),
+            ..lo.clone()
+        };
+        assert!(same_record_between(&world, &window, &within));
+        let respelled = Record {
+            unknown: vec![("a".to_string(), "1".to_string())],
+            ..within.clone()
+        };
+        assert!(!same_record_between(&world, &window, &respelled));
+        let requirements = world.with_rules(Rules::Requirements);
+        assert!(same_record_between(&requirements, &window, &respelled));
+    }
+
+    /// A load at 2024-06-01T12:00:00Z of a file holding `held` that
+    /// answered `returned`, judged by this project's SPEC.
+    fn wrong_load(held: &Found, returned: Record) -> Finding {
+        let world = World::new(1_717_243_200_000_000, held.clone());
+        let loaded = Ok(Loaded {
+            kind: Some(held.kind()),
+            record: Ok(returned),
+        });
+        load(&world, &loaded).expect_err("another record")
+    }
+
+    #[test]
+    fn a_wrong_load_names_the_members_that_differ_and_what_load_must_return() {
+        let stored = Record {
+            wrapper_event_seq: 4,
+            ..record("2024-01-01T00:00:00Z", &[])
+        };
+        let held = Found::Valid(stored.clone());
+        let must = format!(
+            "the record path holds the valid record {}, which load must return",
+            report::record(&stored)
+        );
+        for (change, how) in [
+            (
+                (|r: &mut Record| r.last_activity_ts = ts("2024-01-01T00:00:01Z"))
+                    as fn(&mut Record),
+                "last_activity_ts changed",
+            ),
+            (
+                |r| r.since_ts = ts("2024-01-01T00:00:01Z"),
+                "since_ts changed",
+            ),
+            (
+                |r| {
+                    r.wrapper_event_seq = 5;
+                    r.shadow_run = true
+                },
+                "wrapper_event_seq, shadow_run changed",
+            ),
+            (
+                |r| r.unknown = vec![("x".to_string(), "1".to_string())],
+                "an unknown member changed",
+            ),
+        ] {
+            let mut returned = stored.clone();
+            change(&mut returned);
+            let finding = wrong_load(&held, returned);
+            assert_eq!(finding.how, how, "{finding}");
+            assert!(finding.message.contains(&must), "{finding}");
+        }
+        // The default record differs in several members: named as such.
+        let default = Record::default_at(&ts("2024-06-01T12:00:00Z"));
+        let finding = wrong_load(&held, default);
+        assert_eq!(
+            finding.how, "the default record, as for a file that is not valid",
+            "{finding}"
+        );
+        assert!(
+            finding.message.contains("returned the default record"),
+            "{finding}"
+        );
+        // A missing file: the default record is what load must return.
+        let finding = wrong_load(&Found::Missing, stored.clone());
+        assert!(
+            finding
+                .message
+                .contains(", so load must return the default record {\"current_state\":\"WAKE\""),
+            "{finding}"
+        );
+    }
+
+    #[test]
+    fn an_invalid_argument_may_be_answered_as_such_and_no_other_refusal_may() {
+        let world = World::new(1_717_243_200_000_000, Found::Missing);
+        let invalid: Result<Written, Failure> = Err(Failure::InvalidArgument {
+            message: "steps must be at least 1".to_string(),
+        });
+        assert!(write(&world, &WriterOp::Begin(0), &invalid).is_ok());
+        // No cycle runs: step_done is refused for that, not for its argument.
+        let finding = write(&world, &WriterOp::StepDone(1), &invalid).expect_err("no cycle");
+        assert!(finding.message.contains("to refuse: "), "{finding}");
+    }
+
+    #[test]
+    fn a_wrong_write_says_what_the_model_writes() {
+        let world = World::new(1_717_243_200_000_000, Found::Missing);
+        let heartbeat = WriterOp::Dispatch {
+            event: lifecycle_model::Event::HeartbeatRefresh,
+            guards: lifecycle_model::Guards::default(),
+            shadow_run: false,
+        };
+        let finding = write(&world, &heartbeat, &Err(Failure::Locked)).expect_err("locked");
+        assert!(
+            finding
+                .message
+                .contains("to write {\"current_state\":\"WAKE\""),
+            "{finding}"
+        );
+    }
+
     /// A member's name and a change of it alone.
     type Change = (&'static str, fn(&mut Record));
 

@@ -542,6 +542,39 @@ mod tests {
     }
 
     #[test]
+    fn a_new_file_beside_the_record_may_only_be_the_lock_file_or_a_temp_file() {
+        let layout = Layout::state_dir();
+        let old = old_record();
+        let initial = initial_disk(&layout, StartingDisk::OldRecord, &old);
+        let allowed = Allowed::default().or(&old);
+        for (name, left_behind) in [
+            (spec::LOCK_FILE_NAME, false),
+            (".lifecycle_state.json.t1.tmp", false),
+            ("lifecycle_state.json.bak", true),
+            (".lifecycle.lock.old", true),
+        ] {
+            let path = format!("{}/{name}", layout.dir);
+            let mut disk = initial.clone();
+            disk.nodes.insert(
+                path.clone(),
+                Node::File {
+                    inode: OLD_INODE + 1,
+                    mode: FILE_MODE,
+                    data: Vec::new(),
+                },
+            );
+            let judged = judge_disk(&disk, &initial, &layout, &allowed);
+            match judged {
+                Err(what) if left_behind => assert_eq!(
+                    what,
+                    format!("{path} is left behind and no lock holder will sweep it (SPEC §3.5.1, §3.7)")
+                ),
+                judged => assert_eq!(judged, Ok(()), "{name}"),
+            }
+        }
+    }
+
+    #[test]
     fn judge_disk_read_gives_the_verdict_of_judge_disk() {
         let layout = Layout::state_dir();
         let old = old_record();

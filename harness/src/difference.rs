@@ -557,6 +557,22 @@ mod tests {
     }
 
     #[test]
+    fn ulps_count_the_binary64_values_between_across_zero() {
+        let tiny = f64::from_bits(1);
+        for (a, b, apart) in [
+            (1.0, f64::from_bits(1.0f64.to_bits() + 1), 1),
+            (-1.0, f64::from_bits((-1.0f64).to_bits() + 1), 1),
+            (0.0, tiny, 1),
+            (-0.0, tiny, 1),
+            (-tiny, tiny, 2),
+            (-0.0, 0.0, 0),
+        ] {
+            assert_eq!(ulps(a, b), apart, "{a:e} to {b:e}");
+            assert_eq!(ulps(b, a), apart, "{b:e} to {a:e}");
+        }
+    }
+
+    #[test]
     fn a_long_value_is_shown_around_where_it_differs() {
         let long = "x".repeat(1000);
         let d = between(

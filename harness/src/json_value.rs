@@ -208,5 +208,15 @@ mod tests {
             &tight,
             &format!("{}1{}", "[".repeat(300), "]".repeat(300))
         ));
+        // `1.0` and `1` are the same value, and different text: the same
+        // up to the depth parsed, different past it.
+        let nested = |levels: usize, number: &str| {
+            format!("{}{number}{}", "[".repeat(levels), "]".repeat(levels))
+        };
+        assert!(equal(&nested(MAX_DEPTH, "1.0"), &nested(MAX_DEPTH, "1")));
+        assert!(!equal(
+            &nested(MAX_DEPTH + 1, "1.0"),
+            &nested(MAX_DEPTH + 1, "1")
+        ));
     }
 }

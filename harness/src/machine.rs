@@ -173,3 +173,31 @@ pub fn run<F: Subjects>(
 pub fn unreached<F: Subjects>(histogram: &BTreeMap<String, u64>) -> Vec<String> {
     coverage::unreached(histogram, F::SIMULATED)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_replays_the_failures_persisted_beside_its_source_file() {
+        // The workspace's machine test, as it names itself (`file!()`):
+        // proptest finds it from the working directory up.
+        let config = config(7, "tests/machine.rs");
+        let committed = include_str!("../../tests/machine.proptest-regressions");
+        let seeds = committed.lines().filter(|l| l.starts_with("cc ")).count();
+        assert!(seeds > 0, "the committed file holds regressions");
+        let persistence = config
+            .failure_persistence
+            .as_ref()
+            .expect("failures are persisted");
+        assert_eq!(
+            persistence
+                .load_persisted_failures2(config.source_file)
+                .len(),
+            seeds
+        );
+        if std::env::var_os("PROPTEST_CASES").is_none() {
+            assert_eq!(config.cases, 7);
+        }
+    }
+}

@@ -375,6 +375,40 @@ mod tests {
     }
 
     #[test]
+    fn a_place_in_a_file_is_shown_from_the_start_of_a_character() {
+        // `x`, forty `é` (bytes 1 to 80), `y`, then `NaN` at byte 82: the
+        // 48 bytes before it start at byte 34, inside an `é`.
+        let mut file = b"x".to_vec();
+        file.extend("é".repeat(40).as_bytes());
+        file.extend(b"yNaN");
+        let shown = around(&file, 82);
+        assert_eq!(shown, format!("…\"{}y\" »here« \"NaN\"", "é".repeat(23)));
+    }
+
+    #[test]
+    fn a_listing_says_each_entry_as_a_file_or_directory_with_its_mode() {
+        let mut entries = Listing::new();
+        entries.insert(
+            "lifecycle_state.json".to_string(),
+            Entry::File {
+                mode: 0o600,
+                data: std::sync::Arc::new(b"{}\n".to_vec()),
+            },
+        );
+        entries.insert("d".to_string(), Entry::Dir { mode: 0o700 });
+        entries.insert(
+            "p".to_string(),
+            Entry::Other {
+                what: "a named pipe".to_string(),
+            },
+        );
+        assert_eq!(
+            listing(&entries),
+            r#"{d: directory 700, lifecycle_state.json: file 600 "{}\n", p: a named pipe}"#
+        );
+    }
+
+    #[test]
     fn records_are_json_text_with_the_characters_that_do_not_print_escaped() {
         let now = Timestamp::parse("2024-01-01T00:00:00Z").expect("a timestamp");
         let mut r = Record::default_at(&now);

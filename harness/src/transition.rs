@@ -300,3 +300,27 @@ impl Shape for Script {
         w.list(&self.transitions, MAX_TRANSITIONS);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lifecycle_model::machine::Guards;
+
+    #[test]
+    fn the_histogram_tells_a_forward_event_and_a_move_of_more_than_a_day_apart() {
+        let forward = Transition::Write(OpSpec::Dispatch {
+            event: EventSpec::Forward,
+            guards: Guards::default(),
+            shadow_run: false,
+        });
+        assert_eq!(forward.detail().as_deref(), Some("event/forward"));
+        let day = 86_400_000_000;
+        assert_eq!(Transition::Clock(ClockMove::By(day)).detail(), None);
+        assert_eq!(
+            Transition::Clock(ClockMove::By(day + 1))
+                .detail()
+                .as_deref(),
+            Some("advance/more_than_a_day")
+        );
+    }
+}

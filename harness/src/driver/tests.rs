@@ -47,6 +47,9 @@ enum Saves {
     LoneSurrogateReplaced,
     /// Rewrites every stored timestamp to milliseconds.
     MillisecondsEverywhere,
+    /// Fails with an I/O error and writes nothing, though nothing is wrong
+    /// with the disk.
+    FailsWithIo,
 }
 
 /// The model behind a clock of some resolution.
@@ -61,6 +64,12 @@ struct Fake {
     /// Whether load answers the record with its event number one higher
     /// than the file's: a store whose load is wrong.
     loads_off_by_one: bool,
+    /// Whether load reads a lowercase `t` or `z` of a timestamp as
+    /// uppercase: the other side of requirements §7 from the model's.
+    reads_lowercase: bool,
+    /// Whether, reading its own clock, it reads it 2 ms into the request:
+    /// a slow store.
+    slow: bool,
 }
 
 impl Fake {
@@ -72,6 +81,8 @@ impl Fake {
             file: None,
             machine: true,
             loads_off_by_one: false,
+            reads_lowercase: false,
+            slow: false,
         }
     }
 
@@ -90,6 +101,9 @@ impl Fake {
         let micros = if self.takes_now {
             given.unix_micros().expect("a time of SPEC §1.4")
         } else {
+            if self.slow {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
             wall_micros()
         };
         match self.clock {
@@ -173,6 +187,12 @@ impl Subject for Fake {
 
     fn save_json(&mut self, json: &str) -> Result<(), Failure> {
         match self.saves {
+            Saves::FailsWithIo => {
+                return Err(Failure::Io {
+                    errno: Some(5), // EIO
+                    message: "Input/output error".into(),
+                });
+            }
             Saves::LoneSurrogateEscape => {
                 self.file = Some(json.as_bytes().to_vec());
                 return Ok(());
@@ -197,7 +217,12 @@ impl Subject for Fake {
     }
 
     fn load(&mut self, now: &Timestamp) -> Result<Loaded, Failure> {
-        let found = self.found();
+        let found = match self.found() {
+            Found::Corrupt(data) if self.reads_lowercase => {
+                implementation_defined::as_valid(&data).map_or(Found::Corrupt(data), Found::Valid)
+            }
+            found => found,
+        };
         let mut record = found.loaded(&self.reading(now));
         if self.loads_off_by_one {
             record.wrapper_event_seq += 1;
@@ -572,4 +597,88 @@ fn a_reproduction_lists_only_the_steps_that_ran() {
     assert_eq!(journal.len(), 2, "{journal:?}");
     assert!(journal[0].starts_with("start: "), "{journal:?}");
     assert_eq!(journal[1], "load");
+}
+
+#[test]
+fn a_reproduction_calls_a_save_locked_only_where_the_store_offers_the_locked_save() {
+    use crate::generate::record::RecordSpec;
+    let save = Transition::Write(OpSpec::Save(Box::new(RecordSpec::plain(
+        lifecycle_model::State::Sleep,
+    ))));
+    for (machine, said) in [(true, "a locked save of "), (false, "save of ")] {
+        let mut fake = Fake::new(true, Clock::Truncated(6));
+        fake.machine = machine;
+        let mut driver = driver(fake, HALFWAY, Rules::Requirements);
+        driver.keep_journal();
+        driver.apply(&save).expect("a save as the model's");
+        let journal = driver.journal();
+        assert_eq!(journal.len(), 2, "{journal:?}");
+        assert!(journal[1].starts_with(said), "{journal:?}");
+    }
+}
+
+#[test]
+fn a_library_save_of_a_valid_record_that_fails_with_an_io_error_is_caught() {
+    let record = Record::default_at(&at_micros(HALFWAY));
+    saving(Saves::AsTheModel)
+        .library_save(&record)
+        .expect("the save as the model's");
+    let finding = saving(Saves::FailsWithIo)
+        .library_save(&record)
+        .expect_err("nothing is wrong with the disk");
+    assert!(finding.message.contains("Input/output error"), "{finding}");
+}
+
+#[test]
+fn a_store_that_reads_a_lowercase_t_and_z_as_a_record_makes_a_choice_not_a_violation() {
+    let lowercase = with("").replace("T00:00:00Z", "t00:00:00z");
+    let file = Found::of_bytes(lowercase.as_bytes());
+    assert!(
+        matches!(file, Found::Corrupt(_)),
+        "the model reads it as corrupt"
+    );
+    for (reads_lowercase, rules, conforms) in [
+        (false, Rules::Requirements, true),
+        (true, Rules::Requirements, true),
+        (false, Rules::Spec, true),
+        (true, Rules::Spec, false),
+    ] {
+        let mut fake = Fake::new(true, Clock::Truncated(6));
+        fake.reads_lowercase = reads_lowercase;
+        let initial = Initial {
+            now_micros: HALFWAY,
+            file: file.clone(),
+        };
+        let mut d = Driver::judged_by(fake, &initial, rules);
+        let judged = d.after_step();
+        let case = format!("reads lowercase: {reads_lowercase}, {rules:?}");
+        assert_eq!(judged.is_ok(), conforms, "{case}: {judged:?}");
+        if !conforms {
+            continue;
+        }
+        // The model follows the store's side, and says it chose one.
+        assert_eq!(d.world().file.record().is_some(), reads_lowercase, "{case}");
+        let choices = d.choices();
+        if reads_lowercase {
+            assert_eq!(
+                choices,
+                ["load read a file holding lowercase t or z in a timestamp as valid"],
+                "{case}"
+            );
+        } else {
+            assert!(choices.is_empty(), "{case}: {choices:?}");
+        }
+    }
+}
+
+#[test]
+fn a_slow_store_reading_its_own_clock_is_judged_by_when_its_answer_came() {
+    // It reads its clock 2 ms after the request was sent: a timestamp
+    // within the request's window, though after the instant it was sent.
+    let mut fake = Fake::new(false, Clock::Truncated(6));
+    fake.slow = true;
+    let mut d = driver(fake, HALFWAY, Rules::Requirements);
+    d.write(&dispatch(Event::HeartbeatRefresh))
+        .expect("a stamp inside the window conforms");
+    d.after_step().expect("and loads back");
 }

@@ -390,6 +390,70 @@ mod tests {
     }
 
     #[test]
+    fn an_index_spreads_over_the_whole_length() {
+        for (at, len, index) in [
+            (0, 100, 0),
+            (1 << 31, 100, 50),
+            (u32::MAX, 100, 99),
+            (u32::MAX, 1, 0),
+            (3 << 30, 1 << 20, 3 << 18),
+        ] {
+            assert_eq!(Index(at).index(len), index, "{at} of {len}");
+        }
+    }
+
+    #[test]
+    fn a_truncation_keeps_any_prefix_up_to_the_whole_file() {
+        let sample = of_sample(&Corruption::Truncate(Index(0)));
+        assert!(sample.is_empty());
+        let whole = of_sample(&Corruption::Truncate(Index(u32::MAX)));
+        assert_eq!(whole, Record::default_at(&at_micros(START_MICROS)).encode());
+    }
+
+    #[test]
+    fn a_bit_flip_changes_exactly_one_bit_set_or_clear() {
+        let sample = Record::default_at(&at_micros(START_MICROS)).encode();
+        // `{` is 0x7b: bit 0 set, bit 2 clear.
+        for bit in [0, 2] {
+            let flipped = of_sample(&Corruption::BitFlip(Index(0), bit));
+            assert_eq!(flipped[0], sample[0] ^ (1 << bit), "bit {bit}");
+            assert_eq!(flipped[1..], sample[1..]);
+        }
+    }
+
+    #[test]
+    fn an_oversize_file_is_exactly_at_or_past_the_limit() {
+        for (size, len) in [
+            (Oversize::Exactly, LIMIT),
+            (Oversize::OneOver, LIMIT + 1),
+            (Oversize::Double, 2 * LIMIT),
+        ] {
+            assert_eq!(of_sample(&Corruption::Oversize(size)).len(), len);
+        }
+    }
+
+    #[test]
+    fn each_invalid_utf8_sequence_is_a_file_of_its_own() {
+        let files: std::collections::BTreeSet<Vec<u8>> = (0..5)
+            .map(|kind| of_sample(&Corruption::InvalidUtf8(Index(0), kind)))
+            .collect();
+        assert_eq!(files.len(), 5);
+    }
+
+    #[test]
+    fn the_template_replaces_or_drops_the_one_member_named() {
+        let text = |over| String::from_utf8(template(over)).expect("UTF-8");
+        let whole = text(None);
+        let replaced = text(Some(("attempt", Some(r#""x""#))));
+        assert_eq!(
+            replaced,
+            whole.replace(r#""attempt":2"#, r#""attempt":"x""#)
+        );
+        let dropped = text(Some(("shadow_run", None)));
+        assert_eq!(dropped, whole.replace(r#","shadow_run":false"#, ""));
+    }
+
+    #[test]
     fn each_duplicate_key_and_bad_string_is_a_file_of_its_own() {
         let distinct = |files: Vec<Vec<u8>>| {
             files

@@ -51,8 +51,9 @@ impl Shape for Level {
     }
 }
 
-/// How far past 2^53−1 an integer is: by 1, by a little, or up to u64::MAX.
-const PAST: [u64; 4] = [0, 1, 999, u64::MAX - (1 << 53)];
+/// How far past 2^53−1 an integer is: by 1, by a little, or up to u64::MAX
+/// (added saturating, so the last is u64::MAX itself).
+const PAST: [u64; 4] = [0, 1, 999, u64::MAX];
 
 /// A record save must refuse (SPEC §3.1), built from the record in force.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -99,6 +99,48 @@ mod tests {
     }
 
     #[test]
+    fn each_kind_of_corruption_and_invalid_save_is_counted_under_a_name_of_its_own() {
+        let names = |kinds: Vec<&'static str>| {
+            assert!(kinds.iter().all(|k| !k.is_empty()), "{kinds:?}");
+            kinds
+                .into_iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        };
+        let corruptions = drawn::<corruption::Corruption>(4000);
+        assert_eq!(names(corruptions.iter().map(|c| c.kind()).collect()), 11);
+        let invalid = drawn::<invalid::InvalidSave>(4000);
+        assert_eq!(names(invalid.iter().map(|i| i.kind()).collect()), 6);
+    }
+
+    #[test]
+    fn a_sequence_too_large_is_one_past_the_largest_integer_a_little_more_or_the_largest_u64() {
+        let base = lifecycle_model::Record::default_at(&crate::world::at_micros(0));
+        let seqs: std::collections::BTreeSet<u64> = drawn::<invalid::InvalidSave>(4000)
+            .iter()
+            .filter(|i| matches!(i, invalid::InvalidSave::SequenceTooLarge(_)))
+            .map(|i| i.build(&base).0.wrapper_event_seq)
+            .collect();
+        let past = lifecycle_model::spec::MAX_INTEGER + 1;
+        assert_eq!(seqs, [past, past + 1, past + 999, u64::MAX].into());
+    }
+
+    #[test]
+    fn drawn_integers_of_a_document_have_every_bit_length() {
+        let lengths: std::collections::BTreeSet<u32> = drawn::<json_doc::IntVal>(4000)
+            .iter()
+            .filter_map(|n| match n {
+                json_doc::IntVal::Value(v) => Some(u64::BITS - v.leading_zeros()),
+                json_doc::IntVal::Edge(_) => None,
+            })
+            .collect();
+        assert!(
+            (1..=64).all(|n| lengths.contains(&n)),
+            "bit lengths drawn: {lengths:?}"
+        );
+    }
+
+    #[test]
     fn drawn_documents_reach_valid_records_and_every_corrupt_class() {
         let mut reached = std::collections::BTreeSet::new();
         let mut valid = 0;

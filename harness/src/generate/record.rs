@@ -641,8 +641,19 @@ mod tests {
         spec.unknown = vec![member("x"), member("x"), member("shadow_run")];
         let now = 0;
         assert!(spec.build(now).is_valid());
-        assert_eq!(spec.build(now).unknown.len(), 1);
+        assert_eq!(
+            spec.build(now).unknown,
+            [("x".to_string(), "null".to_string())]
+        );
         assert!(!spec.build_as_written(now).is_valid());
+    }
+
+    #[test]
+    fn the_selectors_past_edge_from_reach_every_edge() {
+        let read: std::collections::BTreeSet<u64> = (EDGE_FROM..=u8::MAX)
+            .map(|selector| IntSpec::from_bytes(&[selector]).0)
+            .collect();
+        assert_eq!(read, INT_EDGES.into_iter().collect());
     }
 
     #[test]

@@ -210,3 +210,24 @@ impl Shape for Value {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::json_doc::Lit;
+
+    #[test]
+    fn a_nest_reads_back_at_every_depth_either_side_of_shallow() {
+        for depth in [0, SHALLOW - 1, SHALLOW, SHALLOW + 1, u32::from(MAX_DEPTH)] {
+            for object in [false, true] {
+                let nest = Value::Nest {
+                    object,
+                    depth,
+                    inner: Box::new(Value::Lit(Lit::Null)),
+                };
+                let written = Shape::to_bytes(&nest);
+                assert_eq!(Value::from_bytes(&written), nest, "{depth}");
+            }
+        }
+    }
+}

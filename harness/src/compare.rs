@@ -1540,6 +1540,82 @@ mod tests {
                 .contains("to write {\"current_state\":\"WAKE\""),
             "{finding}"
         );
+        assert!(
+            finding
+                .message
+                .contains("the implementation refused: locked by another writer"),
+            "{finding}"
+        );
+    }
+
+    #[test]
+    fn a_valid_record_whose_save_failed_is_told_apart_from_an_invalid_one() {
+        let record = record("2024-01-01T00:00:00Z", &[]);
+        let io = Err(Failure::Io {
+            errno: Some(28),
+            message: "No space left on device".to_string(),
+        });
+        let finding = save(&record, None, &io).expect_err("a valid save failed");
+        assert!(
+            finding
+                .message
+                .starts_with("save of a valid record failed: I/O error: No space left on device"),
+            "{finding}"
+        );
+        let invalid = Record {
+            wrapper_event_seq: lifecycle_model::spec::MAX_INTEGER + 1,
+            ..record
+        };
+        let finding = save(&invalid, None, &io).expect_err("not refused as invalid");
+        assert!(
+            finding.message.starts_with("save failed with I/O error"),
+            "{finding}"
+        );
+    }
+
+    #[test]
+    fn a_file_larger_than_a_mebibyte_is_of_section_1_6_item_1() {
+        let big = vec![b' '; lifecycle_model::spec::MAX_FILE_BYTES + 1];
+        let corrupt = lifecycle_model::record::decode(&big).expect_err("too large");
+        assert_eq!(section_of(&corrupt), "§1.6");
+        assert_eq!(how_corrupt(&corrupt), "§1.6 item 1, larger than 1 MiB");
+    }
+
+    #[test]
+    fn the_record_path_holds_a_corrupt_file_by_its_bytes() {
+        let world = World::new(0, Found::Missing);
+        let file = |data: &[u8]| Entry::File {
+            mode: lifecycle_model::spec::FILE_MODE,
+            data: std::sync::Arc::new(data.to_vec()),
+        };
+        let corrupt = Found::Corrupt(b"{".to_vec());
+        assert!(holds(&world, Some(&file(b"{")), &corrupt, true));
+        assert!(!holds(&world, Some(&file(b"[")), &corrupt, true));
+        assert!(!holds(&world, None, &corrupt, false));
+    }
+
+    #[test]
+    fn a_record_the_spec_does_not_allow_is_told_against_the_nearest_allowed_one() {
+        let world = World::new(0, Found::Missing);
+        let allowed = record("2024-01-01T00:00:00Z", &[]);
+        let held = Record {
+            wrapper_event_seq: 9,
+            ..allowed.clone()
+        };
+        let entry = Entry::File {
+            mode: lifecycle_model::spec::FILE_MODE,
+            data: std::sync::Arc::new(held.encode()),
+        };
+        let candidates = [Found::Valid(allowed), Found::Missing];
+        let finding = observe(&world, "a crash", Some(&entry), &candidates).expect_err("held");
+        assert!(
+            finding.message.contains(
+                "the record path holds a record the SPEC does not allow (wrapper_event_seq: \
+                 the allowed record has 0, the record path holds 9, against the allowed \
+                 record nearest to it)"
+            ),
+            "{finding}"
+        );
     }
 
     /// A member's name and a change of it alone.

@@ -321,4 +321,23 @@ mod tests {
             assert_eq!(Reader::new(&bytes).pick_weighted(&TABLE), value);
         }
     }
+
+    #[test]
+    fn a_list_of_the_most_values_allowed_reads_back_whole() {
+        let mut w = Writer::default();
+        w.list(&[true, false, true, true, false], 5);
+        let bytes = w.into_bytes();
+        let read: Vec<bool> = Reader::new(&bytes).list(5);
+        assert_eq!(read, [true, false, true, true, false]);
+    }
+
+    #[test]
+    fn a_nested_read_leaves_the_level_where_it_was() {
+        let mut r = Reader::new(&[]);
+        for _ in 0..=MAX_LEVEL {
+            r.nested(|r| assert_eq!(r.level, 1));
+        }
+        assert_eq!(r.level, 0);
+        assert!(!r.is_deep());
+    }
 }

@@ -450,6 +450,29 @@ mod tests {
     }
 
     #[test]
+    fn corrupt_bytes_said_to_be_preserved_must_be_in_a_corrupt_copy_of_that_name() {
+        let copy = format!("{RECORD}{}20240601T000000Z", spec::CORRUPT_INFIX);
+        let entries = listed(&[
+            (RECORD, file(0o600)),
+            (&copy, file(0o600)),
+            ("backup", file(0o600)),
+        ]);
+        let preserved = |name| corrupt_bytes_are_preserved(RECORD, &entries, b"{}", name);
+        assert!(preserved(Some(&copy)).is_ok());
+        assert!(preserved(None).is_ok(), "some copy holds them");
+        let finding = preserved(Some("backup")).expect_err("not a corrupt copy's name");
+        assert!(
+            finding
+                .message
+                .starts_with("the corrupt bytes were preserved as backup, not as"),
+            "{finding}"
+        );
+        let other = corrupt_bytes_are_preserved(RECORD, &entries, b"[]", Some(&copy))
+            .expect_err("the copy holds other bytes");
+        assert!(other.message.contains("not the corrupt bytes"), "{other}");
+    }
+
+    #[test]
     fn five_corrupt_copies_may_remain_and_a_sixth_is_a_violation() {
         let copies: Vec<String> = (1..=6)
             .map(|n| format!("{RECORD}{}2024060{n}T000000Z", spec::CORRUPT_INFIX))

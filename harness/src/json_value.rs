@@ -218,5 +218,20 @@ mod tests {
             &nested(MAX_DEPTH + 1, "1.0"),
             &nested(MAX_DEPTH + 1, "1")
         ));
+        let in_objects = |levels: usize, number: &str| {
+            format!(
+                "{}{number}{}",
+                r#"{"a":"#.repeat(levels),
+                "}".repeat(levels)
+            )
+        };
+        assert!(equal(
+            &in_objects(MAX_DEPTH, "1.0"),
+            &in_objects(MAX_DEPTH, "1")
+        ));
+        assert!(!equal(
+            &in_objects(MAX_DEPTH + 1, "1.0"),
+            &in_objects(MAX_DEPTH + 1, "1")
+        ));
     }
 }

@@ -375,6 +375,25 @@ mod tests {
     }
 
     #[test]
+    fn a_cut_moves_back_over_at_most_three_continuation_bytes() {
+        // Not UTF-8: eight continuation bytes from byte SHOWN - 4 on. A
+        // character has at most three, so the cut stops three bytes back.
+        let mut bytes = vec![b'x'; SHOWN - 4];
+        bytes.extend([0x80; 8]);
+        let shown = excerpt(&bytes);
+        assert!(shown.ends_with("x\\x80\"… (404 bytes in all)"), "{shown}");
+    }
+
+    #[test]
+    fn an_entry_debugs_as_its_mode_and_head() {
+        let entry = Entry::File {
+            mode: 0o600,
+            data: std::sync::Arc::new(b"{}".to_vec()),
+        };
+        assert_eq!(format!("{entry:?}"), format!("{entry}"));
+    }
+
+    #[test]
     fn a_place_in_a_file_is_shown_from_the_start_of_a_character() {
         // `x`, forty `é` (bytes 1 to 80), `y`, then `NaN` at byte 82: the
         // 48 bytes before it start at byte 34, inside an `é`.

@@ -314,6 +314,12 @@ mod tests {
             shadow_run: false,
         });
         assert_eq!(forward.detail().as_deref(), Some("event/forward"));
+        assert_eq!(
+            Transition::Clock(ClockMove::ToQuarantineEnd(0))
+                .detail()
+                .as_deref(),
+            Some("advance/to_quarantine_end")
+        );
         let day = 86_400_000_000;
         assert_eq!(Transition::Clock(ClockMove::By(day)).detail(), None);
         assert_eq!(

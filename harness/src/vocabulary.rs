@@ -57,3 +57,15 @@ pub const WORDS: &[&str] = &[
     "9007199254740991",
     "9007199254740992",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_words_index_names_it_in_the_list() {
+        for word in ["current_state", "shadow_run", WORDS[WORDS.len() - 1]] {
+            assert_eq!(WORDS[usize::from(word_index(word))], word);
+        }
+    }
+}

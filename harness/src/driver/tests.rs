@@ -64,9 +64,12 @@ struct Fake {
     /// Whether load answers the record with its event number one higher
     /// than the file's: a store whose load is wrong.
     loads_off_by_one: bool,
-    /// Whether load reads a lowercase `t` or `z` of a timestamp as
-    /// uppercase: the other side of requirements §7 from the model's.
-    reads_lowercase: bool,
+    /// Whether load reads a file on a point of requirements §7 on the
+    /// other side from the model's: a lowercase `t` or `z` of a timestamp
+    /// as uppercase, a record nested deeper than 128 levels as corrupt.
+    loads_other_side: bool,
+    /// Whether it keeps its lock file (SPEC §4.5) once it has written.
+    keeps_lock: bool,
     /// Whether, reading its own clock, it reads it 2 ms into the request:
     /// a slow store.
     slow: bool,
@@ -81,7 +84,8 @@ impl Fake {
             file: None,
             machine: true,
             loads_off_by_one: false,
-            reads_lowercase: false,
+            loads_other_side: false,
+            keeps_lock: false,
             slow: false,
         }
     }
@@ -218,8 +222,16 @@ impl Subject for Fake {
 
     fn load(&mut self, now: &Timestamp) -> Result<Loaded, Failure> {
         let found = match self.found() {
-            Found::Corrupt(data) if self.reads_lowercase => {
+            Found::Corrupt(data) if self.loads_other_side => {
                 implementation_defined::as_valid(&data).map_or(Found::Corrupt(data), Found::Valid)
+            }
+            Found::Valid(_) if self.loads_other_side => {
+                let data = self.file.clone().expect("a valid file");
+                if implementation_defined::of_bytes(&data).is_empty() {
+                    Found::of_bytes(&data)
+                } else {
+                    Found::Corrupt(data)
+                }
             }
             found => found,
         };
@@ -239,6 +251,15 @@ impl Subject for Fake {
 
     fn entries(&self) -> Listing {
         let mut listing = BTreeMap::new();
+        if self.keeps_lock && self.file.is_some() {
+            listing.insert(
+                lifecycle_model::spec::LOCK_FILE_NAME.to_string(),
+                Entry::File {
+                    mode: FILE_MODE,
+                    data: Arc::new(Vec::new()),
+                },
+            );
+        }
         if let Some(data) = &self.file {
             listing.insert(
                 RECORD_FILE_NAME.to_string(),
@@ -561,6 +582,12 @@ fn a_lone_surrogate_is_refused_or_never_reaches_the_file() {
         .save_with_a_lone_surrogate(&json)
         .expect_err("a corrupt file");
     assert!(finding.message.contains("item 6"), "{finding}");
+    assert!(
+        finding
+            .message
+            .ends_with(r#"the record saved: {"current_state":"WAKE","since_ts":"2024-01-01T00:00:00Z","last_activity_ts":"2024-01-01T00:00:00Z","wrapper_event_seq":3,"sleep_cycle_progress":null,"quarantine":null,"shadow_run":false,"x":"\ud800"}"#),
+        "{finding}"
+    );
 }
 
 #[test]
@@ -630,43 +657,46 @@ fn a_library_save_of_a_valid_record_that_fails_with_an_io_error_is_caught() {
 }
 
 #[test]
-fn a_store_that_reads_a_lowercase_t_and_z_as_a_record_makes_a_choice_not_a_violation() {
+fn a_store_that_loads_a_file_on_a_point_on_the_other_side_makes_a_choice_not_a_violation() {
     let lowercase = with("").replace("T00:00:00Z", "t00:00:00z");
-    let file = Found::of_bytes(lowercase.as_bytes());
-    assert!(
-        matches!(file, Found::Corrupt(_)),
-        "the model reads it as corrupt"
-    );
-    for (reads_lowercase, rules, conforms) in [
-        (false, Rules::Requirements, true),
-        (true, Rules::Requirements, true),
-        (false, Rules::Spec, true),
-        (true, Rules::Spec, false),
+    let deep = with(&format!(r#","x":{}{}"#, "[".repeat(200), "]".repeat(200)));
+    for (text, model_reads_it_valid, read_as) in [
+        (lowercase, false, "load read a file holding lowercase t or z in a timestamp as valid"),
+        (deep, true, "load read a file holding nesting deeper than 64 levels inside an unknown member as corrupt"),
     ] {
-        let mut fake = Fake::new(true, Clock::Truncated(6));
-        fake.reads_lowercase = reads_lowercase;
-        let initial = Initial {
-            now_micros: HALFWAY,
-            file: file.clone(),
-        };
-        let mut d = Driver::judged_by(fake, &initial, rules);
-        let judged = d.after_step();
-        let case = format!("reads lowercase: {reads_lowercase}, {rules:?}");
-        assert_eq!(judged.is_ok(), conforms, "{case}: {judged:?}");
-        if !conforms {
-            continue;
-        }
-        // The model follows the store's side, and says it chose one.
-        assert_eq!(d.world().file.record().is_some(), reads_lowercase, "{case}");
-        let choices = d.choices();
-        if reads_lowercase {
+        let file = Found::of_bytes(text.as_bytes());
+        assert_eq!(file.record().is_some(), model_reads_it_valid, "{text}");
+        for (other_side, rules, conforms) in [
+            (false, Rules::Requirements, true),
+            (true, Rules::Requirements, true),
+            (false, Rules::Spec, true),
+            (true, Rules::Spec, false),
+        ] {
+            let mut fake = Fake::new(true, Clock::Truncated(6));
+            fake.loads_other_side = other_side;
+            let initial = Initial {
+                now_micros: HALFWAY,
+                file: file.clone(),
+            };
+            let mut d = Driver::judged_by(fake, &initial, rules);
+            let judged = d.after_step();
+            let case = format!("{read_as}: other side {other_side}, {rules:?}");
+            assert_eq!(judged.is_ok(), conforms, "{case}: {judged:?}");
+            if !conforms {
+                continue;
+            }
+            // The model follows the store's side, and says it chose one.
             assert_eq!(
-                choices,
-                ["load read a file holding lowercase t or z in a timestamp as valid"],
+                d.world().file.record().is_some(),
+                model_reads_it_valid != other_side,
                 "{case}"
             );
-        } else {
-            assert!(choices.is_empty(), "{case}: {choices:?}");
+            let choices = d.choices();
+            if other_side {
+                assert_eq!(choices, [read_as], "{case}");
+            } else {
+                assert!(choices.is_empty(), "{case}: {choices:?}");
+            }
         }
     }
 }
@@ -681,4 +711,29 @@ fn a_slow_store_reading_its_own_clock_is_judged_by_when_its_answer_came() {
     d.write(&dispatch(Event::HeartbeatRefresh))
         .expect("a stamp inside the window conforms");
     d.after_step().expect("and loads back");
+}
+
+#[test]
+fn a_store_that_keeps_its_lock_file_conforms() {
+    let mut fake = Fake::new(true, Clock::Truncated(6));
+    fake.keeps_lock = true;
+    let mut d = driver(fake, HALFWAY, Rules::Requirements);
+    every_timestamp_from_now(&mut d).expect("the lock file may stay");
+    assert!(d
+        .subject()
+        .entries()
+        .contains_key(lifecycle_model::spec::LOCK_FILE_NAME));
+}
+
+#[test]
+fn the_clock_window_of_a_store_that_reads_its_own_clock_is_the_wall_clock() {
+    let system = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_micros();
+    let wall = u128::try_from(wall_micros()).expect("after 1970");
+    assert!(
+        wall.abs_diff(system) < 60_000_000,
+        "{wall} against {system}"
+    );
 }

@@ -438,6 +438,10 @@ mod tests {
             .map(|kind| of_sample(&Corruption::InvalidUtf8(Index(0), kind)))
             .collect();
         assert_eq!(files.len(), 5);
+        // At the last index, after the whole file.
+        let sample = Record::default_at(&at_micros(START_MICROS)).encode();
+        let at_end = of_sample(&Corruption::InvalidUtf8(Index(u32::MAX), 0));
+        assert_eq!(at_end, [&sample[..], b"\xFF"].concat());
     }
 
     #[test]

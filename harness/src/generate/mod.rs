@@ -126,6 +126,15 @@ mod tests {
     }
 
     #[test]
+    fn every_drawn_invalid_save_is_invalid_to_the_model() {
+        let base = lifecycle_model::Record::default_at(&crate::world::at_micros(0));
+        for kind in drawn::<invalid::InvalidSave>(1000) {
+            let (record, _) = kind.build(&base);
+            assert!(!record.is_valid(), "{kind:?}");
+        }
+    }
+
+    #[test]
     fn drawn_integers_of_a_document_have_every_bit_length() {
         let lengths: std::collections::BTreeSet<u32> = drawn::<json_doc::IntVal>(4000)
             .iter()

@@ -649,6 +649,14 @@ mod tests {
     }
 
     #[test]
+    fn a_timestamp_spec_is_written_digit_by_digit() {
+        let mut spec = TsSpec::noon(2024, 2, 29);
+        spec.fraction = Some(vec![0, 5, 9]);
+        spec.plus_offset = true;
+        assert_eq!(spec.text(), "2024-02-29T12:00:00.059+00:00");
+    }
+
+    #[test]
     fn the_selectors_past_edge_from_reach_every_edge() {
         let read: std::collections::BTreeSet<u64> = (EDGE_FROM..=u8::MAX)
             .map(|selector| IntSpec::from_bytes(&[selector]).0)

@@ -155,6 +155,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn counts_go_under_the_label_of_their_thread_and_a_thread_without_one_counts_nothing() {
+        let unlabelled = std::thread::spawn(|| {
+            kind(Kind::Load);
+            on()
+        });
+        assert!(!unlabelled.join().expect("the thread ran"));
+        set_label("coverage-tests-a");
+        kind(Kind::Load);
+        kind(Kind::Load);
+        set_label("coverage-tests-b");
+        hit("x");
+        let a = histogram("coverage-tests-a");
+        assert_eq!(a, [("transition/load".to_string(), 2)].into());
+        assert_eq!(histogram("coverage-tests-b"), [("x".to_string(), 1)].into());
+    }
+
+    #[test]
     fn a_real_disk_need_not_reach_the_kinds_only_a_simulated_one_makes() {
         let none = BTreeMap::new();
         let real = unreached(&none, false);

@@ -575,6 +575,32 @@ mod tests {
     }
 
     #[test]
+    fn a_new_directory_must_have_the_mode_of_section_3_6() {
+        let layout = Layout::state_dir();
+        let old = old_record();
+        let initial = initial_disk(&layout, StartingDisk::OldRecord, &old);
+        let allowed = Allowed::default().or(&old);
+        for (mode, judged) in [
+            (DIR_MODE, Ok(())),
+            (
+                0o755,
+                Err("directory /state/sub was created with mode 755 (SPEC §3.6)".to_string()),
+            ),
+        ] {
+            let mut disk = initial.clone();
+            disk.nodes
+                .insert("/state/sub".to_string(), Node::Dir { mode });
+            assert_eq!(judge_disk(&disk, &initial, &layout, &allowed), judged);
+        }
+        // A directory that was there before keeps whatever mode it had.
+        let mut before = initial.clone();
+        before
+            .nodes
+            .insert("/state/sub".to_string(), Node::Dir { mode: 0o755 });
+        assert_eq!(judge_disk(&before, &before, &layout, &allowed), Ok(()));
+    }
+
+    #[test]
     fn judge_disk_read_gives_the_verdict_of_judge_disk() {
         let layout = Layout::state_dir();
         let old = old_record();

@@ -557,6 +557,26 @@ mod tests {
     }
 
     #[test]
+    fn an_array_splits_at_its_own_commas_only() {
+        assert_eq!(
+            elements_of(r#"["a\",b",{"c":[1,2]},3]"#),
+            Some(vec![
+                r#""a\",b""#.to_string(),
+                r#"{"c":[1,2]}"#.to_string(),
+                "3".to_string()
+            ])
+        );
+        assert_eq!(elements_of(r#"{"a":1}"#), None);
+    }
+
+    #[test]
+    fn a_cut_inside_a_character_moves_back_to_its_start() {
+        assert_eq!(char_floor("aé", 2), 1);
+        assert_eq!(char_floor("aé", 1), 1);
+        assert_eq!(char_floor("aé", 3), 3);
+    }
+
+    #[test]
     fn ulps_count_the_binary64_values_between_across_zero() {
         let tiny = f64::from_bits(1);
         for (a, b, apart) in [

@@ -147,4 +147,22 @@ mod tests {
             assert_eq!(dir.mode(), Some(mode));
         }
     }
+
+    #[test]
+    fn a_real_directory_is_made_on_first_use_and_lists_exact_modes() {
+        let root = tempfile::tempdir().expect("a temp dir");
+        let dir = RealDirectory::new(&root.path().join("state"));
+        assert!(dir.entries().is_empty(), "not there yet");
+        dir.put_file("f", b"x", 0o640);
+        dir.put_dir("d");
+        let entries = dir.entries();
+        assert_eq!(
+            crate::report::listing(&entries),
+            r#"{d: directory 700, f: file 640 "x"}"#
+        );
+        let made = fs::metadata(dir.path()).expect("made");
+        assert_eq!(made.permissions().mode() & 0o777, DIR_MODE);
+        dir.remove("d");
+        assert_eq!(dir.entries().len(), 1);
+    }
 }

@@ -737,3 +737,37 @@ fn the_clock_window_of_a_store_that_reads_its_own_clock_is_the_wall_clock() {
         "{wall} against {system}"
     );
 }
+
+#[test]
+fn the_histogram_counts_each_outcome_of_a_write_apart() {
+    crate::coverage::set_label("driver-tests-outcomes");
+    let sleeping = with("").replace("WAKE", "SLEEP");
+    let initial = Initial {
+        now_micros: HALFWAY,
+        file: Found::of_bytes(sleeping.as_bytes()),
+    };
+    let fake = Fake::new(true, Clock::Truncated(6));
+    let mut d = Driver::judged_by(fake, &initial, Rules::Requirements);
+    let hibernate = WriterOp::Dispatch {
+        event: Event::SleepCycleDone,
+        guards: Guards {
+            sleep_eligible: true,
+            still_idle: true,
+        },
+        shadow_run: false,
+    };
+    d.write(&hibernate).expect("into hibernation");
+    d.write(&dispatch(Event::HeartbeatRefresh))
+        .expect("a heartbeat");
+    let histogram = crate::coverage::histogram("driver-tests-outcomes");
+    assert_eq!(
+        histogram.get("outcome/shutdown/Requested"),
+        Some(&1),
+        "{histogram:?}"
+    );
+    assert_eq!(histogram.get("outcome/wrote"), Some(&1), "{histogram:?}");
+    assert!(
+        !histogram.contains_key("outcome/preserved_and_wrote"),
+        "{histogram:?}"
+    );
+}

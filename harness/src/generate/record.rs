@@ -649,6 +649,14 @@ mod tests {
     }
 
     #[test]
+    fn a_text_is_built_of_its_pieces() {
+        let mut text = Text::word("since_ts");
+        text.0.extend(Text::ascii(" x").0);
+        text.0.push(TextPiece::Char('é'));
+        assert_eq!(text.build(), "since_ts xé");
+    }
+
+    #[test]
     fn a_timestamp_spec_is_written_digit_by_digit() {
         let mut spec = TsSpec::noon(2024, 2, 29);
         spec.fraction = Some(vec![0, 5, 9]);

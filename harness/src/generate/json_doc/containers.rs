@@ -155,6 +155,15 @@ mod tests {
             assert_eq!(rendered(true, Ws::None, punct), object, "{punct:?}");
         }
         assert_eq!(rendered(false, Ws::None, Punct::ExtraClose), "[1,2]]");
+        let three: Vec<RenderedMember> = (1..=3).map(|n| (Vec::new(), vec![b'0' + n])).collect();
+        for (punct, array) in [
+            (Punct::MissingComma, "[12,3]"),
+            (Punct::DoubleComma, "[1,,2,3]"),
+        ] {
+            let mut out = Vec::new();
+            render_container(&mut out, false, Ws::None, punct, &three);
+            assert_eq!(String::from_utf8(out).expect("ASCII"), array);
+        }
         assert_eq!(rendered(false, Ws::Space, Punct::Proper), "[ 1 , 2 ]");
     }
 }

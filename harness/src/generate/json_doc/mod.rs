@@ -73,5 +73,22 @@ mod tests {
         let bytes = |v: Value| String::from_utf8(v.to_bytes()).expect("ASCII");
         assert_eq!(bytes(nest(false)), format!("[[\"{word}\"]]"));
         assert_eq!(bytes(nest(true)), format!("{{\"a\":{{\"a\":\"{word}\"}}}}"));
+        assert_eq!(
+            Str::word(word).to_bytes(),
+            format!("\"{word}\"").into_bytes()
+        );
+        assert_eq!(bytes(Value::Num(Num::int("-0042"))), "-0042");
+    }
+
+    #[test]
+    fn the_selectors_from_fixed_from_on_reach_every_fixed_timestamp() {
+        use crate::input::Shape;
+        let fixed: std::collections::BTreeSet<&str> = (0..=u8::MAX)
+            .filter_map(|selector| match TsVal::from_bytes(&[selector]) {
+                TsVal::Fixed(text) => Some(text),
+                TsVal::Parts(_) => None,
+            })
+            .collect();
+        assert_eq!(fixed, FIXED_TIMESTAMPS.iter().copied().collect());
     }
 }

@@ -1474,6 +1474,7 @@ mod tests {
                 |r| r.since_ts = ts("2024-01-01T00:00:01Z"),
                 "since_ts changed",
             ),
+            (|r| r.wrapper_event_seq = 5, "wrapper_event_seq changed"),
             (
                 |r| {
                     r.wrapper_event_seq = 5;
@@ -1592,6 +1593,11 @@ mod tests {
         assert!(holds(&world, Some(&file(b"{")), &corrupt, true));
         assert!(!holds(&world, Some(&file(b"[")), &corrupt, true));
         assert!(!holds(&world, None, &corrupt, false));
+        let directory = Entry::Dir {
+            mode: lifecycle_model::spec::DIR_MODE,
+        };
+        assert!(holds(&world, Some(&directory), &Found::Unreadable, true));
+        assert!(!holds(&world, Some(&file(b"{")), &Found::Unreadable, false));
     }
 
     #[test]

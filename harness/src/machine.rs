@@ -190,6 +190,13 @@ mod tests {
             .failure_persistence
             .as_ref()
             .expect("failures are persisted");
+        // Beside the source file itself, wherever a crate root is.
+        assert_eq!(
+            persistence
+                .as_any()
+                .downcast_ref::<FileFailurePersistence>(),
+            Some(&FileFailurePersistence::WithSource("proptest-regressions"))
+        );
         assert_eq!(
             persistence
                 .load_persisted_failures2(config.source_file)

@@ -89,6 +89,7 @@ mod tests {
         assert_eq!(variants_drawn::<Tail>(4000), 6);
         assert_eq!(variants_drawn::<Edit>(4000), 6);
         assert_eq!(variants_drawn::<record::TextPiece>(4000), 4);
+        assert_eq!(variants_drawn::<op::OpSpec>(4000), 8);
         assert_eq!(variants_drawn::<crate::transition::Transition>(4000), 11);
         assert_eq!(variants_drawn::<clock::ClockMove>(4000), 3);
         assert_eq!(

@@ -314,10 +314,10 @@ mod tests {
     #[test]
     fn a_respelling_picks_each_timestamp_of_the_record_in_turn() {
         let record = Record::default_at(&timestamp("2024-01-01T00:00:00Z"));
-        let since = respelled(&record, 0);
+        let since = respelled(&record, 2);
         assert_eq!(since.since_ts.as_str(), "2024-01-01T00:00:00+00:00");
         assert_eq!(since.last_activity_ts, record.last_activity_ts);
-        let last = respelled(&record, 3);
+        let last = respelled(&record, 1);
         assert_eq!(last.since_ts, record.since_ts);
         assert_eq!(last.last_activity_ts.as_str(), "2024-01-01T00:00:00+00:00");
     }

@@ -320,6 +320,10 @@ mod tests {
                 .as_deref(),
             Some("advance/to_quarantine_end")
         );
+        assert_eq!(
+            Transition::Corrupt(Corruption::Bom).detail().as_deref(),
+            Some("corrupt/bom")
+        );
         let day = 86_400_000_000;
         assert_eq!(Transition::Clock(ClockMove::By(day)).detail(), None);
         assert_eq!(

@@ -392,6 +392,24 @@ fn a_load_that_answers_another_record_than_the_file_holds_is_caught() {
         "{}",
         finding.message
     );
+    // A file spelled otherwise than the model writes it is shown as well.
+    let spaced = with("").replace(",\"", ", \"");
+    let mut fake = Fake::new(true, Clock::Truncated(6));
+    fake.loads_off_by_one = true;
+    let initial = Initial {
+        now_micros: HALFWAY,
+        file: Found::of_bytes(spaced.as_bytes()),
+    };
+    let mut d = Driver::judged_by(fake, &initial, Rules::Requirements);
+    // Put as the model writes the record it reads there: spelled again.
+    d.subject().put_file(RECORD_FILE_NAME, spaced.as_bytes(), FILE_MODE);
+    let finding = d.after_step().expect_err("the load is wrong");
+    assert!(
+        finding.message.contains(
+            r#"the record path holds the file "{\"current_state\":\"WAKE\", \"since_ts\""#
+        ),
+        "{finding}"
+    );
 }
 
 #[test]
@@ -759,6 +777,7 @@ fn the_histogram_counts_each_outcome_of_a_write_apart() {
     d.write(&hibernate).expect("into hibernation");
     d.write(&dispatch(Event::HeartbeatRefresh))
         .expect("a heartbeat");
+    d.write(&WriterOp::CycleDone).expect("no cycle runs");
     let histogram = crate::coverage::histogram("driver-tests-outcomes");
     assert_eq!(
         histogram.get("outcome/shutdown/Requested"),
@@ -766,6 +785,7 @@ fn the_histogram_counts_each_outcome_of_a_write_apart() {
         "{histogram:?}"
     );
     assert_eq!(histogram.get("outcome/wrote"), Some(&1), "{histogram:?}");
+    assert_eq!(histogram.get("outcome/no_write"), Some(&1), "{histogram:?}");
     assert!(
         !histogram.contains_key("outcome/preserved_and_wrote"),
         "{histogram:?}"

@@ -1547,6 +1547,13 @@ mod tests {
                 .contains("the implementation refused: locked by another writer"),
             "{finding}"
         );
+        // No cycle runs: cycle_done writes nothing.
+        let finding =
+            write(&world, &WriterOp::CycleDone, &Err(Failure::Locked)).expect_err("locked");
+        assert!(
+            finding.message.contains("to write nothing, with {"),
+            "{finding}"
+        );
     }
 
     #[test]

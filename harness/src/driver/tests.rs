@@ -402,7 +402,8 @@ fn a_load_that_answers_another_record_than_the_file_holds_is_caught() {
     };
     let mut d = Driver::judged_by(fake, &initial, Rules::Requirements);
     // Put as the model writes the record it reads there: spelled again.
-    d.subject().put_file(RECORD_FILE_NAME, spaced.as_bytes(), FILE_MODE);
+    d.subject()
+        .put_file(RECORD_FILE_NAME, spaced.as_bytes(), FILE_MODE);
     let finding = d.after_step().expect_err("the load is wrong");
     assert!(
         finding.message.contains(

@@ -470,6 +470,12 @@ mod tests {
         let other = corrupt_bytes_are_preserved(RECORD, &entries, b"[]", Some(&copy))
             .expect_err("the copy holds other bytes");
         assert!(other.message.contains("not the corrupt bytes"), "{other}");
+        let gone = format!("{RECORD}{}20240602T000000Z", spec::CORRUPT_INFIX);
+        let missing = preserved(Some(&gone)).expect_err("no such copy");
+        assert_eq!(
+            missing.message,
+            format!("the corrupt bytes were preserved as {gone}, which is nothing")
+        );
     }
 
     #[test]

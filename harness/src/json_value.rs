@@ -189,6 +189,11 @@ mod tests {
             "1.2345678901234568e29"
         ));
         assert!(equal("1e400", "1.7976931348623157e308"));
+        // Empty containers among members.
+        assert!(equal(
+            r#"{"a":{},"b":[],"c":1.0}"#,
+            r#"{"c":1,"b":[ ],"a":{ }}"#
+        ));
     }
 
     #[test]

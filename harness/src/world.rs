@@ -122,14 +122,6 @@ impl World {
         writer::operate(&self.file, op, self.now())
     }
 
-    /// The file after `op` ran to completion.
-    pub fn after(&self, op: &WriterOp) -> Found {
-        match self.predict(op) {
-            Ok(outcome) if outcome.wrote => Found::Valid(outcome.record),
-            _ => self.file.clone(),
-        }
-    }
-
     /// Every file an interrupted `op` may leave: the old one, the new one,
     /// and, when the op preserves an oversize corrupt file by renaming it
     /// away (SPEC §4.4.1), no file at all.

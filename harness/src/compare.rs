@@ -1495,7 +1495,7 @@ mod tests {
         }
         // The default record differs in several members: named as such.
         let default = Record::default_at(&ts("2024-06-01T12:00:00Z"));
-        let finding = wrong_load(&held, default);
+        let finding = wrong_load(&held, default.clone());
         assert_eq!(
             finding.how, "the default record, as for a file that is not valid",
             "{finding}"
@@ -1504,6 +1504,14 @@ mod tests {
             finding.message.contains("returned the default record"),
             "{finding}"
         );
+        // The file as the model writes it is not shown twice.
+        let world = World::new(1_717_243_200_000_000, held.clone());
+        let loaded = Ok(Loaded {
+            kind: Some(held.kind()),
+            record: Ok(default.clone()),
+        });
+        let finding = load_of(&world, Some(&stored.encode()), &loaded).expect_err("the default");
+        assert!(finding.message.contains(&must), "{finding}");
         // A missing file: the default record is what load must return.
         let finding = wrong_load(&Found::Missing, stored.clone());
         assert!(
@@ -1572,8 +1580,17 @@ mod tests {
         );
         let invalid = Record {
             wrapper_event_seq: lifecycle_model::spec::MAX_INTEGER + 1,
-            ..record
+            ..record.clone()
         };
+        let refused = Err(Failure::InvalidRecord {
+            field: Some("wrapper_event_seq".to_string()),
+        });
+        let finding = save(&record, None, &refused).expect_err("valid");
+        assert_eq!(
+            (finding.spec, finding.how.as_str()),
+            ("§3.1", "refused as an invalid record"),
+            "{finding}"
+        );
         let finding = save(&invalid, None, &io).expect_err("not refused as invalid");
         assert!(
             finding.message.starts_with("save failed with I/O error"),
@@ -1587,6 +1604,9 @@ mod tests {
         let corrupt = lifecycle_model::record::decode(&big).expect_err("too large");
         assert_eq!(section_of(&corrupt), "§1.6");
         assert_eq!(how_corrupt(&corrupt), "§1.6 item 1, larger than 1 MiB");
+        let not_utf8 = lifecycle_model::record::decode(b"\xff").expect_err("not UTF-8");
+        assert_eq!(section_of(&not_utf8), "§1.1.1");
+        assert_eq!(how_corrupt(&not_utf8), "§1.6 item 2, not UTF-8");
     }
 
     #[test]
@@ -1604,6 +1624,25 @@ mod tests {
             mode: lifecycle_model::spec::DIR_MODE,
         };
         assert!(holds(&world, Some(&directory), &Found::Unreadable, true));
+        let valid = record("2024-01-01T00:00:00Z", &[]);
+        let text = valid.encode();
+        let respelled = String::from_utf8(text.clone())
+            .expect("UTF-8")
+            .replace("00Z", "00+00:00");
+        let held = Found::Valid(valid);
+        assert!(holds(&world, Some(&file(&text)), &held, true));
+        assert!(!holds(
+            &world,
+            Some(&file(respelled.as_bytes())),
+            &held,
+            true
+        ));
+        assert!(holds(
+            &world,
+            Some(&file(respelled.as_bytes())),
+            &held,
+            false
+        ));
         assert!(!holds(&world, Some(&file(b"{")), &Found::Unreadable, false));
     }
 
@@ -1629,6 +1668,81 @@ mod tests {
             ),
             "{finding}"
         );
+    }
+
+    #[test]
+    fn by_the_requirements_a_stamp_may_be_a_microsecond_outside_the_window_and_no_more() {
+        let world = World::new(0, Found::Missing).with_rules(Rules::Requirements);
+        let at = |micros: i64| crate::world::at_micros(1_717_243_200_000_000 + micros);
+        let (lo, hi) = (at(10), at(20));
+        for (micros, allowed) in [(8, false), (9, true), (15, true), (21, true), (22, false)] {
+            assert_eq!(
+                same_timestamp(&world, &lo, &hi, false, &at(micros)),
+                allowed,
+                "{micros}"
+            );
+        }
+        let spec = World::new(0, Found::Missing);
+        assert!(!same_timestamp(&spec, &lo, &hi, false, &at(9)));
+    }
+
+    #[test]
+    fn a_record_within_a_window_may_be_the_models_at_either_end() {
+        let world = World::new(0, Found::Missing);
+        let lo = record("2024-01-01T00:00:00Z", &[]);
+        let hi = Record {
+            current_state: lifecycle_model::State::Drowsy,
+            ..lo.clone()
+        };
+        let window = Predicted {
+            lo: &lo,
+            hi: &hi,
+            probe: None,
+        };
+        assert!(same_record_between(&world, &window, &lo));
+        assert!(same_record_between(&world, &window, &hi));
+        let neither = Record {
+            current_state: lifecycle_model::State::Sleep,
+            ..lo.clone()
+        };
+        assert!(!same_record_between(&world, &window, &neither));
+    }
+
+    #[test]
+    fn the_probe_looks_a_microsecond_back_where_it_cannot_look_forward() {
+        use crate::world::MAX_MICROS;
+        let now = |w: &World| Some(w.now_micros);
+        let world = World::new(0, Found::Missing).with_rules(Rules::Requirements);
+        assert_eq!(probe(&world, now), Some(1));
+        let last = World::new(MAX_MICROS, Found::Missing).with_rules(Rules::Requirements);
+        assert_eq!(probe(&last, now), Some(MAX_MICROS - 1));
+        assert_eq!(probe(&World::new(0, Found::Missing), now), None);
+    }
+
+    #[test]
+    fn a_writer_that_says_it_preserved_bytes_must_have_had_bytes_to_preserve() {
+        let world = World::new(1_717_243_200_000_000, Found::Missing);
+        let heartbeat = WriterOp::Dispatch {
+            event: lifecycle_model::Event::HeartbeatRefresh,
+            guards: lifecycle_model::Guards::default(),
+            shadow_run: false,
+        };
+        let outcome = world.predict(&heartbeat).expect("it writes");
+        let written = |preserved_as| {
+            Ok(Written {
+                record: Ok(outcome.record.clone()),
+                found: Some(lifecycle_model::writer::LoadKind::Missing),
+                preserved_as,
+                wrote: Some(true),
+                shutdown: Some(outcome.shutdown),
+                transitioned: None,
+            })
+        };
+        assert!(write(&world, &heartbeat, &written(None)).is_ok());
+        assert!(write(&world, &heartbeat, &written(Some(None))).is_ok());
+        let finding = write(&world, &heartbeat, &written(Some(Some("x".to_string()))))
+            .expect_err("nothing to preserve");
+        assert_eq!(finding.spec, "§4.4", "{finding}");
     }
 
     /// A member's name and a change of it alone.

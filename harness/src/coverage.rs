@@ -166,9 +166,15 @@ mod tests {
         kind(Kind::Load);
         set_label("coverage-tests-b");
         hit("x");
+        state(State::Sleep);
         let a = histogram("coverage-tests-a");
         assert_eq!(a, [("transition/load".to_string(), 2)].into());
-        assert_eq!(histogram("coverage-tests-b"), [("x".to_string(), 1)].into());
+        let b = histogram("coverage-tests-b");
+        assert_eq!(
+            b,
+            [("state/SLEEP".to_string(), 1), ("x".to_string(), 1)].into()
+        );
+        assert_eq!(render(&b), "  state/SLEEP       1\n  x                 1\n");
     }
 
     #[test]

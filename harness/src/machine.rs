@@ -206,5 +206,11 @@ mod tests {
         if std::env::var_os("PROPTEST_CASES").is_none() {
             assert_eq!(config.cases, 7);
         }
+        // Shrinking stops after a minute unless the environment says
+        // otherwise; rejected draws are many on a real disk.
+        if std::env::var_os("PROPTEST_MAX_SHRINK_TIME").is_none() {
+            assert_eq!(config.max_shrink_time, 60_000);
+        }
+        assert!(config.max_local_rejects >= 1 << 20);
     }
 }

@@ -394,6 +394,18 @@ mod tests {
     }
 
     #[test]
+    fn a_place_is_shown_from_at_most_three_continuation_bytes_on() {
+        // Not UTF-8: eight continuation bytes from byte 10, where the 48
+        // bytes before `NaN` (at 58) start.
+        let mut file = vec![b'x'; 10];
+        file.extend([0x80; 8]);
+        file.extend(vec![b'y'; 40]);
+        file.extend(b"NaN");
+        let shown = around(&file, 58);
+        assert!(shown.starts_with(r#"…"\x80\x80\x80\x80\x80y"#), "{shown}");
+    }
+
+    #[test]
     fn a_place_in_a_file_is_shown_from_the_start_of_a_character() {
         // `x`, forty `é` (bytes 1 to 80), `y`, then `NaN` at byte 82: the
         // 48 bytes before it start at byte 34, inside an `é`.

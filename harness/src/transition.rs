@@ -307,6 +307,17 @@ mod tests {
     use lifecycle_model::machine::Guards;
 
     #[test]
+    fn only_crashes_power_loss_and_faults_need_a_simulated_disk() {
+        assert!(!Transition::Load.simulated_only());
+        assert!(!Transition::PutDirectory.simulated_only());
+        let power_loss = Transition::PowerLoss {
+            block_size: 512,
+            choice: 0,
+        };
+        assert!(power_loss.simulated_only());
+    }
+
+    #[test]
     fn the_histogram_tells_a_forward_event_and_a_move_of_more_than_a_day_apart() {
         let forward = Transition::Write(OpSpec::Dispatch {
             event: EventSpec::Forward,
@@ -323,6 +334,14 @@ mod tests {
         assert_eq!(
             Transition::Corrupt(Corruption::Bom).detail().as_deref(),
             Some("corrupt/bom")
+        );
+        assert_eq!(
+            Transition::Clock(ClockMove::To(crate::generate::record::TsSpec::noon(
+                2030, 1, 1
+            )))
+            .detail()
+            .as_deref(),
+            Some("advance/to_an_instant")
         );
         let day = 86_400_000_000;
         assert_eq!(Transition::Clock(ClockMove::By(day)).detail(), None);

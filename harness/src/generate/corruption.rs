@@ -422,6 +422,18 @@ mod tests {
     }
 
     #[test]
+    fn a_non_finite_token_is_nan_infinity_or_minus_infinity_in_turn() {
+        for (token, text) in [(0, "NaN"), (4, "Infinity"), (5, "-Infinity"), (6, "NaN")] {
+            let file = of_sample(&Corruption::NonFinite {
+                token,
+                as_sequence: false,
+            });
+            let file = String::from_utf8(file).expect("UTF-8");
+            assert!(file.starts_with(&format!("{{\"nan\":{text},")), "{file}");
+        }
+    }
+
+    #[test]
     fn an_oversize_file_is_exactly_at_or_past_the_limit() {
         for (size, len) in [
             (Oversize::Exactly, LIMIT),

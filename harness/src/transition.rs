@@ -318,7 +318,7 @@ mod tests {
     }
 
     #[test]
-    fn the_histogram_tells_a_forward_event_and_a_move_of_more_than_a_day_apart() {
+    fn the_histogram_names_the_variants_of_a_kind_of_transition() {
         let forward = Transition::Write(OpSpec::Dispatch {
             event: EventSpec::Forward,
             guards: Guards::default(),

@@ -66,7 +66,8 @@ struct Fake {
     loads_off_by_one: bool,
     /// Whether load reads a file on a point of requirements §7 on the
     /// other side from the model's: a lowercase `t` or `z` of a timestamp
-    /// as uppercase, a record nested deeper than 128 levels as corrupt.
+    /// as uppercase, nesting deeper than 64 levels in an unknown member as
+    /// corrupt.
     loads_other_side: bool,
     /// Whether it keeps its lock file (SPEC §4.5) once it has written.
     keeps_lock: bool,
@@ -401,7 +402,8 @@ fn a_load_that_answers_another_record_than_the_file_holds_is_caught() {
         file: Found::of_bytes(spaced.as_bytes()),
     };
     let mut d = Driver::judged_by(fake, &initial, Rules::Requirements);
-    // Put as the model writes the record it reads there: spelled again.
+    // The driver put the record as the model writes it: the spaced bytes
+    // go back in.
     d.subject()
         .put_file(RECORD_FILE_NAME, spaced.as_bytes(), FILE_MODE);
     let finding = d.after_step().expect_err("the load is wrong");

@@ -1591,6 +1591,14 @@ mod tests {
             ("§3.1", "refused as an invalid record"),
             "{finding}"
         );
+        // Saved though invalid: grouped under the rule of §1 it breaks, as
+        // a load that let such a file through.
+        let finding = save(&invalid, None, &Ok(())).expect_err("saved");
+        assert_eq!(
+            (finding.spec, finding.rule),
+            ("§1.3", NOT_A_RECORD),
+            "{finding}"
+        );
         let finding = save(&invalid, None, &io).expect_err("not refused as invalid");
         assert!(
             finding.message.starts_with("save failed with I/O error"),

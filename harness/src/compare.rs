@@ -1267,6 +1267,18 @@ mod tests {
     use super::*;
     use lifecycle_model::writer::Found;
 
+    /// 2024-06-01T12:00:00Z.
+    const NOW: i64 = 1_717_243_200_000_000;
+
+    /// A heartbeat: it writes, whatever the file holds.
+    fn heartbeat() -> WriterOp {
+        WriterOp::Dispatch {
+            event: lifecycle_model::Event::HeartbeatRefresh,
+            guards: lifecycle_model::Guards::default(),
+            shadow_run: false,
+        }
+    }
+
     fn ts(text: &str) -> Timestamp {
         Timestamp::parse(text).expect("a timestamp")
     }
@@ -1445,7 +1457,7 @@ mod tests {
     /// A load at 2024-06-01T12:00:00Z of a file holding `held` that
     /// answered `returned`, judged by this project's SPEC.
     fn wrong_load(held: &Found, returned: Record) -> Finding {
-        let world = World::new(1_717_243_200_000_000, held.clone());
+        let world = World::new(NOW, held.clone());
         let loaded = Ok(Loaded {
             kind: Some(held.kind()),
             record: Ok(returned),
@@ -1505,7 +1517,7 @@ mod tests {
             "{finding}"
         );
         // The file as the model writes it is not shown twice.
-        let world = World::new(1_717_243_200_000_000, held.clone());
+        let world = World::new(NOW, held.clone());
         let loaded = Ok(Loaded {
             kind: Some(held.kind()),
             record: Ok(default.clone()),
@@ -1524,7 +1536,7 @@ mod tests {
 
     #[test]
     fn an_invalid_argument_may_be_answered_as_such_and_no_other_refusal_may() {
-        let world = World::new(1_717_243_200_000_000, Found::Missing);
+        let world = World::new(NOW, Found::Missing);
         let invalid: Result<Written, Failure> = Err(Failure::InvalidArgument {
             message: "steps must be at least 1".to_string(),
         });
@@ -1536,12 +1548,8 @@ mod tests {
 
     #[test]
     fn a_wrong_write_says_what_the_model_writes() {
-        let world = World::new(1_717_243_200_000_000, Found::Missing);
-        let heartbeat = WriterOp::Dispatch {
-            event: lifecycle_model::Event::HeartbeatRefresh,
-            guards: lifecycle_model::Guards::default(),
-            shadow_run: false,
-        };
+        let world = World::new(NOW, Found::Missing);
+        let heartbeat = heartbeat();
         let finding = write(&world, &heartbeat, &Err(Failure::Locked)).expect_err("locked");
         assert!(
             finding
@@ -1681,7 +1689,7 @@ mod tests {
     #[test]
     fn by_the_requirements_a_stamp_may_be_a_microsecond_outside_the_window_and_no_more() {
         let world = World::new(0, Found::Missing).with_rules(Rules::Requirements);
-        let at = |micros: i64| crate::world::at_micros(1_717_243_200_000_000 + micros);
+        let at = |micros: i64| crate::world::at_micros(NOW + micros);
         let (lo, hi) = (at(10), at(20));
         for (micros, allowed) in [(8, false), (9, true), (15, true), (21, true), (22, false)] {
             assert_eq!(
@@ -1729,12 +1737,8 @@ mod tests {
 
     #[test]
     fn a_writer_that_says_it_preserved_bytes_must_have_had_bytes_to_preserve() {
-        let world = World::new(1_717_243_200_000_000, Found::Missing);
-        let heartbeat = WriterOp::Dispatch {
-            event: lifecycle_model::Event::HeartbeatRefresh,
-            guards: lifecycle_model::Guards::default(),
-            shadow_run: false,
-        };
+        let world = World::new(NOW, Found::Missing);
+        let heartbeat = heartbeat();
         let outcome = world.predict(&heartbeat).expect("it writes");
         let written = |preserved_as| {
             Ok(Written {

@@ -541,12 +541,17 @@ mod tests {
         assert_eq!(stale.after_ops, 3, "{stale}");
     }
 
-    #[test]
-    fn a_new_file_beside_the_record_may_only_be_the_lock_file_or_a_temp_file() {
+    /// The state directory holding the old record, which alone is allowed.
+    fn the_old_record_allowed() -> (Layout, Disk, Allowed) {
         let layout = Layout::state_dir();
         let old = old_record();
         let initial = initial_disk(&layout, StartingDisk::OldRecord, &old);
-        let allowed = Allowed::default().or(&old);
+        (layout, initial, Allowed::default().or(&old))
+    }
+
+    #[test]
+    fn a_new_file_beside_the_record_may_only_be_the_lock_file_or_a_temp_file() {
+        let (layout, initial, allowed) = the_old_record_allowed();
         for (name, left_behind) in [
             (spec::LOCK_FILE_NAME, false),
             (".lifecycle_state.json.t1.tmp", false),
@@ -576,10 +581,7 @@ mod tests {
 
     #[test]
     fn a_new_directory_must_have_the_mode_of_section_3_6() {
-        let layout = Layout::state_dir();
-        let old = old_record();
-        let initial = initial_disk(&layout, StartingDisk::OldRecord, &old);
-        let allowed = Allowed::default().or(&old);
+        let (layout, initial, allowed) = the_old_record_allowed();
         for (mode, judged) in [
             (DIR_MODE, Ok(())),
             (

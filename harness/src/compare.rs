@@ -1620,6 +1620,8 @@ mod tests {
         let corrupt = lifecycle_model::record::decode(&big).expect_err("too large");
         assert_eq!(section_of(&corrupt), "§1.6");
         assert_eq!(how_corrupt(&corrupt), "§1.6 item 1, larger than 1 MiB");
+        let bom = lifecycle_model::record::decode(b"\xef\xbb\xbf{}").expect_err("a BOM");
+        assert_eq!(how_corrupt(&bom), "§1.6 item 3, a byte order mark");
         let not_utf8 = lifecycle_model::record::decode(b"\xff").expect_err("not UTF-8");
         assert_eq!(section_of(&not_utf8), "§1.1.1");
         assert_eq!(how_corrupt(&not_utf8), "§1.6 item 2, not UTF-8");
@@ -1700,6 +1702,17 @@ mod tests {
         }
         let spec = World::new(0, Found::Missing);
         assert!(!same_timestamp(&spec, &lo, &hi, false, &at(9)));
+        // A millisecond clock read in a window from .123000 on, truncated:
+        // .123 at the earliest, never .122.
+        let (lo, hi) = (at(123_000), at(124_500));
+        let ms = |text: &str| ts(&format!("2024-06-01T12:00:00.{text}Z"));
+        assert!(same_timestamp(&world, &lo, &hi, true, &ms("123")));
+        assert!(same_timestamp(&world, &lo, &hi, true, &ms("124")));
+        assert!(!same_timestamp(&world, &lo, &hi, true, &ms("122")));
+        // From .123500 on: .123 only for a stamp made from now.
+        let lo = at(123_500);
+        assert!(same_timestamp(&world, &lo, &hi, true, &ms("123")));
+        assert!(!same_timestamp(&world, &lo, &hi, false, &ms("123")));
     }
 
     #[test]
@@ -1751,6 +1764,29 @@ mod tests {
             })
         };
         assert!(write(&world, &heartbeat, &written(None)).is_ok());
+        // The shutdown signal and the record, each told in words.
+        let mut shutdown = written(None);
+        if let Ok(w) = shutdown.as_mut() {
+            w.shutdown = Some(lifecycle_model::Shutdown::Requested);
+        }
+        let finding = write(&world, &heartbeat, &shutdown).expect_err("no shutdown");
+        assert!(
+            finding
+                .message
+                .contains("the model expects no shutdown, the implementation a shutdown request"),
+            "{finding}"
+        );
+        let mut other = written(None);
+        if let Ok(Written { record: Ok(r), .. }) = other.as_mut() {
+            r.wrapper_event_seq += 1;
+        }
+        let finding = write(&world, &heartbeat, &other).expect_err("another record");
+        assert!(
+            finding
+                .message
+                .contains("the result differs: wrapper_event_seq: the model expects 1"),
+            "{finding}"
+        );
         assert!(write(&world, &heartbeat, &written(Some(None))).is_ok());
         let finding = write(&world, &heartbeat, &written(Some(Some("x".to_string()))))
             .expect_err("nothing to preserve");

@@ -438,6 +438,13 @@ fn a_whole_second_clock_given_now_conforms() {
 fn this_projects_spec_still_wants_the_microsecond() {
     let mut d = driver(Fake::new(true, Clock::Truncated(3)), HALFWAY, Rules::Spec);
     assert!(d.check_default().is_err());
+    // Now read as the millisecond it falls in, written with six digits:
+    // a coarser clock by the requirements, wrong by this project's SPEC.
+    for (rules, conforms) in [(Rules::Requirements, true), (Rules::Spec, false)] {
+        let mut d = driver(Fake::new(true, Clock::Late(-500)), HALFWAY, rules);
+        let judged = d.write(&dispatch(Event::HeartbeatRefresh));
+        assert_eq!(judged.is_ok(), conforms, "{rules:?}: {judged:?}");
+    }
 }
 
 #[test]

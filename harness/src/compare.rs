@@ -1504,6 +1504,7 @@ mod tests {
             let finding = wrong_load(&held, returned);
             assert_eq!(finding.how, how, "{finding}");
             assert!(finding.message.contains(&must), "{finding}");
+            assert!(!finding.message.contains("the default record"), "{finding}");
         }
         // The default record differs in several members: named as such.
         let default = Record::default_at(&ts("2024-06-01T12:00:00Z"));

@@ -167,14 +167,23 @@ mod tests {
         set_label("coverage-tests-b");
         hit("x");
         state(State::Sleep);
+        corrupt_class(7);
         let a = histogram("coverage-tests-a");
         assert_eq!(a, [("transition/load".to_string(), 2)].into());
         let b = histogram("coverage-tests-b");
         assert_eq!(
             b,
-            [("state/SLEEP".to_string(), 1), ("x".to_string(), 1)].into()
+            [
+                ("corrupt_class/07".to_string(), 1),
+                ("state/SLEEP".to_string(), 1),
+                ("x".to_string(), 1)
+            ]
+            .into()
         );
-        assert_eq!(render(&b), "  state/SLEEP       1\n  x                 1\n");
+        assert_eq!(
+            render(&b),
+            "  corrupt_class/07       1\n  state/SLEEP            1\n  x                      1\n"
+        );
     }
 
     #[test]

@@ -580,6 +580,28 @@ mod tests {
     }
 
     #[test]
+    fn a_save_that_returned_allows_its_record_alone() {
+        let (old, new) = (old_record(), new_record());
+        let mut allowed = Allowed::default().or(&old).or_missing();
+        allowed.only(&new);
+        assert_eq!(allowed.records, [new]);
+        assert!(!allowed.missing);
+    }
+
+    #[test]
+    fn the_record_file_must_have_the_mode_of_section_3_6() {
+        let (layout, initial, allowed) = the_old_record_allowed();
+        let mut disk = initial.clone();
+        if let Some(Node::File { mode, .. }) = disk.nodes.get_mut(&layout.record_path()) {
+            *mode = 0o644;
+        }
+        assert_eq!(
+            judge_disk(&disk, &initial, &layout, &allowed),
+            Err("the record file is visible with mode 644 (SPEC §3.6)".to_string())
+        );
+    }
+
+    #[test]
     fn a_new_directory_must_have_the_mode_of_section_3_6() {
         let (layout, initial, allowed) = the_old_record_allowed();
         for (mode, judged) in [

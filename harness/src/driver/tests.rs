@@ -558,6 +558,10 @@ fn a_json_library_that_refuses_deep_records_makes_a_choice_not_a_violation() {
         Ok(OnAPoint::Kept { exactly: true })
     );
     assert!(d.choices().is_empty());
+    // This project's SPEC picks the side that keeps it.
+    let fake = Fake::new(true, Clock::Truncated(6)).saving(Saves::RefusesPast128Levels);
+    let mut d = driver(fake, HALFWAY, Rules::Spec);
+    assert!(d.library_save(&record).is_err());
 }
 
 #[test]

@@ -163,3 +163,25 @@ pub fn at_micros(micros: i64) -> Timestamp {
     Timestamp::from_unix_micros(micros)
         .unwrap_or_else(|| panic!("harness bug: {micros} µs has no timestamp"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lifecycle_model::machine::{Event, Guards};
+
+    #[test]
+    fn only_an_oversize_corrupt_file_may_be_gone_while_a_writer_replaces_it() {
+        let heartbeat = WriterOp::Dispatch {
+            event: Event::HeartbeatRefresh,
+            guards: Guards::default(),
+            shadow_run: false,
+        };
+        for (bytes, may_be_gone) in [(vec![b'{'], false), (vec![b' '; MAX_FILE_BYTES + 1], true)] {
+            let world = World::new(0, Found::Corrupt(bytes.clone()));
+            let left = world.interrupted(&heartbeat);
+            assert_eq!(left[0], Found::Corrupt(bytes), "the old file first");
+            assert!(matches!(left[1], Found::Valid(_)), "then the new record");
+            assert_eq!(left.contains(&Found::Missing), may_be_gone);
+        }
+    }
+}

@@ -1270,6 +1270,14 @@ mod tests {
     /// 2024-06-01T12:00:00Z.
     const NOW: i64 = 1_717_243_200_000_000;
 
+    /// A file at the record path, with the record's mode.
+    fn file(data: &[u8]) -> Entry {
+        Entry::File {
+            mode: lifecycle_model::spec::FILE_MODE,
+            data: std::sync::Arc::new(data.to_vec()),
+        }
+    }
+
     /// A heartbeat: it writes, whatever the file holds.
     fn heartbeat() -> WriterOp {
         WriterOp::Dispatch {
@@ -1631,10 +1639,6 @@ mod tests {
     #[test]
     fn the_record_path_holds_a_corrupt_file_by_its_bytes() {
         let world = World::new(0, Found::Missing);
-        let file = |data: &[u8]| Entry::File {
-            mode: lifecycle_model::spec::FILE_MODE,
-            data: std::sync::Arc::new(data.to_vec()),
-        };
         let corrupt = Found::Corrupt(b"{".to_vec());
         assert!(holds(&world, Some(&file(b"{")), &corrupt, true));
         assert!(!holds(&world, Some(&file(b"[")), &corrupt, true));
@@ -1673,10 +1677,7 @@ mod tests {
             wrapper_event_seq: 9,
             ..allowed.clone()
         };
-        let entry = Entry::File {
-            mode: lifecycle_model::spec::FILE_MODE,
-            data: std::sync::Arc::new(held.encode()),
-        };
+        let entry = file(&held.encode());
         let candidates = [Found::Valid(allowed), Found::Missing];
         let finding = observe(&world, "a crash", Some(&entry), &candidates).expect_err("held");
         assert!(
@@ -1749,48 +1750,66 @@ mod tests {
         assert_eq!(probe(&World::new(0, Found::Missing), now), None);
     }
 
-    #[test]
-    fn a_writer_that_says_it_preserved_bytes_must_have_had_bytes_to_preserve() {
+    /// A heartbeat at `NOW` on a missing file, and the model's answer to it
+    /// as a store would report it.
+    fn heartbeat_answered() -> (World, WriterOp, Written) {
         let world = World::new(NOW, Found::Missing);
         let heartbeat = heartbeat();
         let outcome = world.predict(&heartbeat).expect("it writes");
-        let written = |preserved_as| {
-            Ok(Written {
-                record: Ok(outcome.record.clone()),
-                found: Some(lifecycle_model::writer::LoadKind::Missing),
-                preserved_as,
-                wrote: Some(true),
-                shutdown: Some(outcome.shutdown),
-                transitioned: None,
-            })
+        let written = Written {
+            record: Ok(outcome.record),
+            found: Some(lifecycle_model::writer::LoadKind::Missing),
+            preserved_as: None,
+            wrote: Some(true),
+            shutdown: Some(outcome.shutdown),
+            transitioned: None,
         };
-        assert!(write(&world, &heartbeat, &written(None)).is_ok());
-        // The shutdown signal and the record, each told in words.
-        let mut shutdown = written(None);
-        if let Ok(w) = shutdown.as_mut() {
-            w.shutdown = Some(lifecycle_model::Shutdown::Requested);
-        }
-        let finding = write(&world, &heartbeat, &shutdown).expect_err("no shutdown");
+        (world, heartbeat, written)
+    }
+
+    #[test]
+    fn a_writers_shutdown_signal_and_record_are_each_told_in_words() {
+        let (world, heartbeat, written) = heartbeat_answered();
+        assert!(write(&world, &heartbeat, &Ok(written.clone())).is_ok());
+        let shutdown = Written {
+            shutdown: Some(lifecycle_model::Shutdown::Requested),
+            ..written.clone()
+        };
+        let finding = write(&world, &heartbeat, &Ok(shutdown)).expect_err("no shutdown");
         assert!(
             finding
                 .message
                 .contains("the model expects no shutdown, the implementation a shutdown request"),
             "{finding}"
         );
-        let mut other = written(None);
-        if let Ok(Written { record: Ok(r), .. }) = other.as_mut() {
-            r.wrapper_event_seq += 1;
-        }
-        let finding = write(&world, &heartbeat, &other).expect_err("another record");
+        let mut record = written.record.clone().expect("a record");
+        record.wrapper_event_seq += 1;
+        let other = Written {
+            record: Ok(record),
+            ..written
+        };
+        let finding = write(&world, &heartbeat, &Ok(other)).expect_err("another record");
         assert!(
             finding
                 .message
                 .contains("the result differs: wrapper_event_seq: the model expects 1"),
             "{finding}"
         );
-        assert!(write(&world, &heartbeat, &written(Some(None))).is_ok());
-        let finding = write(&world, &heartbeat, &written(Some(Some("x".to_string()))))
-            .expect_err("nothing to preserve");
+    }
+
+    #[test]
+    fn a_writer_that_says_it_preserved_bytes_must_have_had_bytes_to_preserve() {
+        let (world, heartbeat, written) = heartbeat_answered();
+        let said = |preserved_as| {
+            let written = Written {
+                preserved_as,
+                ..written.clone()
+            };
+            write(&world, &heartbeat, &Ok(written))
+        };
+        assert!(said(None).is_ok());
+        assert!(said(Some(None)).is_ok());
+        let finding = said(Some(Some("x".to_string()))).expect_err("nothing to preserve");
         assert_eq!(finding.spec, "§4.4", "{finding}");
     }
 

@@ -157,6 +157,14 @@ mod tests {
     }
 
     #[test]
+    fn only_characters_below_a_space_are_escaped_by_code() {
+        assert_eq!(
+            String::from_utf8_lossy(&strings(b"\"\\u001f \\u007f~\"")),
+            "\"\\u001f \u{7f}~\""
+        );
+    }
+
+    #[test]
     fn compact_keeps_the_blanks_of_a_string_past_an_escaped_quote() {
         assert_eq!(
             String::from_utf8_lossy(&compact(b"{ \"a \\\" b\" : [ 1 , \" \\\\\" ] }\n")),

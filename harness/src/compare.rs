@@ -1316,8 +1316,11 @@ mod tests {
         let spaced = text.replace("\":", "\": ");
         let finding = serialized_form(spaced.as_bytes(), &r).expect_err("spaced");
         assert_eq!(finding.spec, "§3.2");
+        let parted = text.find("\":").expect("a member") + 2;
         assert!(
-            finding.message.contains("first at byte"),
+            finding
+                .message
+                .contains(&format!("first at byte {parted}: ")),
             "{}",
             finding.message
         );
@@ -1363,10 +1366,11 @@ mod tests {
             ..record("2024-01-01T00:00:00Z", &[])
         };
         assert!(same_record(&world, &base, &base.clone()));
-        let changes: [Change; 9] = [
+        let changes: [Change; 10] = [
             ("last_completed_step", |r| {
                 progress(r).last_completed_step = Some(3)
             }),
+            ("started_at absent", |r| progress(r).started_at = None),
             ("attempt", |r| progress(r).attempt = Some(2)),
             ("last_error", |r| progress(r).last_error = Some(None)),
             ("started_at", |r| {
@@ -1410,13 +1414,24 @@ mod tests {
                 i + 1
             );
         }
+        let big = vec![b' '; lifecycle_model::spec::MAX_FILE_BYTES + 1];
+        let default =
+            String::from_utf8(record("2024-01-01T00:00:00Z", &[]).encode()).expect("UTF-8");
+        let wrong_state = default.replace("\"WAKE\"", "\"AWAKE\"").into_bytes();
         for (text, said) in [
+            (&big[..], "§1.6 item 1, larger than 1 MiB"),
+            (b"{\"a\":\"\xff\"}", "§1.6 item 2, not UTF-8"),
+            (b"\xef\xbb\xbf{}", "§1.6 item 3, a byte order mark"),
+            (b"{} {}", "§1.6 item 4, not exactly one JSON value"),
+            (b"{\"a\":NaN}", "§1.6 item 5, a token outside RFC 8259"),
             (
-                &b"{\"a\":1,\"a\":2}"[..],
-                "§1.6 item 7, a duplicate member name",
+                b"{\"a\":\"\x01\"}",
+                "§1.6 item 6, a string with a raw control character, an invalid escape or an unpaired surrogate",
             ),
+            (b"{\"a\":1,\"a\":2}", "§1.6 item 7, a duplicate member name"),
             (b"[]", "§1.6 item 8, not an object"),
             (b"{}", "§1.6 item 9, a required member missing"),
+            (&wrong_state, "§1.6 item 10, a known member that breaks its rule"),
         ] {
             let corrupt = lifecycle_model::record::decode(text).expect_err("corrupt");
             assert_eq!(how_corrupt(&corrupt), said);
@@ -1795,6 +1810,48 @@ mod tests {
                 .contains("the result differs: wrapper_event_seq: the model expects 1"),
             "{finding}"
         );
+    }
+
+    #[test]
+    fn a_dispatch_reports_a_transition_exactly_when_the_state_changed() {
+        let (world, heartbeat, written) = heartbeat_answered();
+        let reports = |transitioned| {
+            let written = Written {
+                transitioned,
+                ..written.clone()
+            };
+            write(&world, &heartbeat, &Ok(written))
+        };
+        assert!(reports(Some(false)).is_ok());
+        let finding = reports(Some(true)).expect_err("WAKE to WAKE");
+        assert_eq!(finding.spec, "§4.2", "{finding}");
+        assert!(
+            finding
+                .message
+                .contains("from WAKE to WAKE, the implementation reports transitioned: true"),
+            "{finding}"
+        );
+    }
+
+    #[test]
+    fn a_writer_may_fail_as_the_model_does_on_an_unreadable_file_and_at_overflow() {
+        let heartbeat = heartbeat();
+        let unreadable = World::new(NOW, Found::Unreadable);
+        let io = Err(Failure::Io {
+            errno: Some(21),
+            message: "Is a directory".to_string(),
+        });
+        assert!(write(&unreadable, &heartbeat, &io).is_ok());
+        assert!(write(&unreadable, &heartbeat, &Err(Failure::Overflow)).is_err());
+        let at_the_last_number = World::new(
+            NOW,
+            Found::Valid(Record {
+                wrapper_event_seq: lifecycle_model::spec::MAX_INTEGER,
+                ..record("2024-01-01T00:00:00Z", &[])
+            }),
+        );
+        assert!(write(&at_the_last_number, &heartbeat, &Err(Failure::Overflow)).is_ok());
+        assert!(write(&at_the_last_number, &heartbeat, &io).is_err());
     }
 
     #[test]

@@ -340,4 +340,18 @@ mod tests {
         assert_eq!(r.level, 0);
         assert!(!r.is_deep());
     }
+
+    #[test]
+    fn a_reader_is_deep_from_the_most_levels_allowed() {
+        fn deep_at(r: &mut Reader<'_>, levels: u32) -> bool {
+            if levels == 0 {
+                r.is_deep()
+            } else {
+                r.nested(|r| deep_at(r, levels - 1))
+            }
+        }
+        let mut r = Reader::new(&[]);
+        assert!(!deep_at(&mut r, MAX_LEVEL - 1));
+        assert!(deep_at(&mut r, MAX_LEVEL));
+    }
 }

@@ -533,6 +533,8 @@ mod tests {
             Some(("§4.5", "a mode wider than 0600".to_string()))
         );
         assert_eq!(modes(Rules::Requirements, &other, None), None);
+        let private = [(RECORD, file(0o600)), ("sub", Entry::Dir { mode: 0o700 })];
+        assert_eq!(modes(Rules::Spec, &private, None), None);
         let sub = [(RECORD, file(0o600)), ("sub", Entry::Dir { mode: 0o755 })];
         assert_eq!(
             modes(Rules::Spec, &sub, None),
@@ -552,8 +554,16 @@ mod tests {
         assert!(no_temp_files_remain(RECORD, &sidecars, &before, &kept, true).is_ok());
         let mut left = kept.clone();
         left.insert("new".to_string(), file(0o600));
-        let found = no_temp_files_remain(RECORD, &sidecars, &before, &left, false);
-        assert_eq!(found.map_err(|f| f.spec), Err("§3.3"));
+        left.insert("newer".to_string(), file(0o600));
+        let found = no_temp_files_remain(RECORD, &sidecars, &before, &left, false)
+            .expect_err("two files left");
+        assert_eq!(found.spec, "§3.3");
+        assert!(
+            found
+                .message
+                .ends_with("the operation left files behind: new, newer"),
+            "{found}"
+        );
         // A stale temp file that was there before: a divergence only for a
         // writer that should have swept it.
         let mut stale_before = before.clone();

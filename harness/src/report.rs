@@ -360,6 +360,18 @@ mod tests {
     }
 
     #[test]
+    fn a_long_json_text_is_cut_and_says_how_long_it_was() {
+        let text = format!("[{}]", "1,".repeat(SHOWN));
+        let shown = json_text(&text);
+        assert!(shown.starts_with("[1,1,"), "{shown}");
+        assert!(
+            shown.ends_with(&format!("… ({} bytes in all)", 2 * SHOWN + 2)),
+            "{shown}"
+        );
+        assert_eq!(json_text("[1]"), "[1]");
+    }
+
+    #[test]
     fn a_place_in_a_file_is_marked_between_the_bytes_before_and_after_it() {
         let file = br#"{"a":1,"a":2}"#;
         assert_eq!(around(file, 7), r#""{\"a\":1," »here« "\"a\":2}""#);

@@ -275,6 +275,49 @@ pub trait Simulation {
 mod tests {
     use super::*;
 
+    /// A subject that says nothing of itself: only what it must answer.
+    struct Plain;
+
+    impl Subject for Plain {
+        fn default_record(&mut self, _: &Timestamp) -> Result<Answer, Failure> {
+            unreachable!("not asked")
+        }
+        fn write(&mut self, _: &WriterOp, _: &Timestamp) -> Result<Written, Failure> {
+            unreachable!("not asked")
+        }
+        fn save(&mut self, _: &Record) -> Result<(), Failure> {
+            unreachable!("not asked")
+        }
+        fn save_json(&mut self, _: &str) -> Result<(), Failure> {
+            unreachable!("not asked")
+        }
+        fn load(&mut self, _: &Timestamp) -> Result<Loaded, Failure> {
+            unreachable!("not asked")
+        }
+        fn record_name(&self) -> &str {
+            lifecycle_model::spec::RECORD_FILE_NAME
+        }
+        fn entries(&self) -> Listing {
+            Listing::new()
+        }
+        fn dir_mode(&self) -> Option<u32> {
+            None
+        }
+        fn put_file(&mut self, _: &str, _: &[u8], _: u32) {}
+        fn put_dir(&mut self, _: &str) {}
+        fn remove(&mut self, _: &str) {}
+    }
+
+    #[test]
+    fn a_subject_that_says_nothing_takes_now_offers_everything_and_keeps_a_lock_file() {
+        let mut plain = Plain;
+        assert!(plain.takes_now());
+        assert!(plain.offers(&WriterOp::CycleDone));
+        assert_eq!(plain.sidecars(), [lifecycle_model::spec::LOCK_FILE_NAME]);
+        assert!(plain.case_dir().is_none());
+        assert!(plain.simulation().is_none());
+    }
+
     #[test]
     fn an_injected_fault_is_named_as_its_errno_is() {
         for (fault, name, errno) in [

@@ -335,6 +335,11 @@ mod tests {
             Transition::Corrupt(Corruption::Bom).detail().as_deref(),
             Some("corrupt/bom")
         );
+        let invalid = crate::generate::invalid::InvalidSave::Oversize;
+        assert_eq!(
+            Transition::SaveInvalid(invalid).detail().as_deref(),
+            Some("save_invalid/oversize")
+        );
         assert_eq!(
             Transition::Clock(ClockMove::To(crate::generate::record::TsSpec::noon(
                 2030, 1, 1

@@ -210,6 +210,24 @@ mod tests {
     }
 
     #[test]
+    fn clock_steps_go_from_below_a_millisecond_to_months() {
+        const DAY: u64 = 86_400_000_000;
+        let steps: Vec<u64> = drawn::<clock::ClockMove>(2000)
+            .into_iter()
+            .filter_map(|m| match m {
+                clock::ClockMove::By(us) => Some(us),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            steps.iter().all(|us| (1..100 * DAY).contains(us)),
+            "{steps:?}"
+        );
+        assert!(steps.iter().any(|us| *us < 1_000), "{steps:?}");
+        assert!(steps.iter().any(|us| *us > 30 * DAY), "{steps:?}");
+    }
+
+    #[test]
     fn a_clock_step_moves_the_clock_forward_from_now() {
         use lifecycle_model::writer::Found;
         let world = crate::world::World::new(clock::START_MICROS, Found::Missing);

@@ -170,6 +170,40 @@ mod tests {
     }
 
     #[test]
+    fn a_drawn_progress_object_holds_its_members_and_unknown_members() {
+        use json_doc::Render;
+        let contains = |text: &[u8], part: &[u8]| text.windows(part.len()).any(|w| w == part);
+        let mut with_unknown = 0;
+        for progress in drawn::<json_doc::ProgressDoc>(500) {
+            if !progress.edits.0.is_empty() {
+                continue;
+            }
+            let mut text = Vec::new();
+            progress.render(&mut text);
+            if progress.last_completed_step.is_some() {
+                assert!(contains(&text, b"\"last_completed_step\":"), "{progress:?}");
+            }
+            for (name, _) in &progress.unknown {
+                with_unknown += 1;
+                assert!(contains(&text, &name.to_bytes()), "{progress:?}");
+            }
+        }
+        assert!(with_unknown > 0, "no unknown member drawn");
+    }
+
+    #[test]
+    fn stamps_near_the_clock_have_no_extra_digits_a_few_or_zeros_then_one() {
+        let extras: std::collections::BTreeSet<usize> = drawn::<record::Stamp>(1000)
+            .into_iter()
+            .filter_map(|s| match s {
+                record::Stamp::Near { extra, .. } => Some(extra.len()),
+                record::Stamp::At(_) => None,
+            })
+            .collect();
+        assert_eq!(extras, (0..=9).collect(), "lengths of the extra digits");
+    }
+
+    #[test]
     fn drawn_integers_have_every_bit_length_up_to_53() {
         let lengths: std::collections::BTreeSet<u32> = drawn::<record::IntSpec>(4000)
             .iter()

@@ -619,6 +619,21 @@ mod tests {
     }
 
     #[test]
+    fn a_value_longer_than_a_file_may_be_is_no_member_of_a_record() {
+        use crate::generate::json_doc::{Lit, Punct, Ws};
+        let array = |n: usize| Value::Array {
+            ws: Ws::None,
+            punct: Punct::Proper,
+            items: vec![Value::Lit(Lit::Null); n],
+        };
+        // Five bytes an item, and the brackets but one comma: `most` items
+        // are 1 MiB exactly, one more is past it.
+        let most = lifecycle_model::spec::MAX_FILE_BYTES / 5;
+        assert!(raw_json(&array(most)).is_some());
+        assert_eq!(raw_json(&array(most + 1)), None);
+    }
+
+    #[test]
     fn a_near_stamp_may_lie_a_fraction_of_a_microsecond_after_now() {
         let now = 1_704_067_200_000_000;
         let stamp = Stamp::Near {

@@ -199,4 +199,10 @@ mod tests {
             assert_eq!(pad_offset(pad_byte(offset)), offset, "byte {b}");
         }
     }
+
+    #[test]
+    #[should_panic(expected = "pad offset 9 is not one of -2..=8")]
+    fn a_pad_offset_no_byte_reads_as_is_refused() {
+        pad_byte(9);
+    }
 }

@@ -74,6 +74,11 @@ struct Fake {
     /// Whether, reading its own clock, it reads it 2 ms into the request:
     /// a slow store.
     slow: bool,
+    /// The files beside the record, by name.
+    others: BTreeMap<String, Vec<u8>>,
+    /// Whether a writer that loaded a readable file removes the stale temp
+    /// files beside it (SPEC §3.7; a SHOULD of the requirements).
+    sweeps: bool,
 }
 
 impl Fake {
@@ -88,6 +93,8 @@ impl Fake {
             loads_other_side: false,
             keeps_lock: false,
             slow: false,
+            others: BTreeMap::new(),
+            sweeps: true,
         }
     }
 
@@ -163,6 +170,25 @@ impl Subject for Fake {
 
     fn write(&mut self, op: &WriterOp, now: &Timestamp) -> Result<Written, Failure> {
         let found = self.found();
+        if let WriterOp::Save(record) = op {
+            if !record.is_valid() {
+                // Refused naming the field: a top-level name given twice,
+                // or what the library save names.
+                let mut seen = std::collections::BTreeSet::new();
+                if let Some((twin, _)) = record.unknown.iter().find(|(name, _)| !seen.insert(name))
+                {
+                    return Err(Failure::InvalidRecord {
+                        field: Some(twin.clone()),
+                    });
+                }
+                let refused = self.save_json_as_the_model(&report::record_text(record));
+                return Err(refused.expect_err("the model calls it invalid"));
+            }
+        }
+        if self.sweeps && found != Found::Unreadable {
+            self.others
+                .retain(|name, _| !lifecycle_model::spec::is_temp_name(name));
+        }
         match writer::operate(&found, op, &self.reading(now)) {
             Ok(outcome) => {
                 if outcome.wrote {
@@ -261,6 +287,15 @@ impl Subject for Fake {
                 },
             );
         }
+        for (name, data) in &self.others {
+            listing.insert(
+                name.clone(),
+                Entry::File {
+                    mode: FILE_MODE,
+                    data: Arc::new(data.clone()),
+                },
+            );
+        }
         if let Some(data) = &self.file {
             listing.insert(
                 RECORD_FILE_NAME.to_string(),
@@ -277,16 +312,24 @@ impl Subject for Fake {
         Some(DIR_MODE)
     }
 
-    fn put_file(&mut self, _: &str, data: &[u8], _: u32) {
-        self.file = Some(data.to_vec());
+    fn put_file(&mut self, name: &str, data: &[u8], _: u32) {
+        if name == RECORD_FILE_NAME {
+            self.file = Some(data.to_vec());
+        } else {
+            self.others.insert(name.to_string(), data.to_vec());
+        }
     }
 
     fn put_dir(&mut self, _: &str) {
         unreachable!("no test puts a directory");
     }
 
-    fn remove(&mut self, _: &str) {
-        self.file = None;
+    fn remove(&mut self, name: &str) {
+        if name == RECORD_FILE_NAME {
+            self.file = None;
+        } else {
+            self.others.remove(name);
+        }
     }
 }
 
@@ -755,6 +798,60 @@ fn a_store_that_keeps_its_lock_file_conforms() {
         .subject()
         .entries()
         .contains_key(lifecycle_model::spec::LOCK_FILE_NAME));
+}
+
+/// A heartbeat of a fake that `sweeps` or not, judged by `rules`, after a
+/// stale temp file was put beside its record.
+fn heartbeat_beside_a_stale_temp_file(sweeps: bool, rules: Rules) -> Result<(), Finding> {
+    let mut fake = Fake::new(true, Clock::Truncated(6));
+    fake.sweeps = sweeps;
+    let mut d = driver(fake, HALFWAY, rules);
+    d.write(&dispatch(Event::HeartbeatRefresh))?;
+    d.apply(&Transition::StaleTemp(7))?;
+    assert_eq!(d.subject().entries().len(), 2, "the record and a temp file");
+    d.write(&dispatch(Event::HeartbeatRefresh))?;
+    Ok(())
+}
+
+#[test]
+fn a_store_that_leaves_stale_temp_files_diverges_from_the_spec_and_meets_the_requirements() {
+    for rules in [Rules::Spec, Rules::Requirements] {
+        heartbeat_beside_a_stale_temp_file(true, rules).expect("it sweeps");
+    }
+    let finding =
+        heartbeat_beside_a_stale_temp_file(false, Rules::Spec).expect_err("it does not sweep");
+    assert_eq!(
+        (finding.spec, finding.level),
+        ("§3.7", crate::finding::Level::Divergence),
+        "{finding}"
+    );
+    heartbeat_beside_a_stale_temp_file(false, Rules::Requirements)
+        .expect("sweeping is a SHOULD of the requirements");
+}
+
+#[test]
+fn an_invalid_save_with_two_members_of_one_name_goes_only_to_a_locked_save() {
+    use crate::generate::invalid::{InvalidSave, Level};
+    let judged = |fake: Fake, kind: InvalidSave| {
+        let mut d = driver(fake, HALFWAY, Rules::Requirements);
+        match d.apply(&Transition::SaveInvalid(kind)) {
+            Ok(Step::Judged) => true,
+            Ok(Step::Skipped(why)) => {
+                assert!(why.contains("only to a locked save"), "{why}");
+                false
+            }
+            Err(finding) => panic!("{finding}"),
+        }
+    };
+    let fake = || Fake::new(true, Clock::Truncated(6));
+    let twice = || InvalidSave::DuplicateUnknown(Level::Top);
+    assert!(judged(fake(), InvalidSave::SequenceTooLarge(0)));
+    assert!(judged(fake(), twice()));
+    assert!(judged(
+        fake().store_only(),
+        InvalidSave::SequenceTooLarge(0)
+    ));
+    assert!(!judged(fake().store_only(), twice()));
 }
 
 #[test]

@@ -77,7 +77,7 @@ struct Fake {
     /// The files beside the record, by name.
     others: BTreeMap<String, Vec<u8>>,
     /// Whether a writer that loaded a readable file removes the stale temp
-    /// files beside it (SPEC §3.7; a SHOULD of the requirements).
+    /// files of this SPEC's names beside it (a SHOULD of SPEC §3.7).
     sweeps: bool,
 }
 
@@ -826,7 +826,7 @@ fn a_store_that_leaves_stale_temp_files_diverges_from_the_spec_and_meets_the_req
         "{finding}"
     );
     heartbeat_beside_a_stale_temp_file(false, Rules::Requirements)
-        .expect("sweeping is a SHOULD of the requirements");
+        .expect("the requirements name no temp file: one of this SPEC's names is no stale file of the store's");
 }
 
 #[test]

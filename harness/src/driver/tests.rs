@@ -800,6 +800,18 @@ fn a_store_that_keeps_its_lock_file_conforms() {
         .contains_key(lifecycle_model::spec::LOCK_FILE_NAME));
 }
 
+#[test]
+fn a_file_set_from_outside_is_what_load_must_return_next() {
+    let mut d = driver(Fake::new(true, Clock::Truncated(6)), HALFWAY, Rules::Spec);
+    let record = with("");
+    d.subject()
+        .put_file(RECORD_FILE_NAME, record.as_bytes(), FILE_MODE);
+    d.after_step()
+        .expect_err("the driver still expects no file");
+    d.set_file(Found::of_bytes(record.as_bytes()));
+    d.after_step().expect("the driver expects the record put");
+}
+
 /// A heartbeat of a fake that `sweeps` or not, judged by `rules`, after a
 /// stale temp file was put beside its record.
 fn heartbeat_beside_a_stale_temp_file(sweeps: bool, rules: Rules) -> Result<(), Finding> {

@@ -1366,7 +1366,9 @@ mod tests {
             ..record("2024-01-01T00:00:00Z", &[])
         };
         assert!(same_record(&world, &base, &base.clone()));
-        let changes: [Change; 10] = [
+        let changes: [Change; 12] = [
+            ("progress absent", |r| r.sleep_cycle_progress = None),
+            ("quarantine absent", |r| r.quarantine = None),
             ("last_completed_step", |r| {
                 progress(r).last_completed_step = Some(3)
             }),
@@ -1631,6 +1633,16 @@ mod tests {
             ("§1.3", NOT_A_RECORD),
             "{finding}"
         );
+        let unnamed = Err(Failure::InvalidRecord { field: None });
+        assert!(save(&invalid, None, &unnamed).is_ok());
+        let finding =
+            save(&invalid, Some("wrapper_event_seq"), &unnamed).expect_err("the field unnamed");
+        assert!(
+            finding
+                .message
+                .starts_with("save was refused without naming the field wrapper_event_seq"),
+            "{finding}"
+        );
         let finding = save(&invalid, None, &io).expect_err("not refused as invalid");
         assert!(
             finding.message.starts_with("save failed with I/O error"),
@@ -1810,6 +1822,34 @@ mod tests {
                 .contains("the result differs: wrapper_event_seq: the model expects 1"),
             "{finding}"
         );
+    }
+
+    #[test]
+    fn a_writer_must_say_it_wrote_when_the_model_writes() {
+        let (world, heartbeat, written) = heartbeat_answered();
+        let said = Written {
+            wrote: Some(false),
+            ..written
+        };
+        let finding = write(&world, &heartbeat, &Ok(said)).expect_err("a heartbeat writes");
+        assert!(
+            finding.message.contains("the implementation wrote nothing"),
+            "{finding}"
+        );
+    }
+
+    #[test]
+    fn a_refusal_must_be_the_models_reason() {
+        let world = World::new(NOW, Found::Missing);
+        let refused = |r| Err(Failure::Refused(r));
+        assert!(write(&world, &WriterOp::StepDone(1), &refused(Refusal::NoCycle)).is_ok());
+        let finding = write(
+            &world,
+            &WriterOp::StepDone(1),
+            &refused(Refusal::Quarantined),
+        )
+        .expect_err("another reason");
+        assert_eq!(finding.rule, RESULT_RULE, "{finding}");
     }
 
     #[test]

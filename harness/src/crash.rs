@@ -568,14 +568,18 @@ mod tests {
                     data: Vec::new(),
                 },
             );
-            let judged = judge_disk(&disk, &initial, &layout, &allowed);
-            match judged {
-                Err(what) if left_behind => assert_eq!(
-                    what,
-                    format!("{path} is left behind and no lock holder will sweep it (SPEC §3.5.1, §3.7)")
-                ),
-                judged => assert_eq!(judged, Ok(()), "{name}"),
-            }
+            let expected = if left_behind {
+                Err(format!(
+                    "{path} is left behind and no lock holder will sweep it (SPEC §3.5.1, §3.7)"
+                ))
+            } else {
+                Ok(())
+            };
+            assert_eq!(
+                judge_disk(&disk, &initial, &layout, &allowed),
+                expected,
+                "{name}"
+            );
         }
     }
 

@@ -500,6 +500,8 @@ mod tests {
     fn names_that_are_not_plain_are_json_strings() {
         let d = between(r#"{"a b":{"":1}}"#, r#"{"a b":{"":2}}"#);
         assert_eq!(d.found[0].path, r#"["a b"][""]"#);
+        let d = between(r#"{"_a1":{"1a":1}}"#, r#"{"_a1":{"1a":2}}"#);
+        assert_eq!(d.found[0].path, r#"_a1["1a"]"#);
     }
 
     #[test]
@@ -540,6 +542,21 @@ mod tests {
         );
         let spec = between(r#"{"x":1.0}"#, r#"{"x":1}"#).said(Sides::RETURNED, Rules::Spec);
         assert!(spec.contains("written another way"), "{spec}");
+        // One value written two ways adds nothing by the requirements.
+        let same = between(r#"{"x":1.0}"#, r#"{"x":1}"#).said(Sides::RETURNED, Rules::Requirements);
+        assert!(!same.contains("binary64"), "{same}");
+        // How far apart: counted up to a million binary64 values.
+        let apart = |a: &str, b: &str| {
+            between(&format!(r#"{{"x":{a}}}"#), &format!(r#"{{"x":{b}}}"#))
+                .said(Sides::RETURNED, Rules::Requirements)
+        };
+        let two = apart("1", "1.0000000000000004");
+        assert!(two.ends_with(", 2 ulps apart)"), "{two}");
+        let far = apart("1", "2");
+        assert!(
+            far.ends_with("(numbers compare as binary64 values, requirements §7)"),
+            "{far}"
+        );
     }
 
     #[test]

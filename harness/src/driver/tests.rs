@@ -76,6 +76,9 @@ struct Fake {
     slow: bool,
     /// The files beside the record, by name.
     others: BTreeMap<String, Vec<u8>>,
+    /// Whether a load and a save leave a file `litter` beside the record,
+    /// whatever they answer: a store that writes where it must not.
+    litters: bool,
     /// Whether a writer that loaded a readable file removes the stale temp
     /// files of this SPEC's names beside it (a SHOULD of SPEC §3.7).
     sweeps: bool,
@@ -94,6 +97,7 @@ impl Fake {
             keeps_lock: false,
             slow: false,
             others: BTreeMap::new(),
+            litters: false,
             sweeps: true,
         }
     }
@@ -217,6 +221,7 @@ impl Subject for Fake {
     }
 
     fn save_json(&mut self, json: &str) -> Result<(), Failure> {
+        self.litter();
         match self.saves {
             Saves::FailsWithIo => {
                 return Err(Failure::Io {
@@ -248,6 +253,7 @@ impl Subject for Fake {
     }
 
     fn load(&mut self, now: &Timestamp) -> Result<Loaded, Failure> {
+        self.litter();
         let found = match self.found() {
             Found::Corrupt(data) if self.loads_other_side => {
                 implementation_defined::as_valid(&data).map_or(Found::Corrupt(data), Found::Valid)
@@ -334,6 +340,12 @@ impl Subject for Fake {
 }
 
 impl Fake {
+    fn litter(&mut self) {
+        if self.litters {
+            self.others.insert("litter".to_string(), Vec::new());
+        }
+    }
+
     fn save_json_as_the_model(&mut self, json: &str) -> Result<(), Failure> {
         let record = decode(json.as_bytes()).map_err(|corrupt| Failure::InvalidRecord {
             field: match corrupt {
@@ -605,6 +617,20 @@ fn a_json_library_that_refuses_deep_records_makes_a_choice_not_a_violation() {
     let fake = Fake::new(true, Clock::Truncated(6)).saving(Saves::RefusesPast128Levels);
     let mut d = driver(fake, HALFWAY, Rules::Spec);
     assert!(d.library_save(&record).is_err());
+}
+
+#[test]
+fn a_load_or_a_refused_save_that_writes_a_file_is_caught() {
+    let mut fake = Fake::new(true, Clock::Truncated(6)).saving(Saves::RefusesPast128Levels);
+    fake.litters = true;
+    let mut d = driver(fake, HALFWAY, Rules::Requirements);
+    let finding = d.apply(&Transition::Load).expect_err("a load wrote");
+    assert_eq!(finding.spec, "§2.2.5", "{finding}");
+    d.subject().remove("litter");
+    let deep = with(&format!(r#","x":{}{}"#, "[".repeat(200), "]".repeat(200)));
+    let record = decode(deep.as_bytes()).expect("valid here");
+    let finding = d.library_save(&record).expect_err("a refused save wrote");
+    assert_eq!(finding.spec, "§3.1", "{finding}");
 }
 
 #[test]

@@ -323,6 +323,17 @@ mod tests {
     }
 
     #[test]
+    fn bytes_pairs_boxes_and_options_read_back_as_written() {
+        type Shaped = (u8, (Box<u8>, Option<u8>));
+        for value in [(0, (Box::new(255), Some(7))), (200, (Box::new(1), None))] {
+            let mut w = Writer::default();
+            w.write(&value);
+            let bytes = w.into_bytes();
+            assert_eq!(Reader::new(&bytes).read::<Shaped>(), value);
+        }
+    }
+
+    #[test]
     fn a_list_of_the_most_values_allowed_reads_back_whole() {
         let mut w = Writer::default();
         w.list(&[true, false, true, true, false], 5);

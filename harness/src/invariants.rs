@@ -576,6 +576,33 @@ mod tests {
     }
 
     #[test]
+    fn wrapper_event_seq_goes_backwards_only_through_a_save() {
+        let at = |seq: u64| {
+            Found::Valid(lifecycle_model::Record {
+                wrapper_event_seq: seq,
+                ..lifecycle_model::Record::default_at(
+                    &lifecycle_model::Timestamp::parse("2024-01-01T00:00:00Z").expect("a time"),
+                )
+            })
+        };
+        let heartbeat = WriterOp::Dispatch {
+            event: lifecycle_model::Event::HeartbeatRefresh,
+            guards: lifecycle_model::Guards::default(),
+            shadow_run: false,
+        };
+        assert!(sequence_never_goes_backwards(&heartbeat, &at(5), &at(5)).is_ok());
+        assert!(sequence_never_goes_backwards(&heartbeat, &at(5), &at(6)).is_ok());
+        assert!(sequence_never_goes_backwards(&heartbeat, &Found::Missing, &at(0)).is_ok());
+        let finding =
+            sequence_never_goes_backwards(&heartbeat, &at(5), &at(4)).expect_err("backwards");
+        assert_eq!(finding.message, "wrapper_event_seq went from 5 to 4");
+        let save = WriterOp::Save(lifecycle_model::Record::default_at(
+            &lifecycle_model::Timestamp::parse("2024-01-01T00:00:00Z").expect("a time"),
+        ));
+        assert!(sequence_never_goes_backwards(&save, &at(5), &at(0)).is_ok());
+    }
+
+    #[test]
     fn a_writer_that_failed_changed_nothing_but_a_new_lock_and_what_it_may_sweep() {
         let sidecars = [spec::LOCK_FILE_NAME.to_string()];
         let before = listed(&[(RECORD, file(0o600)), (TEMP, file(0o600))]);

@@ -184,6 +184,7 @@ mod tests {
             r#"{"y":null,"x":[1,"é"]}"#
         ));
         assert!(equal("1.50", "1.5"));
+        assert!(equal("[true, false, null, 1.0]", "[true,false,null,1]"));
         assert!(equal(
             "123456789012345678901234567890",
             "1.2345678901234568e29"

@@ -177,6 +177,53 @@ pub fn unreached<F: Subjects>(histogram: &BTreeMap<String, u64>) -> Vec<String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::subject::Plain;
+
+    /// Runs with a simulated disk, or not; never started.
+    struct Simulated<const YES: bool>;
+
+    impl<const YES: bool> Subjects for Simulated<YES> {
+        type Subject = Plain;
+        const SIMULATED: bool = YES;
+        const LABEL: &'static str = "machine-tests";
+        fn create() -> Plain {
+            Plain
+        }
+    }
+
+    #[test]
+    fn crashes_power_loss_and_faults_are_drawn_and_required_only_on_a_simulated_disk() {
+        let state = |simulated| RefState {
+            initial: Initial {
+                now_micros: 0,
+                file: lifecycle_model::writer::Found::Missing,
+            },
+            simulated,
+        };
+        let power_loss = Transition::PowerLoss {
+            block_size: 512,
+            choice: 0,
+        };
+        for simulated in [true, false] {
+            assert!(Machine::<Simulated<true>>::preconditions(
+                &state(simulated),
+                &Transition::Load
+            ));
+            assert_eq!(
+                Machine::<Simulated<true>>::preconditions(&state(simulated), &power_loss),
+                simulated
+            );
+        }
+        let never = BTreeMap::new();
+        let on_sim = unreached::<Simulated<true>>(&never);
+        let on_disk = unreached::<Simulated<false>>(&never);
+        for key in ["transition/load", "state/WAKE", "corrupt_class/10"] {
+            assert!(on_sim.iter().any(|k| k == key), "{key}: {on_sim:?}");
+            assert!(on_disk.iter().any(|k| k == key), "{key}: {on_disk:?}");
+        }
+        assert!(on_sim.iter().any(|k| k == "transition/power_loss"));
+        assert!(!on_disk.iter().any(|k| k == "transition/power_loss"));
+    }
 
     #[test]
     fn a_run_replays_the_failures_persisted_beside_its_source_file() {

@@ -271,42 +271,45 @@ pub trait Simulation {
     fn recover(&mut self, crash: Crash, choice: u64) -> Result<u64, String>;
 }
 
+/// A subject that says nothing of itself and is never asked: for the
+/// tests of what needs a subject's type or its defaults.
+#[cfg(test)]
+pub(crate) struct Plain;
+
+#[cfg(test)]
+impl Subject for Plain {
+    fn default_record(&mut self, _: &Timestamp) -> Result<Answer, Failure> {
+        unreachable!("not asked")
+    }
+    fn write(&mut self, _: &WriterOp, _: &Timestamp) -> Result<Written, Failure> {
+        unreachable!("not asked")
+    }
+    fn save(&mut self, _: &Record) -> Result<(), Failure> {
+        unreachable!("not asked")
+    }
+    fn save_json(&mut self, _: &str) -> Result<(), Failure> {
+        unreachable!("not asked")
+    }
+    fn load(&mut self, _: &Timestamp) -> Result<Loaded, Failure> {
+        unreachable!("not asked")
+    }
+    fn record_name(&self) -> &str {
+        lifecycle_model::spec::RECORD_FILE_NAME
+    }
+    fn entries(&self) -> Listing {
+        Listing::new()
+    }
+    fn dir_mode(&self) -> Option<u32> {
+        None
+    }
+    fn put_file(&mut self, _: &str, _: &[u8], _: u32) {}
+    fn put_dir(&mut self, _: &str) {}
+    fn remove(&mut self, _: &str) {}
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A subject that says nothing of itself: only what it must answer.
-    struct Plain;
-
-    impl Subject for Plain {
-        fn default_record(&mut self, _: &Timestamp) -> Result<Answer, Failure> {
-            unreachable!("not asked")
-        }
-        fn write(&mut self, _: &WriterOp, _: &Timestamp) -> Result<Written, Failure> {
-            unreachable!("not asked")
-        }
-        fn save(&mut self, _: &Record) -> Result<(), Failure> {
-            unreachable!("not asked")
-        }
-        fn save_json(&mut self, _: &str) -> Result<(), Failure> {
-            unreachable!("not asked")
-        }
-        fn load(&mut self, _: &Timestamp) -> Result<Loaded, Failure> {
-            unreachable!("not asked")
-        }
-        fn record_name(&self) -> &str {
-            lifecycle_model::spec::RECORD_FILE_NAME
-        }
-        fn entries(&self) -> Listing {
-            Listing::new()
-        }
-        fn dir_mode(&self) -> Option<u32> {
-            None
-        }
-        fn put_file(&mut self, _: &str, _: &[u8], _: u32) {}
-        fn put_dir(&mut self, _: &str) {}
-        fn remove(&mut self, _: &str) {}
-    }
 
     #[test]
     fn a_subject_that_says_nothing_takes_now_offers_everything_and_keeps_a_lock_file() {

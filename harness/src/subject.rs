@@ -312,6 +312,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_refusal_is_told_in_words_of_its_own() {
+        let words: Vec<String> = [
+            Refusal::NoSteps,
+            Refusal::Quarantined,
+            Refusal::NoCycle,
+            Refusal::WrongStep {
+                expected: 2,
+                got: 3,
+            },
+            Refusal::QuarantineOutOfRange,
+            Refusal::StepOutOfRange { step: 9 },
+        ]
+        .iter()
+        .map(refusal)
+        .collect();
+        for w in &words {
+            assert_eq!(words.iter().filter(|o| *o == w).count(), 1, "{w}");
+        }
+        assert_eq!(words[3], "step 3 is out of order, the next step is 2");
+        assert_eq!(
+            Failure::Refused(Refusal::NoCycle).to_string(),
+            "refused: no cycle in progress"
+        );
+    }
+
+    #[test]
     fn a_subject_that_says_nothing_takes_now_offers_everything_and_keeps_a_lock_file() {
         let mut plain = Plain;
         assert!(plain.takes_now());

@@ -335,6 +335,22 @@ mod tests {
             Transition::Corrupt(Corruption::Bom).detail().as_deref(),
             Some("corrupt/bom")
         );
+        let crash = |crash| Transition::Crash {
+            op: OpSpec::Begin(crate::generate::op::StepNo::Small(1)),
+            at_call: 0,
+            crash,
+            choice: 0,
+        };
+        assert_eq!(
+            crash(Crash::Process).detail().as_deref(),
+            Some("crash/process/begin")
+        );
+        assert_eq!(
+            crash(Crash::PowerLoss { block_size: 512 })
+                .detail()
+                .as_deref(),
+            Some("crash/power_loss/begin")
+        );
         let invalid = crate::generate::invalid::InvalidSave::Oversize;
         assert_eq!(
             Transition::SaveInvalid(invalid).detail().as_deref(),

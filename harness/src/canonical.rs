@@ -157,6 +157,17 @@ mod tests {
     }
 
     #[test]
+    fn an_unpaired_surrogate_escape_becomes_a_replacement_character() {
+        for (text, value) in [
+            (&br#""a\ud83d""#[..], "\"a\u{fffd}\""),
+            (br#""\ud83db""#, "\"\u{fffd}b\""),
+            (br#""\ude00a""#, "\"\u{fffd}a\""),
+        ] {
+            assert_eq!(String::from_utf8_lossy(&strings(text)), value);
+        }
+    }
+
+    #[test]
     fn only_characters_below_a_space_are_escaped_by_code() {
         assert_eq!(
             String::from_utf8_lossy(&strings(b"\"\\u001f \\u007f~\"")),

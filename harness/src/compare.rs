@@ -1491,6 +1491,35 @@ mod tests {
     }
 
     #[test]
+    fn a_load_that_says_it_found_another_kind_of_file_diverges() {
+        let world = World::new(NOW, Found::Missing);
+        let said = |kind| {
+            load(
+                &world,
+                &Ok(Loaded {
+                    kind,
+                    record: Ok(Record::default_at(world.now())),
+                }),
+            )
+        };
+        assert!(said(None).is_ok());
+        assert!(said(Some(lifecycle_model::writer::LoadKind::Missing)).is_ok());
+        let finding =
+            said(Some(lifecycle_model::writer::LoadKind::Corrupt)).expect_err("not corrupt");
+        assert_eq!(
+            (finding.spec, finding.level),
+            ("§2.1", crate::finding::Level::Divergence),
+            "{finding}"
+        );
+        assert!(
+            finding
+                .message
+                .contains("said it found corrupt, not missing"),
+            "{finding}"
+        );
+    }
+
+    #[test]
     fn a_wrong_load_names_the_members_that_differ_and_what_load_must_return() {
         let stored = Record {
             wrapper_event_seq: 4,

@@ -677,4 +677,21 @@ mod tests {
             assert_eq!(by_read, by_bytes);
         }
     }
+
+    #[test]
+    fn a_disk_judged_by_its_read_record_encodes_no_allowed_record() {
+        let layout = Layout::state_dir();
+        let old = old_record();
+        let initial = initial_disk(&layout, StartingDisk::OldRecord, &old);
+        let allowed = Allowed::default().or(&old);
+        let read = Found::of_bytes(&old.encode());
+        assert_eq!(
+            judge_disk_read(&initial, &initial, &layout, &allowed, &read),
+            Ok(())
+        );
+        assert!(
+            allowed.encoded.get().is_none(),
+            "the allowed records were encoded"
+        );
+    }
 }

@@ -164,5 +164,8 @@ mod tests {
         assert_eq!(made.permissions().mode() & 0o777, DIR_MODE);
         dir.remove("d");
         assert_eq!(dir.entries().len(), 1);
+        dir.remove("f");
+        dir.remove("never there");
+        assert!(dir.entries().is_empty());
     }
 }

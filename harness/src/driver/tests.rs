@@ -76,6 +76,8 @@ struct Fake {
     slow: bool,
     /// The files beside the record, by name.
     others: BTreeMap<String, Vec<u8>>,
+    /// Whether a directory is at the record path (then `file` is `None`).
+    directory_at_path: bool,
     /// Whether a load and a save leave a file `litter` beside the record,
     /// whatever they answer: a store that writes where it must not.
     litters: bool,
@@ -97,6 +99,7 @@ impl Fake {
             keeps_lock: false,
             slow: false,
             others: BTreeMap::new(),
+            directory_at_path: false,
             litters: false,
             sweeps: true,
         }
@@ -130,6 +133,9 @@ impl Fake {
     }
 
     fn found(&self) -> Found {
+        if self.directory_at_path {
+            return Found::Unreadable;
+        }
         self.file.as_deref().map_or(Found::Missing, Found::of_bytes)
     }
 
@@ -173,6 +179,7 @@ impl Subject for Fake {
     }
 
     fn write(&mut self, op: &WriterOp, now: &Timestamp) -> Result<Written, Failure> {
+        self.litter();
         let found = self.found();
         if let WriterOp::Save(record) = op {
             if !record.is_valid() {
@@ -222,6 +229,12 @@ impl Subject for Fake {
 
     fn save_json(&mut self, json: &str) -> Result<(), Failure> {
         self.litter();
+        if self.directory_at_path {
+            return Err(Failure::Io {
+                errno: Some(21), // EISDIR
+                message: "Is a directory".into(),
+            });
+        }
         match self.saves {
             Saves::FailsWithIo => {
                 return Err(Failure::Io {
@@ -284,6 +297,9 @@ impl Subject for Fake {
 
     fn entries(&self) -> Listing {
         let mut listing = BTreeMap::new();
+        if self.directory_at_path {
+            listing.insert(RECORD_FILE_NAME.to_string(), Entry::Dir { mode: DIR_MODE });
+        }
         if self.keeps_lock && self.file.is_some() {
             listing.insert(
                 lifecycle_model::spec::LOCK_FILE_NAME.to_string(),
@@ -320,18 +336,25 @@ impl Subject for Fake {
 
     fn put_file(&mut self, name: &str, data: &[u8], _: u32) {
         if name == RECORD_FILE_NAME {
+            self.directory_at_path = false;
             self.file = Some(data.to_vec());
         } else {
             self.others.insert(name.to_string(), data.to_vec());
         }
     }
 
-    fn put_dir(&mut self, _: &str) {
-        unreachable!("no test puts a directory");
+    fn put_dir(&mut self, name: &str) {
+        assert_eq!(
+            name, RECORD_FILE_NAME,
+            "a directory goes at the record path"
+        );
+        self.file = None;
+        self.directory_at_path = true;
     }
 
     fn remove(&mut self, name: &str) {
         if name == RECORD_FILE_NAME {
+            self.directory_at_path = false;
             self.file = None;
         } else {
             self.others.remove(name);
@@ -631,6 +654,26 @@ fn a_load_or_a_refused_save_that_writes_a_file_is_caught() {
     let record = decode(deep.as_bytes()).expect("valid here");
     let finding = d.library_save(&record).expect_err("a refused save wrote");
     assert_eq!(finding.spec, "§3.1", "{finding}");
+}
+
+#[test]
+fn a_save_over_a_directory_fails_and_must_write_nothing() {
+    let record = Record::default_at(&at_micros(HALFWAY));
+    // A fake with the locked save (`machine`) or the library save alone.
+    let over_a_directory = |machine: bool, litters: bool| {
+        let mut fake = Fake::new(true, Clock::Truncated(6));
+        fake.machine = machine;
+        let mut d = driver(fake, HALFWAY, Rules::Requirements);
+        d.apply(&Transition::PutDirectory).expect("a directory put");
+        d.subject().litters = litters;
+        d.write(&WriterOp::Save(record.clone()))
+    };
+    for machine in [true, false] {
+        over_a_directory(machine, false).expect("it failed and wrote nothing");
+        let finding = over_a_directory(machine, true).expect_err("it wrote a file");
+        assert_eq!(finding.spec, "§3.5.1", "{finding}");
+        assert!(finding.message.contains("litter"), "{finding}");
+    }
 }
 
 #[test]

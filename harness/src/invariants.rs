@@ -460,6 +460,17 @@ mod tests {
         let preserved = |name| corrupt_bytes_are_preserved(RECORD, &entries, b"{}", name);
         assert!(preserved(Some(&copy)).is_ok());
         assert!(preserved(None).is_ok(), "some copy holds them");
+        // Held by the record and by another file, but by no corrupt copy.
+        let other_bytes = Entry::File {
+            mode: 0o600,
+            data: Arc::new(b"[]".to_vec()),
+        };
+        let elsewhere = listed(&[
+            (RECORD, file(0o600)),
+            ("backup", file(0o600)),
+            (&copy, other_bytes),
+        ]);
+        assert!(corrupt_bytes_are_preserved(RECORD, &elsewhere, b"{}", None).is_err());
         let finding = preserved(Some("backup")).expect_err("not a corrupt copy's name");
         assert!(
             finding

@@ -351,6 +351,12 @@ mod tests {
                 .as_deref(),
             Some("crash/power_loss/begin")
         );
+        let fault = Transition::Fault {
+            op: OpSpec::Begin(crate::generate::op::StepNo::Small(1)),
+            at_call: 0,
+            fault: Injected::NoSpace,
+        };
+        assert_eq!(fault.detail().as_deref(), Some("fault/ENOSPC/begin"));
         let invalid = crate::generate::invalid::InvalidSave::Oversize;
         assert_eq!(
             Transition::SaveInvalid(invalid).detail().as_deref(),

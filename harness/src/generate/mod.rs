@@ -138,6 +138,24 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_member_may_be_named_like_each_known_member_of_its_object() {
+        let base = lifecycle_model::Record::default_at(&crate::world::at_micros(0));
+        let fields: std::collections::BTreeSet<String> = drawn::<invalid::InvalidSave>(1000)
+            .into_iter()
+            .filter(|kind| matches!(kind, invalid::InvalidSave::UnknownNamedLikeKnown { .. }))
+            .filter_map(|kind| kind.build(&base).1)
+            .collect();
+        for field in [
+            "current_state",
+            "shadow_run",
+            "sleep_cycle_progress.started_at",
+            "quarantine.reason",
+        ] {
+            assert!(fields.contains(field), "{field}: {fields:?}");
+        }
+    }
+
+    #[test]
     fn drawn_integers_of_a_document_have_every_bit_length() {
         let lengths: std::collections::BTreeSet<u32> = drawn::<json_doc::IntVal>(4000)
             .iter()

@@ -78,6 +78,7 @@ mod tests {
             format!("\"{word}\"").into_bytes()
         );
         assert_eq!(bytes(Value::Num(Num::int("-0042"))), "-0042");
+        assert_eq!(text(&Str::ascii("a b~")), "\"a b~\"");
     }
 
     #[test]

@@ -217,6 +217,16 @@ mod tests {
     use crate::generate::json_doc::Lit;
 
     #[test]
+    fn a_repeat_stops_once_the_text_is_past_a_mebibyte() {
+        let mut out = b"[".to_vec();
+        repeat(&mut out, b"[", usize::MAX);
+        assert_eq!(out.len(), MAX_FILE_BYTES + 1);
+        let mut out = Vec::new();
+        repeat(&mut out, b"ab", 3);
+        assert_eq!(out, b"ababab");
+    }
+
+    #[test]
     fn a_nest_reads_back_at_every_depth_either_side_of_shallow() {
         for depth in [0, SHALLOW - 1, SHALLOW, SHALLOW + 1, u32::from(MAX_DEPTH)] {
             for object in [false, true] {

@@ -92,6 +92,7 @@ mod tests {
         assert_eq!(variants_drawn::<op::OpSpec>(4000), 8);
         assert_eq!(variants_drawn::<crate::transition::Transition>(4000), 11);
         assert_eq!(variants_drawn::<clock::ClockMove>(4000), 3);
+        assert_eq!(variants_drawn::<json_doc::Nullable<u8>>(4000), 3);
         assert_eq!(
             variants_drawn::<json_doc::Value>(4000),
             6,

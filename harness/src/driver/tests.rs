@@ -78,6 +78,13 @@ struct Fake {
     others: BTreeMap<String, Vec<u8>>,
     /// Whether a directory is at the record path (then `file` is `None`).
     directory_at_path: bool,
+    /// Whether it runs on a "simulated disk" of its own (`Simulation`),
+    /// whose crashes and power losses keep the record, or lose it when
+    /// `forgets`.
+    simulated: bool,
+    forgets: bool,
+    /// Whether its process died (a crash before the next call).
+    dead: bool,
     /// Whether a load and a save leave a file `litter` beside the record,
     /// whatever they answer: a store that writes where it must not.
     litters: bool,
@@ -100,6 +107,9 @@ impl Fake {
             slow: false,
             others: BTreeMap::new(),
             directory_at_path: false,
+            simulated: false,
+            forgets: false,
+            dead: false,
             litters: false,
             sweeps: true,
         }
@@ -179,6 +189,11 @@ impl Subject for Fake {
     }
 
     fn write(&mut self, op: &WriterOp, now: &Timestamp) -> Result<Written, Failure> {
+        if self.dead {
+            return Err(Failure::Crashed {
+                what: "the process died".into(),
+            });
+        }
         self.litter();
         let found = self.found();
         if let WriterOp::Save(record) = op {
@@ -343,6 +358,14 @@ impl Subject for Fake {
         }
     }
 
+    fn simulation(&mut self) -> Option<&mut dyn Simulation> {
+        if self.simulated {
+            Some(self)
+        } else {
+            None
+        }
+    }
+
     fn put_dir(&mut self, name: &str) {
         assert_eq!(
             name, RECORD_FILE_NAME,
@@ -359,6 +382,35 @@ impl Subject for Fake {
         } else {
             self.others.remove(name);
         }
+    }
+}
+
+/// Dies at once when told to crash; comes back with the record as it was,
+/// or without it when it `forgets`.
+impl Simulation for Fake {
+    fn calls(&self) -> u64 {
+        0
+    }
+    fn log(&self) -> Vec<lifecycle_model::persistence::Op> {
+        Vec::new()
+    }
+    fn ops(&self) -> usize {
+        0
+    }
+    fn disk(&self) -> lifecycle_model::persistence::Disk {
+        lifecycle_model::persistence::Disk::default()
+    }
+    fn crash_before_call(&mut self, _: u64) {
+        self.dead = true;
+    }
+    fn fail_call(&mut self, _: u64, _: Injected) {}
+    fn clear_faults(&mut self) {}
+    fn recover(&mut self, _: Crash, _: u64) -> Result<u64, String> {
+        self.dead = false;
+        if self.forgets {
+            self.file = None;
+        }
+        Ok(1)
     }
 }
 
@@ -654,6 +706,31 @@ fn a_load_or_a_refused_save_that_writes_a_file_is_caught() {
     let record = decode(deep.as_bytes()).expect("valid here");
     let finding = d.library_save(&record).expect_err("a refused save wrote");
     assert_eq!(finding.spec, "§3.1", "{finding}");
+}
+
+#[test]
+fn a_store_that_loses_its_record_in_a_crash_or_a_power_loss_is_caught() {
+    let heartbeat = dispatch(Event::HeartbeatRefresh);
+    let written = |forgets: bool| {
+        let mut fake = Fake::new(true, Clock::Truncated(6));
+        fake.simulated = true;
+        fake.forgets = forgets;
+        let mut d = driver(fake, HALFWAY, Rules::Spec);
+        d.write(&heartbeat).expect("a record written");
+        d
+    };
+    written(false).power_loss(512, 0).expect("the record kept");
+    written(false)
+        .crash(&heartbeat, 0, Crash::Process, 0)
+        .expect("the record kept");
+    let finding = written(true)
+        .power_loss(512, 0)
+        .expect_err("the record lost");
+    assert!(finding.message.contains("after a power loss"), "{finding}");
+    let finding = written(true)
+        .crash(&heartbeat, 0, Crash::Process, 0)
+        .expect_err("the record lost");
+    assert!(finding.message.contains("after a crash"), "{finding}");
 }
 
 #[test]

@@ -1806,13 +1806,13 @@ mod tests {
         assert_eq!(probe(&World::new(0, Found::Missing), now), None);
     }
 
-    /// A heartbeat at `NOW` on a missing file, and the model's answer to it
-    /// as a store would report it.
-    fn heartbeat_answered() -> (World, WriterOp, Written) {
+    /// The judgement of a heartbeat at `NOW` on a missing file, answered
+    /// as a store would report the model's answer but for `change`.
+    fn heartbeat_answered_but(change: impl FnOnce(&mut Written)) -> Result<(), Finding> {
         let world = World::new(NOW, Found::Missing);
         let heartbeat = heartbeat();
         let outcome = world.predict(&heartbeat).expect("it writes");
-        let written = Written {
+        let mut written = Written {
             record: Ok(outcome.record),
             found: Some(lifecycle_model::writer::LoadKind::Missing),
             preserved_as: None,
@@ -1820,31 +1820,28 @@ mod tests {
             shutdown: Some(outcome.shutdown),
             transitioned: None,
         };
-        (world, heartbeat, written)
+        change(&mut written);
+        write(&world, &heartbeat, &Ok(written))
     }
 
     #[test]
     fn a_writers_shutdown_signal_and_record_are_each_told_in_words() {
-        let (world, heartbeat, written) = heartbeat_answered();
-        assert!(write(&world, &heartbeat, &Ok(written.clone())).is_ok());
-        let shutdown = Written {
-            shutdown: Some(lifecycle_model::Shutdown::Requested),
-            ..written.clone()
-        };
-        let finding = write(&world, &heartbeat, &Ok(shutdown)).expect_err("no shutdown");
+        assert!(heartbeat_answered_but(|_| {}).is_ok());
+        let finding =
+            heartbeat_answered_but(|w| w.shutdown = Some(lifecycle_model::Shutdown::Requested))
+                .expect_err("no shutdown");
         assert!(
             finding
                 .message
                 .contains("the model expects no shutdown, the implementation a shutdown request"),
             "{finding}"
         );
-        let mut record = written.record.clone().expect("a record");
-        record.wrapper_event_seq += 1;
-        let other = Written {
-            record: Ok(record),
-            ..written
-        };
-        let finding = write(&world, &heartbeat, &Ok(other)).expect_err("another record");
+        let finding = heartbeat_answered_but(|w| {
+            if let Ok(record) = &mut w.record {
+                record.wrapper_event_seq += 1;
+            }
+        })
+        .expect_err("another record");
         assert!(
             finding
                 .message
@@ -1855,12 +1852,8 @@ mod tests {
 
     #[test]
     fn a_writer_must_say_it_wrote_when_the_model_writes() {
-        let (world, heartbeat, written) = heartbeat_answered();
-        let said = Written {
-            wrote: Some(false),
-            ..written
-        };
-        let finding = write(&world, &heartbeat, &Ok(said)).expect_err("a heartbeat writes");
+        let finding =
+            heartbeat_answered_but(|w| w.wrote = Some(false)).expect_err("a heartbeat writes");
         assert!(
             finding.message.contains("the implementation wrote nothing"),
             "{finding}"
@@ -1883,14 +1876,7 @@ mod tests {
 
     #[test]
     fn a_dispatch_reports_a_transition_exactly_when_the_state_changed() {
-        let (world, heartbeat, written) = heartbeat_answered();
-        let reports = |transitioned| {
-            let written = Written {
-                transitioned,
-                ..written.clone()
-            };
-            write(&world, &heartbeat, &Ok(written))
-        };
+        let reports = |t| heartbeat_answered_but(|w| w.transitioned = t);
         assert!(reports(Some(false)).is_ok());
         let finding = reports(Some(true)).expect_err("WAKE to WAKE");
         assert_eq!(finding.spec, "§4.2", "{finding}");
@@ -1925,14 +1911,7 @@ mod tests {
 
     #[test]
     fn a_writer_that_says_it_preserved_bytes_must_have_had_bytes_to_preserve() {
-        let (world, heartbeat, written) = heartbeat_answered();
-        let said = |preserved_as| {
-            let written = Written {
-                preserved_as,
-                ..written.clone()
-            };
-            write(&world, &heartbeat, &Ok(written))
-        };
+        let said = |p| heartbeat_answered_but(|w| w.preserved_as = p);
         assert!(said(None).is_ok());
         assert!(said(Some(None)).is_ok());
         let finding = said(Some(Some("x".to_string()))).expect_err("nothing to preserve");

@@ -85,8 +85,9 @@ struct Fake {
     forgets: bool,
     /// Whether its process died (a crash before the next call).
     dead: bool,
-    /// Whether a load and a save leave a file `litter` beside the record,
-    /// whatever they answer: a store that writes where it must not.
+    /// Whether every load, save and writer operation leaves a file
+    /// `litter` beside the record, whatever it answers: a store that
+    /// writes where it must not.
     litters: bool,
     /// Whether a writer that loaded a readable file removes the stale temp
     /// files of this SPEC's names beside it (a SHOULD of SPEC §3.7).

@@ -680,11 +680,8 @@ mod tests {
 
     #[test]
     fn a_disk_judged_by_its_read_record_encodes_no_allowed_record() {
-        let layout = Layout::state_dir();
-        let old = old_record();
-        let initial = initial_disk(&layout, StartingDisk::OldRecord, &old);
-        let allowed = Allowed::default().or(&old);
-        let read = Found::of_bytes(&old.encode());
+        let (layout, initial, allowed) = the_old_record_allowed();
+        let read = Found::of_bytes(&old_record().encode());
         assert_eq!(
             judge_disk_read(&initial, &initial, &layout, &allowed, &read),
             Ok(())

@@ -588,12 +588,13 @@ mod tests {
 
     #[test]
     fn wrapper_event_seq_goes_backwards_only_through_a_save() {
+        let base = lifecycle_model::Record::default_at(
+            &lifecycle_model::Timestamp::parse("2024-01-01T00:00:00Z").expect("a time"),
+        );
         let at = |seq: u64| {
             Found::Valid(lifecycle_model::Record {
                 wrapper_event_seq: seq,
-                ..lifecycle_model::Record::default_at(
-                    &lifecycle_model::Timestamp::parse("2024-01-01T00:00:00Z").expect("a time"),
-                )
+                ..base.clone()
             })
         };
         let heartbeat = WriterOp::Dispatch {
@@ -607,9 +608,7 @@ mod tests {
         let finding =
             sequence_never_goes_backwards(&heartbeat, &at(5), &at(4)).expect_err("backwards");
         assert_eq!(finding.message, "wrapper_event_seq went from 5 to 4");
-        let save = WriterOp::Save(lifecycle_model::Record::default_at(
-            &lifecycle_model::Timestamp::parse("2024-01-01T00:00:00Z").expect("a time"),
-        ));
+        let save = WriterOp::Save(base.clone());
         assert!(sequence_never_goes_backwards(&save, &at(5), &at(0)).is_ok());
     }
 

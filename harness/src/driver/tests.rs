@@ -663,6 +663,13 @@ fn with(extra: &str) -> String {
     )
 }
 
+/// A record with an unknown member nested 200 levels deep, as JSON text:
+/// valid to the model, deeper than a JSON library limited to 128 levels
+/// takes.
+fn nested_200_deep() -> String {
+    with(&format!(r#","x":{}{}"#, "[".repeat(200), "]".repeat(200)))
+}
+
 fn saving(saves: Saves) -> Driver<Fake> {
     driver(
         Fake::new(true, Clock::Truncated(6)).saving(saves),
@@ -673,7 +680,7 @@ fn saving(saves: Saves) -> Driver<Fake> {
 
 #[test]
 fn a_json_library_that_refuses_deep_records_makes_a_choice_not_a_violation() {
-    let deep = with(&format!(r#","x":{}{}"#, "[".repeat(200), "]".repeat(200)));
+    let deep = nested_200_deep();
     let record = decode(deep.as_bytes()).expect("valid here");
     let mut d = saving(Saves::RefusesPast128Levels);
     assert_eq!(
@@ -703,8 +710,7 @@ fn a_load_or_a_refused_save_that_writes_a_file_is_caught() {
     let finding = d.apply(&Transition::Load).expect_err("a load wrote");
     assert_eq!(finding.spec, "§2.2.5", "{finding}");
     d.subject().remove("litter");
-    let deep = with(&format!(r#","x":{}{}"#, "[".repeat(200), "]".repeat(200)));
-    let record = decode(deep.as_bytes()).expect("valid here");
+    let record = decode(nested_200_deep().as_bytes()).expect("valid here");
     let finding = d.library_save(&record).expect_err("a refused save wrote");
     assert_eq!(finding.spec, "§3.1", "{finding}");
 }
@@ -881,7 +887,7 @@ fn a_library_save_of_a_valid_record_that_fails_with_an_io_error_is_caught() {
 #[test]
 fn a_store_that_loads_a_file_on_a_point_on_the_other_side_makes_a_choice_not_a_violation() {
     let lowercase = with("").replace("T00:00:00Z", "t00:00:00z");
-    let deep = with(&format!(r#","x":{}{}"#, "[".repeat(200), "]".repeat(200)));
+    let deep = nested_200_deep();
     for (text, model_reads_it_valid, read_as) in [
         (lowercase, false, "load read a file holding lowercase t or z in a timestamp as valid"),
         (deep, true, "load read a file holding nesting deeper than 64 levels inside an unknown member as corrupt"),

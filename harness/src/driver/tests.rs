@@ -83,6 +83,9 @@ struct Fake {
     /// `forgets`.
     simulated: bool,
     forgets: bool,
+    /// How many disks its simulated disk says a crash or a power loss
+    /// could leave (one, unless a test says more).
+    recovered_states: u64,
     /// Whether its process died (a crash before the next call).
     dead: bool,
     /// Whether every load, save and writer operation leaves a file
@@ -110,6 +113,7 @@ impl Fake {
             directory_at_path: false,
             simulated: false,
             forgets: false,
+            recovered_states: 1,
             dead: false,
             litters: false,
             sweeps: true,
@@ -411,7 +415,7 @@ impl Simulation for Fake {
         if self.forgets {
             self.file = None;
         }
-        Ok(1)
+        Ok(self.recovered_states)
     }
 }
 
@@ -738,6 +742,29 @@ fn a_store_that_loses_its_record_in_a_crash_or_a_power_loss_is_caught() {
         .crash(&heartbeat, 0, Crash::Process, 0)
         .expect_err("the record lost");
     assert!(finding.message.contains("after a crash"), "{finding}");
+}
+
+#[test]
+fn a_recovery_that_could_leave_several_disks_is_counted_apart() {
+    crate::coverage::set_label("driver-tests-recoveries");
+    let heartbeat = dispatch(Event::HeartbeatRefresh);
+    for (states, several) in [(1, 0), (2, 1), (3, 2)] {
+        let mut fake = Fake::new(true, Clock::Truncated(6));
+        fake.simulated = true;
+        fake.recovered_states = states;
+        let mut d = driver(fake, HALFWAY, Rules::Spec);
+        d.write(&heartbeat).expect("a record written");
+        d.power_loss(512, 0).expect("the record kept");
+        let histogram = crate::coverage::histogram("driver-tests-recoveries");
+        assert_eq!(
+            histogram
+                .get("recover/several_states")
+                .copied()
+                .unwrap_or(0),
+            several,
+            "after a recovery among {states}: {histogram:?}"
+        );
+    }
 }
 
 #[test]

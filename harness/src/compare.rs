@@ -630,19 +630,8 @@ pub fn section_of(corrupt: &Corrupt) -> &'static str {
 /// §1.6 and not the case (`§1.6 item 7, a duplicate member name`), for
 /// the groups of a report.
 pub fn how_corrupt(corrupt: &Corrupt) -> String {
-    let words = match corrupt.item() {
-        1 => "larger than 1 MiB",
-        2 => "not UTF-8",
-        3 => "a byte order mark",
-        4 => "not exactly one JSON value",
-        5 => "a token outside RFC 8259",
-        6 => "a string with a raw control character, an invalid escape or an unpaired surrogate",
-        7 => "a duplicate member name",
-        8 => "not an object",
-        9 => "a required member missing",
-        _ => "a known member that breaks its rule",
-    };
-    format!("§1.6 item {}, {words}", corrupt.item())
+    let (short, _) = section_1_6(corrupt.item());
+    format!("§1.6 item {}, {short}", corrupt.item())
 }
 
 /// Whether `back` holds the unknown members of `written` as written (their
@@ -753,20 +742,45 @@ pub fn how_records_differ(
     }
 }
 
-/// SPEC §1.6 item `item` in its words.
-fn item_words(item: u8) -> &'static str {
-    match item {
-        1 => "the file is larger than 1,048,576 bytes",
-        2 => "the file is not valid UTF-8",
-        3 => "the file begins with a byte order mark (EF BB BF)",
-        4 => "the file is not exactly one JSON value (empty, cut short, followed by more than whitespace, or with whitespace outside §1.1.2)",
-        5 => "the file holds a token outside RFC 8259 (§1.1.4)",
-        6 => "a string breaks §1.1.3 (a raw control character, an invalid escape or an unpaired surrogate escape)",
-        7 => "an object has a duplicate member name (§1.1.5)",
-        8 => "the top-level value is not an object",
-        9 => "a required member (§1.2) is missing",
-        _ => "a known member breaks its rule in §1.2, §1.3 or §1.4",
-    }
+/// SPEC §1.6's classes of corrupt file, item by item: a group's short
+/// words (see `how_corrupt`), then the rule's words.
+const SECTION_1_6: [(&str, &str); 10] = [
+    ("larger than 1 MiB", "the file is larger than 1,048,576 bytes"),
+    ("not UTF-8", "the file is not valid UTF-8"),
+    (
+        "a byte order mark",
+        "the file begins with a byte order mark (EF BB BF)",
+    ),
+    (
+        "not exactly one JSON value",
+        "the file is not exactly one JSON value (empty, cut short, followed by more than whitespace, or with whitespace outside §1.1.2)",
+    ),
+    (
+        "a token outside RFC 8259",
+        "the file holds a token outside RFC 8259 (§1.1.4)",
+    ),
+    (
+        "a string with a raw control character, an invalid escape or an unpaired surrogate",
+        "a string breaks §1.1.3 (a raw control character, an invalid escape or an unpaired surrogate escape)",
+    ),
+    (
+        "a duplicate member name",
+        "an object has a duplicate member name (§1.1.5)",
+    ),
+    ("not an object", "the top-level value is not an object"),
+    (
+        "a required member missing",
+        "a required member (§1.2) is missing",
+    ),
+    (
+        "a known member that breaks its rule",
+        "a known member breaks its rule in §1.2, §1.3 or §1.4",
+    ),
+];
+
+/// The words of SPEC §1.6 item `item` (1 to 10).
+fn section_1_6(item: u8) -> (&'static str, &'static str) {
+    SECTION_1_6[usize::from(item).clamp(1, SECTION_1_6.len()) - 1]
 }
 
 /// The raw text of the member at the field path `path` (`quarantine.until_ts`)
@@ -793,7 +807,7 @@ fn raw_at(bytes: &[u8], path: &str) -> Option<String> {
 /// breaks.
 pub fn breaks(bytes: &[u8], corrupt: &Corrupt) -> String {
     let item = corrupt.item();
-    let rule = format!("SPEC §1.6 item {item}: {}", item_words(item));
+    let rule = format!("SPEC §1.6 item {item}: {}", section_1_6(item).1);
     match corrupt {
         Corrupt::Raw(_) => match lifecycle_model::json::locate(bytes) {
             Some((_, at)) if at >= bytes.len() => format!(
@@ -1407,7 +1421,7 @@ mod tests {
 
     #[test]
     fn each_class_of_section_1_6_has_words_of_its_own() {
-        let words: Vec<&str> = (1..=10).map(item_words).collect();
+        let words: Vec<&str> = (1..=10).map(|item| section_1_6(item).1).collect();
         for (i, w) in words.iter().enumerate() {
             assert_eq!(
                 words.iter().filter(|o| *o == w).count(),

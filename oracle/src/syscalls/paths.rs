@@ -165,6 +165,8 @@ mod tests {
         assert!(is_under(b"/r", b"/"));
         assert!(!is_under(b"/", b"/"));
         assert!(!is_under(b"pipe:[7]", b"/"));
+        assert!(!is_under(b"/r/d", b"/r/d"));
+        assert!(!is_under(b"/r", b"/r/d"));
     }
 
     #[test]

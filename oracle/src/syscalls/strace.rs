@@ -801,6 +801,18 @@ mod tests {
         assert_eq!(decode("\\x41\\x62\\n\\x4"), b"Ab\nx4");
         assert_eq!(decode("\\x41\\x4"), b"Ax4");
         assert_eq!(decode("\\xFf\\x0A"), b"\xff\n");
+        // `8` and `9` are not octal digits: a backslash before one is the
+        // digit itself.
+        assert_eq!(decode("\\8\\9\\78"), b"89\x078");
+    }
+
+    #[test]
+    fn only_a_text_in_brackets_or_braces_is_an_array_or_a_structure() {
+        assert_eq!(arg("[1, 2]"), Arg::Array("[1, 2]".into()));
+        assert_eq!(arg("{a=1}"), Arg::Struct("{a=1}".into()));
+        for other in ["[1, 2", "1, 2]", "{a=1", "a=1}"] {
+            assert_eq!(arg(other), Arg::Other(other.into()), "{other}");
+        }
     }
 
     #[test]

@@ -121,6 +121,15 @@ mod tests {
     }
 
     #[test]
+    fn a_file_where_a_directory_above_must_be_is_refused() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = tmp.path().to_str().unwrap_or_else(|| panic!("not UTF-8"));
+        std::fs::write(format!("{root}/f"), b"x").unwrap_or_else(|e| panic!("{e}"));
+        let refused = disk_before(&format!("{root}/f/d")).expect_err("a file above");
+        assert!(refused.to_string().contains("not a directory"), "{refused}");
+    }
+
+    #[test]
     fn the_disk_before_holds_each_mode_as_it_is() {
         use std::fs::{set_permissions, Permissions};
         let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

@@ -816,6 +816,15 @@ mod tests {
     }
 
     #[test]
+    fn a_comma_inside_a_descriptor_path_splits_nothing() {
+        assert_eq!(split_top("3</d/a,b>, 1"), ["3</d/a,b>", "1"]);
+        assert_eq!(
+            split_top("3</d/a,b>(deleted), [1, 2]"),
+            ["3</d/a,b>(deleted)", "[1, 2]"]
+        );
+    }
+
+    #[test]
     fn a_quote_ends_a_string_only_after_an_even_number_of_backslashes() {
         // `\"` is a quote in the string; `\\` a backslash, after which a
         // quote ends it; commas and brackets inside are text.

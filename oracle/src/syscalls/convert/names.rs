@@ -470,9 +470,9 @@ fn rename_flags(flags: i64) -> String {
     if flags & linux::RENAME_WHITEOUT != 0 {
         names.push("RENAME_WHITEOUT");
     }
-    if names.is_empty() {
-        format!("renameat2 flags {flags:#x} are not modelled")
-    } else {
-        format!("{} is not modelled", names.join(" and "))
+    match names.as_slice() {
+        [] => format!("renameat2 flags {flags:#x} are not modelled"),
+        [one] => format!("{one} is not modelled"),
+        both => format!("{} are not modelled", both.join(" and ")),
     }
 }

@@ -597,12 +597,30 @@ fn close_range_closes_its_first_and_last_descriptor_in_every_thread_of_the_table
 }
 
 #[test]
-fn renameat2_with_rename_exchange_is_refused() {
-    let refusal = refusal("1 renameat2(-100</w>, \"/d/old\", -100</w>, \"/d/x\", 0x2) = 0\n");
-    assert_eq!(refusal.syscall, "renameat2");
-    assert_eq!(refusal.path, "/d/old to /d/x");
-    assert!(refusal.reason.contains("RENAME_EXCHANGE"), "{refusal}");
-    assert_eq!(refusal.line, 1);
+fn renameat2_with_a_flag_other_than_rename_noreplace_is_refused_naming_it() {
+    let refused = |flags: &str| {
+        refusal(&format!(
+            "1 renameat2(-100</w>, \"/d/old\", -100</w>, \"/d/x\", {flags}) = 0\n"
+        ))
+    };
+    let exchange = refused("0x2");
+    assert_eq!(exchange.syscall, "renameat2");
+    assert_eq!(exchange.path, "/d/old to /d/x");
+    assert_eq!(exchange.line, 1);
+    for (flags, reason) in [
+        (
+            "0x2",
+            "RENAME_EXCHANGE (a swap of two names) is not modelled",
+        ),
+        ("0x4", "RENAME_WHITEOUT is not modelled"),
+        (
+            "0x7",
+            "RENAME_EXCHANGE (a swap of two names) and RENAME_WHITEOUT are not modelled",
+        ),
+        ("0x8", "renameat2 flags 0x8 are not modelled"),
+    ] {
+        assert_eq!(refused(flags).reason, reason, "flags {flags}");
+    }
 }
 
 #[test]

@@ -248,6 +248,7 @@ impl Converter {
         if from == to {
             return Ok(());
         }
+        self.expect_parent(call, &to)?;
         let op = Op::Rename {
             from: model_path(call, &from)?,
             to: model_path(call, &to)?,

@@ -303,13 +303,23 @@ fn vectored_writes_join_their_buffers() {
 1 openat(-100</w>, \"/d/t\", 0xc1, 0600) = 3</d/t>
 1 writev(3</d/t>, [{iov_base=\"ab\", iov_len=2}, {iov_base=\"cd\", iov_len=2}], 2) = 3
 1 pwritev(3</d/t>, [{iov_base=\"xy\", iov_len=2}], 1, 10) = 2
+1 pwritev2(3</d/t>, [{iov_base=\"p\", iov_len=1}], 1, 20, 0) = 1
+1 pwritev2(3</d/t>, [{iov_base=\"q\", iov_len=1}], 1, -1, 0) = 1
+1 pwritev2(3</d/t>, [{iov_base=\"r\", iov_len=1}], 1, 0, 0x10) = 1
+1 write(3</d/t>, \"s\", 1) = 1
 ";
+    // pwritev2 writes at its offset, or at the file offset (and moves it)
+    // when that is -1, or at the end with RWF_APPEND.
     assert_eq!(
         ops(trace),
         vec![
             create("/d/t", 2, 0o600),
             write(2, 0, b"abc"),
-            write(2, 10, b"xy")
+            write(2, 10, b"xy"),
+            write(2, 20, b"p"),
+            write(2, 3, b"q"),
+            write(2, 21, b"r"),
+            write(2, 4, b"s"),
         ]
     );
 }
@@ -671,19 +681,24 @@ fn an_unnamed_temp_file_linked_by_its_descriptor_is_a_file_then_a_name() {
     let trace = "\
 1 openat(-100</w>, \"/d\", 0x410002, 0600) = 3</d/#12>(deleted)
 1 write(3</d/#12>(deleted), \"new\", 3) = 3
+1 pwrite64(3</d/#12>(deleted), \"N\", 1, 0) = 1
 1 fsync(3</d/#12>(deleted)) = 0
 1 linkat(3</d/#12>(deleted), \"\", -100</w>, \"/d/f\", 0x1000) = 0
 1 close(3</d/f>) = 0
 ";
-    assert_eq!(
-        ops(trace),
+    let made = |at: u64| {
         vec![
             unnamed(2, 0o600),
             write(2, 0, b"new"),
+            write(2, at, b"N"),
             Op::FsyncFile { inode: 2 },
             link(2, "/d/f"),
         ]
-    );
+    };
+    assert_eq!(ops(trace), made(0));
+    // Opened with O_APPEND, even the positional write lands at the end.
+    let appending = trace.replace("0x410002, 0600", "0x410402, 0600");
+    assert_eq!(ops(&appending), made(3));
 }
 
 #[test]
@@ -812,6 +827,23 @@ fn a_call_whose_outcome_is_unknown_is_refused() {
 fn a_trace_that_contradicts_the_disk_before_is_refused() {
     let refusal = refusal("1 openat(-100</w>, \"/d/ghost\", 0x0) = 3</d/ghost>\n");
     assert!(refusal.reason.contains("does not hold it"), "{refusal}");
+}
+
+#[test]
+fn a_file_made_in_a_directory_the_disk_does_not_hold_is_inconsistent() {
+    for made in [
+        "1 openat(-100</w>, \"/d/n/t\", 0xc1, 0600) = 3</d/n/t>\n",
+        "1 mkdir(\"/d/n/m\", 0700) = 0\n",
+        "1 rename(\"/d/old\", \"/d/n/f\") = 0\n",
+    ] {
+        let refusal = refusal(made);
+        assert!(
+            refusal
+                .reason
+                .contains("its directory is not on the disk before the save"),
+            "{made}: {refusal}"
+        );
+    }
 }
 
 #[test]

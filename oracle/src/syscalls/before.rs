@@ -121,6 +121,35 @@ mod tests {
     }
 
     #[test]
+    fn a_path_the_file_system_cannot_look_up_is_an_error_not_a_missing_file() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = tmp.path().to_str().unwrap_or_else(|| panic!("not UTF-8"));
+        // A name past NAME_MAX above the directory: ENAMETOOLONG.
+        let long = "n".repeat(300);
+        assert!(disk_before(&format!("{root}/{long}/d")).is_err());
+        // Under the directory, a file whose path is past PATH_MAX (4,096
+        // bytes): made with a name relative to its parent's path.
+        let name = "n".repeat(250);
+        let mut deep = format!("{root}/d");
+        while deep.len() + name.len() + 1 < 4096 {
+            deep = format!("{deep}/{name}");
+        }
+        std::fs::create_dir_all(&deep).unwrap_or_else(|e| panic!("{e}"));
+        let made = std::process::Command::new("mkdir")
+            .arg(&name)
+            .current_dir(&deep)
+            .status()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(made.success());
+        let too_long = disk_before(&format!("{root}/d")).expect_err("a path past PATH_MAX");
+        assert_eq!(
+            too_long.raw_os_error(),
+            Some(libc::ENAMETOOLONG),
+            "{too_long}"
+        );
+    }
+
+    #[test]
     fn a_file_where_a_directory_above_must_be_is_refused() {
         let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let root = tmp.path().to_str().unwrap_or_else(|| panic!("not UTF-8"));

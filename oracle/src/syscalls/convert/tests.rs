@@ -298,6 +298,17 @@ fn an_o_append_write_lands_at_the_end() {
 }
 
 #[test]
+fn a_write_of_no_bytes_is_no_op() {
+    let trace = "\
+1 openat(-100</w>, \"/d/old\", 0x2) = 3</d/old>
+1 write(3</d/old>, \"\", 0) = 0
+1 pwrite64(3</d/old>, \"\", 0, 50) = 0
+1 write(3</d/old>, \"ab\", 2) = 2
+";
+    assert_eq!(ops(trace), vec![write(1, 0, b"ab")]);
+}
+
+#[test]
 fn vectored_writes_join_their_buffers() {
     let trace = "\
 1 openat(-100</w>, \"/d/t\", 0xc1, 0600) = 3</d/t>
@@ -792,6 +803,8 @@ fn a_shared_writable_mapping_is_refused_and_a_private_one_is_not() {
     let open = "1 openat(-100</w>, \"/d/old\", 0x2) = 3</d/old>\n";
     let private = format!("{open}1 mmap(NULL, 10, 0x3, 0x2, 3</d/old>, 0) = 0x7f00\n");
     assert_eq!(ops(&private), vec![]);
+    let shared_read_only = format!("{open}1 mmap(NULL, 10, 0x1, 0x1, 3</d/old>, 0) = 0x7f00\n");
+    assert_eq!(ops(&shared_read_only), vec![]);
     let shared = format!("{open}1 mmap(NULL, 10, 0x3, 0x1, 3</d/old>, 0) = 0x7f00\n");
     let refusal = refusal(&shared);
     assert_eq!(refusal.syscall, "mmap");

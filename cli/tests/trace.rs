@@ -67,6 +67,14 @@ fn trace_command(scope: &Path, inject: Option<&str>, script: &str) -> Command {
     command
 }
 
+/// A scope inside the temp dir `dir`, so that the trace written beside
+/// it (`scope.trace`, and its `.counted` list) goes with `dir`.
+fn scope_in(dir: &tempfile::TempDir) -> PathBuf {
+    let scope = dir.path().join("scope");
+    fs::create_dir(&scope).expect("made");
+    scope
+}
+
 /// The calls `lifecycle trace` counted in its trace of `scope`, as it
 /// lists them beside the trace (indices of `trace.calls`).
 fn counted(scope: &Path, trace: &Trace) -> Vec<usize> {
@@ -379,7 +387,7 @@ fn the_program_keeps_its_input_output_error_and_exit_code() {
     }
     let dir = tempfile::tempdir().expect("a temp dir");
     let script = "read x; echo \"out $x\" | tee /dev/null; echo err >&2; exit 3";
-    let mut child = trace_command(dir.path(), None, script)
+    let mut child = trace_command(&scope_in(&dir), None, script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -418,24 +426,16 @@ fn the_program_runs_under_the_filter_unless_any_call_may_be_the_one_failed() {
         return;
     }
     let dir = tempfile::tempdir().expect("a temp dir");
+    let scope = scope_in(&dir);
     // Mode 2: a seccomp filter, which lets the calls never written run
     // without a stop.
-    assert_eq!(seccomp_mode(dir.path(), None), "Seccomp:\t2");
-    assert_eq!(
-        seccomp_mode(dir.path(), Some("openat:9:1:EIO")),
-        "Seccomp:\t2"
-    );
+    assert_eq!(seccomp_mode(&scope, None), "Seccomp:\t2");
+    assert_eq!(seccomp_mode(&scope, Some("openat:9:1:EIO")), "Seccomp:\t2");
     // The call after the last in the scope may be any call: to kill it,
     // its thread stops at every call until it makes it; to fail it, every
     // call stops.
-    assert_eq!(
-        seccomp_mode(dir.path(), Some("after:9:1:kill")),
-        "Seccomp:\t2"
-    );
-    assert_eq!(
-        seccomp_mode(dir.path(), Some("after:9:1:EIO")),
-        "Seccomp:\t0"
-    );
+    assert_eq!(seccomp_mode(&scope, Some("after:9:1:kill")), "Seccomp:\t2");
+    assert_eq!(seccomp_mode(&scope, Some("after:9:1:EIO")), "Seccomp:\t0");
 }
 
 #[test]
@@ -446,13 +446,14 @@ fn the_call_killed_after_the_last_in_the_scope_is_the_next_of_its_thread_even_on
     }
     let Some(python) = python() else { return };
     let dir = tempfile::tempdir().expect("a temp dir");
+    let scope = scope_in(&dir);
     // getppid is no call of the system-call table: the filter lets it run
     // without a stop, unless its thread is the one to kill next.
     let script = format!(
         "exec {python} -c 'import os, sys; os.close(os.open(sys.argv[1] + \"/f\", os.O_WRONLY | os.O_CREAT, 0o600)); os.getppid(); print(1)' {}",
-        dir.path().display()
+        scope.display()
     );
-    let (code, trace) = traced(dir.path(), &script, Some("after:2:1:kill"));
+    let (code, trace) = traced(&scope, &script, Some("after:2:1:kill"));
     assert_eq!(code, 128 + 9);
     let hit = trace.calls.last().expect("the call hit");
     let last: Vec<&str> = trace
@@ -488,7 +489,7 @@ fn no_traced_process_outlives_a_tracer_killed_or_terminated() {
             "sleep 300 & echo $! > {p}.tmp; (sleep 300; true) & echo $! >> {p}.tmp; echo $$ >> {p}.tmp; mv {p}.tmp {p}; wait",
             p = pids.display()
         );
-        let mut tracer = trace_command(dir.path(), None, &script)
+        let mut tracer = trace_command(&scope_in(&dir), None, &script)
             .stdin(Stdio::null())
             .spawn()
             .expect("lifecycle trace runs");

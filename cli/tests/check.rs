@@ -1315,11 +1315,14 @@ fn assert_every_case_passes(code: i32, report: &Value, printed: &str, suites: &[
 /// The strict store behind a wrapper that, like a JVM re-reading cgroup
 /// files on a timer, makes a random number of calls outside the case
 /// directory: opens, reads, writes, fsyncs and renames of its own files
-/// under /tmp and reads of /proc, before each save and during it, from a
-/// thread of its own and from another that never stops.
+/// (under `dir`, a folder per process, which a killed one cannot remove)
+/// and reads of /proc, before each save and during it, from a thread of
+/// its own and from another that never stops.
 fn noisy_store(dir: &Path) -> PathBuf {
     let path = dir.join("noisy_store.py");
     let strict = repo().join("adapters/python/conforming_store.py");
+    let noise = dir.join("noise");
+    fs::create_dir(&noise).expect("made");
     fs::write(
         &path,
         format!(
@@ -1330,7 +1333,7 @@ _strict = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_strict)
 globals().update((k, v) for k, v in vars(_strict).items() if not k.startswith("__"))
 
-_elsewhere = tempfile.mkdtemp(prefix="noise-")
+_elsewhere = tempfile.mkdtemp(prefix="noise-", dir={noise:?})
 
 
 def _noise(times):

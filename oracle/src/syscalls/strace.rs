@@ -818,6 +818,8 @@ mod tests {
     #[test]
     fn a_comma_inside_a_descriptor_path_splits_nothing() {
         assert_eq!(split_top("3</d/a,b>, 1"), ["3</d/a,b>", "1"]);
+        // A `<` that never closes holds the rest of the list.
+        assert_eq!(split_top("3</d/a, 1"), ["3</d/a, 1"]);
         assert_eq!(
             split_top("3</d/a,b>(deleted), [1, 2]"),
             ["3</d/a,b>(deleted)", "[1, 2]"]

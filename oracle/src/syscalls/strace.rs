@@ -816,6 +816,16 @@ mod tests {
     }
 
     #[test]
+    fn a_pid_is_the_digits_before_a_space_or_a_tab() {
+        assert_eq!(split_pid("12 openat()"), (12, " openat()"));
+        assert_eq!(split_pid("12\topenat()"), (12, "\topenat()"));
+        // strace without -f prints no pid: process 0.
+        assert_eq!(split_pid("openat()"), (0, "openat()"));
+        assert_eq!(split_pid("12openat()"), (0, "12openat()"));
+        assert_eq!(split_pid("99999999999 x"), (0, "99999999999 x"));
+    }
+
+    #[test]
     fn a_comma_inside_a_descriptor_path_splits_nothing() {
         assert_eq!(split_top("3</d/a,b>, 1"), ["3</d/a,b>", "1"]);
         // A `<` that never closes holds the rest of the list.

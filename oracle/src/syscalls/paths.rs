@@ -155,6 +155,15 @@ mod tests {
     }
 
     #[test]
+    fn a_path_is_a_string_the_kernel_could_take_as_one() {
+        assert!(looks_like_path(b"d"));
+        assert!(looks_like_path(&[b'/'; 4096]));
+        assert!(!looks_like_path(b""));
+        assert!(!looks_like_path(&[b'/'; 4097]));
+        assert!(!looks_like_path(b"/d\0f"));
+    }
+
+    #[test]
     fn a_sibling_whose_name_starts_with_d_is_outside_it() {
         assert_eq!(region(b"/r/d", b"/r/d"), Region::Dir);
         assert_eq!(region(b"/r/d/f", b"/r/d"), Region::Under);

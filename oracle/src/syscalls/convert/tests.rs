@@ -203,6 +203,46 @@ fn a_stat_after_a_creation_tells_the_mode_the_kernel_gave() {
 }
 
 #[test]
+fn a_stat_of_a_file_without_a_name_tells_its_mode() {
+    // The umask (022) would make 0644; the kernel made 0600 (a default
+    // ACL, say).
+    let trace = "\
+1 openat(-100</w>, \"/d\", 0x410002, 0666) = 3</d/#12>(deleted)
+1 newfstatat(3</d/#12>(deleted), \"\", {st_mode=0100600, st_size=0, ...}, 0x1000) = 0
+";
+    assert_eq!(ops(trace), vec![unnamed(2, 0o600)]);
+}
+
+#[test]
+fn each_file_made_has_an_inode_of_its_own() {
+    let trace = "\
+1 openat(-100</w>, \"/d\", 0x410002, 0600) = 3</d/#12>(deleted)
+1 openat(-100</w>, \"/d\", 0x410002, 0600) = 4</d/#13>(deleted)
+1 openat(-100</w>, \"/d/t\", 0xc1, 0600) = 5</d/t>
+";
+    assert_eq!(
+        ops(trace),
+        vec![
+            unnamed(2, 0o600),
+            unnamed(3, 0o600),
+            create("/d/t", 4, 0o600)
+        ]
+    );
+}
+
+#[test]
+fn a_descriptor_number_opened_again_names_the_new_file() {
+    // The close of 3 is not in the trace (another thread's, say, cut
+    // off): the open that returns 3 again says what 3 is now.
+    let trace = "\
+1 openat(-100</w>, \"/d/t\", 0xc1, 0600) = 3</d/t>
+1 openat(-100</w>, \"/e/x\", 0x1) = 3</e/x>
+1 write(3</e/x>, \"abc\", 3) = 3
+";
+    assert_eq!(ops(trace), vec![create("/d/t", 2, 0o600)]);
+}
+
+#[test]
 fn a_stat_after_a_chmod_does_not_change_the_creation_mode() {
     let trace = "\
 1 openat(-100</w>, \"/d/t\", 0xc1, 0600) = 3</d/t>
@@ -343,6 +383,7 @@ fn a_write_strace_printed_only_in_part_is_refused() {
 ";
     let refusal = refusal(trace);
     assert_eq!(refusal.syscall, "write");
+    assert_eq!(refusal.path, "/d/t");
     assert!(refusal.reason.contains("2 of the 100 bytes"), "{refusal}");
 }
 
@@ -818,9 +859,18 @@ fn other_calls_on_the_directory_are_refused() {
         "1 fallocate(3</d/old>, 0, 0, 4096) = 0\n",
         "1 ioctl(3</d/old>, 0x40049409, 4) = 0\n",
         "1 syncfs(3</d/old>) = 0\n",
+        // F_ADD_SEALS
+        "1 fcntl(3</d/old>, 0x409, 0x1) = 0\n",
     ] {
         let refusal = refusal(&format!("{open}{call}"));
         assert_eq!(refusal.path, "/d/old", "{refusal}");
+    }
+    // F_GETFL and F_GET_SEALS change nothing.
+    for call in [
+        "1 fcntl(3</d/old>, 0x3) = 0x8002\n",
+        "1 fcntl(3</d/old>, 0x40a) = 0\n",
+    ] {
+        assert_eq!(ops(&format!("{open}{call}")), vec![], "{call}");
     }
 }
 

@@ -269,6 +269,24 @@ mod tests {
     }
 
     #[test]
+    fn a_number_is_an_integer_a_descriptor_or_flags_joined_by_a_bar() {
+        assert_eq!(number(Some(&Arg::Int(7))), Some(7));
+        let fd = Arg::Fd {
+            fd: 3,
+            path: b"/d".to_vec(),
+            deleted: false,
+        };
+        assert_eq!(number(Some(&fd)), Some(3));
+        assert_eq!(number(Some(&Arg::Other("|0x100".into()))), Some(0x100));
+        assert_eq!(
+            number(Some(&Arg::Other("0x1200000|17".into()))),
+            Some(0x1200011)
+        );
+        assert_eq!(number(Some(&Arg::Str(b"7".to_vec()))), None);
+        assert_eq!(number(None), None);
+    }
+
+    #[test]
     fn only_calls_that_take_paths_have_their_strings_read_as_paths() {
         let write = call("1 write(3</r/s/t>, \"/r/s/x\", 6) = 6\n");
         assert_eq!(paths_named(&write), vec![b"/r/s/t".to_vec()]);

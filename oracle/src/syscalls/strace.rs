@@ -975,6 +975,8 @@ mod tests {
             panic!("{:?}", stat.args[4]);
         };
         assert_eq!(struct_field(text, "stx_mode"), Some(Arg::Int(0o100600)));
+        // A member after a nested structure is still the structure's.
+        assert_eq!(struct_field("{a={b=1, c=3}, c=2}", "c"), Some(Arg::Int(2)));
     }
 
     #[test]

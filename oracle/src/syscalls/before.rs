@@ -126,7 +126,12 @@ mod tests {
         let root = tmp.path().to_str().unwrap_or_else(|| panic!("not UTF-8"));
         // A name past NAME_MAX above the directory: ENAMETOOLONG.
         let long = "n".repeat(300);
-        assert!(disk_before(&format!("{root}/{long}/d")).is_err());
+        let too_long = disk_before(&format!("{root}/{long}/d")).expect_err("a name past NAME_MAX");
+        assert_eq!(
+            too_long.raw_os_error(),
+            Some(libc::ENAMETOOLONG),
+            "{too_long}"
+        );
         // Under the directory, a file whose path is past PATH_MAX (4,096
         // bytes): made with a name relative to its parent's path.
         let name = "n".repeat(250);

@@ -735,6 +735,14 @@ mod tests {
             hex("/tmp/st/d")
         );
         let call = only_call(&line);
+        assert_eq!(
+            arg("AT_FDCWD</w>"),
+            Arg::Fd {
+                fd: -100,
+                path: b"/w".to_vec(),
+                deleted: false
+            }
+        );
         assert_eq!(call.pid, 21886);
         assert_eq!(call.name, "openat");
         assert_eq!(call.line, 1);

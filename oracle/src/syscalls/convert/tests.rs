@@ -652,6 +652,9 @@ fn close_range_closes_its_first_and_last_descriptor_in_every_thread_of_the_table
         )
     };
     assert_eq!(refusal(&the_other_thread_closes("0")).line, 6);
+    // ~0U printed as a negative number closes up to the last as well.
+    let wrapped = the_other_thread_closes("0").replace("4294967295", "-1");
+    assert_eq!(refusal(&wrapped).line, 6);
     for flags in ["0x2", "0x4"] {
         let kept = the_other_thread_closes(flags);
         assert_eq!(ops(&kept), vec![write(1, 0, b"x")], "flags {flags}");

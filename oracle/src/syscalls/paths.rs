@@ -189,6 +189,12 @@ mod tests {
         assert_eq!(resolve(None, b"c", Some(b"/w")), Some(b"/w/c".to_vec()));
         assert_eq!(resolve(None, b"c", None), None);
         assert_eq!(resolve(Some(&Arg::Int(3)), b"c", Some(b"/w")), None);
+        let pipe = Arg::Fd {
+            fd: 3,
+            path: b"pipe:[7]".to_vec(),
+            deleted: false,
+        };
+        assert_eq!(resolve(Some(&pipe), b"c", Some(b"/w")), None);
         assert_eq!(
             resolve(Some(&Arg::Int(3)), b"/c", None),
             Some(b"/c".to_vec())

@@ -269,6 +269,20 @@ mod tests {
     }
 
     #[test]
+    fn a_call_acts_on_the_descriptor_it_returned_or_else_its_first() {
+        assert_eq!(
+            descriptor(&call("4 openat(-100</w>, \"/d/f\", 0xc1, 0600) = 3</d/f>")),
+            Some((4, 3))
+        );
+        assert_eq!(descriptor(&call("4 fsync(5</d/f>) = 0")), Some((4, 5)));
+        // AT_FDCWD is no descriptor.
+        assert_eq!(
+            descriptor(&call("4 unlinkat(-100</w>, \"/d/f\", 0) = 0")),
+            None
+        );
+    }
+
+    #[test]
     fn a_number_is_an_integer_a_descriptor_or_flags_joined_by_a_bar() {
         assert_eq!(number(Some(&Arg::Int(7))), Some(7));
         let fd = Arg::Fd {

@@ -573,16 +573,9 @@ pub fn decode(text: &str) -> Vec<u8> {
             at += 1;
             continue;
         }
+        // A `\x` here is not followed by two hex digits: the loop above
+        // took every one that is.
         let next = bytes[at + 1];
-        if next == b'x' {
-            let digits = (bytes.get(at + 2).and_then(|d| nibble(*d)))
-                .zip(bytes.get(at + 3).and_then(|d| nibble(*d)));
-            if let Some((high, low)) = digits {
-                out.push(high << 4 | low);
-                at += 4;
-                continue;
-            }
-        }
         if next.is_ascii_digit() && next < b'8' {
             let len = bytes[at + 1..]
                 .iter()
@@ -1039,8 +1032,12 @@ mod tests {
 
     #[test]
     fn a_line_that_is_no_call_is_an_error_with_its_number() {
-        let err = parse("1 close(3) = 0\nnonsense here\n");
-        assert_eq!(err.map_err(|e| e.line), Err(2));
+        let err = parse("1 close(3) = 0\nnonsense here\n").expect_err("line 2 is no call");
+        assert_eq!(err.line, 2);
+        assert!(
+            err.to_string().starts_with("line 2 of the strace output: "),
+            "{err}"
+        );
         let unresumed = parse("1 <... read resumed>) = 0\n");
         assert!(unresumed.is_err());
     }

@@ -804,6 +804,23 @@ fn owners_are_no_part_of_the_model() {
 }
 
 #[test]
+fn a_temp_file_made_outside_and_linked_in_is_followed_from_its_creation() {
+    let trace = "\
+1 openat(-100</w>, \"/tmp/.tmpAb3\", 0x800c2, 0600) = 3</tmp/.tmpAb3>
+1 write(3</tmp/.tmpAb3>, \"new\", 3) = 3
+1 link(\"/tmp/.tmpAb3\", \"/d/f\") = 0
+";
+    assert_eq!(
+        ops(trace),
+        vec![
+            create("/tmp/.tmpAb3", 2, 0o600),
+            write(2, 0, b"new"),
+            link(2, "/d/f"),
+        ]
+    );
+}
+
+#[test]
 fn a_temp_file_made_outside_and_renamed_in_is_followed_from_its_creation() {
     let trace = "\
 1 openat(-100</w>, \"/tmp/.tmpAb3\", 0x800c2, 0600) = 3</tmp/.tmpAb3>

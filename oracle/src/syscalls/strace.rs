@@ -554,8 +554,8 @@ pub fn decode(text: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut at = 0;
     while at < bytes.len() {
-        // The common case first: a run of `\xNN`, which `-xx` makes of
-        // every byte of a buffer.
+        // Every `\xNN`, a run at a time: `-xx` writes each byte of a
+        // buffer so.
         while let [b'\\', b'x', high, low, ..] = bytes[at..] {
             match (nibble(high), nibble(low)) {
                 (Some(high), Some(low)) => {
@@ -573,8 +573,8 @@ pub fn decode(text: &str) -> Vec<u8> {
             at += 1;
             continue;
         }
-        // A `\x` here is not followed by two hex digits: the loop above
-        // took every one that is.
+        // A `\x` here has no two hex digits after it (the loop above took
+        // each that has): it is an `x` escaped.
         let next = bytes[at + 1];
         if next.is_ascii_digit() && next < b'8' {
             let len = bytes[at + 1..]
@@ -728,14 +728,6 @@ mod tests {
             hex("/tmp/st/d")
         );
         let call = only_call(&line);
-        assert_eq!(
-            arg("AT_FDCWD</w>"),
-            Arg::Fd {
-                fd: -100,
-                path: b"/w".to_vec(),
-                deleted: false
-            }
-        );
         assert_eq!(call.pid, 21886);
         assert_eq!(call.name, "openat");
         assert_eq!(call.line, 1);
@@ -805,6 +797,18 @@ mod tests {
         // `8` and `9` are not octal digits: a backslash before one is the
         // digit itself.
         assert_eq!(decode("\\8\\9\\78"), b"89\x078");
+    }
+
+    #[test]
+    fn at_fdcwd_by_its_name_is_the_descriptor_minus_100() {
+        assert_eq!(
+            arg("AT_FDCWD</w>"),
+            Arg::Fd {
+                fd: -100,
+                path: b"/w".to_vec(),
+                deleted: false
+            }
+        );
     }
 
     #[test]

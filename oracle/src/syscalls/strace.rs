@@ -821,6 +821,14 @@ mod tests {
     }
 
     #[test]
+    fn a_call_name_is_a_word_before_a_parenthesis() {
+        assert_eq!(call_name("openat(3) = 0"), Some("openat"));
+        assert_eq!(call_name("syscall_0x1b4(3) = 0"), Some("syscall_0x1b4"));
+        assert_eq!(call_name("(3) = 0"), None);
+        assert_eq!(call_name("openat (3) = 0"), None);
+    }
+
+    #[test]
     fn a_pid_is_the_digits_before_a_space_or_a_tab() {
         assert_eq!(split_pid("12 openat()"), (12, " openat()"));
         assert_eq!(split_pid("12\topenat()"), (12, "\topenat()"));

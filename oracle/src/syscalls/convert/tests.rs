@@ -789,6 +789,13 @@ fn an_unnamed_temp_file_linked_through_proc_self_fd_is_a_file_then_a_name() {
     // Without AT_SYMLINK_FOLLOW the kernel links no such thing: refused.
     let unfollowed = trace.replace(", 0x400) = 0", ", 0) = 0");
     assert!(convert(&unfollowed).is_err());
+    // The calling thread's or process's own descriptor, by any of its
+    // names; another process's is not the file the trace made.
+    let by = |name: &str| trace.replace("/proc/self/fd/3", name);
+    for own in ["/proc/thread-self/fd/3", "/proc/7/fd/3"] {
+        assert_eq!(ops(&by(own)), ops(trace), "{own}");
+    }
+    assert!(convert(&by("/proc/8/fd/3")).is_err());
 }
 
 #[test]
@@ -801,6 +808,16 @@ fn owners_are_no_part_of_the_model() {
 1 fchownat(-100</w>, \"/d/t\", 1000, 1000, 0) = 0
 ";
     assert_eq!(ops(trace), vec![create("/d/t", 2, 0o600)]);
+}
+
+#[test]
+fn a_link_with_at_empty_path_and_a_name_links_the_name() {
+    // AT_EMPTY_PATH takes the descriptor itself only for an empty path.
+    let trace = "\
+1 openat(-100</w>, \"/d\", 0x10000) = 4</d>
+1 linkat(4</d>, \"old\", 4</d>, \"copy\", 0x1000) = 0
+";
+    assert_eq!(ops(trace), vec![link(1, "/d/copy")]);
 }
 
 #[test]

@@ -112,6 +112,10 @@ mod tests {
             disk.nodes.get(&format!("{dir}/f")),
             Some(Node::File { inode: 1, data, .. }) if data == b"x"
         ));
+        // The directory itself missing: its parent and no more.
+        let absent = disk_before(&format!("{root}/n")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(absent.nodes.contains_key(root));
+        assert!(!absent.nodes.contains_key(&format!("{root}/n")));
         let missing = disk_before(&format!("{root}/n/d")).unwrap_or_else(|e| panic!("{e}"));
         assert!(missing.nodes.contains_key(root));
         assert!(!missing

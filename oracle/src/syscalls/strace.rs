@@ -821,6 +821,30 @@ mod tests {
     }
 
     #[test]
+    fn a_result_is_a_number_a_descriptor_or_an_error() {
+        assert_eq!(
+            result("0x1 (flags O_WRONLY)"),
+            Ok(CallResult::Ok {
+                value: 1,
+                path: None
+            })
+        );
+        assert_eq!(
+            result("-1"),
+            Ok(CallResult::Ok {
+                value: -1,
+                path: None
+            })
+        );
+        assert_eq!(
+            result("-1 EIO (Input/output error)"),
+            Ok(CallResult::Err {
+                errno: "EIO".into()
+            })
+        );
+    }
+
+    #[test]
     fn a_call_name_is_a_word_before_a_parenthesis() {
         assert_eq!(call_name("openat(3) = 0"), Some("openat"));
         assert_eq!(call_name("syscall_0x1b4(3) = 0"), Some("syscall_0x1b4"));
@@ -1046,9 +1070,16 @@ mod tests {
     fn a_line_that_is_no_call_is_an_error_with_its_number() {
         let err = parse("1 close(3) = 0\nnonsense here\n").expect_err("line 2 is no call");
         assert_eq!(err.line, 2);
-        assert!(
-            err.to_string().starts_with("line 2 of the strace output: "),
-            "{err}"
+        assert_eq!(
+            err.to_string(),
+            "line 2 of the strace output: not a system call: nonsense here"
+        );
+        // A long line is shown cut after 120 characters.
+        let long = "?".repeat(200);
+        let err = parse(&long).expect_err("no call");
+        assert_eq!(
+            err.reason,
+            format!("not a system call: {}...", "?".repeat(120))
         );
         let unresumed = parse("1 <... read resumed>) = 0\n");
         assert!(unresumed.is_err());

@@ -203,6 +203,25 @@ fn a_stat_after_a_creation_tells_the_mode_the_kernel_gave() {
 }
 
 #[test]
+fn a_umask_takes_its_bits_from_a_creation_mode() {
+    let trace = "\
+1 umask(077) = 022
+1 openat(-100</w>, \"/d/t\", 0xc1, 0666) = 3</d/t>
+1 mkdir(\"/d/n\", 0777) = 0
+";
+    assert_eq!(
+        ops(trace),
+        vec![
+            create("/d/t", 2, 0o600),
+            Op::Mkdir {
+                path: "/d/n".into(),
+                mode: 0o700
+            }
+        ]
+    );
+}
+
+#[test]
 fn a_stat_of_a_file_without_a_name_tells_its_mode() {
     // The umask (022) would make 0644; the kernel made 0600 (a default
     // ACL, say).
@@ -652,6 +671,9 @@ fn close_range_closes_its_first_and_last_descriptor_in_every_thread_of_the_table
         )
     };
     assert_eq!(refusal(&the_other_thread_closes("0")).line, 6);
+    // A range of one descriptor, 0, closes no other.
+    let only_0 = format!("{opened}1 close_range(0, 0, 0) = 0\n1 write(3</d/old>, \"x\", 1) = 1\n");
+    assert_eq!(ops(&only_0), vec![write(1, 0, b"x")]);
     // ~0U printed as a negative number closes up to the last as well.
     let wrapped = the_other_thread_closes("0").replace("4294967295", "-1");
     assert_eq!(refusal(&wrapped).line, 6);
@@ -902,6 +924,8 @@ fn other_calls_on_the_directory_are_refused() {
         "1 syncfs(3</d/old>) = 0\n",
         // F_ADD_SEALS
         "1 fcntl(3</d/old>, 0x409, 0x1) = 0\n",
+        // A command strace printed by a name, not a number: not known.
+        "1 fcntl(3</d/old>, F_SETLEASE, F_WRLCK) = 0\n",
     ] {
         let refusal = refusal(&format!("{open}{call}"));
         assert_eq!(refusal.path, "/d/old", "{refusal}");

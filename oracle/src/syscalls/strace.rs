@@ -797,6 +797,8 @@ mod tests {
         // `8` and `9` are not octal digits: a backslash before one is the
         // digit itself.
         assert_eq!(decode("\\8\\9\\78"), b"89\x078");
+        // The bytes just past `9`, `F` and `f` are no hex digits.
+        assert_eq!(decode("\\x:0\\xG0\\xg0"), b"x:0xG0xg0");
     }
 
     #[test]

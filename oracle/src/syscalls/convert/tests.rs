@@ -953,8 +953,14 @@ fn a_call_whose_outcome_is_unknown_is_refused() {
 
 #[test]
 fn a_trace_that_contradicts_the_disk_before_is_refused() {
-    let refusal = refusal("1 openat(-100</w>, \"/d/ghost\", 0x0) = 3</d/ghost>\n");
-    assert!(refusal.reason.contains("does not hold it"), "{refusal}");
+    let opened = refusal("1 openat(-100</w>, \"/d/ghost\", 0x0) = 3</d/ghost>\n");
+    assert!(opened.reason.contains("does not hold it"), "{opened}");
+    let renamed = refusal("1 rename(\"/d/ghost\", \"/d/x\") = 0\n");
+    assert_eq!(
+        renamed.reason,
+        "the trace does not fit the disk before the save: \
+         it was renamed, but neither the disk before the save nor the trace holds it"
+    );
 }
 
 #[test]

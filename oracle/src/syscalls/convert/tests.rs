@@ -222,6 +222,18 @@ fn a_umask_takes_its_bits_from_a_creation_mode() {
 }
 
 #[test]
+fn fstat_stat_and_lstat_tell_a_creation_mode_too() {
+    for stat in [
+        "fstat(3</d/t>, {st_mode=0100600, st_size=0, ...})",
+        "stat(\"/d/t\", {st_mode=0100600, st_size=0, ...})",
+        "lstat(\"/d/t\", {st_mode=0100600, st_size=0, ...})",
+    ] {
+        let trace = format!("1 openat(-100</w>, \"/d/t\", 0xc1, 0666) = 3</d/t>\n1 {stat} = 0\n");
+        assert_eq!(ops(&trace), vec![create("/d/t", 2, 0o600)], "{stat}");
+    }
+}
+
+#[test]
 fn a_stat_of_a_file_without_a_name_tells_its_mode() {
     // The umask (022) would make 0644; the kernel made 0600 (a default
     // ACL, say).
@@ -937,6 +949,49 @@ fn other_calls_on_the_directory_are_refused() {
     ] {
         assert_eq!(ops(&format!("{open}{call}")), vec![], "{call}");
     }
+}
+
+#[test]
+fn a_look_at_a_file_whose_outcome_is_unknown_changes_nothing() {
+    let trace = "\
+1 openat(-100</w>, \"/d/old\", 0x2) = 3</d/old>
+1 fstat(3</d/old>,  <unfinished ...>
+1 +++ killed by SIGKILL +++
+";
+    assert_eq!(ops(trace), vec![]);
+}
+
+#[test]
+fn a_failed_rename_into_the_directory_adopts_nothing() {
+    let trace = "\
+1 openat(-100</w>, \"/tmp/x\", 0xc1, 0600) = 3</tmp/x>
+1 write(3</tmp/x>, \"new\", 3) = 3
+1 rename(\"/tmp/x\", \"/d/f\") = -1 EXDEV (Invalid cross-device link)
+";
+    assert_eq!(ops(trace), vec![]);
+}
+
+#[test]
+fn getcwd_tells_where_relative_paths_start() {
+    let trace = "\
+1 getcwd(\"/d\", 4096) = 3
+1 mkdir(\"n\", 0700) = 0
+";
+    assert_eq!(
+        ops(trace),
+        vec![Op::Mkdir {
+            path: "/d/n".into(),
+            mode: 0o700
+        }]
+    );
+    // A working directory outside the root (after a chroot, say) is
+    // unreachable, and a relative path in it names nothing of D.
+    let unreachable = "\
+1 getcwd(\"/d\", 4096) = 3
+1 getcwd(\"(unreachable)/x\", 4096) = 16
+1 mkdir(\"n\", 0700) = 0
+";
+    assert_eq!(ops(unreachable), vec![]);
 }
 
 #[test]

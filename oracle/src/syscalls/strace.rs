@@ -89,10 +89,6 @@ pub enum CallResult {
 }
 
 impl CallResult {
-    pub fn is_ok(&self) -> bool {
-        matches!(self, CallResult::Ok { .. })
-    }
-
     /// The returned value, when the call succeeded.
     pub fn value(&self) -> Option<i64> {
         match self {

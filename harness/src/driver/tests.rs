@@ -719,17 +719,22 @@ fn a_load_or_a_refused_save_that_writes_a_file_is_caught() {
     assert_eq!(finding.spec, "§3.1", "{finding}");
 }
 
+/// A fake on a simulated disk of its own, set up by `set`, after a
+/// heartbeat it wrote.
+fn simulated_after_a_heartbeat(set: impl FnOnce(&mut Fake)) -> Driver<Fake> {
+    let mut fake = Fake::new(true, Clock::Truncated(6));
+    fake.simulated = true;
+    set(&mut fake);
+    let mut d = driver(fake, HALFWAY, Rules::Spec);
+    d.write(&dispatch(Event::HeartbeatRefresh))
+        .expect("a record written");
+    d
+}
+
 #[test]
 fn a_store_that_loses_its_record_in_a_crash_or_a_power_loss_is_caught() {
     let heartbeat = dispatch(Event::HeartbeatRefresh);
-    let written = |forgets: bool| {
-        let mut fake = Fake::new(true, Clock::Truncated(6));
-        fake.simulated = true;
-        fake.forgets = forgets;
-        let mut d = driver(fake, HALFWAY, Rules::Spec);
-        d.write(&heartbeat).expect("a record written");
-        d
-    };
+    let written = |forgets: bool| simulated_after_a_heartbeat(|fake| fake.forgets = forgets);
     written(false).power_loss(512, 0).expect("the record kept");
     written(false)
         .crash(&heartbeat, 0, Crash::Process, 0)
@@ -747,14 +752,10 @@ fn a_store_that_loses_its_record_in_a_crash_or_a_power_loss_is_caught() {
 #[test]
 fn a_recovery_that_could_leave_several_disks_is_counted_apart() {
     crate::coverage::set_label("driver-tests-recoveries");
-    let heartbeat = dispatch(Event::HeartbeatRefresh);
     for (states, several) in [(1, 0), (2, 1), (3, 2)] {
-        let mut fake = Fake::new(true, Clock::Truncated(6));
-        fake.simulated = true;
-        fake.recovered_states = states;
-        let mut d = driver(fake, HALFWAY, Rules::Spec);
-        d.write(&heartbeat).expect("a record written");
-        d.power_loss(512, 0).expect("the record kept");
+        simulated_after_a_heartbeat(|fake| fake.recovered_states = states)
+            .power_loss(512, 0)
+            .expect("the record kept");
         let histogram = crate::coverage::histogram("driver-tests-recoveries");
         assert_eq!(
             histogram
